@@ -1,0 +1,138 @@
+"""postops.yaml → Config."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jsonschema import Draft202012Validator
+
+from .errors import ConfigError
+from .schemas import CONFIG_SCHEMA, explain
+from .yamlfile import Document, YamlProblem, parse
+
+CONFIG_FILE = "postops.yaml"
+_VALIDATOR = Draft202012Validator(CONFIG_SCHEMA)
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([smhd])\s*", text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 10m, 6h, 1d)")
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+
+@dataclass(frozen=True)
+class Account:
+    key: str
+    platform: str
+    handle: str | None = None
+    approvers: tuple[str, ...] = ()
+    approvals: int = 1
+    credentials: str | None = None
+    path: str | None = None
+    instance: str | None = None
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    min_lead: timedelta = timedelta(minutes=10)
+    max_delay: timedelta = timedelta(hours=6)
+    max_retractions: int = 5
+    claim_lease: timedelta = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    timezone: str
+    accounts: dict[str, Account]
+    policy_owners: tuple[str, ...] = ()
+    publish: PublishSettings = field(default_factory=PublishSettings)
+    state_branch: str = "postops/state"
+    paused: dict[str, Any] | None = None
+    approval: str = "none"
+    max_file_bytes: int = 1024 * 1024
+    doc: Document | None = field(default=None, compare=False, repr=False)
+
+
+def find_root(start: Path) -> Path:
+    """The content repository containing `start`: the nearest folder with a postops.yaml."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise ConfigError(f"no {CONFIG_FILE} found in {start} or any folder above it (run `postops init`)")
+
+
+def load_config(root: Path) -> Config:
+    path = root / CONFIG_FILE
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {CONFIG_FILE}: {exc.strerror}", CONFIG_FILE) from None
+    try:
+        doc = parse(raw, CONFIG_FILE)
+    except YamlProblem as exc:
+        raise ConfigError(exc.message, exc.path, exc.line, exc.column) from None
+    if not isinstance(doc.data, dict):
+        raise ConfigError("postops.yaml must be a mapping", CONFIG_FILE, 1, 1)
+    errors = sorted(_VALIDATOR.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path)))
+    for error in errors:
+        mark, message = explain(error, doc)[0]
+        raise ConfigError(message, CONFIG_FILE, mark.line, mark.column)
+    data = doc.data
+
+    def fail(message: str, *path: Any) -> ConfigError:
+        mark = doc.value_mark(path)
+        return ConfigError(message, CONFIG_FILE, mark.line, mark.column)
+
+    timezone = data.get("timezone", "UTC")
+    _check_zone(timezone, fail, "timezone")
+    accounts = {}
+    for key, spec in data["accounts"].items():
+        zone = spec.get("timezone", timezone)
+        _check_zone(zone, fail, "accounts", key, "timezone")
+        if spec["platform"] == "mastodon" and "instance" not in spec:
+            raise fail("a mastodon account needs `instance: https://your.server`", "accounts", key)
+        accounts[key] = Account(
+            key=key,
+            platform=spec["platform"],
+            handle=spec.get("handle"),
+            approvers=tuple(spec.get("approvers", ())),
+            approvals=spec.get("approvals", 1),
+            credentials=spec.get("credentials"),
+            path=spec.get("path", ".postops/outbox" if spec["platform"] == "outbox" else None),
+            instance=spec.get("instance"),
+            timezone=zone,
+        )
+    pub = data.get("publish") or {}
+    publish = PublishSettings(
+        **{k: parse_duration(pub[k]) for k in ("min_lead", "max_delay", "claim_lease") if k in pub},
+        **({"max_retractions": pub["max_retractions"]} if "max_retractions" in pub else {}),
+    )
+    return Config(
+        root=root,
+        timezone=timezone,
+        accounts=accounts,
+        policy_owners=tuple(data.get("policy_owners", ())),
+        publish=publish,
+        state_branch=(data.get("state") or {}).get("branch", "postops/state"),
+        paused=data.get("paused"),
+        approval=data.get("approval", "none"),
+        max_file_bytes=(data.get("lint") or {}).get("max_file_bytes", 1024 * 1024),
+        doc=doc,
+    )
+
+
+def _check_zone(name: str, fail: Any, *path: Any) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise fail(f"unknown timezone {name!r} (use an IANA name such as America/New_York)", *path) from None

@@ -1,0 +1,1 @@
+"""Platforms postops publishes to. One protocol (base.Platform), one registry (base.PLATFORMS)."""

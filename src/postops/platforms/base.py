@@ -1,0 +1,80 @@
+"""The Platform protocol: publish one part, delete one part, find out whether a claimed part went out."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from ..config import Account
+from ..errors import PostopsError
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    path: Path          # absolute path of the file inside the content repository
+    alt: str | None
+
+
+@dataclass(frozen=True)
+class PartRequest:
+    """One part of one post for one account: what a platform is asked to publish."""
+
+    post_id: str
+    account: Account
+    part: int                       # 0-based: 0 is the post itself, 1.. the thread replies
+    text: str
+    media: tuple[MediaFile, ...] = ()
+    reply_to: str | None = None     # platform id of the post this part replies to
+    idempotency_key: str = ""       # stable for this post, account, part and content
+
+
+@dataclass(frozen=True)
+class Published:
+    platform_id: str
+    url: str | None = None
+    published_at: datetime | None = None
+
+
+class PlatformError(PostopsError):
+    """A platform refused or failed. `retryable` says whether a later run may try again."""
+
+    def __init__(self, message: str, *, retryable: bool, kind: str = "error") -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.kind = kind  # rate-limit | auth | duplicate | transient | invalid | error
+
+
+class Platform(Protocol):
+    def publish(self, request: PartRequest) -> Published:
+        """Publish one part. Raises PlatformError."""
+
+    def delete(self, platform_id: str) -> None:
+        """Delete one published part. A part that is already gone counts as deleted."""
+
+    def lookup(self, request: PartRequest, claimed_at: datetime) -> Published | None:
+        """Whether `request`, claimed at `claimed_at` by a publisher that then died, was published."""
+
+
+# platform name -> "module:factory"; factories take (account, repository root, environment).
+# Modules are imported only when a platform is used, so lint never pays for tweepy.
+PLATFORMS: dict[str, str] = {
+    "outbox": "postops.platforms.outbox:OutboxPlatform",
+    "x": "postops.platforms.x:XPlatform",
+    "mastodon": "postops.platforms.mastodon:MastodonPlatform",
+    "bluesky": "postops.platforms.bluesky:BlueskyPlatform",
+}
+
+
+def get_platform(account: Account, root: Path, env: Mapping[str, str]) -> Platform:
+    module_name, _, factory = PLATFORMS[account.platform].partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError:
+        raise PostopsError(f"publishing to {account.platform} is not supported yet "
+                           f"(account {account.key})") from None
+    platform: Platform = getattr(module, factory)(account, root, env)
+    return platform

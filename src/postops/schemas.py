@@ -1,0 +1,209 @@
+"""The JSON Schemas of postops' own files, and JSON Schema errors turned into located, human messages."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from .yamlfile import Document, Mark
+
+DURATION = r"^[0-9]+(\.[0-9]+)?\s*(s|m|h|d)$"
+
+_MEDIA_ITEM: dict[str, Any] = {
+    "type": "object",
+    "description": "An image or video to attach, stored in the repository.",
+    "required": ["path"],
+    "additionalProperties": False,
+    "properties": {
+        "path": {"type": "string", "minLength": 1,
+                 "description": "Path of the file, relative to the repository root."},
+        "alt": {"type": "string", "description": "Alt text: what the image shows, for people who can't see it."},
+    },
+}
+
+POST_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://postops.dev/schema/post.json",
+    "title": "postops post",
+    "description": "One social media post, published by postops when it is due.",
+    "type": "object",
+    "required": ["account", "text"],
+    "additionalProperties": False,
+    "properties": {
+        "id": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+               "description": "The post's id; defaults to the file name without .yaml. Unique in the repository."},
+        "account": {
+            "description": "The account key from postops.yaml, or a list of keys to cross-post.",
+            "oneOf": [
+                {"type": "string", "minLength": 1},
+                {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1,
+                 "uniqueItems": True},
+            ],
+        },
+        "publish_at": {
+            "type": "string",
+            "description": "When to publish: an ISO 8601 date-time, with an offset or read in postops.yaml's "
+                           "timezone. Without it the post goes out once merged.",
+        },
+        "text": {"type": "string", "minLength": 1, "description": "The text of the post (the first part of a thread)."},
+        "media": {"type": "array", "items": _MEDIA_ITEM, "description": "Images or video to attach."},
+        "thread": {
+            "type": "array",
+            "description": "Further parts, each published as a reply to the one before.",
+            "items": {
+                "type": "object",
+                "required": ["text"],
+                "additionalProperties": False,
+                "properties": {
+                    "text": {"type": "string", "minLength": 1},
+                    "media": {"type": "array", "items": _MEDIA_ITEM},
+                },
+            },
+        },
+        "reply_to": {"type": "string", "minLength": 1,
+                     "description": "A URL of a post on the same platform, or the id of another post in this repository."},
+        "labels": {"type": "array", "items": {"type": "string"}, "uniqueItems": True,
+                   "description": "Free labels that policies can select on."},
+    },
+}
+
+_ACCOUNT: dict[str, Any] = {
+    "type": "object",
+    "required": ["platform"],
+    "additionalProperties": False,
+    "properties": {
+        "platform": {"enum": ["x", "mastodon", "bluesky", "outbox"]},
+        "handle": {"type": "string"},
+        "approvers": {"type": "array", "items": {"type": "string", "pattern": r"^@[A-Za-z0-9_./-]+$"}},
+        "approvals": {"type": "integer", "minimum": 0},
+        "credentials": {"type": "string", "pattern": r"^[A-Z][A-Z0-9_]*$"},
+        "path": {"type": "string", "minLength": 1},
+        "instance": {"type": "string", "pattern": r"^https://"},
+        "timezone": {"type": "string"},
+    },
+}
+
+CONFIG_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["version", "accounts"],
+    "additionalProperties": False,
+    "properties": {
+        "version": {"const": 1},
+        "timezone": {"type": "string"},
+        "accounts": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"pattern": r"^[a-z0-9][a-z0-9_-]*$"},
+            "additionalProperties": _ACCOUNT,
+        },
+        "policy_owners": {"type": "array", "items": {"type": "string"}},
+        "approval": {"enum": ["none", "github"]},
+        "publish": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "min_lead": {"type": "string", "pattern": DURATION},
+                "max_delay": {"type": "string", "pattern": DURATION},
+                "max_retractions": {"type": "integer", "minimum": 0},
+                "claim_lease": {"type": "string", "pattern": DURATION},
+            },
+        },
+        "lint": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"max_file_bytes": {"type": "integer", "minimum": 1}},
+        },
+        "state": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"branch": {"type": "string", "minLength": 1}},
+        },
+        "paused": {
+            "oneOf": [
+                {"type": "null"},
+                {"type": "object", "required": ["reason"],
+                 "properties": {"reason": {"type": "string"}, "since": {"type": "string"},
+                                "by": {"type": "string"}}},
+            ],
+        },
+    },
+}
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list",
+            dict: "a mapping"}.get(type(value), type(value).__name__)
+
+
+def _expected(schema: Any) -> str:
+    names = {"string": "a string", "array": "a list", "object": "a mapping", "integer": "a whole number",
+             "number": "a number", "boolean": "true or false", "null": "null"}
+    if isinstance(schema, str):
+        return names.get(schema, schema)
+    return " or ".join(names.get(s, s) for s in schema)
+
+
+def field_name(path: tuple[Any, ...]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "the file"
+
+
+def explain(error: Any, doc: Document, base: tuple[Any, ...] = ()) -> list[tuple[Mark, str]]:
+    """One or more (position, message) pairs for a jsonschema ValidationError about `doc`'s data.
+
+    `base` is prepended to the error's path: the path of the validated value inside the document.
+    """
+    path = base + tuple(error.absolute_path)
+    where = field_name(path)
+    validator = error.validator
+    if validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = list(error.schema.get("properties", {}))
+        results = []
+        for key in error.instance:
+            if key in known or any(re.search(p, key) for p in error.schema.get("patternProperties", {})):
+                continue
+            message = f"unknown key '{key}'"
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            if close:
+                message += f" (did you mean '{close[0]}'?)"
+            elif known:
+                message += f"; known keys: {', '.join(known)}"
+            results.append((doc.key_mark(path + (key,)), message))
+        return results
+    if validator == "required":
+        missing = [k for k in error.validator_value if k not in (error.instance or {})]
+        noun = "key" if len(missing) == 1 else "keys"
+        return [(doc.value_mark(path), f"missing required {noun} {', '.join(repr(m) for m in missing)}"
+                 + (f" in {where}" if path else ""))]
+    mark = doc.value_mark(path)
+    if validator == "type":
+        return [(mark, f"{where} must be {_expected(error.validator_value)}, not {_type_name(error.instance)}")]
+    if validator == "enum":
+        allowed = ", ".join(repr(v) for v in error.validator_value)
+        return [(mark, f"{where} is {error.instance!r}; it must be one of {allowed}")]
+    if validator == "const":
+        return [(mark, f"{where} must be {error.validator_value!r}")]
+    if validator == "minLength" and error.validator_value == 1:
+        return [(mark, f"{where} must not be empty")]
+    if validator == "minItems":
+        return [(mark, f"{where} needs at least {error.validator_value} item(s)")]
+    if validator == "uniqueItems":
+        return [(mark, f"{where} lists the same item twice")]
+    if validator == "pattern":
+        return [(mark, f"{where} {error.instance!r} is not in the expected form ({error.validator_value})")]
+    if validator == "propertyNames":
+        return [(mark, f"{where} has a key that is not a valid name: {error.message}")]
+    if validator == "oneOf" and error.context:
+        # Pick the branch whose type matched, else describe the types allowed.
+        for sub in error.context:
+            if sub.validator != "type":
+                return explain(sub, doc, base)
+        types = [s.get("type") for s in error.validator_value if isinstance(s, dict) and "type" in s]
+        return [(mark, f"{where} must be {_expected(types)}, not {_type_name(error.instance)}")]
+    return [(mark, f"{where}: {error.message}")]
