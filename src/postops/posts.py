@@ -1,0 +1,223 @@
+"""Post files → Post objects (with source positions); ids and content hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .config import Config
+from .yamlfile import Document, Mark, YamlProblem, parse
+
+POSTS_DIR = "posts"
+SCHEMA_FILE = ".postops-schema.json"
+# `# postops: disable=rule-a,rule-b -- why this post may break them`
+_DISABLE = re.compile(r"#\s*postops:\s*disable=([A-Za-z0-9_,\s-]+?)\s*(?:--\s*(.*?))?\s*$", re.MULTILINE)
+_ID_LINE = re.compile(rb"^id:\s*['\"]?([^'\"\s#]+)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Media:
+    path: str
+    alt: str | None
+    where: tuple[Any, ...]      # path of this media item inside the post file
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a post: part 0 is the post itself, parts 1.. are the thread's replies."""
+
+    index: int
+    text: str
+    media: tuple[Media, ...]
+    where: tuple[Any, ...]      # path of this part's text inside the post file
+
+
+@dataclass(frozen=True)
+class Suppression:
+    rules: tuple[str, ...]
+    reason: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Post:
+    id: str
+    path: str                                  # relative to the repository root, with /
+    accounts: tuple[str, ...]
+    parts: tuple[Part, ...]
+    publish_at: datetime | None                # timezone-aware; None when absent or unreadable
+    reply_to: str | None
+    labels: tuple[str, ...]
+    data: dict[str, Any] = field(compare=False, repr=False)
+    doc: Document = field(compare=False, repr=False)
+    suppressions: tuple[Suppression, ...] = field(default=(), compare=False)
+
+    @property
+    def folder(self) -> str | None:
+        """The account folder the file is under: posts/<folder>/..."""
+        pieces = self.path.split("/")
+        return pieces[1] if len(pieces) > 2 and pieces[0] == POSTS_DIR else None
+
+    def mark(self, where: tuple[Any, ...]) -> Mark:
+        return self.doc.value_mark(where)
+
+
+def post_id_from_path(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[0]
+
+
+def parse_publish_at(raw: Any, timezone: str) -> datetime | None:
+    """An aware datetime, or None if `raw` is not a date and time. Naive times are read in `timezone`."""
+    if not isinstance(raw, str) or not re.search(r"\d[T ]\d{1,2}:\d{2}", raw.strip()):
+        return None
+    try:
+        when = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo(timezone))
+    return when
+
+
+def build_post(doc: Document, config: Config) -> Post:
+    """A Post from a parsed file. Tolerates wrong shapes (lint reports them); never raises."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    account = data.get("account")
+    if isinstance(account, str):
+        accounts: tuple[str, ...] = (account,)
+    elif isinstance(account, list):
+        accounts = tuple(a for a in account if isinstance(a, str))
+    else:
+        accounts = ()
+    parts = [Part(0, _text(data.get("text")), _media(data.get("media"), ("media",)), ("text",))]
+    thread = data.get("thread")
+    if isinstance(thread, list):
+        for i, item in enumerate(thread):
+            item = item if isinstance(item, dict) else {}
+            parts.append(Part(i + 1, _text(item.get("text")),
+                              _media(item.get("media"), ("thread", i, "media")), ("thread", i, "text")))
+    explicit_id = data.get("id")
+    suppressions = tuple(
+        Suppression(tuple(r.strip() for r in m.group(1).split(",") if r.strip()), (m.group(2) or "").strip(),
+                    doc.text.count("\n", 0, m.start()) + 1)
+        for m in _DISABLE.finditer(doc.text)
+    )
+    return Post(
+        id=explicit_id if isinstance(explicit_id, str) and explicit_id else post_id_from_path(doc.path),
+        path=doc.path,
+        accounts=accounts,
+        parts=tuple(parts),
+        publish_at=parse_publish_at(data.get("publish_at"), config.timezone),
+        reply_to=data.get("reply_to") if isinstance(data.get("reply_to"), str) else None,
+        labels=tuple(label for label in data.get("labels") or () if isinstance(label, str))
+        if isinstance(data.get("labels"), list) else (),
+        data=data,
+        doc=doc,
+        suppressions=suppressions,
+    )
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _media(value: Any, where: tuple[Any, ...]) -> tuple[Media, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(
+        Media(item["path"], item.get("alt") if isinstance(item.get("alt"), str) else None, where + (i,))
+        for i, item in enumerate(value)
+        if isinstance(item, dict) and isinstance(item.get("path"), str)
+    )
+
+
+def is_post_file(name: str) -> bool:
+    return name.endswith((".yaml", ".yml"))
+
+
+def discover(root: Path) -> list[str]:
+    """Every post file under posts/, relative to root, sorted."""
+    base = root / POSTS_DIR
+    found = []
+    for folder, dirs, files in os.walk(base):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        rel = Path(folder).relative_to(root).as_posix()
+        found.extend(f"{rel}/{name}" for name in files if is_post_file(name) and not name.startswith("."))
+    return sorted(found)
+
+
+def declared_ids(root: Path, rel_paths: list[str]) -> dict[str, list[str]]:
+    """post id -> files declaring it, for every post file, without parsing them (cheap enough for pre-commit)."""
+    ids: dict[str, list[str]] = {}
+    for rel in rel_paths:
+        post_id = post_id_from_path(rel)
+        try:
+            with open(root / rel, "rb") as handle:
+                head = handle.read(64 * 1024)
+        except OSError:
+            head = b""
+        match = _ID_LINE.search(head)
+        if match:
+            post_id = match.group(1).decode("utf-8", "replace")
+        ids.setdefault(post_id, []).append(rel)
+    return ids
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    path: str
+    line: int
+    column: int
+    message: str
+
+
+def load_post(root: Path, rel: str, config: Config) -> Post | LoadProblem:
+    try:
+        raw = (root / rel).read_bytes()
+    except OSError as exc:
+        return LoadProblem(rel, 1, 1, f"cannot read file: {exc.strerror}")
+    try:
+        doc = parse(raw, rel, config.max_file_bytes)
+    except YamlProblem as exc:
+        return LoadProblem(rel, exc.line or 1, exc.column or 1, exc.message)
+    return build_post(doc, config)
+
+
+def content_hash(post: Post, account: str, root: Path) -> str:
+    """Hash of everything that is published for `account`: text of every part, media bytes and alt text,
+    reply target. A published post whose hash changes has been edited."""
+    digest = hashlib.sha256()
+    record = {
+        "account": account,
+        "reply_to": post.reply_to,
+        "parts": [
+            {"text": part.text,
+             "media": [{"sha256": _file_sha256(root / m.path), "alt": m.alt} for m in part.media]}
+            for part in post.parts
+        ],
+    }
+    digest.update(json.dumps(record, sort_keys=True, ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+def part_hash(post: Post, account: str, index: int, root: Path) -> str:
+    """Hash of one part alone (its text and media), so a partly published thread can be checked part by part."""
+    part = post.parts[index]
+    record = {"account": account, "text": part.text,
+              "media": [{"sha256": _file_sha256(root / m.path), "alt": m.alt} for m in part.media]}
+    return hashlib.sha256(json.dumps(record, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _file_sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
