@@ -1,0 +1,121 @@
+"""The command line: parse options, call one function, render, exit. Only this module knows click."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import PostopsError, UsageError
+
+_CRASH_EXIT = 3
+
+
+def _handle_errors(func: Callable[..., int]) -> Callable[..., None]:
+    """One place that turns user-caused errors into messages and exit codes, and real bugs into a log."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            code = func(*args, **kwargs)
+        except PostopsError as exc:
+            click.echo(f"postops: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, KeyboardInterrupt):
+            raise
+        except Exception:  # a bug in postops: keep the traceback out of the user's terminal
+            fd, log = tempfile.mkstemp(prefix="postops-crash-", suffix=".log")
+            with os.fdopen(fd, "w") as handle:
+                handle.write(traceback.format_exc())
+            click.echo(f"postops: internal error ({sys.exc_info()[1]!r}); details in {log}", err=True)
+            sys.exit(_CRASH_EXIT)
+        sys.exit(code or 0)
+
+    return wrapper
+
+
+def _root(repo: str | None) -> Path:
+    from .config import find_root
+
+    return find_root(Path(repo) if repo else Path.cwd())
+
+
+def _parse_time(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option} {value!r} is not an ISO 8601 date and time") from None
+    if when.tzinfo is None:
+        raise UsageError(f"{option} {value!r} needs an offset, e.g. 2026-11-24T09:00:00-05:00")
+    return when
+
+
+repo_option = click.option("--repo", "-C", metavar="DIR", help="The content repository (default: the one "
+                           "containing the current folder).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="postops")
+def main() -> None:
+    """Run your organisation's official social media accounts like code."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@repo_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]), default="text",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True,
+              help="Exit 1 when there are findings at or above this severity.")
+@click.option("--quiet", "-q", is_flag=True, help="Only the findings, no summary.")
+@_handle_errors
+def lint(paths: tuple[str, ...], repo: str | None, fmt: str, output: str | None, fail_on: str,
+         quiet: bool) -> int:
+    """Check posts (all of them, or PATHS) against the built-in rules and the policies."""
+    from .config import load_config
+    from .lint import run_lint
+    from .report import render
+
+    root = _root(repo)
+    config = load_config(root)
+    result = run_lint(root, config, list(paths) if paths else None, state=_published_state(root, config))
+    color = output is None and fmt == "text" and sys.stdout.isatty()
+    report = render(result, fmt, quiet=quiet, color=color)
+    if output:
+        from .fsutil import write_atomic
+
+        write_atomic(Path(output), report)
+    elif report:
+        click.echo(report.rstrip("\n"))
+    return 1 if result.fails(fail_on) else 0
+
+
+def _published_state(root: Path, config: Any) -> Any:
+    """The ledger's view of what was published, when this repository has a ledger."""
+    try:
+        from .ledger import lint_state
+    except ImportError:
+        return None
+    return lint_state(root, config)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of a post file (for editors: yaml-language-server)."""
+    import json
+
+    from .schemas import POST_SCHEMA
+
+    click.echo(json.dumps(POST_SCHEMA, indent=2))

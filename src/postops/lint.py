@@ -1,0 +1,167 @@
+"""Rules × posts → findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import facts as facts_mod
+from .config import Config
+from .errors import UsageError
+from .findings import Finding, LintResult, RuleInfo
+from .policy import Policies, PolicyRule, load_policies
+from .posts import POSTS_DIR, LoadProblem, Post, declared_ids, discover, is_post_file, load_post
+from .rules import ALL_BUILTINS, BUILTIN_RULES, PARSE_RULE, SUPPRESSION_RULE, Context, default_severities
+
+# Facts that differ between the parts of a thread: rules using only other facts are checked once per post.
+TEXT_FACTS = frozenset({"text", "words", "mentions", "hashtags", "urls", "domains", "length", "media_count",
+                        "media_missing_alt", "part", "offensive", "sentiment", "language", "*"})
+
+
+@dataclass(frozen=True)
+class PublishedState:
+    """What the ledger says lint must respect: published content hashes and retracted ids."""
+
+    published: dict[tuple[str, str], str]
+    retracted: frozenset[str]
+
+
+def run_lint(root: Path, config: Config, paths: Iterable[str] | None = None,
+             state: PublishedState | None = None) -> LintResult:
+    """Lint the posts at `paths` (relative to root or absolute), or every post. Raises ConfigError for bad policies."""
+    policies = load_policies(root, default_severities())
+    _require_tone(policies)
+    every_file = discover(root)
+    files = every_file if paths is None else _select(root, paths)
+    ctx = Context(config=config, root=root, ids=declared_ids(root, every_file), measures={},
+                  published=state.published if state else None,
+                  retracted=state.retracted if state else frozenset())
+    findings: list[Finding] = []
+    suppressed = 0
+    loaded: list[Post] = []
+    for rel in files:
+        item = load_post(root, rel, config)
+        if isinstance(item, LoadProblem):
+            severity = policies.builtin[PARSE_RULE.id].severity
+            if severity != "off":
+                findings.append(Finding(item.path, item.line, item.column, PARSE_RULE.id, severity, item.message))
+            continue
+        loaded.append(item)
+    tone = _tone_facts(policies, loaded)
+    for post in loaded:
+        post_findings = list(_check_post(ctx, policies, post, tone))
+        kept, silenced = _apply_suppressions(post, post_findings, policies)
+        findings.extend(kept)
+        suppressed += silenced
+    rules = [RuleInfo(r.id, r.description) for r in ALL_BUILTINS.values()
+             if policies.builtin[r.id].severity != "off"]
+    rules += [RuleInfo(r.id, r.description) for r in policies.rules]
+    return LintResult(findings=tuple(sorted(set(findings))), files=len(files), posts=len(loaded),
+                      suppressed=suppressed, rules=tuple(rules))
+
+
+def _select(root: Path, paths: Iterable[str]) -> list[str]:
+    chosen: set[str] = set()
+    resolved_root = root.resolve()
+    for raw in paths:
+        target = Path(raw)
+        target = (target if target.is_absolute() else Path.cwd() / target).resolve()
+        if not target.is_relative_to(resolved_root):
+            raise UsageError(f"{raw} is outside the content repository {root}")
+        if target.is_dir():
+            rel_dir = target.relative_to(resolved_root).as_posix()
+            chosen.update(f for f in discover(root) if rel_dir in (".", "") or f.startswith(rel_dir + "/")
+                          or f == rel_dir)
+        elif target.exists():
+            rel = target.relative_to(resolved_root).as_posix()
+            # pre-commit may pass any changed file: only post files are linted
+            if rel.startswith(POSTS_DIR + "/") and is_post_file(rel):
+                chosen.add(rel)
+        else:
+            raise UsageError(f"{raw}: no such file or folder")
+    return sorted(chosen)
+
+
+def _check_post(ctx: Context, policies: Policies, post: Post,
+                tone: dict[tuple[str, int], dict[str, Any]]) -> Iterable[Finding]:
+    for rule in BUILTIN_RULES.values():
+        settings = policies.builtin[rule.id]
+        if settings.severity == "off":
+            continue
+        for hit in rule.check(ctx, post):
+            accounts = (hit.account,) if hit.account else post.accounts or ("",)
+            if not any(settings.selector.matches(post, a, ctx.config.accounts.get(a)) for a in accounts):
+                continue
+            yield Finding(post.path, hit.mark.line, hit.mark.column, rule.id, settings.severity, hit.message, post.id)
+    if not policies.rules or not isinstance(post.doc.data, dict):
+        return
+    for account_key in post.accounts or ("",):
+        account = ctx.config.accounts.get(account_key)
+        rules = [r for r in policies.rules if r.selector.matches(post, account_key, account)]
+        if not rules:
+            continue
+        for part in post.parts:
+            part_rules = rules if part.index == 0 else [r for r in rules if r.facts & TEXT_FACTS]
+            if not part_rules:
+                continue
+            facts = facts_mod.part_facts(post, part, account, account_key)
+            facts.values.update(tone.get((post.path, part.index), {}))
+            instance = {**post.doc.data, "facts": facts.values}
+            for rule in part_rules:
+                yield from _rule_findings(rule, post, part, facts, instance, account_key)
+
+
+def _rule_findings(rule: PolicyRule, post: Post, part: Any, facts: facts_mod.PartFacts,
+                   instance: dict[str, Any], account_key: str) -> Iterable[Finding]:
+    for violation in rule.violations(instance):
+        mark = facts_mod.locate(post, part, facts, violation.path, violation.match)
+        message = rule.render(violation, account_key, post.id, part.index)
+        if part.index and violation.path[:1] == ("facts",):
+            message = f"{message} (thread part {part.index + 1})"
+        yield Finding(post.path, mark.line, mark.column, rule.id, rule.severity, message, post.id)
+
+
+def _apply_suppressions(post: Post, findings: list[Finding], policies: Policies) -> tuple[list[Finding], int]:
+    if not post.suppressions:
+        return findings, 0
+    known = set(ALL_BUILTINS) | {r.id for r in policies.rules}
+    silenced_rules: set[str] = set()
+    problems = []
+    severity = policies.builtin[SUPPRESSION_RULE.id].severity
+    for sup in post.suppressions:
+        unknown = [r for r in sup.rules if r not in known]
+        if not sup.reason:
+            problems.append(Finding(post.path, sup.line, 1, SUPPRESSION_RULE.id, severity,
+                                    f"disable={','.join(sup.rules)} needs a reason: "
+                                    f"`# postops: disable={','.join(sup.rules)} -- why`", post.id))
+            continue
+        if unknown:
+            problems.append(Finding(post.path, sup.line, 1, SUPPRESSION_RULE.id, severity,
+                                    f"disable names unknown rule(s) {', '.join(unknown)}", post.id))
+        silenced_rules.update(r for r in sup.rules if r in known and r not in ("suppression", "parse"))
+    kept = [f for f in findings if f.rule not in silenced_rules]
+    if severity == "off":
+        problems = []
+    return kept + problems, len(findings) - len(kept)
+
+
+def _require_tone(policies: Policies) -> None:
+    wanted = policies.facts & {"offensive", "sentiment", "language"}
+    if wanted:
+        from .tone import check_available
+
+        check_available(wanted)
+
+
+def _tone_facts(policies: Policies, posts: list[Post]) -> dict[tuple[str, int], dict[str, Any]]:
+    """Tone facts for every part, in one batch: the models are slow to load and fast in bulk."""
+    wanted = policies.facts & {"offensive", "sentiment", "language"}
+    if not wanted or not posts:
+        return {}
+    from .tone import tone_facts
+
+    keys = [(post.path, part.index) for post in posts for part in post.parts]
+    texts = [part.text for post in posts for part in post.parts]
+    return dict(zip(keys, tone_facts(texts, wanted)))

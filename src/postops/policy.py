@@ -1,0 +1,327 @@
+"""Policy files → compiled rules.
+
+A policy rule is data: a JSON Schema (draft 2020-12) over the post as written plus its derived facts,
+with an id, a severity, a message and a selector. No policy can run code in CI: schemas may not refer
+to anything outside themselves, and every regular expression is matched by RE2, in time linear in the
+text, so neither a crafted policy nor a crafted post can hang lint.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import re2
+from jsonschema import Draft202012Validator, ValidationError
+from jsonschema.exceptions import SchemaError
+from jsonschema.validators import extend
+
+from .config import Account
+from .errors import ConfigError
+from .posts import Post
+from .schemas import explain
+from .yamlfile import Document, YamlProblem, parse
+
+POLICIES_DIR = "policies"
+SEVERITIES = ("error", "warning", "info", "off")
+
+_SELECTOR = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        name: {"type": "array", "items": {"type": "string"}, "minItems": 1}
+        for name in ("accounts", "platforms", "labels", "paths")
+    },
+}
+POLICY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["rules"],
+    "additionalProperties": False,
+    "properties": {
+        "description": {"type": "string"},
+        "rules": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9-]*$"},
+                    "severity": {"enum": list(SEVERITIES)},
+                    "message": {"type": "string"},
+                    "description": {"type": "string"},
+                    "applies_to": _SELECTOR,
+                    "schema": {"type": ["object", "boolean"]},
+                },
+            },
+        },
+    },
+}
+_POLICY_VALIDATOR = Draft202012Validator(POLICY_SCHEMA)
+
+
+# --- RE2 in place of Python's backtracking `re` for every pattern a policy can contain ---------------
+
+_RE2_CACHE: dict[str, Any] = {}
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.max_mem = 32 << 20
+
+
+def compile_pattern(pattern: str) -> Any:
+    compiled = _RE2_CACHE.get(pattern)
+    if compiled is None:
+        compiled = _RE2_CACHE[pattern] = re2.compile(pattern, options=_RE2_OPTIONS)
+    return compiled
+
+
+def _re2_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not compile_pattern(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+PolicyValidator = extend(Draft202012Validator, {"pattern": _re2_pattern})
+
+
+# --- Values -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Selector:
+    accounts: tuple[str, ...] | None = None
+    platforms: tuple[str, ...] | None = None
+    labels: tuple[str, ...] | None = None
+    paths: tuple[str, ...] | None = None
+
+    def matches(self, post: Post, account_key: str, account: Account | None) -> bool:
+        if self.accounts is not None and account_key not in self.accounts:
+            return False
+        if self.platforms is not None and (account is None or account.platform not in self.platforms):
+            return False
+        if self.labels is not None and not set(self.labels) & set(post.labels):
+            return False
+        if self.paths is not None and not any(fnmatch.fnmatchcase(post.path, p) for p in self.paths):
+            return False
+        return True
+
+
+ALL = Selector()
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """Where a built-in rule's severity or selector was changed by a policy file."""
+
+    id: str
+    severity: str
+    selector: Selector = ALL
+
+
+@dataclass(frozen=True)
+class Violation:
+    path: tuple[Any, ...]        # inside the instance (the post plus `facts`)
+    match: str | None            # the text the rule objected to, when there is one
+    value: Any
+
+
+@dataclass
+class PolicyRule:
+    id: str
+    severity: str
+    message: str
+    description: str
+    selector: Selector
+    validator: Any = field(repr=False)
+    source: str = ""
+    line: int = 1
+    facts: frozenset[str] = frozenset()
+
+    def violations(self, instance: dict[str, Any]) -> list[Violation]:
+        return [Violation(tuple(e.absolute_path), describe_match(e), e.instance)
+                for e in self.validator.iter_errors(instance)]
+
+    def render(self, violation: Violation, account: str, post: str, part: int) -> str:
+        fields = {"match": violation.match if violation.match is not None else _short(violation.value),
+                  "value": _short(violation.value), "account": account, "post": post, "part": str(part)}
+        return re.sub(r"\{(match|value|account|post|part)\}", lambda m: fields[m.group(1)], self.message)
+
+
+@dataclass
+class Policies:
+    rules: list[PolicyRule]
+    builtin: dict[str, RuleSettings]
+    files: list[str]
+
+    @property
+    def facts(self) -> frozenset[str]:
+        """Every fact some active rule refers to."""
+        return frozenset().union(*(r.facts for r in self.rules)) if self.rules else frozenset()
+
+
+# --- Loading ----------------------------------------------------------------------------------------
+
+def load_policies(root: Path, builtin_severity: Mapping[str, str]) -> Policies:
+    """Every policies/*.yaml, compiled. Raises ConfigError, located, for anything wrong in them."""
+    folder = root / POLICIES_DIR
+    files = sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml")) if folder.is_dir() else []
+    rules: list[PolicyRule] = []
+    builtin = {rule_id: RuleSettings(rule_id, severity) for rule_id, severity in builtin_severity.items()}
+    seen: dict[str, str] = {}
+    for path in files:
+        rel = path.relative_to(root).as_posix()
+        try:
+            doc = parse(path.read_bytes(), rel)
+        except YamlProblem as exc:
+            raise ConfigError(exc.message, rel, exc.line, exc.column) from None
+        for error in _POLICY_VALIDATOR.iter_errors(doc.data):
+            mark, message = explain(error, doc)[0]
+            raise ConfigError(message, rel, mark.line, mark.column)
+        for index, spec in enumerate(doc.data["rules"]):
+            where = ("rules", index)
+            rule_id = spec["id"]
+            if rule_id in seen:
+                mark = doc.value_mark(where + ("id",))
+                raise ConfigError(f"rule id '{rule_id}' is already defined in {seen[rule_id]}", rel,
+                                  mark.line, mark.column)
+            seen[rule_id] = rel
+            selector = _selector(spec.get("applies_to"))
+            if rule_id in builtin:
+                if "schema" in spec:
+                    mark = doc.key_mark(where + ("schema",))
+                    raise ConfigError(f"'{rule_id}' is a built-in rule: it can be configured (severity, "
+                                      "applies_to) but not given a schema; pick another id", rel,
+                                      mark.line, mark.column)
+                builtin[rule_id] = RuleSettings(rule_id, spec.get("severity", builtin[rule_id].severity),
+                                                selector)
+                continue
+            if "schema" not in spec:
+                mark = doc.value_mark(where)
+                raise ConfigError(f"rule '{rule_id}' has no schema (and is not a built-in rule)", rel,
+                                  mark.line, mark.column)
+            severity = spec.get("severity", "error")
+            if severity == "off":
+                continue
+            schema = spec["schema"]
+            _check_schema(schema, doc, where + ("schema",))
+            rules.append(PolicyRule(
+                id=rule_id,
+                severity=severity,
+                message=spec.get("message") or spec.get("description") or f"breaks policy {rule_id}",
+                description=spec.get("description") or spec.get("message") or rule_id,
+                selector=selector,
+                validator=PolicyValidator(schema),
+                source=rel,
+                line=doc.value_mark(where).line,
+                facts=frozenset(_facts_used(schema)),
+            ))
+    return Policies(rules, builtin, [p.relative_to(root).as_posix() for p in files])
+
+
+def _selector(spec: dict[str, list[str]] | None) -> Selector:
+    if not spec:
+        return ALL
+    return Selector(**{k: tuple(v) for k, v in spec.items()})
+
+
+def _check_schema(schema: Any, doc: Document, where: tuple[Any, ...]) -> None:
+    def fail(message: str, path: tuple[Any, ...]) -> ConfigError:
+        mark = doc.value_mark(where + path)
+        return ConfigError(message, doc.path, mark.line, mark.column)
+
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise fail(f"invalid JSON Schema: {exc.message}", tuple(exc.path)) from None
+    for path, key, value in _walk(schema, ()):
+        if key in ("$ref", "$dynamicRef") and not (isinstance(value, str) and value.startswith("#")):
+            raise fail(f"{key} may only point inside the rule's own schema (policies are data and never "
+                       "load anything)", path)
+        if key == "patternProperties":
+            raise fail("patternProperties is not supported in policies; use propertyNames with a pattern",
+                       path)
+        if key == "pattern" and isinstance(value, str):
+            try:
+                compile_pattern(value)
+            except re2.error as exc:
+                raise fail(f"pattern {value!r} cannot be matched in linear time ({exc}); backreferences and "
+                           "lookaround are not supported, so that no policy can hang lint", path) from None
+
+
+def _walk(node: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str, Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield path + (key,), key, value
+            if key not in ("enum", "const", "examples", "default"):
+                yield from _walk(value, path + (key,))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _walk(value, path + (i,))
+
+
+def _facts_used(schema: Any) -> set[str]:
+    """Names of the facts a schema looks at: keys under a `facts` property anywhere in it."""
+    used: set[str] = set()
+    for path, key, value in _walk(schema, ()):
+        if key == "facts" and len(path) >= 2 and path[-2] == "properties" and isinstance(value, dict):
+            used.update((value.get("properties") or {}).keys())
+            used.update(value.get("required") or ())
+            if "dependentRequired" in value or "additionalProperties" in value or "propertyNames" in value:
+                used.add("*")
+    return used
+
+
+# --- What matched -------------------------------------------------------------------------------------
+
+def describe_match(error: ValidationError) -> str | None:
+    """The part of the instance a failing keyword objected to, for `{match}` and for locating findings."""
+    instance, keyword, value = error.instance, error.validator, error.validator_value
+    if keyword == "not":
+        found = _matching(value, instance)
+        return found if found is not None else _short(instance)
+    if keyword in ("enum", "const", "pattern", "maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum",
+                   "maxLength", "minLength", "type", "format"):
+        return _short(instance)
+    if keyword == "maxItems" and isinstance(instance, list):
+        return ", ".join(_short(i) for i in instance)
+    if keyword == "uniqueItems" and isinstance(instance, list):
+        dupes = [x for i, x in enumerate(instance) if x in instance[:i]]
+        return ", ".join(_short(i) for i in dupes)
+    return None
+
+
+def _matching(schema: Any, instance: Any) -> str | None:
+    if not isinstance(schema, dict):
+        return None
+    if "pattern" in schema and isinstance(instance, str):
+        found = compile_pattern(schema["pattern"]).search(instance)
+        if found:
+            return found.group(0)
+    if "contains" in schema and isinstance(instance, list):
+        inner = PolicyValidator(schema["contains"])
+        hits = [item for item in instance if inner.is_valid(item)]
+        if hits:
+            return ", ".join(_short(h) for h in hits)
+    for keyword in ("anyOf", "oneOf", "allOf"):
+        for branch in schema.get(keyword, ()):
+            if PolicyValidator(branch).is_valid(instance):
+                found = _matching(branch, instance)
+                if found is not None:
+                    return found
+    if "properties" in schema and isinstance(instance, dict):
+        for key, sub in schema["properties"].items():
+            if key in instance:
+                found = _matching(sub, instance[key])
+                if found is not None:
+                    return found
+    if ("enum" in schema or "const" in schema) and not isinstance(instance, (dict, list)):
+        return _short(instance)
+    return None
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = value if isinstance(value, str) else repr(value) if not isinstance(value, (int, float)) else str(value)
+    if isinstance(value, list):
+        text = ", ".join(_short(v) for v in value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
