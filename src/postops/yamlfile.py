@@ -217,6 +217,4 @@ class _Builder:
             if _FLOAT.match(value):
                 return float(value.replace("_", ""))
             return value
-        if tag in (_TAG + "binary", _TAG + "set", _TAG + "omap") or not tag.startswith(_TAG):
-            raise self.fail(f"unsupported tag {tag}", node)
-        return value
+        raise self.fail(f"unsupported tag {tag}", node)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+CONFIG = """\
+version: 1
+timezone: America/New_York
+accounts:
+  csis:
+    platform: x
+    handle: "@CSIS"
+  social:
+    platform: mastodon
+    instance: https://mastodon.example
+  sky:
+    platform: bluesky
+  drill:
+    platform: outbox
+"""
+
+
+class ContentRepo:
+    """A content repository in a temporary folder, written file by file."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.write("postops.yaml", CONFIG)
+
+    def write(self, rel: str, text: str) -> Path:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    def write_bytes(self, rel: str, data: bytes) -> Path:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return path
+
+    def lint(self, paths: list[str] | None = None):
+        from postops.config import load_config
+        from postops.lint import run_lint
+
+        return run_lint(self.root, load_config(self.root), paths)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> ContentRepo:
+    return ContentRepo(tmp_path)

@@ -1,0 +1,250 @@
+"""Built-in rules: each with a failing post and the exact (line, column) of its finding, and a passing one."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def findings(repo, rule):
+    return [(f.line, f.column, f.message) for f in repo.lint().findings if f.rule == rule]
+
+
+GOOD = """\
+account: csis
+publish_at: 2026-11-24T09:00:00-05:00
+text: Our report is out https://csis.org/x
+"""
+
+
+def test_a_good_post_has_no_findings(repo):
+    repo.write("posts/csis/good.yaml", GOOD)
+    result = repo.lint()
+    assert result.findings == ()
+    assert (result.files, result.posts) == (1, 1)
+
+
+def test_post_schema_unknown_key_suggests_the_nearest(repo):
+    repo.write("posts/csis/p.yaml", "account: csis\ntxet: hello\n")
+    assert findings(repo, "post-schema") == [
+        (1, 1, "missing required key 'text'"),
+        (2, 1, "unknown key 'txet' (did you mean 'text'?)"),
+    ]
+
+
+def test_post_schema_wrong_types_point_at_the_value(repo):
+    repo.write("posts/csis/p.yaml", "account: csis\ntext: hi\nlabels: research\nmedia:\n  - {alt: x}\n")
+    assert findings(repo, "post-schema") == [
+        (3, 9, "labels must be a list, not a string"),
+        (5, 5, "missing required key 'path' in media[0]"),
+    ]
+
+
+def test_post_schema_list_where_mapping_belongs(repo):
+    repo.write("posts/csis/p.yaml", "- account: csis\n- text: hi\n")
+    assert findings(repo, "post-schema") == [(1, 1, "a post must be a mapping of keys (account, text, ...), not a list")]
+
+
+@pytest.mark.parametrize(("value", "ok"), [
+    ("2026-11-24T09:00:00-05:00", True),
+    ("2026-11-24 09:00", True),
+    ("'2026-11-24T14:00:00Z'", True),
+    ("2026-11-24", False),
+    ("tomorrow at nine", False),
+    ("2026-13-40T09:00:00", False),
+])
+def test_publish_at(repo, value, ok):
+    repo.write("posts/csis/p.yaml", f"account: csis\npublish_at: {value}\ntext: hi\n")
+    expected = [] if ok else [(2, 13, f"publish_at {value.strip(chr(39))!r} is not a date and time "
+                                      "(use e.g. 2026-11-24T09:00:00-05:00)")]
+    assert findings(repo, "publish-at") == expected
+
+
+def test_naive_publish_at_is_read_in_the_configured_timezone(repo):
+    from postops.config import load_config
+    from postops.posts import load_post
+
+    repo.write("posts/csis/p.yaml", "account: csis\npublish_at: 2026-07-01 09:00\ntext: hi\n")
+    post = load_post(repo.root, "posts/csis/p.yaml", load_config(repo.root))
+    assert post.publish_at.isoformat() == "2026-07-01T09:00:00-04:00"
+
+
+def test_unknown_account(repo):
+    repo.write("posts/csis/p.yaml", "account: [csis, cisis]\ntext: hi\n")
+    assert findings(repo, "unknown-account") == [(1, 17, "unknown account 'cisis' (did you mean 'csis'?)")]
+
+
+def test_account_folder_catches_the_wrong_account(repo):
+    repo.write("posts/csis/p.yaml", "account: drill\ntext: hi\n")
+    repo.write("posts/csis/ok.yaml", "account: [drill, csis]\ntext: cross-posted\n")
+    repo.write("posts/nobody/q.yaml", "account: csis\ntext: hi\n")
+    result = repo.lint()
+    got = sorted((f.path, f.line, f.column) for f in result.findings if f.rule == "account-folder")
+    assert got == [("posts/csis/p.yaml", 1, 10), ("posts/nobody/q.yaml", 1, 1)]
+
+
+def test_duplicate_id_across_folders(repo):
+    repo.write("posts/csis/2026/launch.yaml", GOOD)
+    repo.write("posts/csis/2025/launch.yaml", GOOD)
+    repo.write("posts/csis/other.yaml", "id: launch\n" + GOOD)
+    result = repo.lint()
+    dupes = sorted((f.path, f.line, f.column) for f in result.findings if f.rule == "duplicate-id")
+    assert dupes == [("posts/csis/2025/launch.yaml", 1, 1), ("posts/csis/2026/launch.yaml", 1, 1),
+                     ("posts/csis/other.yaml", 1, 5)]
+
+
+def test_duplicate_id_is_found_when_linting_one_file(repo):
+    repo.write("posts/csis/a/launch.yaml", GOOD)
+    repo.write("posts/csis/b/launch.yaml", GOOD)
+    result = repo.lint([str(repo.root / "posts/csis/a/launch.yaml")])
+    assert [f.rule for f in result.findings] == ["duplicate-id"]
+    assert result.files == 1
+
+
+@pytest.mark.parametrize(("account", "text", "message"), [
+    ("csis", "x" * 281, "text is 281/280 weighted characters on X (account csis)"),
+    # a URL counts 23 whatever its length
+    ("csis", "x" * 256 + " https://example.org/" + "a" * 300, None),
+    ("csis", "x" * 257 + " https://example.org/", "text is 281/280 weighted characters on X (account csis)"),
+    # CJK characters weigh 2 on X
+    ("csis", "語" * 141, "text is 282/280 weighted characters on X (account csis)"),
+    ("social", "x" * 501, "text is 501/500 characters on Mastodon (account social)"),
+    ("social", "x" * 500, None),
+    ("sky", "👍🏽" * 301, "text is 301/300 graphemes on Bluesky (account sky)"),
+    ("sky", "👍🏽" * 300, None),
+])
+def test_text_length(repo, account, text, message):
+    repo.write(f"posts/{account}/p.yaml", f"account: {account}\ntext: {text}\n")
+    assert findings(repo, "text-length") == ([(2, 7, message)] if message else [])
+
+
+def test_text_length_checks_every_thread_part(repo):
+    repo.write("posts/csis/p.yaml", f"account: csis\ntext: short\nthread:\n  - text: ok\n  - text: {'y' * 300}\n")
+    assert findings(repo, "text-length") == [(5, 11, "thread part 3 is 300/280 weighted characters on X (account csis)")]
+
+
+def test_media(repo, tmp_path):
+    repo.write_bytes("media/chart.png", b"\x89PNG" + b"0" * 100)
+    repo.write_bytes("media/notes.txt", b"hello")
+    repo.write_bytes("media/huge.png", b"0" * (5 * 1024 * 1024 + 1))
+    outside = tmp_path.parent / "outside.png"
+    outside.write_bytes(b"png")
+    (repo.root / "media/link.png").symlink_to(outside)
+    repo.write("posts/csis/p.yaml", """\
+        account: csis
+        text: hi
+        media:
+          - {path: media/chart.png, alt: A chart}
+          - {path: media/missing.png, alt: x}
+          - {path: media/notes.txt, alt: x}
+          - {path: media/link.png, alt: x}
+          - {path: ../outside.png, alt: x}
+          - {path: media/huge.png, alt: x}
+        """)
+    assert findings(repo, "media") == [
+        (5, 12, "media file 'media/missing.png' does not exist"),
+        (6, 12, "media 'media/notes.txt' has an unsupported type; use one of .gif, .jpeg, .jpg, .mov, .mp4, .png, .webp"),
+        (7, 12, "media 'media/link.png' is outside the repository"),
+        (8, 12, "media '../outside.png' is outside the repository"),
+        (9, 12, "media 'media/huge.png' is 5,242,881 bytes; x allows at most 5,242,880 bytes for images"),
+    ]
+
+
+def test_at_most_four_images(repo):
+    for i in range(5):
+        repo.write_bytes(f"media/{i}.png", b"png")
+    items = "".join(f"  - {{path: media/{i}.png, alt: x}}\n" for i in range(5))
+    repo.write("posts/csis/p.yaml", "account: csis\ntext: hi\nmedia:\n" + items)
+    assert findings(repo, "media") == [(8, 5, "5 images in one part; at most 4 are allowed")]
+
+
+@pytest.mark.parametrize("secret", [
+    "AKIAIOSFODNN7EXAMPLE",
+    "ghp_" + "a1B2" * 9,
+    "xoxb-123456789012-abcdefghij",
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "sk_live_" + "a" * 24,
+])
+def test_secret_in_text(repo, secret):
+    repo.write("posts/csis/p.yaml", f"account: csis\ntext: |-\n  New post!\n  key {secret} oops\n")
+    got = findings(repo, "secret-in-text")
+    assert [(line, col) for line, col, _ in got] == [(4, 7)]
+    assert secret not in got[0][2]  # the finding must not repeat the secret
+
+
+def test_no_secret_in_ordinary_text(repo):
+    repo.write("posts/csis/p.yaml", "account: csis\ntext: The AKIA conference and sk-learn tips at https://x.com/a?b=c\n")
+    assert findings(repo, "secret-in-text") == []
+
+
+@pytest.mark.parametrize(("account", "target", "ok"), [
+    ("csis", "https://x.com/CSIS/status/1856000000000000000", True),
+    ("csis", "https://twitter.com/CSIS/status/1856000000000000000", True),
+    ("csis", "https://bsky.app/profile/csis.org/post/3k", False),
+    ("sky", "https://bsky.app/profile/csis.org/post/3k", True),
+    ("social", "https://mastodon.example/@csis/1123", True),
+    ("social", "https://x.com/CSIS/status/1", False),
+    ("csis", "other-post", True),
+    ("csis", "no-such-post", False),
+])
+def test_reply_target(repo, account, target, ok):
+    repo.write("posts/csis/other-post.yaml", GOOD)
+    repo.write(f"posts/{account}/p.yaml", f"account: {account}\ntext: reply\nreply_to: {target}\n")
+    got = findings(repo, "reply-target")
+    assert (got == []) == ok
+    if not ok:
+        assert got[0][:2] == (3, 11)
+
+
+def test_unparsable_files_are_findings_and_other_files_still_lint(repo):
+    repo.write_bytes("posts/csis/binary.yaml", b"\x00\x01\x02")
+    repo.write_bytes("posts/csis/latin1.yaml", "account: csis\ntext: caf\xe9\n".encode("latin-1"))
+    repo.write("posts/csis/empty.yaml", "")
+    repo.write("posts/csis/dupe.yaml", "account: csis\ntext: a\ntext: b\n")
+    repo.write("posts/csis/other.yaml", "account: csis\ntxt: typo\n")
+    result = repo.lint()
+    parse = sorted((f.path, f.line, f.column, f.post) for f in result.findings if f.rule == "parse")
+    assert parse == [
+        ("posts/csis/binary.yaml", 1, 1, None),
+        ("posts/csis/dupe.yaml", 3, 1, None),
+        ("posts/csis/empty.yaml", 1, 1, None),
+        ("posts/csis/latin1.yaml", 2, 10, None),
+    ]
+    assert any(f.rule == "post-schema" and f.path == "posts/csis/other.yaml" for f in result.findings)
+    assert (result.files, result.posts) == (5, 1)
+
+
+def test_size_cap_comes_from_config(repo):
+    repo.write("postops.yaml", (repo.root / "postops.yaml").read_text() + "lint:\n  max_file_bytes: 50\n")
+    size = len(repo.write("posts/csis/p.yaml", "account: csis\ntext: " + "x" * 60 + "\n").read_bytes())
+    assert [f.message for f in repo.lint().findings] == [f"file is {size} bytes, over the 50-byte limit"]
+
+
+def test_disable_comment_with_reason_silences_and_is_counted(repo):
+    repo.write("posts/csis/p.yaml", "# postops: disable=text-length -- quoted in full on purpose\n"
+                                    f"account: csis\ntext: {'x' * 300}\n")
+    result = repo.lint()
+    assert result.findings == ()
+    assert result.suppressed == 1
+
+
+def test_disable_comment_without_reason_is_an_error_and_silences_nothing(repo):
+    repo.write("posts/csis/p.yaml", f"account: csis\ntext: {'x' * 300}  # postops: disable=text-length\n")
+    result = repo.lint()
+    assert sorted((f.rule, f.line) for f in result.findings) == [("suppression", 2), ("text-length", 2)]
+    assert result.suppressed == 0
+
+
+def test_builtin_rule_severity_and_selector_are_configurable(repo):
+    repo.write("policies/builtins.yaml", """\
+        rules:
+          - id: text-length
+            severity: warning
+            applies_to: {accounts: [csis]}
+          - id: secret-in-text
+            severity: "off"
+        """)
+    repo.write("posts/csis/p.yaml", f"account: csis\ntext: {'x' * 300} AKIAIOSFODNN7EXAMPLE\n")
+    repo.write("posts/social/p2.yaml", f"account: social\ntext: {'x' * 600}\n")
+    result = repo.lint()
+    assert [(f.path, f.rule, f.severity) for f in result.findings] == [
+        ("posts/csis/p.yaml", "text-length", "warning")]
