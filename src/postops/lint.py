@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,11 +41,47 @@ def run_lint(root: Path, config: Config, paths: Iterable[str] | None = None,
     ctx = Context(config=config, root=root, ids=declared_ids(root, every_file), measures={},
                   published=state.published if state else None,
                   retracted=state.retracted if state else frozenset())
+    findings, posts, suppressed = _lint_in_parallel(ctx, policies, files)
+    rules = [RuleInfo(r.id, r.description) for r in ALL_BUILTINS.values()
+             if policies.builtin[r.id].severity != "off"]
+    rules += [RuleInfo(r.id, r.description) for r in policies.rules]
+    return LintResult(findings=tuple(sorted(set(findings))), files=len(files), posts=posts,
+                      suppressed=suppressed, rules=tuple(rules))
+
+
+# Below this many files a second process costs more than it saves.
+PARALLEL_THRESHOLD = 400
+_WORK: tuple[Context, Policies] | None = None
+
+
+def _lint_in_parallel(ctx: Context, policies: Policies, files: list[str]) -> tuple[list[Finding], int, int]:
+    """Lint on every core. Workers are forked, so they share the parsed config and policies for free."""
+    global _WORK
+    workers = min(os.cpu_count() or 1, 8)
+    if len(files) < PARALLEL_THRESHOLD or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return _lint_files(ctx, policies, files)
+    chunks = [files[i::workers] for i in range(workers)]
+    _WORK = (ctx, policies)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(_lint_chunk, chunks))
+    finally:
+        _WORK = None
+    findings = [f for chunk, _, _ in results for f in chunk]
+    return findings, sum(r[1] for r in results), sum(r[2] for r in results)
+
+
+def _lint_chunk(files: list[str]) -> tuple[list[Finding], int, int]:
+    assert _WORK is not None
+    return _lint_files(*_WORK, files)
+
+
+def _lint_files(ctx: Context, policies: Policies, files: list[str]) -> tuple[list[Finding], int, int]:
     findings: list[Finding] = []
     suppressed = 0
     loaded: list[Post] = []
     for rel in files:
-        item = load_post(root, rel, config)
+        item = load_post(ctx.root, rel, ctx.config)
         if isinstance(item, LoadProblem):
             severity = policies.builtin[PARSE_RULE.id].severity
             if severity != "off":
@@ -51,15 +90,10 @@ def run_lint(root: Path, config: Config, paths: Iterable[str] | None = None,
         loaded.append(item)
     tone = _tone_facts(policies, loaded)
     for post in loaded:
-        post_findings = list(_check_post(ctx, policies, post, tone))
-        kept, silenced = _apply_suppressions(post, post_findings, policies)
+        kept, silenced = _apply_suppressions(post, list(_check_post(ctx, policies, post, tone)), policies)
         findings.extend(kept)
         suppressed += silenced
-    rules = [RuleInfo(r.id, r.description) for r in ALL_BUILTINS.values()
-             if policies.builtin[r.id].severity != "off"]
-    rules += [RuleInfo(r.id, r.description) for r in policies.rules]
-    return LintResult(findings=tuple(sorted(set(findings))), files=len(files), posts=len(loaded),
-                      suppressed=suppressed, rules=tuple(rules))
+    return findings, len(loaded), suppressed
 
 
 def _select(root: Path, paths: Iterable[str]) -> list[str]:

@@ -1,0 +1,3 @@
+from postops.cli import main
+
+main()
