@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from postops.config import find_root, load_config, parse_duration
+from postops.errors import ConfigError
+
+GOOD = """\
+version: 1
+timezone: Europe/Paris
+accounts:
+  csis:
+    platform: x
+    handle: "@CSIS"
+    approvers: ["@csis-org/comms-leads"]
+    approvals: 2
+    credentials: POSTOPS_CSIS
+  social:
+    platform: mastodon
+    instance: https://mastodon.example
+    timezone: UTC
+  drill:
+    platform: outbox
+    path: .postops/outbox
+policy_owners: ["@csis-org/digital-governance"]
+publish:
+  min_lead: 10m
+  max_delay: 6h
+  max_retractions: 3
+  claim_lease: 90s
+state:
+  branch: postops/state
+paused: null
+"""
+
+
+def test_full_config(repo):
+    repo.write("postops.yaml", GOOD)
+    config = load_config(repo.root)
+    assert config.timezone == "Europe/Paris"
+    assert config.accounts["csis"].approvers == ("@csis-org/comms-leads",)
+    assert config.accounts["csis"].approvals == 2
+    assert config.accounts["csis"].timezone == "Europe/Paris"
+    assert config.accounts["social"].timezone == "UTC"
+    assert config.publish.claim_lease == timedelta(seconds=90)
+    assert config.publish.max_retractions == 3
+    assert config.policy_owners == ("@csis-org/digital-governance",)
+    assert config.paused is None
+
+
+@pytest.mark.parametrize(("change", "message", "line", "column"), [
+    (("timezone: Europe/Paris", "timezone: Mars/Olympus"), "unknown timezone 'Mars/Olympus'", 2, 11),
+    (("platform: x", "platform: twitter"), "platform is 'twitter'; it must be one of", 5, 15),
+    (("approvals: 2", "approvals: two"), "approvals must be a whole number, not a string", 8, 16),
+    (("max_delay: 6h", "max_delay: 6 hours"), "is not in the expected form", 20, 14),
+    (("policy_owners", "policy_owner"), "unknown key 'policy_owner' (did you mean 'policy_owners'?)", 17, 1),
+    (("    instance: https://mastodon.example\n", ""), "a mastodon account needs `instance:", 11, 5),
+    (("version: 1", "version: 2"), "version must be 1", 1, 10),
+    (("  csis:\n", "  csis:\n  csis:\n"), "duplicate key 'csis'", 5, 3),
+])
+def test_config_errors_are_located(repo, change, message, line, column):
+    repo.write("postops.yaml", GOOD.replace(*change))
+    with pytest.raises(ConfigError) as info:
+        load_config(repo.root)
+    assert message in info.value.message
+    assert (info.value.path, info.value.line, info.value.column) == ("postops.yaml", line, column)
+    assert info.value.exit_code == 2
+
+
+def test_config_duplicate_key(repo):
+    repo.write("postops.yaml", GOOD + "timezone: UTC\n")
+    with pytest.raises(ConfigError, match="duplicate key 'timezone'"):
+        load_config(repo.root)
+
+
+def test_find_root_walks_up(repo):
+    (repo.root / "posts" / "csis").mkdir(parents=True)
+    assert find_root(repo.root / "posts" / "csis") == repo.root.resolve()
+
+
+def test_find_root_without_config(tmp_path):
+    with pytest.raises(ConfigError, match="postops init"):
+        find_root(tmp_path)
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("30s", 30), ("10m", 600), ("6h", 21600), ("1d", 86400),
+                                               ("1.5h", 5400)])
+def test_durations(text, seconds):
+    assert parse_duration(text) == timedelta(seconds=seconds)
