@@ -248,3 +248,13 @@ def test_builtin_rule_severity_and_selector_are_configurable(repo):
     result = repo.lint()
     assert [(f.path, f.rule, f.severity) for f in result.findings] == [
         ("posts/csis/p.yaml", "text-length", "warning")]
+
+
+def test_a_disable_comment_inside_the_text_is_text_and_silences_nothing(repo):
+    repo.write("posts/csis/p.yaml", "account: csis\ntext: |-\n"
+                                    f"  {'x' * 300}\n  # postops: disable=text-length -- sneaky\n")
+    repo.write("posts/csis/q.yaml", f"account: csis\ntext: '{'y' * 300} # postops: disable=text-length -- quoted'\n")
+    result = repo.lint()
+    assert sorted((f.path, f.rule) for f in result.findings) == [("posts/csis/p.yaml", "text-length"),
+                                                                 ("posts/csis/q.yaml", "text-length")]
+    assert result.suppressed == 0

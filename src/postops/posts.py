@@ -105,11 +105,7 @@ def build_post(doc: Document, config: Config) -> Post:
             parts.append(Part(i + 1, _text(item.get("text")),
                               _media(item.get("media"), ("thread", i, "media")), ("thread", i, "text")))
     explicit_id = data.get("id")
-    suppressions = tuple(
-        Suppression(tuple(r.strip() for r in m.group(1).split(",") if r.strip()), (m.group(2) or "").strip(),
-                    doc.text.count("\n", 0, m.start()) + 1)
-        for m in _DISABLE.finditer(doc.text)
-    )
+    suppressions = tuple(_suppressions(doc)) if "postops:" in doc.text else ()
     return Post(
         id=explicit_id if isinstance(explicit_id, str) and explicit_id else post_id_from_path(doc.path),
         path=doc.path,
@@ -123,6 +119,18 @@ def build_post(doc: Document, config: Config) -> Post:
         doc=doc,
         suppressions=suppressions,
     )
+
+
+def _suppressions(doc: Document) -> list[Suppression]:
+    found = []
+    for match in _DISABLE.finditer(doc.text):
+        line = doc.text.count("\n", 0, match.start()) + 1
+        column = match.start() - (doc.text.rfind("\n", 0, match.start()) + 1) + 1
+        if doc.inside_value(Mark(line, column)):
+            continue  # written in a post's text, not a YAML comment: it silences nothing
+        rules = tuple(r.strip() for r in match.group(1).split(",") if r.strip())
+        found.append(Suppression(rules, (match.group(2) or "").strip(), line))
+    return found
 
 
 def _text(value: Any) -> str:

@@ -52,8 +52,8 @@ class Document:
     data: Any
     values: dict[Path, Mark] = field(default_factory=dict)
     keys: dict[Path, Mark] = field(default_factory=dict)
-    # For scalars: (style, last line) so text offsets can be mapped back into the file.
-    scalars: dict[Path, tuple[str | None, int]] = field(default_factory=dict)
+    # For scalars: (style, where the scalar ends) so text offsets can be mapped back into the file.
+    scalars: dict[Path, tuple[str | None, Mark]] = field(default_factory=dict)
 
     def value_mark(self, path: Path) -> Mark:
         """Where the value at `path` is, or its nearest ancestor that exists."""
@@ -67,6 +67,14 @@ class Document:
         path = tuple(path)
         return self.keys.get(path) or self.value_mark(path)
 
+    def inside_value(self, mark: Mark) -> bool:
+        """Whether `mark` falls inside a scalar value (so a `#` there is text, not a comment)."""
+        for path, (_, end) in self.scalars.items():
+            start = self.values[path]
+            if (start.line, start.column) <= (mark.line, mark.column) < (end.line, end.column):
+                return True
+        return False
+
     def offset_mark(self, path: Path, offset: int, length: int = 0) -> Mark:
         """Where character `offset` of the string value at `path` is in the file.
 
@@ -78,7 +86,8 @@ class Document:
         value = _get(self.data, path)
         if path not in self.scalars or not isinstance(value, str) or not 0 <= offset <= len(value):
             return start
-        style, last_line = self.scalars[path]
+        style, end = self.scalars[path]
+        last_line = end.line
         lines = self.text.splitlines()
         wanted = value[offset:offset + length] if length else ""
         if style == "|":
@@ -172,7 +181,7 @@ class _Builder:
         if id(node) in self.active:
             raise self.fail("an alias refers to itself", node)
         if kind == "scalar":
-            self.doc.scalars[path] = (node.style, node.end_mark.line + 1)
+            self.doc.scalars[path] = (node.style, Mark(node.end_mark.line + 1, node.end_mark.column + 1))
             return self.scalar(node)
         self.active.add(id(node))
         try:
