@@ -1,0 +1,395 @@
+"""X (Twitter) through tweepy: OAuth 1.0a user context, v1.1 media upload, v2 posts.
+
+tweepy is imported here and nowhere else, and only when an X account is actually used.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import mimetypes
+import re
+import time
+import unicodedata
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+
+from ..config import Account
+from .base import MediaFile, PartRequest, PlatformError, Published
+
+T = TypeVar("T")
+
+CREDENTIAL_SUFFIXES = ("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_SECRET")
+
+# X's media endpoints take these; anything else is refused before a single byte is sent.
+_MEDIA_CATEGORIES = {
+    "image/jpeg": None,
+    "image/png": None,
+    "image/webp": None,
+    "image/gif": "tweet_gif",
+    "video/mp4": "tweet_video",
+    "video/quicktime": "tweet_video",
+}
+_DUPLICATE_CODE = 187  # v1.1's "Status is a duplicate."
+_URL = "\x00url\x00"
+_LEADING_MENTIONS = re.compile(r"^(?:@\w{1,15}\s+)+")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _TimeoutSession(requests.Session):
+    """tweepy.Client takes no timeout; without one a hung connection would hang the whole publish run."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.default_timeout = timeout
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.default_timeout
+        return super().request(*args, **kwargs)
+
+
+class XPlatform:
+    """Publishes to, deletes from and searches one X account."""
+
+    def __init__(
+        self,
+        account: Account,
+        root: Path,
+        env: Mapping[str, str],
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = _utc_now,
+        max_rate_wait: float = 60.0,
+        attempts: int = 3,
+        backoff: float = 2.0,
+        timeout: float = 30.0,
+        lookup_slack: timedelta = timedelta(minutes=5),
+        lookup_pages: int = 5,
+    ) -> None:
+        self.account = account
+        self.root = root
+        self._sleep = sleep
+        self._clock = clock
+        self._max_rate_wait = max_rate_wait
+        self._attempts = max(1, attempts)
+        self._backoff = backoff
+        self._lookup_slack = lookup_slack
+        self._lookup_pages = max(1, lookup_pages)
+        self._user_id: str | None = None
+
+        prefix = account.credentials
+        if not prefix:
+            raise PlatformError(
+                f"account {account.key} has no `credentials:` in postops.yaml: give it the prefix of the "
+                f"environment variables holding its X keys (e.g. POSTOPS_{account.key.upper()})",
+                retryable=False, kind="auth")
+        self._prefix = prefix
+        names = [f"{prefix}_{suffix}" for suffix in CREDENTIAL_SUFFIXES]
+        # An unset CI secret usually arrives as an empty string, not as a missing variable.
+        missing = [name for name in names if not env.get(name)]
+        if missing:
+            raise PlatformError(
+                f"account {account.key} cannot post to X: environment variable"
+                f"{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                f"{'are' if len(missing) > 1 else 'is'} not set (see docs/platforms-x.md)",
+                retryable=False, kind="auth")
+        api_key, api_secret, access_token, access_secret = (env[name] for name in names)
+        self._secrets = tuple(s for s in (api_key, api_secret, access_token, access_secret) if len(s) >= 4)
+
+        import tweepy  # here, not at the top: `postops lint` must not pay for it
+
+        self._tweepy = tweepy
+        self._client = tweepy.Client(
+            consumer_key=api_key, consumer_secret=api_secret,
+            access_token=access_token, access_token_secret=access_secret,
+            return_type=dict, wait_on_rate_limit=False)
+        self._client.session = _TimeoutSession(timeout)
+        auth = tweepy.OAuth1UserHandler(api_key, api_secret, access_token, access_secret)
+        self._api = tweepy.API(auth, timeout=timeout, retry_count=0, wait_on_rate_limit=False)
+
+    # -- the Platform protocol -------------------------------------------------------------------
+
+    def publish(self, request: PartRequest) -> Published:
+        what = _describe(request)
+        media_ids = [self._upload(media, what) for media in request.media]
+        started = self._clock()
+        client = self._client
+
+        def create() -> Published:
+            response = client.create_tweet(
+                text=request.text, in_reply_to_tweet_id=request.reply_to,
+                media_ids=media_ids or None, user_auth=True)
+            tweet_id = str(response["data"]["id"])
+            return Published(platform_id=tweet_id, url=self._url(tweet_id), published_at=self._clock())
+
+        def went_out_after_all() -> Published | None:
+            return self._find(request, since=started - self._lookup_slack)
+
+        return self._call(f"publishing {what}", create, may_have_acted=went_out_after_all)
+
+    def delete(self, platform_id: str) -> None:
+        tweepy, client = self._tweepy, self._client
+
+        def delete() -> None:
+            try:
+                client.delete_tweet(platform_id, user_auth=True)
+            except tweepy.NotFound:
+                pass  # already gone: that is what was asked for
+
+        self._call(f"deleting post {platform_id}", delete)
+
+    def lookup(self, request: PartRequest, claimed_at: datetime) -> Published | None:
+        return self._find(request, since=claimed_at - self._lookup_slack)
+
+    # -- publishing --------------------------------------------------------------------------------
+
+    def _upload(self, media: MediaFile, what: str) -> str:
+        shown = self._shown(media.path)
+        mime = mimetypes.guess_type(media.path.name)[0]
+        if mime not in _MEDIA_CATEGORIES:
+            raise PlatformError(
+                f"{what}: X cannot attach {shown} ({mime or 'unknown type'}); it takes JPEG, PNG, WEBP and "
+                f"GIF images and MP4 or MOV video", retryable=False, kind="invalid")
+        api = self._api
+        try:
+            uploaded = self._call(f"uploading {shown} for {what}", lambda: api.media_upload(
+                filename=str(media.path), media_category=_MEDIA_CATEGORIES[mime]))
+        except OSError as exc:
+            raise PlatformError(f"{what}: cannot read {shown}: {exc.strerror}",
+                                retryable=False, kind="invalid") from None
+        media_id = str(uploaded.media_id_string)
+        if media.alt:
+            alt = media.alt
+            self._call(f"adding alt text to {shown} for {what}",
+                       lambda: api.create_media_metadata(media_id, alt))
+        return media_id
+
+    def _url(self, tweet_id: str) -> str:
+        handle = (self.account.handle or "").strip().lstrip("@")
+        if not handle:
+            return f"https://x.com/i/web/status/{tweet_id}"
+        return f"https://x.com/{handle}/status/{tweet_id}"
+
+    # -- in-doubt resolution -----------------------------------------------------------------------
+
+    def _find(self, request: PartRequest, since: datetime) -> Published | None:
+        """The account's post since `since` that is `request`, as X shows it; None only if X says so."""
+        client = self._client
+        what = f"reading {self.account.key}'s recent posts to check whether {_describe(request)} went out"
+        if self._user_id is None:
+            me = self._call(what, lambda: client.get_me(user_auth=True))
+            self._user_id = str(me["data"]["id"])
+        user_id = self._user_id
+        wanted = _comparable(request.text)
+        token: str | None = None
+        for _ in range(self._lookup_pages):
+            page = self._call(what, partial(
+                client.get_users_tweets, user_id, start_time=since, max_results=100, pagination_token=token,
+                tweet_fields=["created_at", "text", "note_tweet", "referenced_tweets"], user_auth=True))
+            for tweet in page.get("data") or []:
+                if _is_request(tweet, request, wanted):
+                    tweet_id = str(tweet["id"])
+                    return Published(platform_id=tweet_id, url=self._url(tweet_id),
+                                     published_at=_parse_time(tweet.get("created_at")))
+            token = (page.get("meta") or {}).get("next_token")
+            if not token:
+                return None
+        raise PlatformError(
+            f"{what}: more than {self._lookup_pages * 100} posts since {since:%Y-%m-%d %H:%M} UTC and none "
+            f"matched; check the account by hand before publishing it again",
+            retryable=False, kind="error")
+
+    # -- calling X ---------------------------------------------------------------------------------
+
+    def _call(self, what: str, attempt: Callable[[], T],
+              may_have_acted: Callable[[], T | None] | None = None) -> T:
+        """`attempt()` with X's failures turned into PlatformErrors, retrying what can safely be retried.
+
+        `may_have_acted` is for requests that must not be repeated blindly (creating a post): when a
+        failure leaves open whether X acted, it is asked first, and what it finds is the result.
+        """
+        tweepy = self._tweepy
+        waited_for_rate = False
+        failures = 0
+        unanswered = False  # an attempt failed in a way that leaves open whether X acted on it
+        while True:
+            try:
+                return attempt()
+            except tweepy.TooManyRequests as exc:
+                wait = self._rate_wait(exc)
+                if waited_for_rate or wait is None or wait > self._max_rate_wait:
+                    raise self._rate_limited(what, exc) from None
+                waited_for_rate = True
+                self._sleep(wait)
+                continue
+            except tweepy.HTTPException as exc:
+                status = exc.response.status_code if exc.response is not None else 0
+                if status < 500:
+                    error = self._refused(what, exc, status)
+                    if error.kind == "duplicate" and unanswered and may_have_acted is not None:
+                        # The unanswered attempt did go out; X's timeline had not caught up with it.
+                        found = self._check(what, "X refused a repeat as a duplicate", may_have_acted)
+                        if found is not None:
+                            return found
+                        error = PlatformError(
+                            f"{error.message}, after an earlier attempt went unanswered: it most likely "
+                            f"went out, check the account", retryable=False, kind="duplicate")
+                    raise error from None
+                reason = f"X answered {status} {exc.response.reason}"
+                sent = True
+            except (requests.RequestException, tweepy.TweepyException) as exc:
+                cause = _network_cause(exc)
+                if cause is None:
+                    raise PlatformError(self._scrub(f"{what}: {exc}"), retryable=False, kind="error") from None
+                reason = _network_reason(cause)
+                sent = not _surely_unsent(cause)
+            failures += 1
+            if sent and may_have_acted is not None:
+                unanswered = True
+                found = self._check(what, reason, may_have_acted)
+                if found is not None:
+                    return found
+            if failures >= self._attempts:
+                tries = f"{failures} attempt{'s' if failures > 1 else ''}"
+                raise PlatformError(self._scrub(f"{what}: {reason} ({tries}); a later run will try again"),
+                                    retryable=True, kind="transient")
+            self._sleep(self._backoff * 2 ** (failures - 1))
+
+    def _check(self, what: str, reason: str, may_have_acted: Callable[[], T | None]) -> T | None:
+        try:
+            return may_have_acted()
+        except PlatformError as check:
+            raise PlatformError(self._scrub(
+                f"{what}: {reason}, so it may have gone out, and checking failed ({check.message}); "
+                f"it was not sent again so that it cannot go out twice"), retryable=True,
+                kind="transient") from None
+
+    def _rate_wait(self, exc: Any) -> float | None:
+        reset = getattr(exc, "reset_time", None)
+        if reset is None and exc.response is not None:
+            header = exc.response.headers.get("x-rate-limit-reset")
+            reset = int(header) if header and header.isdigit() else None
+        if reset is None:
+            return None
+        # One second past the reset: X counts in whole seconds and an early retry is wasted.
+        return float(max(0, math.ceil(reset - self._clock().timestamp())) + 1)
+
+    def _rate_limited(self, what: str, exc: Any) -> PlatformError:
+        reset = getattr(exc, "reset_time", None)
+        when = "X did not say when it resets"
+        if reset is not None:
+            at = datetime.fromtimestamp(reset, UTC)
+            minutes = max(0, math.ceil((reset - self._clock().timestamp()) / 60))
+            when = f"it resets at {at:%Y-%m-%d %H:%M:%S} UTC (in about {minutes} min)"
+        return PlatformError(f"{what}: X's rate limit is used up; {when}. A later run will try again",
+                             retryable=True, kind="rate-limit")
+
+    def _refused(self, what: str, exc: Any, status: int) -> PlatformError:
+        said = "; ".join(str(m) for m in exc.api_messages) or f"{status} {exc.response.reason}"
+        if status == 403 and (_DUPLICATE_CODE in exc.api_codes
+                              or any("duplicate" in str(m).lower() for m in exc.api_messages)):
+            return PlatformError(self._scrub(
+                f"{what}: X refused it as a duplicate of a recent post on this account ({said})"),
+                retryable=False, kind="duplicate")
+        if status in (401, 403):
+            return PlatformError(self._scrub(
+                f"{what}: X refused the credentials in {self._prefix}_*: check that they hold the API key "
+                f"and secret of an app with Read and Write permission and an access token and secret "
+                f"generated for @{(self.account.handle or self.account.key).lstrip('@')} after that "
+                f"permission was set (X said: {said})"), retryable=False, kind="auth")
+        return PlatformError(self._scrub(f"{what}: X refused it: {said}"), retryable=False, kind="invalid")
+
+    def _scrub(self, message: str) -> str:
+        for secret in self._secrets:
+            message = message.replace(secret, "***")
+        return message
+
+    def _shown(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.name
+
+
+def _describe(request: PartRequest) -> str:
+    part = f" (thread part {request.part})" if request.part else ""
+    return f"post {request.post_id}{part} to {request.account.key}"
+
+
+def _network_cause(exc: BaseException) -> requests.RequestException | None:
+    """The requests failure behind `exc`: tweepy.API wraps them in a plain TweepyException."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, requests.RequestException):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _network_reason(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.Timeout):
+        return "X did not answer in time"
+    return "could not reach X"
+
+
+def _surely_unsent(exc: requests.RequestException) -> bool:
+    """True when the request cannot have reached X, so repeating it cannot post twice."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.ConnectionError) and exc.args:
+        import urllib3.exceptions
+
+        reason = getattr(exc.args[0], "reason", None)
+        return isinstance(reason, urllib3.exceptions.NewConnectionError)
+    return False
+
+
+def _comparable(text: str) -> str:
+    """`text` with what X changes about it taken out: its URLs (t.co) and its spacing."""
+    from twitter_text import extract_urls_with_indices  # 0.2 s to import: only when resolving
+
+    text = unicodedata.normalize("NFC", text)
+    pieces, at = [], 0
+    for url in extract_urls_with_indices(text):
+        start, end = url["indices"]
+        pieces += [text[at:start], f" {_URL} "]
+        at = end
+    pieces.append(text[at:])
+    return " ".join("".join(pieces).split())
+
+
+def _is_request(tweet: Mapping[str, Any], request: PartRequest, wanted: str) -> bool:
+    if request.reply_to is not None:
+        replied_to = {str(ref.get("id")) for ref in tweet.get("referenced_tweets") or []
+                      if ref.get("type") == "replied_to"}
+        if str(request.reply_to) not in replied_to:
+            return False
+    # Long posts come back cut short in `text`, whole in `note_tweet`.
+    text = (tweet.get("note_tweet") or {}).get("text") or tweet.get("text") or ""
+    seen = _comparable(html.unescape(text))
+    candidates = [seen]
+    if request.media and seen.endswith(_URL):
+        candidates.append(seen[: -len(_URL)].rstrip())  # X appends a link to the attached media
+    if request.reply_to is not None:
+        # Replies to other accounts come back with those accounts' handles put in front.
+        wanted = _LEADING_MENTIONS.sub("", wanted)
+        candidates = [_LEADING_MENTIONS.sub("", c) for c in candidates]
+    return wanted in candidates
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
