@@ -27,12 +27,12 @@ FINDINGS = (
 )
 SORTED = sorted(FINDINGS, key=lambda f: (f.path, f.line, f.column, f.rule))
 RULES = (
-    RuleInfo("yaml", "A post file must be valid YAML."),
+    RuleInfo("yaml", "A post file must be valid YAML.", severity="error"),
     RuleInfo("no-insults", "Official accounts don't insult.\nSee the tone guide for the words we avoid.",
-             "https://example.org/tone"),
-    RuleInfo("max-length", "Text fits the platform's limit."),
-    RuleInfo("alt-text", "Every image has alt text."),
-    RuleInfo("quiet-hours", "Nothing is published at night."),
+             "https://example.org/tone", severity="error"),
+    RuleInfo("max-length", "Text fits the platform's limit.", severity="warning"),
+    RuleInfo("alt-text", "Every image has alt text.", severity="warning"),
+    RuleInfo("quiet-hours", "Nothing is published at night.", severity="info"),
 )
 RESULT = LintResult(findings=FINDINGS, files=12, posts=40, suppressed=2, rules=RULES)
 EMPTY = LintResult(findings=(), files=0, posts=0)
@@ -291,7 +291,7 @@ def test_sarif_is_valid_and_complete():
     assert by_id["hashtags"]["fullDescription"] == {"text": "hashtags"}
     assert {r["id"]: r["defaultConfiguration"]["level"] for r in rules} == {
         "yaml": "error", "no-insults": "error", "max-length": "warning", "alt-text": "warning",
-        "quiet-hours": "warning", "hashtags": "note"}
+        "quiet-hours": "note", "hashtags": "note"}
 
     results = run["results"]
     assert len(results) == len(FINDINGS)

@@ -32,6 +32,7 @@ class RuleInfo:
     id: str
     description: str
     help_uri: str | None = None
+    severity: str | None = None      # as configured for this run
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,9 @@ def run_lint(root: Path, config: Config, paths: Iterable[str] | None = None,
                   published=state.published if state else None,
                   retracted=state.retracted if state else frozenset())
     findings, posts, suppressed = _lint_in_parallel(ctx, policies, files)
-    rules = [RuleInfo(r.id, r.description) for r in ALL_BUILTINS.values()
+    rules = [RuleInfo(r.id, r.description, severity=policies.builtin[r.id].severity) for r in ALL_BUILTINS.values()
              if policies.builtin[r.id].severity != "off"]
-    rules += [RuleInfo(r.id, r.description) for r in policies.rules]
+    rules += [RuleInfo(r.id, r.description, severity=r.severity) for r in policies.rules]
     return LintResult(findings=tuple(sorted(set(findings))), files=len(files), posts=posts,
                       suppressed=suppressed, rules=tuple(rules))
 

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .. import __version__
-from ..findings import Finding, LintResult, RuleInfo, severity_rank
+from ..findings import Finding, LintResult, RuleInfo
 from ._common import ordered
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -22,7 +22,6 @@ def render(result: LintResult) -> str:
     findings = ordered(result.findings)
     rules = _rules(result.rules, findings)
     index = {rule.id: i for i, rule in enumerate(rules)}
-    levels = _rule_levels(findings)
     log = {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -31,7 +30,7 @@ def render(result: LintResult) -> str:
                 "name": "postops",
                 "version": __version__,
                 "informationUri": INFORMATION_URI,
-                "rules": [_descriptor(rule, levels.get(rule.id)) for rule in rules],
+                "rules": [_descriptor(rule) for rule in rules],
             }},
             # Columns come from the YAML parser, which counts characters; SARIF's default is UTF-16 units.
             "columnKind": "unicodeCodePoints",
@@ -49,21 +48,11 @@ def _rules(known: tuple[RuleInfo, ...], findings: list[Finding]) -> list[RuleInf
     for f in findings:
         if f.rule not in seen:
             seen.add(f.rule)
-            rules.append(RuleInfo(f.rule, ""))
+            rules.append(RuleInfo(f.rule, "", severity=f.severity))
     return rules
 
 
-def _rule_levels(findings: list[Finding]) -> dict[str, str]:
-    # A rule reports at the severity it is configured with, so its findings tell that severity; a rule
-    # without findings gets SARIF's own default, "warning".
-    worst: dict[str, str] = {}
-    for f in findings:
-        if f.rule not in worst or severity_rank(f.severity) > severity_rank(worst[f.rule]):
-            worst[f.rule] = f.severity
-    return {rule: LEVELS[severity] for rule, severity in worst.items()}
-
-
-def _descriptor(rule: RuleInfo, level: str | None) -> dict[str, Any]:
+def _descriptor(rule: RuleInfo) -> dict[str, Any]:
     description = rule.description.strip() or rule.id
     descriptor: dict[str, Any] = {
         "id": rule.id,
@@ -72,7 +61,7 @@ def _descriptor(rule: RuleInfo, level: str | None) -> dict[str, Any]:
     }
     if rule.help_uri:
         descriptor["helpUri"] = rule.help_uri
-    descriptor["defaultConfiguration"] = {"level": level or "warning"}
+    descriptor["defaultConfiguration"] = {"level": LEVELS[rule.severity] if rule.severity else "warning"}
     return descriptor
 
 
