@@ -81,9 +81,10 @@ class PartFacts:
     spans: dict[tuple[str, int], tuple[int, int]]   # (fact, index) -> (start, end) in the part's text
 
 
-def part_facts(post: Post, part: Part, account: Account | None, account_key: str) -> PartFacts:
+def part_facts(post: Post, part: Part, account: Account | None, account_key: str,
+               measures: TextMeasures | None = None) -> PartFacts:
     text = part.text
-    measures = measure(text)
+    measures = measures or measure(text)
     spans: dict[tuple[str, int], tuple[int, int]] = {}
 
     def collect(name: str, items: list[tuple[str, int, int]]) -> list[str]:

@@ -140,7 +140,7 @@ def _check_post(ctx: Context, policies: Policies, post: Post,
             part_rules = rules if part.index == 0 else [r for r in rules if r.facts & TEXT_FACTS]
             if not part_rules:
                 continue
-            facts = facts_mod.part_facts(post, part, account, account_key)
+            facts = facts_mod.part_facts(post, part, account, account_key, ctx.measure(post, part.index))
             facts.values.update(tone.get((post.path, part.index), {}))
             instance = {**post.doc.data, "facts": facts.values}
             for rule in part_rules:
