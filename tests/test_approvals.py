@@ -123,9 +123,9 @@ def test_codeowners_with_other_approvers_than_postops_yaml(repo, config):
     lines = (repo.root / ".github/CODEOWNERS").read_text().splitlines()
     line = lines.index("/posts/official/ @acme/comms-leads @dana") + 1
     problems = codeowners_problems(repo.root, changed)
-    assert (line, len("/posts/official/") + 2,
-            "CODEOWNERS says /posts/official/ is approved by @acme/comms-leads @dana but postops.yaml says "
-            "@acme/comms-leads (accounts.official.approvers); run `postops codeowners`") in problems
+    message = ("CODEOWNERS says /posts/official/ is approved by @acme/comms-leads @dana but postops.yaml says "
+               "@acme/comms-leads (accounts.official.approvers); run `postops codeowners`")
+    assert (line, len("/posts/official/") + 2, message) in problems
     # the union of approvers for /media/ changed as well
     assert any("/media/" in message for _, _, message in problems)
 
@@ -135,10 +135,21 @@ def test_codeowners_missing_an_account_and_naming_an_unknown_one(repo, config):
     repo.write(".github/CODEOWNERS", text)
     problems = codeowners_problems(repo.root, config)
     old_line = text.splitlines().index("/posts/old/ @someone") + 1
-    assert (old_line, 1, "CODEOWNERS says /posts/old/ is approved by @someone but postops.yaml says nothing "
-                         "about /posts/old/; run `postops codeowners`") in problems
+    message = ("CODEOWNERS says /posts/old/ is approved by @someone but postops.yaml says nothing "
+               "about /posts/old/; run `postops codeowners`")
+    assert (old_line, 1, message) in problems
     assert any(m.startswith("CODEOWNERS says nothing about /posts/social/ but postops.yaml says @acme/social")
                for _, _, m in problems)
+
+
+def test_owner_problems_point_at_the_owners_column(repo, config):
+    text = render_codeowners(config).replace("/posts/social/ @acme/social", "/posts/social/    @someone  # ok?")
+    repo.write(".github/CODEOWNERS", text)
+    lines = text.splitlines()
+    line = next(n for n, l in enumerate(lines, 1) if l.startswith("/posts/social/"))
+    [(got_line, column, message)] = codeowners_problems(repo.root, config)
+    assert (got_line, column) == (line, lines[line - 1].index("@someone") + 1)
+    assert "approved by @someone but postops.yaml says @acme/social" in message
 
 
 def test_codeowners_that_repeats_a_pattern(repo, config):
@@ -245,7 +256,7 @@ class FakeGitHub:
         self.commit_pulls("m1", [self.pull()])
         self.commits(7, [("c1", "writer", "writer"), ("c2", "writer", "web-flow"), ("c3", "writer", "writer")])
         self.last_change(POST, "c2")
-        self.team("acme", "comms-leads", ["alice", "bob", "carol", "writer", "helper"])
+        self.team("acme", "comms-leads", ["alice", "bob", "carol", "writer", "fixer"])
         if reviews:
             self.serve_reviews()
 
@@ -350,12 +361,12 @@ def test_reviews_are_read_in_submission_order_whatever_the_list_order(gh, client
 @responses.activate
 def test_the_author_and_committers_cannot_approve(gh, client):
     gh.commit_pulls("m1", [gh.pull(author="writer")])
-    # helper pushed a fix under their own name; carol authored a commit that writer committed
-    gh.commits(7, [("c1", "writer", "writer"), ("c2", "helper", "helper"), ("c3", "carol", "writer")])
+    # fixer pushed a fix under their own name; carol authored a commit that writer committed
+    gh.commits(7, [("c1", "writer", "writer"), ("c2", "fixer", "fixer"), ("c3", "carol", "writer")])
     gh.last_change(POST, "c2")
-    gh.team("acme", "comms-leads", ["alice", "carol", "writer", "helper"])
+    gh.team("acme", "comms-leads", ["alice", "carol", "writer", "fixer"])
     gh.review("writer", "APPROVED", "c3")
-    gh.review("helper", "APPROVED", "c3")
+    gh.review("fixer", "APPROVED", "c3")
     gh.review("carol", "APPROVED", "c3")
     gh.review("alice", "APPROVED", "c3")
     gh.serve_reviews()
@@ -363,7 +374,7 @@ def test_the_author_and_committers_cannot_approve(gh, client):
     assert not verdict.approved
     assert verdict.approved_by == ("alice",)
     assert "writer opened the pull request and cannot approve it" in verdict.reason
-    assert "helper committed to the pull request and cannot approve it" in verdict.reason
+    assert "fixer committed to the pull request and cannot approve it" in verdict.reason
     assert "carol committed to the pull request and cannot approve it" in verdict.reason
 
 

@@ -236,3 +236,12 @@ def test_repository_from_env():
     assert repository_from_env({"GITHUB_REPOSITORY": "acme/comms"}) == "acme/comms"
     with pytest.raises(GitHubError, match="GITHUB_REPOSITORY"):
         repository_from_env({})
+
+
+@responses.activate
+def test_a_bare_429_waits_a_minute(client, sleep):
+    url = f"{API}/repos/acme/comms/pulls/7"
+    responses.get(url, status=429)
+    responses.get(url, json={"number": 7})
+    client.get("/repos/acme/comms/pulls/7")
+    assert sleep.calls == [60.0]

@@ -149,24 +149,24 @@ def test_plan_job_posts_one_comment_and_skips_it_for_forks(github):
 def test_the_comment_script_updates_its_own_comment_or_creates_one(github, tmp_path, existing):
     script = steps_using(github[PR]["jobs"]["plan"], "actions/github-script@")[0]["with"]["script"]
     (tmp_path / "plan.md").write_text("## postops plan\n\n1 post to publish\n")
-    harness = """
-    const script = %s;
-    const existing = %s;
+    harness = f"""
+    const script = {json.dumps(script)};
+    const existing = {json.dumps(existing)};
     const calls = [];
-    const github = {
-      paginate: async (method, params) => { calls.push(['list', params]); return existing; },
-      rest: { issues: {
+    const github = {{
+      paginate: async (method, params) => {{ calls.push(['list', params]); return existing; }},
+      rest: {{ issues: {{
         listComments: 'listComments',
         updateComment: async (params) => calls.push(['update', params]),
         createComment: async (params) => calls.push(['create', params]),
-      } },
-    };
-    const context = { repo: { owner: 'acme', repo: 'comms' }, issue: { number: 12 } };
-    const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+      }} }},
+    }};
+    const context = {{ repo: {{ owner: 'acme', repo: 'comms' }}, issue: {{ number: 12 }} }};
+    const AsyncFunction = Object.getPrototypeOf(async function () {{}}).constructor;
     new AsyncFunction('require', 'github', 'context', script)(require, github, context)
       .then(() => console.log(JSON.stringify(calls)));
-    """ % (json.dumps(script), json.dumps(existing))
-    result = subprocess.run(["node", "-e", harness], cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    """
+    result = subprocess.run(["node", "-e", harness], check=False, cwd=tmp_path, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     calls = json.loads(result.stdout)
     assert calls[0] == ["list", {"owner": "acme", "repo": "comms", "issue_number": 12, "per_page": 100}]
@@ -199,6 +199,7 @@ def test_publish_has_write_access_only_in_its_job(github):
     assert workflow["permissions"] == {"contents": "read"}
     assert list(workflow["jobs"]) == ["publish"]
     assert workflow["jobs"]["publish"]["permissions"] == {"contents": "write", "pull-requests": "read"}
+    assert workflow["jobs"]["publish"]["environment"] == "postops-publish"
 
 
 def test_publish_checks_out_main_with_history_and_runs_publish(github):
@@ -282,7 +283,7 @@ def test_gitlab_publish_job(config):
 
 
 def run_bash(script: str, tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=30,
+    return subprocess.run(["bash", "-c", script], check=False, cwd=tmp_path, capture_output=True, text=True, timeout=30,
                           env={**os.environ, **env})
 
 

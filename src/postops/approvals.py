@@ -18,6 +18,8 @@ from .github import GitHubClient
 DEFAULT_CODEOWNERS = ".github/CODEOWNERS"
 # where GitHub and GitLab look for the file, in the order postops looks for an existing one
 CODEOWNERS_LOCATIONS = (".github/CODEOWNERS", ".gitlab/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
+# where `postops init --ci <ci>` writes a new one
+CODEOWNERS_FOR_CI = {"github": ".github/CODEOWNERS", "gitlab": ".gitlab/CODEOWNERS"}
 _RUN = "run `postops codeowners`"
 
 # ---------------------------------------------------------------------------------------------- CODEOWNERS
@@ -76,9 +78,9 @@ def render_codeowners(config: Config, path: str = DEFAULT_CODEOWNERS) -> str:
         "# change `approvers` and `policy_owners` in postops.yaml, then run `postops codeowners`.",
         "# `postops lint` reports an error whenever this file and postops.yaml disagree.",
         "",
-        "# Posts: each account's folder is approved by that account's approvers. Media can be",
-        "# attached to any account's posts: any approver may approve it; the approval check at",
-        "# publish time still asks the post's own approvers.",
+        "# Posts: each account's folder is approved by that account's approvers, the rest of posts/",
+        "# by the policy owners. Media can be attached to any account's posts: any approver may",
+        "# approve it; the approval check at publish time still asks the post's own approvers.",
         *lines(content),
         "",
         "# postops' configuration, policies, these review rules and the CI that enforces them.",
@@ -98,7 +100,8 @@ def write_codeowners(root: Path, config: Config, path: str = DEFAULT_CODEOWNERS)
     return target
 
 
-def _rules(text: str) -> list[tuple[int, str, tuple[str, ...]]]:
+def _rules(text: str) -> list[tuple[int, int, str, tuple[str, ...]]]:
+    """(line, column of the owners, pattern, owners) of each rule line."""
     rules = []
     for number, line in enumerate(text.split("\n"), start=1):
         words = line.split()
@@ -108,7 +111,8 @@ def _rules(text: str) -> list[tuple[int, str, tuple[str, ...]]]:
                 if word.startswith("#"):
                     break
                 owners.append(word)
-            rules.append((number, words[0], tuple(owners)))
+            column = line.index(owners[0], line.index(words[0]) + len(words[0])) + 1 if owners else 1
+            rules.append((number, column, words[0], tuple(owners)))
     return rules
 
 
@@ -138,36 +142,37 @@ def codeowners_problems(root: Path, config: Config, path: str | None = None) -> 
     actual = _rules(text)
     problems: list[tuple[int, int, str]] = []
     seen: dict[str, int] = {}
-    for line, pattern, owners in actual:
+    for line, owners_column, pattern, owners in actual:
         if pattern in seen:
-            problems.append((line, 1, f"CODEOWNERS names {pattern} again (first on line {seen[pattern]}); "
-                                      f"the last line wins, postops.yaml says it once; {_RUN}"))
+            problems.append((line, 1, f"CODEOWNERS names {pattern} again (first on line {seen[pattern]}): "
+                                      + f"the last line wins, postops.yaml says it once; {_RUN}"))
             continue
         seen[pattern] = line
         entry = wanted.get(pattern)
         if entry is None:
             problems.append((line, 1, f"CODEOWNERS says {pattern} is approved by {_said(owners)} but "
-                                      f"postops.yaml says nothing about {pattern}; {_RUN}"))
+                                      + f"postops.yaml says nothing about {pattern}; {_RUN}"))
         elif {o.lower() for o in owners} != {o.lower() for o in entry.owners}:
-            column = len(pattern) + 2 if owners else 1
-            problems.append((line, column, f"CODEOWNERS says {pattern} is approved by {_said(owners)} but "
-                                           f"postops.yaml says {_said(entry.owners)} ({entry.source}); {_RUN}"))
+            problems.append((line, owners_column, f"CODEOWNERS says {pattern} is approved by {_said(owners)} "
+                                                  + f"but postops.yaml says {_said(entry.owners)} ({entry.source}); {_RUN}"))
     last_line = max(1, text.count("\n"))
     for entry in wanted.values():
         if entry.owners and entry.pattern not in seen:
             problems.append((last_line, 1, f"CODEOWNERS says nothing about {entry.pattern} but postops.yaml "
-                                           f"says {_said(entry.owners)} ({entry.source}); {_RUN}"))
+                                           + f"says {_said(entry.owners)} ({entry.source}); {_RUN}"))
     if problems:
         return sorted(problems)
 
     have, want = text.split("\n"), expected.split("\n")
-    for number, (got, line) in enumerate(zip(have, want), start=1):
-        if got != line:
-            return [(number, 1, f"CODEOWNERS line {number} is not what postops.yaml generates "
-                                f"(expected {line!r}); this file is not edited by hand; {_RUN}")]
-    number = min(len(have), len(want))
-    return [(max(1, number), 1, f"CODEOWNERS {'ends early' if len(have) < len(want) else 'has extra lines'} "
-                                f"compared with what postops.yaml generates; {_RUN}")]
+    for number, (got, wanted_line) in enumerate(zip(have, want), start=1):
+        if got != wanted_line:
+            message = (f"CODEOWNERS line {number} is not what postops.yaml generates (expected {wanted_line!r}); "
+                       f"this file is not edited by hand; {_RUN}")
+            return [(number, 1, message)]
+    ending = "ends early" if len(have) < len(want) else "has extra lines"
+    return [(max(1, min(len(have), len(want))), 1,
+             f"CODEOWNERS {ending} compared with what postops.yaml generates; {_RUN}")]
+
 
 
 def codeowners_command(root: Path, *, check: bool, echo: Callable[[str], Any],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -161,14 +161,14 @@ class GitHubClient:
             except (KeyError, ValueError):
                 resets_at = now + 60.0
             wait = max(0.0, resets_at - now) + 1.0  # the reset second itself may still be refused
-        elif "rate limit" in _message(response).lower():
+        elif response.status_code == 429 or "rate limit" in _message(response).lower():
             # a secondary rate limit without headers: GitHub asks for at least a minute's pause
             wait = 60.0
             resets_at = now + wait
         if wait is None:
             return None
         if wait > self.max_wait:
-            when = datetime.fromtimestamp(resets_at or now + wait, tz=timezone.utc)
+            when = datetime.fromtimestamp(resets_at or now + wait, tz=UTC)
             raise GitHubRateLimited(
                 f"GitHub's API rate limit is used up until {when:%Y-%m-%d %H:%M:%S} UTC "
                 f"(in {_minutes(wait)}); postops waits at most {_minutes(self.max_wait)}, try again after that",
