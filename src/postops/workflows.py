@@ -1,0 +1,111 @@
+"""CI for a content repository: GitHub Actions workflows or a GitLab pipeline, from templates.
+
+Pull requests get lint and plan with no secrets; only the publish job, on the default branch, holds
+the platforms' credentials and the right to push the ledger.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib import resources
+from pathlib import Path
+
+from . import __version__
+from .config import Account, Config
+from .errors import PostopsError, UsageError
+from .fsutil import write_atomic
+
+# The action the generated GitHub workflows use: this repository's action.yml.
+ACTION_REF = "postops/postops@v1"
+
+CI_SYSTEMS = ("github", "gitlab")
+_TEMPLATES = {
+    "github": {
+        ".github/workflows/postops-pr.yml": "github/postops-pr.yml",
+        ".github/workflows/postops-publish.yml": "github/postops-publish.yml",
+    },
+    "gitlab": {".gitlab-ci.yml": "gitlab/gitlab-ci.yml"},
+}
+
+# What each platform reads from `<credentials prefix>_<suffix>`, for platforms whose module does not say
+# (a platform module may declare CREDENTIAL_SUFFIXES itself, and then that wins).
+_CREDENTIAL_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "x": ("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_SECRET"),
+    "mastodon": ("ACCESS_TOKEN",),
+    "bluesky": ("APP_PASSWORD",),
+    "outbox": (),
+}
+
+
+def credential_variables(account: Account) -> tuple[str, ...]:
+    """Names of the environment variables holding `account`'s secrets (none without `credentials`)."""
+    if not account.credentials:
+        return ()
+    suffixes = _CREDENTIAL_SUFFIXES.get(account.platform, ())
+    try:
+        module = importlib.import_module(f"postops.platforms.{account.platform}")
+        suffixes = tuple(getattr(module, "CREDENTIAL_SUFFIXES", suffixes))
+    except ImportError:
+        pass
+    return tuple(f"{account.credentials}_{suffix}" for suffix in suffixes)
+
+
+def _secret_names(config: Config) -> list[str]:
+    names: list[str] = []
+    for key in sorted(config.accounts):
+        names.extend(n for n in credential_variables(config.accounts[key]) if n not in names)
+    return names
+
+
+def _github_secrets(config: Config | None) -> str:
+    indent = " " * 10
+    if config is None:
+        return "\n".join([
+            f"{indent}# each account's credentials, named by its `credentials:` prefix in postops.yaml, e.g.",
+            f"{indent}# POSTOPS_CSIS_API_KEY: ${{{{ secrets.POSTOPS_CSIS_API_KEY }}}}",
+        ])
+    names = _secret_names(config)
+    if not names:
+        return f"{indent}# no account in postops.yaml has `credentials:`, so there are no platform secrets"
+    return "\n".join(f"{indent}{name}: ${{{{ secrets.{name} }}}}" for name in names)
+
+
+def _gitlab_secrets(config: Config | None) -> str:
+    if config is None:
+        return "#   each account's, named by its `credentials:` prefix, e.g. POSTOPS_CSIS_API_KEY"
+    names = _secret_names(config)
+    if not names:
+        return "#   none: no account in postops.yaml has `credentials:`"
+    return "\n".join(f"#   {name}" for name in names)
+
+
+def render_workflows(ci: str, config: Config | None = None, *, branch: str = "main") -> dict[str, str]:
+    """Relative path -> text of the CI files for `ci` ("github" or "gitlab").
+
+    With a config, the publish job gets exactly the secrets its accounts' `credentials` name.
+    """
+    if ci not in _TEMPLATES:
+        raise UsageError(f"unknown CI {ci!r}: postops writes CI files for {' or '.join(CI_SYSTEMS)}")
+    secrets = _github_secrets(config) if ci == "github" else _gitlab_secrets(config)
+    package = resources.files("postops") / "scaffold_ci"
+    rendered = {}
+    for target, template in _TEMPLATES[ci].items():
+        text = (package / template).read_text(encoding="utf-8")
+        text = (text.replace("@@ACTION_REF@@", ACTION_REF).replace("@@BRANCH@@", branch)
+                .replace("@@VERSION@@", __version__).replace("@@PLATFORM_SECRETS@@", secrets))
+        rendered[target] = text
+    return rendered
+
+
+def write_workflows(root: Path, ci: str, config: Config | None, *, force: bool) -> list[Path]:
+    """Write the CI files; refuses (writing nothing) when one exists, unless `force`."""
+    files = render_workflows(ci, config)
+    existing = [rel for rel in files if (root / rel).exists()]
+    if existing and not force:
+        raise PostopsError(f"not overwriting {', '.join(existing)}: postops replaces existing CI files "
+                           f"only with --force")
+    written = []
+    for rel, text in files.items():
+        write_atomic(root / rel, text)
+        written.append(root / rel)
+    return written

@@ -1,0 +1,398 @@
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from postops import workflows
+from postops.config import load_config
+from postops.errors import PostopsError, UsageError
+from postops.workflows import ACTION_REF, credential_variables, render_workflows, write_workflows
+
+PROJECT = Path(__file__).resolve().parents[1]
+PR = ".github/workflows/postops-pr.yml"
+PUBLISH = ".github/workflows/postops-publish.yml"
+FORK_CHECK = "github.event.pull_request.head.repo.full_name == github.repository"
+
+CONFIG = """\
+version: 1
+accounts:
+  official:
+    platform: x
+    credentials: POSTOPS_OFFICIAL
+  social:
+    platform: mastodon
+    instance: https://mastodon.example
+    credentials: POSTOPS_SOCIAL
+  twin:
+    platform: x
+    credentials: POSTOPS_OFFICIAL
+  drill:
+    platform: outbox
+"""
+
+X_SECRETS = ["POSTOPS_OFFICIAL_API_KEY", "POSTOPS_OFFICIAL_API_SECRET", "POSTOPS_OFFICIAL_ACCESS_TOKEN",
+             "POSTOPS_OFFICIAL_ACCESS_SECRET"]
+
+
+def load(text: str) -> Any:
+    return YAML(typ="safe").load(text)
+
+
+def triggers(workflow: dict[Any, Any]) -> Any:
+    # YAML 1.1 readers (PyYAML) turn the key `on` into True; ruamel.yaml reads YAML 1.2, where it stays "on"
+    return workflow["on"] if "on" in workflow else workflow[True]
+
+
+def code_of(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+
+
+def steps_using(job: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    return [step for step in job["steps"] if step.get("uses", "").startswith(prefix)]
+
+
+@pytest.fixture
+def config(repo):
+    repo.write("postops.yaml", CONFIG)
+    return load_config(repo.root)
+
+
+@pytest.fixture
+def github() -> dict[str, Any]:
+    return {path: load(text) for path, text in render_workflows("github").items()}
+
+
+# --------------------------------------------------------------------------------------- pull request checks
+
+
+def test_github_files():
+    assert sorted(render_workflows("github")) == [PR, PUBLISH]
+    assert sorted(render_workflows("gitlab")) == [".gitlab-ci.yml"]
+
+
+def test_on_is_read_as_a_string_by_yaml_1_2_and_as_true_by_yaml_1_1():
+    text = render_workflows("github")[PR]
+    assert "on" in load(text)
+    old = YAML(typ="safe")
+    old.version = (1, 1)
+    assert True in old.load(text)
+    assert triggers(old.load(text)) == triggers(load(text))
+
+
+def test_pr_workflow_runs_on_pull_request_never_pull_request_target(github):
+    workflow = github[PR]
+    assert triggers(workflow) == {"pull_request": None}
+    assert "pull_request_target" not in code_of(render_workflows("github")[PR])
+
+
+def test_pr_workflow_has_least_permissions_per_job(github):
+    workflow = github[PR]
+    assert workflow["permissions"] == {"contents": "read"}
+    jobs = workflow["jobs"]
+    assert set(jobs) == {"lint", "plan"}
+    assert jobs["lint"]["permissions"] == {"contents": "read", "security-events": "write"}
+    assert jobs["plan"]["permissions"] == {"contents": "read", "pull-requests": "write"}
+
+
+def test_pr_workflow_uses_no_secrets_but_its_own_token():
+    text = render_workflows("github")[PR]
+    assert "secrets" not in code_of(text)
+    for job in load(text)["jobs"].values():
+        for step in job["steps"]:
+            assert "env" not in step
+            assert step.get("with", {}).get("persist-credentials", False) is False
+
+
+def test_lint_job_annotates_and_uploads_sarif(github):
+    job = github[PR]["jobs"]["lint"]
+    [checkout] = steps_using(job, "actions/checkout@")
+    assert checkout["with"]["fetch-depth"] == 0
+    commands = [step["with"]["command"] for step in steps_using(job, ACTION_REF)]
+    assert commands == ["lint --format github", "lint --format sarif --output postops.sarif"]
+    [upload] = steps_using(job, "github/codeql-action/upload-sarif@")
+    assert upload["with"]["sarif_file"] == "postops.sarif"
+    # the SARIF is made and uploaded even when the first lint step failed on findings
+    sarif_step = steps_using(job, ACTION_REF)[1]
+    assert "!cancelled()" in sarif_step["if"] and "!cancelled()" in upload["if"]
+    assert FORK_CHECK in upload["if"]
+
+
+def test_plan_job_posts_one_comment_and_skips_it_for_forks(github):
+    job = github[PR]["jobs"]["plan"]
+    assert "if" not in job  # the plan itself runs on forks too
+    [checkout] = steps_using(job, "actions/checkout@")
+    assert checkout["with"]["fetch-depth"] == 0
+    [plan] = steps_using(job, ACTION_REF)
+    assert plan["with"] == {"command": "plan --format markdown", "output": "plan.md"}
+    [comment] = steps_using(job, "actions/github-script@")
+    assert FORK_CHECK in comment["if"]
+    assert "<!-- postops-plan -->" in comment["with"]["script"]
+    [summary] = [step for step in job["steps"] if "GITHUB_STEP_SUMMARY" in step.get("run", "")]
+    assert FORK_CHECK not in summary["if"]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the github-script")
+@pytest.mark.parametrize("existing", [
+    [],
+    [{"id": 1, "user": {"login": "alice"}, "body": "<!-- postops-plan -->\nquoted by a person"},
+     {"id": 2, "user": {"login": "github-actions[bot]"}, "body": "<!-- postops-plan -->\nold plan"},
+     {"id": 3, "user": {"login": "github-actions[bot]"}, "body": "another bot comment"}],
+])
+def test_the_comment_script_updates_its_own_comment_or_creates_one(github, tmp_path, existing):
+    script = steps_using(github[PR]["jobs"]["plan"], "actions/github-script@")[0]["with"]["script"]
+    (tmp_path / "plan.md").write_text("## postops plan\n\n1 post to publish\n")
+    harness = f"""
+    const script = {json.dumps(script)};
+    const existing = {json.dumps(existing)};
+    const calls = [];
+    const github = {{
+      paginate: async (method, params) => {{ calls.push(['list', params]); return existing; }},
+      rest: {{ issues: {{
+        listComments: 'listComments',
+        updateComment: async (params) => calls.push(['update', params]),
+        createComment: async (params) => calls.push(['create', params]),
+      }} }},
+    }};
+    const context = {{ repo: {{ owner: 'acme', repo: 'comms' }}, issue: {{ number: 12 }} }};
+    const AsyncFunction = Object.getPrototypeOf(async function () {{}}).constructor;
+    new AsyncFunction('require', 'github', 'context', script)(require, github, context)
+      .then(() => console.log(JSON.stringify(calls)));
+    """
+    result = subprocess.run(["node", "-e", harness], check=False, cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    calls = json.loads(result.stdout)
+    assert calls[0] == ["list", {"owner": "acme", "repo": "comms", "issue_number": 12, "per_page": 100}]
+    kind, params = calls[1]
+    assert params["body"] == "<!-- postops-plan -->\n## postops plan\n\n1 post to publish\n"
+    if existing:
+        assert kind == "update" and params["comment_id"] == 2
+    else:
+        assert kind == "create" and params["issue_number"] == 12
+    assert len(calls) == 2
+
+
+# ------------------------------------------------------------------------------------------------- publish
+
+
+def test_publish_workflow_triggers(github):
+    on = triggers(github[PUBLISH])
+    assert on["schedule"] == [{"cron": "*/10 * * * *"}]
+    assert on["push"] == {"branches": ["main"]}
+    assert "workflow_dispatch" in on
+    assert set(on) == {"schedule", "push", "workflow_dispatch"}
+
+
+def test_publish_runs_never_overlap(github):
+    assert github[PUBLISH]["concurrency"] == {"group": "postops-publish", "cancel-in-progress": False}
+
+
+def test_publish_has_write_access_only_in_its_job(github):
+    workflow = github[PUBLISH]
+    assert workflow["permissions"] == {"contents": "read"}
+    assert list(workflow["jobs"]) == ["publish"]
+    assert workflow["jobs"]["publish"]["permissions"] == {"contents": "write", "pull-requests": "read"}
+    assert workflow["jobs"]["publish"]["environment"] == "postops-publish"
+
+
+def test_publish_checks_out_main_with_history_and_runs_publish(github):
+    job = github[PUBLISH]["jobs"]["publish"]
+    [checkout] = steps_using(job, "actions/checkout@")
+    assert checkout["with"] == {"ref": "main", "fetch-depth": 0}
+    [publish] = steps_using(job, ACTION_REF)
+    assert publish["with"] == {"command": "publish"}
+    assert publish["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
+
+
+def test_publish_gets_exactly_the_accounts_secrets(config):
+    workflow = load(render_workflows("github", config)[PUBLISH])
+    [publish] = steps_using(workflow["jobs"]["publish"], ACTION_REF)
+    secrets = {name: value for name, value in publish["env"].items() if "secrets." in value}
+    expected = [*X_SECRETS, "POSTOPS_SOCIAL_ACCESS_TOKEN", "POSTOPS_GITHUB_TOKEN"]
+    assert sorted(secrets) == sorted(expected)
+    for name, value in secrets.items():
+        assert value == f"${{{{ secrets.{name} }}}}"
+
+
+def test_publish_without_a_config_names_no_platform_secret():
+    workflow = load(render_workflows("github")[PUBLISH])
+    [publish] = steps_using(workflow["jobs"]["publish"], ACTION_REF)
+    assert [name for name, value in publish["env"].items() if "secrets." in value] == ["POSTOPS_GITHUB_TOKEN"]
+    assert "# POSTOPS_CSIS_API_KEY" in render_workflows("github")[PUBLISH]
+
+
+def test_the_default_branch_can_be_another_name():
+    workflow = load(render_workflows("github", branch="trunk")[PUBLISH])
+    assert triggers(workflow)["push"] == {"branches": ["trunk"]}
+    assert steps_using(workflow["jobs"]["publish"], "actions/checkout@")[0]["with"]["ref"] == "trunk"
+
+
+def test_every_postops_step_uses_the_action_reference(monkeypatch):
+    monkeypatch.setattr(workflows, "ACTION_REF", "acme/postops-fork@v2.1")
+    for text in render_workflows("github").values():
+        uses = [step["uses"] for job in load(text)["jobs"].values() for step in job["steps"] if "uses" in step]
+        assert "acme/postops-fork@v2.1" in uses
+        assert not any(u.startswith("postops/") for u in uses)
+
+
+def test_credential_variables(config):
+    assert credential_variables(config.accounts["official"]) == tuple(X_SECRETS)
+    assert credential_variables(config.accounts["social"]) == ("POSTOPS_SOCIAL_ACCESS_TOKEN",)
+    assert credential_variables(config.accounts["drill"]) == ()
+
+
+# -------------------------------------------------------------------------------------------------- GitLab
+
+
+def test_gitlab_pipeline_structure(config):
+    text = render_workflows("gitlab", config)[".gitlab-ci.yml"]
+    pipeline = load(text)
+    assert pipeline["stages"] == ["check", "publish"]
+    sources = [rule["if"] for rule in pipeline["workflow"]["rules"]]
+    assert '$CI_PIPELINE_SOURCE == "merge_request_event"' in sources
+    assert '$CI_PIPELINE_SOURCE == "schedule"' in sources
+    mr_only = [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
+    assert pipeline["lint"]["rules"] == mr_only and pipeline["plan"]["rules"] == mr_only
+    assert pipeline["lint"]["stage"] == pipeline["plan"]["stage"] == "check"
+    assert any("--format json --output postops-lint.json" in line for line in pipeline["lint"]["script"])
+    assert pipeline["lint"]["artifacts"]["paths"] == ["postops-lint.json"]
+    assert pipeline["lint"]["artifacts"]["when"] == "always"
+    assert any("plan --format markdown" in line for line in pipeline["plan"]["script"])
+    assert pipeline["variables"]["GIT_DEPTH"] == "0"
+
+
+def test_gitlab_publish_job(config):
+    text = render_workflows("gitlab", config)[".gitlab-ci.yml"]
+    publish = load(text)["publish"]
+    assert publish["stage"] == "publish"
+    assert publish["resource_group"] == "postops-publish"
+    rules = [rule["if"] for rule in publish["rules"]]
+    assert '$CI_PIPELINE_SOURCE == "schedule" && $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH' in rules
+    assert '$CI_PIPELINE_SOURCE == "push" && $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH' in rules
+    assert all("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in rule for rule in rules)
+    assert publish["script"][-1] == "postops publish"
+    for name in X_SECRETS:
+        assert f"#   {name}\n" in text
+
+
+def run_bash(script: str, tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", "-c", script], check=False, cwd=tmp_path, capture_output=True, text=True, timeout=30,
+                          env={**os.environ, **env})
+
+
+def fake_command(folder: Path, name: str, body: str) -> None:
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text(f"#!/bin/bash\n{body}\n")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+
+
+@pytest.mark.parametrize("status", [0, 1])
+def test_gitlab_plan_script_shows_the_plan_and_keeps_the_exit_code(tmp_path, status):
+    fake_command(tmp_path / "bin", "postops", f'echo "## plan ($*)"; exit {status}')
+    lines = load(render_workflows("gitlab")[".gitlab-ci.yml"])["plan"]["script"]
+    # GitLab runs a job's script lines in one bash with errexit and pipefail
+    result = run_bash("set -eo pipefail\n" + "\n".join(lines), tmp_path,
+                      {"PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}"})
+    assert result.returncode == status
+    assert "## plan (plan --format markdown)" in result.stdout
+    assert (tmp_path / "postops-plan.md").read_text() == "## plan (plan --format markdown)\n"
+
+
+# ------------------------------------------------------------------------------------------------- writing
+
+
+def test_write_workflows_refuses_to_overwrite(repo, config):
+    written = write_workflows(repo.root, "github", config, force=False)
+    assert sorted(written) == sorted(repo.root / rel for rel in (PR, PUBLISH))
+    assert "POSTOPS_SOCIAL_ACCESS_TOKEN" in (repo.root / PUBLISH).read_text()
+    (repo.root / PR).write_text("# ours\n")
+    (repo.root / PUBLISH).unlink()
+    with pytest.raises(PostopsError, match="postops-pr.yml.*--force"):
+        write_workflows(repo.root, "github", config, force=False)
+    assert (repo.root / PR).read_text() == "# ours\n"
+    assert not (repo.root / PUBLISH).exists()
+    write_workflows(repo.root, "github", config, force=True)
+    assert (repo.root / PR).read_text() == render_workflows("github", config)[PR]
+
+
+def test_write_workflows_for_gitlab(repo, config):
+    [path] = write_workflows(repo.root, "gitlab", config, force=False)
+    assert path == repo.root / ".gitlab-ci.yml"
+    assert load(path.read_text())["publish"]["resource_group"] == "postops-publish"
+
+
+def test_unknown_ci_is_a_usage_error():
+    with pytest.raises(UsageError, match="github or gitlab"):
+        render_workflows("jenkins")
+
+
+# -------------------------------------------------------------------------------------------------- action
+
+
+@pytest.fixture
+def action() -> dict[str, Any]:
+    return load((PROJECT / "action.yml").read_text())
+
+
+def test_action_is_composite_with_its_inputs(action):
+    assert action["runs"]["using"] == "composite"
+    inputs = action["inputs"]
+    assert inputs["command"]["required"] is True
+    assert inputs["version"]["default"] == ""
+    assert inputs["python-version"]["default"] == "3.11"
+    [setup] = [s for s in action["runs"]["steps"] if s.get("uses", "").startswith("actions/setup-python@")]
+    assert setup["with"]["python-version"] == "${{ inputs.python-version }}"
+    for step in action["runs"]["steps"]:
+        if "run" in step:
+            assert step["shell"] == "bash"
+            assert "${{" not in step["run"]  # inputs come in through env, never pasted into a script
+
+
+def _action_step(action: dict[str, Any], name: str) -> dict[str, Any]:
+    [step] = [s for s in action["runs"]["steps"] if s.get("name") == name]
+    return step
+
+
+def test_action_runs_the_command_split_into_words_without_interpreting_it(action, tmp_path):
+    step = _action_step(action, "postops")
+    assert step["env"]["POSTOPS_COMMAND"] == "${{ inputs.command }}"
+    fake_command(tmp_path / "bin", "postops", 'for a in "$@"; do echo "[$a]"; done')
+    (tmp_path / "a-file").write_text("")
+    command = 'lint --format github $(touch pwned) `touch pwned2` ; touch pwned3 * "$HOME"'
+    result = run_bash(step["run"], tmp_path, {"POSTOPS_COMMAND": command, "POSTOPS_OUTPUT": "",
+                                              "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:3] == ["[lint]", "[--format]", "[github]"]
+    assert "[*]" in result.stdout and '["$HOME"]' in result.stdout and "[$(touch]" in result.stdout
+    assert not any(tmp_path.glob("pwned*"))
+
+
+def test_action_can_write_the_output_to_a_file(action, tmp_path):
+    fake_command(tmp_path / "bin", "postops", 'echo "plan: $*"')
+    result = run_bash(_action_step(action, "postops")["run"], tmp_path,
+                      {"POSTOPS_COMMAND": "plan --format markdown", "POSTOPS_OUTPUT": "plan.md",
+                       "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}"})
+    assert result.returncode == 0 and result.stdout == ""
+    assert (tmp_path / "plan.md").read_text() == "plan: plan --format markdown\n"
+
+
+@pytest.mark.parametrize("version, expected", [("", "/actions/postops"), ("0.3.1", "postops==0.3.1")])
+def test_action_installs_its_own_checkout_or_a_version(action, tmp_path, version, expected):
+    step = _action_step(action, "Install postops")
+    assert step["env"] == {"POSTOPS_VERSION": "${{ inputs.version }}",
+                           "POSTOPS_ACTION_PATH": "${{ github.action_path }}"}
+    fake_command(tmp_path / "bin", "python", 'echo "$*"')
+    result = run_bash(step["run"], tmp_path, {"POSTOPS_VERSION": version, "POSTOPS_ACTION_PATH": "/actions/postops",
+                                              "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}"})
+    assert result.returncode == 0
+    assert result.stdout.split()[:3] == ["-m", "pip", "install"]
+    assert result.stdout.split()[-1] == expected
+
