@@ -27,13 +27,27 @@ class ContentRepo:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.auto_codeowners = True
         self.write("postops.yaml", CONFIG)
 
     def write(self, rel: str, text: str) -> Path:
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text), encoding="utf-8")
+        if rel == "postops.yaml" and self.auto_codeowners:
+            self.sync_codeowners()
         return path
+
+    def sync_codeowners(self) -> None:
+        """Keep CODEOWNERS in step with postops.yaml, as `postops codeowners` does, while the config is valid."""
+        from postops.approvals import write_codeowners
+        from postops.config import load_config
+        from postops.errors import ConfigError
+
+        try:
+            write_codeowners(self.root, load_config(self.root))
+        except ConfigError:
+            pass
 
     def write_bytes(self, rel: str, data: bytes) -> Path:
         path = self.root / rel

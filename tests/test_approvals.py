@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import shutil
+
 from typing import Any
 
 import pytest
@@ -49,6 +51,9 @@ def rules_of(text: str) -> dict[str, list[str]]:
 
 @pytest.fixture
 def config(repo):
+    # these tests write CODEOWNERS themselves
+    repo.auto_codeowners = False
+    shutil.rmtree(repo.root / ".github", ignore_errors=True)
     repo.write("postops.yaml", CONFIG)
     return load_config(repo.root)
 
@@ -173,7 +178,7 @@ def test_windows_line_endings_are_not_a_difference(repo, config):
     assert codeowners_problems(repo.root, config) == []
 
 
-def test_locate_codeowners_finds_the_file_where_it_is(repo):
+def test_locate_codeowners_finds_the_file_where_it_is(repo, config):
     assert locate_codeowners(repo.root) == ".github/CODEOWNERS"
     repo.write(".gitlab/CODEOWNERS", "")
     assert locate_codeowners(repo.root) == ".gitlab/CODEOWNERS"
@@ -185,8 +190,7 @@ def test_codeowners_problems_checks_the_gitlab_file(repo, config):
     assert codeowners_problems(repo.root, config, ".gitlab/CODEOWNERS") == []
 
 
-def test_codeowners_command_writes_then_checks(repo):
-    repo.write("postops.yaml", CONFIG)
+def test_codeowners_command_writes_then_checks(repo, config):
     out: list[str] = []
     assert codeowners_command(repo.root, check=True, echo=out.append) == 1
     assert "is missing" in out[-1]

@@ -258,3 +258,24 @@ def test_a_disable_comment_inside_the_text_is_text_and_silences_nothing(repo):
     assert sorted((f.path, f.rule) for f in result.findings) == [("posts/csis/p.yaml", "text-length"),
                                                                  ("posts/csis/q.yaml", "text-length")]
     assert result.suppressed == 0
+
+
+def test_codeowners_missing_or_drifted_is_an_error(repo):
+    repo.write("posts/csis/good.yaml", GOOD)
+    (repo.root / ".github" / "CODEOWNERS").unlink()
+    result = repo.lint()
+    assert [(f.path, f.rule, f.severity) for f in result.findings] == [(".github/CODEOWNERS", "codeowners", "error")]
+    assert "postops codeowners" in result.findings[0].message
+    repo.sync_codeowners()
+    assert repo.lint().findings == ()
+    config = (repo.root / "postops.yaml").read_text()
+    (repo.root / "postops.yaml").write_text(config.replace('handle: "@CSIS"', 'handle: "@CSIS"\n    approvers: ["@org/leads"]'))
+    drift = repo.lint().findings
+    assert {(f.path, f.rule) for f in drift} == {(".github/CODEOWNERS", "codeowners")}
+    assert any("@org/leads" in f.message for f in drift)
+
+
+def test_codeowners_rule_can_be_turned_off(repo):
+    (repo.root / ".github" / "CODEOWNERS").unlink()
+    repo.write("policies/local.yaml", "rules:\n  - id: codeowners\n    severity: 'off'\n")
+    assert repo.lint().findings == ()

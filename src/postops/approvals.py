@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Account, Config
 from .fsutil import write_atomic
-from .github import GitHubClient
+
+if TYPE_CHECKING:  # lint checks CODEOWNERS and must not pay for importing requests
+    from .github import GitHubClient
 
 DEFAULT_CODEOWNERS = ".github/CODEOWNERS"
 # where GitHub and GitLab look for the file, in the order postops looks for an existing one

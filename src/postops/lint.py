@@ -16,7 +16,7 @@ from .errors import UsageError
 from .findings import Finding, LintResult, RuleInfo
 from .policy import Policies, PolicyRule, load_policies
 from .posts import POSTS_DIR, LoadProblem, Post, declared_ids, discover, is_post_file, load_post
-from .rules import ALL_BUILTINS, BUILTIN_RULES, PARSE_RULE, SUPPRESSION_RULE, Context, default_severities
+from .rules import ALL_BUILTINS, BUILTIN_RULES, CODEOWNERS_RULE, PARSE_RULE, SUPPRESSION_RULE, Context, default_severities
 
 # Facts that differ between the parts of a thread: rules using only other facts are checked once per post.
 TEXT_FACTS = frozenset({"text", "words", "mentions", "hashtags", "urls", "domains", "length", "media_count",
@@ -42,6 +42,7 @@ def run_lint(root: Path, config: Config, paths: Iterable[str] | None = None,
                   published=state.published if state else None,
                   retracted=state.retracted if state else frozenset())
     findings, posts, suppressed = _lint_in_parallel(ctx, policies, files)
+    findings += _repository_findings(root, config, policies)
     rules = [RuleInfo(r.id, r.description, severity=policies.builtin[r.id].severity) for r in ALL_BUILTINS.values()
              if policies.builtin[r.id].severity != "off"]
     rules += [RuleInfo(r.id, r.description, severity=r.severity) for r in policies.rules]
@@ -94,6 +95,18 @@ def _lint_files(ctx: Context, policies: Policies, files: list[str]) -> tuple[lis
         findings.extend(kept)
         suppressed += silenced
     return findings, len(loaded), suppressed
+
+
+def _repository_findings(root: Path, config: Config, policies: Policies) -> list[Finding]:
+    """Checks of the repository as a whole, made on every run: they must never drift, whatever was changed."""
+    severity = policies.builtin[CODEOWNERS_RULE.id].severity
+    if severity == "off":
+        return []
+    from .approvals import codeowners_problems, locate_codeowners
+
+    rel = locate_codeowners(root)
+    return [Finding(rel, line, column, CODEOWNERS_RULE.id, severity, message)
+            for line, column, message in codeowners_problems(root, config, rel)]
 
 
 def _select(root: Path, paths: Iterable[str]) -> list[str]:

@@ -291,8 +291,11 @@ PARSE_RULE = BuiltinRule("parse", "error", "A post file is readable UTF-8 YAML: 
                          "size limit; no duplicate keys or alias bombs.", lambda ctx, post: iter(()))
 SUPPRESSION_RULE = BuiltinRule("suppression", "error", "A `# postops: disable=` comment names known rules and "
                                "gives a reason after `--`.", lambda ctx, post: iter(()))
+CODEOWNERS_RULE = BuiltinRule("codeowners", "error", "CODEOWNERS exists and says what postops.yaml says: each "
+                               "account's folder owned by its approvers, postops.yaml and policies/ by "
+                               "policy_owners (`postops codeowners` writes it).", lambda ctx, post: iter(()))
 ALL_BUILTINS: dict[str, BuiltinRule] = {**BUILTIN_RULES, PARSE_RULE.id: PARSE_RULE,
-                                        SUPPRESSION_RULE.id: SUPPRESSION_RULE}
+                                        SUPPRESSION_RULE.id: SUPPRESSION_RULE, CODEOWNERS_RULE.id: CODEOWNERS_RULE}
 
 
 def default_severities() -> dict[str, str]:
