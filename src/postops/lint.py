@@ -164,7 +164,7 @@ def _rule_findings(rule: PolicyRule, post: Post, part: Any, facts: facts_mod.Par
                    instance: dict[str, Any], account_key: str) -> Iterable[Finding]:
     for violation in rule.violations(instance):
         mark = facts_mod.locate(post, part, facts, violation.item_path, violation.match)
-        message = rule.render(violation, account_key, post.id, part.index)
+        message = rule.render(violation, account_key, post.id, part.index, part.text)
         if part.index and violation.path[:1] == ("facts",):
             message = f"{message} (thread part {part.index + 1})"
         yield Finding(post.path, mark.line, mark.column, rule.id, rule.severity, message, post.id)
@@ -195,11 +195,15 @@ def _apply_suppressions(post: Post, findings: list[Finding], policies: Policies)
 
 
 def _require_tone(policies: Policies) -> None:
-    wanted = policies.facts & {"offensive", "sentiment", "language"}
-    if wanted:
-        from .tone import check_available
+    """A policy that needs the tone extra when it is not installed is a configuration error, at that rule."""
+    from .tone import TONE_FACTS, ToneUnavailable, check_available
 
-        check_available(wanted)
+    for rule in policies.rules:
+        if rule.facts & TONE_FACTS:
+            try:
+                check_available(rule.facts & TONE_FACTS)
+            except ToneUnavailable as exc:
+                raise ToneUnavailable(f"rule '{rule.id}': {exc.message}", rule.source, rule.line, 1) from None
 
 
 def _tone_facts(policies: Policies, posts: list[Post]) -> dict[tuple[str, int], dict[str, Any]]:

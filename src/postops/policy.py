@@ -152,10 +152,18 @@ class PolicyRule:
         return [Violation(tuple(e.absolute_path), describe_match(e), e.instance, e.validator, e.validator_value)
                 for e in self.validator.iter_errors(instance)]
 
-    def render(self, violation: Violation, account: str, post: str, part: int) -> str:
+    def render(self, violation: Violation, account: str, post: str, part: int, text: str = "") -> str:
+        """The rule's message with its placeholders filled. Plain substitution: a message is data, not a format."""
+        limit = violation.keyword_value if violation.keyword in _LIMIT_KEYWORDS else None
         fields = {"match": violation.match if violation.match is not None else _short(violation.value),
-                  "value": _short(violation.value), "account": account, "post": post, "part": str(part)}
-        return re.sub(r"\{(match|value|account|post|part)\}", lambda m: fields[m.group(1)], self.message)
+                  "value": _short(violation.value), "account": account, "post": post, "part": str(part + 1),
+                  "limit": _short(limit) if limit is not None else "", "text": _short(text.replace("\n", " "))}
+        return _PLACEHOLDER.sub(lambda m: fields[m.group(1)], self.message)
+
+
+_PLACEHOLDER = re.compile(r"\{(match|value|account|post|part|limit|text)\}")
+_LIMIT_KEYWORDS = frozenset({"maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum", "maxItems", "minItems",
+                             "maxLength", "minLength", "const"})
 
 
 @dataclass
@@ -344,6 +352,8 @@ def _matching(schema: Any, instance: Any) -> str | None:
 
 
 def _short(value: Any, limit: int = 80) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
     text = value if isinstance(value, str) else repr(value) if not isinstance(value, (int, float)) else str(value)
     if isinstance(value, list):
         text = ", ".join(_short(v) for v in value)
