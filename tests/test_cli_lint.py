@@ -98,3 +98,13 @@ def test_schema_command_prints_the_post_schema(repo):
     schema = json.loads(done.stdout)
     assert schema["required"] == ["account", "text"]
     assert "publish_at" in schema["properties"]
+
+
+def test_codeowners_command_writes_and_checks(repo):
+    (repo.root / ".github" / "CODEOWNERS").unlink()
+    assert postops(repo, "codeowners", "--check").returncode == 1
+    assert postops(repo, "lint").returncode == 1
+    done = postops(repo, "codeowners")
+    assert (done.returncode, done.stdout) == (0, "wrote .github/CODEOWNERS\n")
+    assert postops(repo, "codeowners", "--check").returncode == 0
+    assert postops(repo, "lint").returncode == 0

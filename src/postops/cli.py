@@ -102,6 +102,19 @@ def lint(paths: tuple[str, ...], repo: str | None, fmt: str, output: str | None,
     return 1 if result.fails(fail_on) else 0
 
 
+@main.command()
+@repo_option
+@click.option("--check", is_flag=True, help="Only check: exit 1 when CODEOWNERS differs from postops.yaml.")
+@click.option("--path", "path", default=None, metavar="FILE",
+              help="Where CODEOWNERS is (default: where it exists, else .github/CODEOWNERS).")
+@_handle_errors
+def codeowners(repo: str | None, check: bool, path: str | None) -> int:
+    """Write CODEOWNERS from postops.yaml: who must approve posts for each account."""
+    from .approvals import codeowners_command
+
+    return codeowners_command(_root(repo), check=check, echo=click.echo, path=path)
+
+
 def _published_state(root: Path, config: Any) -> Any:
     """The ledger's view of what was published, when this repository has a ledger."""
     try:
