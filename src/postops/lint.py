@@ -116,7 +116,7 @@ def _check_post(ctx: Context, policies: Policies, post: Post,
 def _rule_findings(rule: PolicyRule, post: Post, part: Any, facts: facts_mod.PartFacts,
                    instance: dict[str, Any], account_key: str) -> Iterable[Finding]:
     for violation in rule.violations(instance):
-        mark = facts_mod.locate(post, part, facts, violation.path, violation.match)
+        mark = facts_mod.locate(post, part, facts, violation.item_path, violation.match)
         message = rule.render(violation, account_key, post.id, part.index)
         if part.index and violation.path[:1] == ("facts",):
             message = f"{message} (thread part {part.index + 1})"

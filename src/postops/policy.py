@@ -69,6 +69,7 @@ _POLICY_VALIDATOR = Draft202012Validator(POLICY_SCHEMA)
 _RE2_CACHE: dict[str, Any] = {}
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.max_mem = 32 << 20
+_RE2_OPTIONS.log_errors = False  # a bad pattern is reported as a located ConfigError, not logged by RE2
 
 
 def compile_pattern(pattern: str) -> Any:
@@ -125,6 +126,15 @@ class Violation:
     match: str | None            # the text the rule objected to, when there is one
     value: Any
 
+    @property
+    def item_path(self) -> tuple[Any, ...]:
+        """The path, down to the first list item the rule objected to when it objected to a list."""
+        item = _first_item(self.keyword, self.keyword_value, self.value)
+        return self.path + (item,) if item is not None else self.path
+
+    keyword: str = ""
+    keyword_value: Any = None
+
 
 @dataclass
 class PolicyRule:
@@ -139,7 +149,7 @@ class PolicyRule:
     facts: frozenset[str] = frozenset()
 
     def violations(self, instance: dict[str, Any]) -> list[Violation]:
-        return [Violation(tuple(e.absolute_path), describe_match(e), e.instance)
+        return [Violation(tuple(e.absolute_path), describe_match(e), e.instance, e.validator, e.validator_value)
                 for e in self.validator.iter_errors(instance)]
 
     def render(self, violation: Violation, account: str, post: str, part: int) -> str:
@@ -244,7 +254,7 @@ def _check_schema(schema: Any, doc: Document, where: tuple[Any, ...]) -> None:
         if key == "pattern" and isinstance(value, str):
             try:
                 compile_pattern(value)
-            except re2.error as exc:
+            except Exception as exc:  # RE2's error type is private: re2._re2.Error
                 raise fail(f"pattern {value!r} cannot be matched in linear time ({exc}); backreferences and "
                            "lookaround are not supported, so that no policy can hang lint", path) from None
 
@@ -288,6 +298,19 @@ def describe_match(error: ValidationError) -> str | None:
     if keyword == "uniqueItems" and isinstance(instance, list):
         dupes = [x for i, x in enumerate(instance) if x in instance[:i]]
         return ", ".join(_short(i) for i in dupes)
+    return None
+
+
+def _first_item(keyword: str, value: Any, instance: Any) -> int | None:
+    if not isinstance(instance, list) or not instance:
+        return None
+    if keyword == "maxItems" and isinstance(value, int) and value < len(instance):
+        return value
+    if keyword == "uniqueItems":
+        return next((i for i, x in enumerate(instance) if x in instance[:i]), None)
+    if keyword == "not" and isinstance(value, dict) and "contains" in value:
+        inner = PolicyValidator(value["contains"])
+        return next((i for i, x in enumerate(instance) if inner.is_valid(x)), None)
     return None
 
 
