@@ -43,7 +43,7 @@ def init_repo(target: Path, *, force: bool, now: datetime | None = None) -> list
     if needs_git and shutil.which("git") is None:
         raise PostopsError("git is not installed; postops keeps posts in a git repository")
     written = []
-    for rel, content in files.items():
+    for rel, content in sorted(files.items()):
         path = target / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.is_symlink():
@@ -122,12 +122,13 @@ def _git_init(target: Path) -> None:
 
 
 def next_steps(target: Path) -> str:
-    cd = f"cd {target}\n  " if target.resolve() != Path.cwd().resolve() else ""
-    return (
-        "\nNext steps:\n"
-        f"  {cd}postops lint                       # check every post against policies/\n"
-        "  postops new drill \"Hello, world\"    # write a post (opens $EDITOR without the text)\n"
-        "  pre-commit install                 # lint the posts you change before every commit\n"
-        "  git add -A && git commit -m \"Set up postops\"\n"
-        "Edit postops.yaml for your accounts and policies/ for your organisation's rules."
-    )
+    steps = [("postops lint", "check every post against the policies in policies/"),
+             ('postops new drill "Hello, world"', "write a post (without the text: in $EDITOR)"),
+             ("pre-commit install", "lint the posts you change before every commit"),
+             ('git add -A && git commit -m "Set up postops"', "")]
+    if target.resolve() != Path.cwd().resolve():
+        steps.insert(0, (f"cd {target}", ""))
+    width = max(len(command) for command, _ in steps)
+    lines = [f"  {command:<{width}}  # {why}" if why else f"  {command}" for command, why in steps]
+    return ("\nNext steps:\n" + "\n".join(lines) + "\n"
+            "Then make postops.yaml and policies/ your organisation's: see the comments in them.")
