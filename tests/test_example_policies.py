@@ -245,3 +245,105 @@ def test_official_posts_and_cross_posts_in_the_official_folder_pass(repo):
 
 def test_the_folder_policy_only_applies_under_its_path(repo):
     assert lint(repo, "posts/drill/p.yaml", "account: drill\ntext: Hello\n") == []
+
+
+# The examples in the user documentation -------------------------------------------------------------------
+#
+# In docs/*.md, an HTML comment before a code block says what the block is:
+#   <!-- example: setup PATH -->        write it to PATH (a policy, another post)
+#   <!-- example: file PATH -->         (no block) a stand-in file at PATH, such as an image
+#   <!-- example: passes PATH -->       write it to PATH; lint finds nothing in it
+#   <!-- example: fails RULE PATH -->   write it to PATH; lint finds RULE in it, and when a block without a
+#                                       language follows, exactly the findings it lists
+#   <!-- example: refused PATH -->      write it to PATH; lint refuses to run (exit 2), naming PATH:line:col
+#                                       as the next block without a language shows
+#   <!-- example: config -->            it is a postops.yaml that loads
+# Each `## ` section starts again from a fresh repository made by init_repo.
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOC_FILES = ("configuration.md", "posts.md", "policies.md", "rules.md")
+
+
+def _blocks(lines: list[str], start: int) -> tuple[str, int]:
+    """The code block starting at or after line `start` (maybe indented, in a list): its text and the
+    line after it."""
+    i = start
+    while not lines[i].lstrip().startswith("```"):
+        i += 1
+    indent = len(lines[i]) - len(lines[i].lstrip())
+    end = i + 1
+    while not lines[end].lstrip().startswith("```"):
+        end += 1
+    return "".join(line[indent:] + "\n" for line in lines[i + 1:end]), end + 1
+
+
+def _output_after(lines: list[str], start: int) -> str | None:
+    i = start
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    if i < len(lines) and lines[i].strip() == "```":
+        return _blocks(lines, i)[0]
+    return None
+
+
+def doc_sections() -> list[tuple[str, str, list[tuple[str, list[str], str, str | None]]]]:
+    sections = []
+    for name in DOC_FILES:
+        path = DOCS / name
+        if not path.exists():
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines()
+        heading, examples = name, []
+        for i, line in enumerate(lines):
+            if line.startswith("## "):
+                if examples:
+                    sections.append((name, heading, examples))
+                heading, examples = line[3:], []
+            if line.strip().startswith("<!-- example:"):
+                words = line.strip().removeprefix("<!-- example:").removesuffix("-->").split()
+                if words[0] == "file":
+                    examples.append(("setup", words[1:], "a stand-in\n", None))
+                    continue
+                block, after = _blocks(lines, i + 1)
+                examples.append((words[0], words[1:], block, _output_after(lines, after)))
+        if examples:
+            sections.append((name, heading, examples))
+    return sections
+
+
+def _render(findings) -> str:
+    return "".join(f"{f.path}:{f.line}:{f.column}: {f.severity} [{f.rule}] {f.message}\n" for f in findings)
+
+
+@pytest.mark.parametrize(("doc", "heading", "examples"), doc_sections(), ids=lambda v: v if isinstance(v, str) else "")
+def test_documentation_examples(tmp_path, doc, heading, examples):
+    from postops.errors import ConfigError
+
+    root = tmp_path / "repo"
+    init_repo(root, force=False, now=NOW)
+    for kind, args, block, output in examples:
+        where = f"{doc} § {heading}: {kind} {' '.join(args)}"
+        if kind == "config":
+            (root / "postops.yaml").write_text(block)
+            load_config(root)
+            continue
+        target = root / args[-1]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(block, encoding="utf-8")
+        if kind == "setup":
+            continue
+        if kind == "refused":
+            with pytest.raises(ConfigError) as refused:
+                run_lint(root, load_config(root))
+            assert output is not None and str(refused.value) == output.strip(), where
+            target.unlink()
+            continue
+        result = run_lint(root, load_config(root), [str(target)])
+        if kind == "passes":
+            assert _render(result.findings) == "", where
+        else:
+            assert kind == "fails", where
+            assert args[0] in {f.rule for f in result.findings}, f"{where}: {_render(result.findings)}"
+            if output is not None:
+                assert _render(result.findings) == output, where
+        target.unlink()
