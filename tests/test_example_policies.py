@@ -1,4 +1,5 @@
-"""The example policies `postops init` ships: each catches what it should, where it should, and passes the rest.
+"""The example policies `postops init` ships: each catches what it should, where it should, and passes the
+rest. And the examples in the user documentation, run.
 
 Every test runs in a repository made by init_repo, with the policies exactly as a user gets them.
 """
@@ -56,8 +57,8 @@ def test_banned_phrase_is_caught_at_the_phrase(repo):
 def test_banned_phrase_is_caught_in_any_case_in_a_quoted_line_and_in_a_thread(repo):
     assert lint(repo, "posts/official/p.yaml", 'account: official\ntext: "Well, SUCK IT!"\n') \
         == [("banned-phrases", 2, 14)]
-    assert lint(repo, "posts/official/p.yaml", "account: official\ntext: fine\nthread:\n  - text: you idiots\n") \
-        == [("banned-phrases", 4, 15)]
+    thread = "account: official\ntext: fine\nthread:\n  - text: you idiots\n"
+    assert lint(repo, "posts/official/p.yaml", thread) == [("banned-phrases", 4, 15)]
 
 
 def test_words_that_merely_contain_a_banned_phrase_pass(repo):
@@ -104,15 +105,16 @@ def test_a_third_hashtag_is_a_warning_at_the_third(repo):
     # (in a plain one-line value, ` #` would start a YAML comment: a literal block keeps it as text)
     assert lint(repo, "posts/drill/p.yaml", "account: drill\ntext: |-\n  Report #one #Two #three\n") \
         == [("max-two-hashtags", 3, 20)]
-    assert messages(repo, "posts/drill/p.yaml") == ["more than two hashtags (one, two, three); keep the two "
-                                                    "that matter"]
+    assert messages(repo, "posts/drill/p.yaml") == [("more than two hashtags (one, two, three); keep the two "
+                                                     "that matter")]
     result = run_lint(repo, load_config(repo), [str(repo / "posts/drill/p.yaml")])
     assert result.findings[0].severity == "warning" and not result.fails("error")
 
 
 def test_two_hashtags_pass(repo):
     # C# and #42 are not hashtags
-    assert lint(repo, "posts/drill/p.yaml", "account: drill\ntext: |-\n  Report #one #two, C# code, #42\n") == []
+    assert lint(repo, "posts/drill/p.yaml", "account: drill\ntext: |-\n  Report #one #two, C# code, #42\n") \
+        == []
 
 
 # 4. links only to our own domains -----------------------------------------------------------------------
@@ -124,7 +126,8 @@ def test_a_link_to_another_domain_is_caught_at_the_link(repo):
           Ours: https://example.org/a
           Not ours: https://example.org.evil.net/b
         """) == [("own-domains", 4, 13)]
-    assert messages(repo, "posts/official/p.yaml") == ["links go to our own sites only, not example.org.evil.net"]
+    assert messages(repo, "posts/official/p.yaml") == [
+        "links go to our own sites only, not example.org.evil.net"]
 
 
 def test_links_to_our_domains_and_subdomains_pass(repo):
@@ -204,8 +207,8 @@ def test_an_image_without_alt_text_is_caught_at_that_image(repo):
           - path: media/map.png
             alt: "  "
         """) == [("alt-text", 6, 5)]
-    assert messages(repo, "posts/drill/p.yaml") == ["media/map.png has no alt text; add `alt:` describing what "
-                                                    "it shows"]
+    assert messages(repo, "posts/drill/p.yaml") == [
+        "media/map.png has no alt text; add `alt:` describing what it shows"]
 
 
 def test_an_image_in_a_thread_part_without_alt_text_is_caught(repo):
@@ -315,7 +318,8 @@ def _render(findings) -> str:
     return "".join(f"{f.path}:{f.line}:{f.column}: {f.severity} [{f.rule}] {f.message}\n" for f in findings)
 
 
-@pytest.mark.parametrize(("doc", "heading", "examples"), doc_sections(), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(("doc", "heading", "examples"), doc_sections(),
+                         ids=lambda v: v if isinstance(v, str) else "")
 def test_documentation_examples(tmp_path, doc, heading, examples):
     from postops.errors import ConfigError
 

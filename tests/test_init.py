@@ -55,7 +55,8 @@ def test_example_posts_are_one_per_account_in_its_folder_in_the_future_on_a_week
     init_repo(tmp_path, force=False, now=NOW)
     config = load_config(tmp_path)
     posts = [load_post(tmp_path, rel, config) for rel in discover(tmp_path)]
-    assert sorted((p.folder, p.accounts) for p in posts) == [("drill", ("drill",)), ("official", ("official",))]
+    assert sorted((p.folder, p.accounts) for p in posts) == [("drill", ("drill",)),
+                                                             ("official", ("official",))]
     for post in posts:
         assert post.publish_at is not None and post.publish_at > NOW
         assert post.publish_at.weekday() < 5
@@ -84,7 +85,8 @@ def test_git_gitignore_media_and_pre_commit(tmp_path):
     hooks = parse((target / ".pre-commit-config.yaml").read_bytes(), "p").data["repos"][0]
     assert hooks["repo"] == "local"
     lint_hook = hooks["hooks"][0]
-    assert (lint_hook["id"], lint_hook["entry"], lint_hook["language"]) == ("postops-lint", "postops lint", "system")
+    assert (lint_hook["id"], lint_hook["entry"], lint_hook["language"]) == \
+        ("postops-lint", "postops lint", "system")
     assert not (target / ".github").exists()
     # nothing the scaffold keeps only for packaging ends up in the user's repository
     names = {p.name for p in target.rglob("*") if ".git" not in p.relative_to(target).parts}

@@ -42,7 +42,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
 def content_repo(root: Path) -> Path:
@@ -72,7 +72,8 @@ def checkout(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> P
         if source.is_file():
             (copy / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, copy / rel)
-    for args in (["git", "init", "--quiet"], ["git", "add", "-A"], ["git", "commit", "--quiet", "-m", "snapshot"]):
+    for args in (["git", "init", "--quiet"], ["git", "add", "-A"],
+                 ["git", "commit", "--quiet", "-m", "snapshot"]):
         assert run(args, copy, env).returncode == 0
     return copy
 
@@ -111,8 +112,8 @@ def test_the_scaffolds_own_hook_blocks_a_bad_commit_and_lets_a_good_one_through(
     # `repo: local` runs the `postops` on PATH: make it this checkout's
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "postops").write_text(f'#!/bin/sh\nexec "{sys.executable}" -c '
-                                     '"import sys; from postops.cli import main; sys.argv[0] = \'postops\'; main()" "$@"\n')
+    entry = "import sys; from postops.cli import main; sys.argv[0] = 'postops'; main()"
+    (bin_dir / "postops").write_text(f'#!/bin/sh\nexec "{sys.executable}" -c "{entry}" "$@"\n')
     (bin_dir / "postops").chmod(0o755)
     local_env = {**env, "PATH": f"{bin_dir}{os.pathsep}{env['PATH']}",
                  "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT / "src"), env.get("PYTHONPATH")]))}
@@ -125,7 +126,8 @@ def test_the_scaffolds_own_hook_blocks_a_bad_commit_and_lets_a_good_one_through(
 
     good = commit(repo, local_env, GOOD)
     assert good.returncode == 0, good.stdout + good.stderr
-    assert "postops lint (changed posts)" in good.stdout + good.stderr and "Passed" in good.stdout + good.stderr
+    output = good.stdout + good.stderr
+    assert "postops lint (changed posts)" in output and "Passed" in output
 
     bad = commit(repo, local_env, BAD)
     assert bad.returncode == 1

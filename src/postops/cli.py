@@ -153,7 +153,8 @@ def new(account: str, text: str | None, at: str | None, repo: str | None) -> int
 
     root = _root(repo)
     config = load_config(root)
-    post = new_post(root, config, account, text, at, edit=lambda template: click.edit(template, extension=".txt"))
+    post = new_post(root, config, account, text, at,
+                    edit=lambda template: click.edit(template, extension=".txt"))
     click.echo(f"wrote {post.rel}")
     result = lint_new_post(root, config, post)
     for finding in result.findings:

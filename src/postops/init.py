@@ -103,20 +103,21 @@ def _in_git_repo(target: Path) -> bool:
         folder = folder.parent
     try:
         done = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=folder, capture_output=True,
-                              text=True)
+                              text=True, check=False)
     except OSError:
         return False
     return done.returncode == 0 and done.stdout.strip() == "true"
 
 
 def _git_init(target: Path) -> None:
-    done = subprocess.run(["git", "init", "--quiet", "--initial-branch=main"], cwd=target, capture_output=True,
-                          text=True)
+    done = subprocess.run(["git", "init", "--quiet", "--initial-branch=main"], cwd=target,
+                          capture_output=True, text=True, check=False)
     if done.returncode != 0:  # git before 2.28 has no --initial-branch
-        done = subprocess.run(["git", "init", "--quiet"], cwd=target, capture_output=True, text=True)
+        done = subprocess.run(["git", "init", "--quiet"], cwd=target, capture_output=True, text=True,
+                              check=False)
         if done.returncode == 0:
             done = subprocess.run(["git", "symbolic-ref", "HEAD", "refs/heads/main"], cwd=target,
-                                  capture_output=True, text=True)
+                                  capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise PostopsError(f"git init failed in {target}: {done.stderr.strip()}")
 

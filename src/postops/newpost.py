@@ -68,7 +68,8 @@ def new_post(root: Path, config: Config, account: str, text: str | None = None, 
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     content = render_post(rel, account, text, publish_at)
-    with open(path, "x", encoding="utf-8", newline="") as handle:  # "x": never overwrite a post written meanwhile
+    # "x": never overwrite a post that appeared meanwhile
+    with open(path, "x", encoding="utf-8", newline="") as handle:
         handle.write(content)
     return NewPost(path, rel, publish_at)
 
@@ -88,8 +89,8 @@ def parse_at(value: str, timezone: str) -> datetime:
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"--at {value!r} is not an ISO 8601 date and time (e.g. 2026-11-24T09:00:00-05:00)") \
-            from None
+        raise UsageError(f"--at {value!r} is not an ISO 8601 date and time "
+                         "(e.g. 2026-11-24T09:00:00-05:00)") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=ZoneInfo(timezone))
     return when.replace(microsecond=0)
@@ -133,7 +134,7 @@ def unique_path(root: Path, account: str, day: date, text: str) -> str:
     base = f"{day.isoformat()}-{slug(text)}"
     taken = set(declared_ids(root, discover(root))) if (root / POSTS_DIR).is_dir() else set()
     name, n = base, 1
-    while name in taken or (root / folder / f"{name}.yaml").exists() or (root / folder / f"{name}.yml").exists():
+    while name in taken or any((root / folder / f"{name}{ext}").exists() for ext in (".yaml", ".yml")):
         n += 1
         name = f"{base}-{n}"
     return f"{folder}/{name}.yaml"
