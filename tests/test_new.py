@@ -80,6 +80,12 @@ def test_names_are_unique_across_the_whole_repository(root):
     assert [f for f in run_lint(root, config).findings if f.rule == "duplicate-id"] == []
 
 
+def test_a_retracted_id_is_never_taken_again(root):
+    post = new_post(root, load_config(root), "drill", "Same words", now=NOW,
+                    reserved={"2026-11-23-same-words"})
+    assert post.rel == "posts/drill/2026/11/2026-11-23-same-words-2.yaml"
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("Suck it, @amnesty", "suck-it-amnesty"),
     ("Café déjà vu — ÜBER", "cafe-deja-vu-uber"),

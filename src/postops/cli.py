@@ -153,10 +153,11 @@ def new(account: str, text: str | None, at: str | None, repo: str | None) -> int
 
     root = _root(repo)
     config = load_config(root)
-    post = new_post(root, config, account, text, at,
+    state = _published_state(root, config)
+    post = new_post(root, config, account, text, at, reserved=getattr(state, "retracted", ()),
                     edit=lambda template: click.edit(template, extension=".txt"))
     click.echo(f"wrote {post.rel}")
-    result = lint_new_post(root, config, post)
+    result = lint_new_post(root, config, post, state)
     for finding in result.findings:
         click.echo(f"{finding.path}:{finding.line}:{finding.column}: {finding.severity} [{finding.rule}] "
                    f"{finding.message}")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .config import Config
@@ -42,11 +43,13 @@ class NewPost:
 
 
 def new_post(root: Path, config: Config, account: str, text: str | None = None, at: str | None = None, *,
-             edit: Callable[[str], str | None] | None = None, now: datetime | None = None) -> NewPost:
+             edit: Callable[[str], str | None] | None = None, now: datetime | None = None,
+             reserved: Collection[str] = ()) -> NewPost:
     """Write posts/<account>/<YYYY>/<MM>/<date>-<first-words>.yaml and return where.
 
     `text` None asks `edit` (an editor) for it. `at` is ISO 8601; without an offset it is read in
-    postops.yaml's timezone. Raises UsageError for an unknown account or time, EmptyPost for no text.
+    postops.yaml's timezone. `reserved` are ids no new post may take (retracted ones). Raises UsageError
+    for an unknown account or time, EmptyPost for no text.
     """
     if account not in config.accounts:
         raise UsageError(f"unknown account '{account}'; accounts in postops.yaml: "
@@ -64,7 +67,7 @@ def new_post(root: Path, config: Config, account: str, text: str | None = None, 
     except UnicodeEncodeError:
         raise UsageError("the text is not valid Unicode (was it typed in another encoding?)") from None
     day = publish_at.date() if publish_at else (now or datetime.now(ZoneInfo(config.timezone))).date()
-    rel = unique_path(root, account, day, text)
+    rel = unique_path(root, account, day, text, reserved)
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     content = render_post(rel, account, text, publish_at)
@@ -74,10 +77,11 @@ def new_post(root: Path, config: Config, account: str, text: str | None = None, 
     return NewPost(path, rel, publish_at)
 
 
-def lint_new_post(root: Path, config: Config, post: NewPost) -> LintResult:
+def lint_new_post(root: Path, config: Config, post: NewPost, state: Any = None) -> LintResult:
+    """Lint the new post; `state` is what the ledger says was published (postops.lint.PublishedState)."""
     from .lint import run_lint
 
-    return run_lint(root, config, [str(post.path)])
+    return run_lint(root, config, [str(post.path)], state=state)
 
 
 def parse_at(value: str, timezone: str) -> datetime:
@@ -128,11 +132,14 @@ def slug(text: str) -> str:
     return "-".join(words) or "post"
 
 
-def unique_path(root: Path, account: str, day: date, text: str) -> str:
-    """posts/<account>/<YYYY>/<MM>/<date>-<slug>.yaml, with -2, -3... when the id is taken anywhere."""
+def unique_path(root: Path, account: str, day: date, text: str, reserved: Collection[str] = ()) -> str:
+    """posts/<account>/<YYYY>/<MM>/<date>-<slug>.yaml, with -2, -3... when the id is taken anywhere
+    in the repository or `reserved`."""
     folder = f"{POSTS_DIR}/{account}/{day:%Y}/{day:%m}"
     base = f"{day.isoformat()}-{slug(text)}"
-    taken = set(declared_ids(root, discover(root))) if (root / POSTS_DIR).is_dir() else set()
+    taken = set(reserved)
+    if (root / POSTS_DIR).is_dir():
+        taken.update(declared_ids(root, discover(root)))
     name, n = base, 1
     while name in taken or any((root / folder / f"{name}{ext}").exists() for ext in (".yaml", ".yml")):
         n += 1
