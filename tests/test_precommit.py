@@ -1,7 +1,7 @@
 """The real pre-commit, in a content repository made by `postops init`.
 
 `try-repo` installs this checkout into a fresh virtualenv, as a user's `repo: <postops git URL>` would
-(one environment build per test session: it needs PyPI for the dependencies). The scaffold's own
+(one environment build per test run: it needs PyPI for the dependencies). The scaffold's own
 `.pre-commit-config.yaml` (`repo: local`, the installed postops) is checked with real commits.
 """
 
