@@ -35,7 +35,9 @@ def init_repo(target: Path, *, force: bool, now: datetime | None = None) -> list
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} exists and is not a folder")
     files = scaffold_files(now or datetime.now(ZoneInfo(SCAFFOLD_TIMEZONE)))
-    existing = sorted(rel for rel in files if (target / rel).exists() or (target / rel).is_symlink())
+    codeowners = _codeowners_path()
+    planned = [*files, *([codeowners] if codeowners else [])]
+    existing = sorted(rel for rel in planned if (target / rel).exists() or (target / rel).is_symlink())
     if existing and not force:
         raise UsageError(f"{target} already has {', '.join(existing)}; nothing was written "
                          "(use --force to overwrite them)")
@@ -50,6 +52,8 @@ def init_repo(target: Path, *, force: bool, now: datetime | None = None) -> list
             path.unlink()  # --force replaces the link itself, never the file it points to
         path.write_text(content, encoding="utf-8", newline="")
         written.append(path)
+    if codeowners:
+        written.append(_write_codeowners(target, codeowners))
     if needs_git:
         _git_init(target)
         written.append(target / ".git")
@@ -95,6 +99,28 @@ def _walk(folder: Traversable, prefix: str) -> list[tuple[str, Traversable]]:
         else:
             found.append((f"{prefix}{name}", item))
     return found
+
+
+def _codeowners_path() -> str | None:
+    """Where CODEOWNERS goes, when this postops generates one (review as approval, see approvals.py)."""
+    try:
+        from .approvals import DEFAULT_CODEOWNERS
+    except ImportError:
+        return None
+    return str(DEFAULT_CODEOWNERS)
+
+
+def _write_codeowners(target: Path, rel: str) -> Path:
+    # Generated from the postops.yaml just written, so that lint's check of it passes from the start.
+    from .approvals import render_codeowners
+    from .config import load_config
+
+    path = target / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink():
+        path.unlink()
+    path.write_text(render_codeowners(load_config(target), rel), encoding="utf-8", newline="")
+    return path
 
 
 def _in_git_repo(target: Path) -> bool:
