@@ -132,3 +132,49 @@ def schema() -> None:
     from .schemas import POST_SCHEMA
 
     click.echo(json.dumps(POST_SCHEMA, indent=2))
+
+
+@main.command()
+@click.argument("directory", required=False, default=".", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@_handle_errors
+def init(directory: str, force: bool) -> int:
+    """Create a content repository in DIRECTORY (default: here) with example policies and posts."""
+    from .init import init_repo, next_steps
+
+    target = Path(directory)
+    written = init_repo(target, force=force)
+    click.echo(f"Created a postops repository in {target.resolve()}:")
+    for path in written:
+        rel = path.relative_to(target).as_posix()
+        click.echo(f"  {rel}/ (git repository, branch main)" if rel == ".git" else f"  {rel}")
+    click.echo(next_steps(target))
+    return 0
+
+
+@main.command()
+@click.argument("account")
+@click.argument("text", required=False)
+@click.option("--at", "at", metavar="TIME", help="When to publish: ISO 8601, e.g. 2026-11-24T09:00 (read in "
+              "postops.yaml's timezone) or 2026-11-24T09:00:00-05:00.")
+@repo_option
+@_handle_errors
+def new(account: str, text: str | None, at: str | None, repo: str | None) -> int:
+    """Write a new post for ACCOUNT (opens $EDITOR without TEXT), then lint it."""
+    from .config import load_config
+    from .newpost import lint_new_post, new_post
+
+    root = _root(repo)
+    config = load_config(root)
+    state = _published_state(root, config)
+    post = new_post(root, config, account, text, at, reserved=getattr(state, "retracted", ()),
+                    edit=lambda template: click.edit(template, extension=".txt"))
+    click.echo(f"wrote {post.rel}")
+    result = lint_new_post(root, config, post, state)
+    for finding in result.findings:
+        click.echo(f"{finding.path}:{finding.line}:{finding.column}: {finding.severity} [{finding.rule}] "
+                   f"{finding.message}")
+    if result.fails("error"):
+        click.echo(f"{post.rel} was kept: fix it, then run `postops lint {post.rel}`", err=True)
+        return 1
+    return 0

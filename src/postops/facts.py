@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -45,10 +46,18 @@ class TextMeasures:
     bluesky: int
 
 
+def _import_twitter_text() -> None:
+    # twitter-text imports pkg_resources, which prints a deprecation warning into every lint report
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import twitter_text  # noqa: F401
+
+
 def _find_urls(text: str) -> tuple[tuple[str, int, int], ...]:
     if "." not in text:
         return ()
-    from twitter_text import extract_urls_with_indices  # 0.3 s to import: only when a URL is possible
+    _import_twitter_text()  # 0.3 s to import: only when a URL is possible
+    from twitter_text import extract_urls_with_indices
 
     return tuple((u["url"], u["indices"][0], u["indices"][1]) for u in extract_urls_with_indices(text))
 
@@ -63,6 +72,7 @@ def measure(text: str) -> TextMeasures:
         x_len = plain
         bluesky = len(text)
     else:
+        _import_twitter_text()
         from twitter_text import parse_tweet
 
         x_len = parse_tweet(text).weightedLength

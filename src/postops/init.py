@@ -1,0 +1,161 @@
+"""`postops init`: a new content repository with example accounts, policies and posts that pass lint."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from datetime import date, datetime, time, timedelta
+from importlib import resources
+from importlib.abc import Traversable
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from .errors import PostopsError, UsageError
+from .newpost import format_at, modeline, slug
+from .posts import POSTS_DIR, SCHEMA_FILE
+from .schemas import POST_SCHEMA
+from .yamlfile import parse
+
+# The scaffold's example posts and when, in postops.yaml's timezone, they are scheduled.
+EXAMPLE_POSTS = (("official", time(10, 0)), ("drill", time(10, 30)))
+# The scaffold's postops.yaml sets this; the example posts are scheduled in it.
+SCAFFOLD_TIMEZONE = "America/New_York"
+# Template files whose real names start with a dot are stored as dot-<name>, so that they do nothing
+# where they are kept (a .gitignore in the package would apply to the package's own repository).
+_DOT = "dot-"
+
+
+def init_repo(target: Path, *, force: bool, now: datetime | None = None) -> list[Path]:
+    """Write a content repository into `target` and return what was created (files, and `.git` when
+    `target` was not in a git repository yet: it is then `git init`-ed on branch main).
+
+    Refuses, writing nothing, when any of the files exists, unless `force`.
+    """
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{target} exists and is not a folder")
+    files = scaffold_files(now or datetime.now(ZoneInfo(SCAFFOLD_TIMEZONE)))
+    codeowners = _codeowners_path()
+    planned = [*files, *([codeowners] if codeowners else [])]
+    existing = sorted(rel for rel in planned if (target / rel).exists() or (target / rel).is_symlink())
+    if existing and not force:
+        raise UsageError(f"{target} already has {', '.join(existing)}; nothing was written "
+                         "(use --force to overwrite them)")
+    needs_git = not _in_git_repo(target)
+    if needs_git and shutil.which("git") is None:
+        raise PostopsError("git is not installed; postops keeps posts in a git repository")
+    written = []
+    for rel, content in sorted(files.items()):
+        path = target / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_symlink():
+            path.unlink()  # --force replaces the link itself, never the file it points to
+        path.write_text(content, encoding="utf-8", newline="")
+        written.append(path)
+    if codeowners:
+        written.append(_write_codeowners(target, codeowners))
+    if needs_git:
+        _git_init(target)
+        written.append(target / ".git")
+    return written
+
+
+def scaffold_files(now: datetime) -> dict[str, str]:
+    """Every file `init` writes: repository-relative path -> content."""
+    base = resources.files("postops") / "scaffold"
+    files: dict[str, str] = {}
+    for rel, item in _walk(base, ""):
+        if rel.startswith("example-posts/"):
+            continue
+        files[rel] = item.read_text(encoding="utf-8")
+    files[SCHEMA_FILE] = json.dumps(POST_SCHEMA, indent=2) + "\n"
+    day = example_day(now)
+    for account, at in EXAMPLE_POSTS:
+        template = (base / "example-posts" / f"{account}.yaml").read_text(encoding="utf-8")
+        when = datetime.combine(day, at, ZoneInfo(SCAFFOLD_TIMEZONE))
+        body = template.replace("{{publish_at}}", format_at(when))
+        text = parse(body.encode(), account).data["text"]
+        rel = f"{POSTS_DIR}/{account}/{day:%Y}/{day:%m}/{day.isoformat()}-{slug(text)}.yaml"
+        files[rel] = modeline(rel) + body
+    return files
+
+
+def example_day(now: datetime) -> date:
+    """A weekday about a week ahead: the example posts are in the future and pass the schedule policies."""
+    day = (now.astimezone(ZoneInfo(SCAFFOLD_TIMEZONE)) + timedelta(days=7)).date()
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def _walk(folder: Traversable, prefix: str) -> list[tuple[str, Traversable]]:
+    found = []
+    for item in sorted(folder.iterdir(), key=lambda i: i.name):
+        if item.name.startswith(("__", ".")) or item.name.endswith(".pyc"):
+            continue
+        name = "." + item.name[len(_DOT):] if item.name.startswith(_DOT) else item.name
+        if item.is_dir():
+            found.extend(_walk(item, f"{prefix}{name}/"))
+        else:
+            found.append((f"{prefix}{name}", item))
+    return found
+
+
+def _codeowners_path() -> str | None:
+    """Where CODEOWNERS goes, when this postops generates one (review as approval, see approvals.py)."""
+    try:
+        from .approvals import DEFAULT_CODEOWNERS
+    except ImportError:
+        return None
+    return str(DEFAULT_CODEOWNERS)
+
+
+def _write_codeowners(target: Path, rel: str) -> Path:
+    # Generated from the postops.yaml just written, so that lint's check of it passes from the start.
+    from .approvals import render_codeowners
+    from .config import load_config
+
+    path = target / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink():
+        path.unlink()
+    path.write_text(render_codeowners(load_config(target), rel), encoding="utf-8", newline="")
+    return path
+
+
+def _in_git_repo(target: Path) -> bool:
+    folder = target
+    while not folder.exists():  # a folder that does not exist yet is in the repository of its parent, if any
+        folder = folder.parent
+    try:
+        done = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=folder, capture_output=True,
+                              text=True, check=False)
+    except OSError:
+        return False
+    return done.returncode == 0 and done.stdout.strip() == "true"
+
+
+def _git_init(target: Path) -> None:
+    done = subprocess.run(["git", "init", "--quiet", "--initial-branch=main"], cwd=target,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:  # git before 2.28 has no --initial-branch
+        done = subprocess.run(["git", "init", "--quiet"], cwd=target, capture_output=True, text=True,
+                              check=False)
+        if done.returncode == 0:
+            done = subprocess.run(["git", "symbolic-ref", "HEAD", "refs/heads/main"], cwd=target,
+                                  capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise PostopsError(f"git init failed in {target}: {done.stderr.strip()}")
+
+
+def next_steps(target: Path) -> str:
+    steps = [("postops lint", "check every post against the policies in policies/"),
+             ('postops new drill "Hello, world"', "write a post (without the text: in $EDITOR)"),
+             ("pre-commit install", "lint the posts you change before every commit"),
+             ('git add -A && git commit -m "Set up postops"', "")]
+    if target.resolve() != Path.cwd().resolve():
+        steps.insert(0, (f"cd {target}", ""))
+    width = max(len(command) for command, _ in steps)
+    lines = [f"  {command:<{width}}  # {why}" if why else f"  {command}" for command, why in steps]
+    return ("\nNext steps:\n" + "\n".join(lines) + "\n"
+            "Then make postops.yaml and policies/ your organisation's: see the comments in them.")
