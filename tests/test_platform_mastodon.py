@@ -11,7 +11,7 @@ import requests
 import responses
 
 from postops.config import Account
-from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published
+from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, get_platform
 from postops.platforms.mastodon import MastodonPlatform
 
 BASE = "https://mastodon.example"
@@ -459,6 +459,12 @@ def test_instance_is_read_leniently(server, make, instance):
     assert server.calls[0].request.url == STATUSES
 
 
+def test_the_registry_builds_it():
+    platform = get_platform(ACCOUNT, Path("."), ENV)
+
+    assert isinstance(platform, MastodonPlatform)
+
+
 # -- resolving in-doubt posts ----------------------------------------------------------------------
 
 
@@ -558,6 +564,16 @@ def test_lookup_of_an_account_with_no_posts(server, make):
     server.get(TIMELINE, **timeline())
 
     assert make().lookup(part(), NOW) is None
+
+
+def test_lookup_allows_for_clocks_that_disagree(server, make):
+    # The publisher's clock ran ahead of the server's: the status is dated before the claim.
+    server.get(VERIFY, **me())
+    server.get(TIMELINE, **timeline(status("8", created_at="2026-11-24T13:57:30.000Z")))
+
+    found = make().lookup(part(), claimed_at=NOW.replace(tzinfo=None))
+
+    assert found is not None and found.platform_id == "8"
 
 
 def test_lookup_follows_pages(server, make):

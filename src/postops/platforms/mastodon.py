@@ -118,8 +118,10 @@ class MastodonPlatform:
                    f"/api/v1/statuses/{quote(str(platform_id), safe='')}", absent_ok=True)
 
     def lookup(self, request: PartRequest, claimed_at: datetime) -> Published | None:
-        # Re-sending with the same Idempotency-Key is no answer: if the claim never reached Mastodon, that
-        # would publish it, and after an hour it could publish it twice. The account's statuses are read instead.
+        # Re-sending with the same Idempotency-Key is no answer: if the claim never reached Mastodon that would
+        # publish it, and if it did go out more than an hour ago, publish it twice. Its statuses are read instead.
+        if claimed_at.tzinfo is None:
+            claimed_at = claimed_at.replace(tzinfo=UTC)
         return self._find(request, since=claimed_at - self._lookup_slack)
 
     # -- publishing --------------------------------------------------------------------------------
@@ -200,7 +202,8 @@ class MastodonPlatform:
             raise PlatformError(f"{what}: {self._server} answered with posts postops cannot read",
                                 retryable=True, kind="error") from None
         raise PlatformError(
-            f"{what}: more than {self._lookup_pages * _PAGE_SIZE} posts since {since:%Y-%m-%d %H:%M} UTC and "
+            f"{what}: more than {self._lookup_pages * _PAGE_SIZE} posts since {since.astimezone(UTC):%Y-%m-%d %H:%M} "
+            f"UTC and "
             f"none matched; check the account by hand before publishing it again",
             retryable=False, kind="error")
 
