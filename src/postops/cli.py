@@ -30,6 +30,9 @@ def _handle_errors(func: Callable[..., int]) -> Callable[..., None]:
         except PostopsError as exc:
             click.echo(f"postops: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except BrokenPipeError:  # `postops plan | head`: the reader has gone, which is not an error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, KeyboardInterrupt):
             raise
         except Exception:  # a bug in postops: keep the traceback out of the user's terminal
@@ -137,13 +140,15 @@ def schema() -> None:
 @main.command()
 @click.argument("directory", required=False, default=".", type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@click.option("--ci", type=click.Choice(["github", "gitlab", "none"]), default="github", show_default=True,
+              help="Which CI workflows to write (lint and plan on pull requests, publish on a schedule).")
 @_handle_errors
-def init(directory: str, force: bool) -> int:
+def init(directory: str, force: bool, ci: str) -> int:
     """Create a content repository in DIRECTORY (default: here) with example policies and posts."""
     from .init import init_repo, next_steps
 
     target = Path(directory)
-    written = init_repo(target, force=force)
+    written = init_repo(target, force=force, ci=ci)
     click.echo(f"Created a postops repository in {target.resolve()}:")
     for path in written:
         rel = path.relative_to(target).as_posix()

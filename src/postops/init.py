@@ -11,10 +11,13 @@ from importlib.abc import Traversable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from .approvals import CODEOWNERS_FOR_CI, DEFAULT_CODEOWNERS, render_codeowners
+from .config import load_config
 from .errors import PostopsError, UsageError
 from .newpost import format_at, modeline, slug
 from .posts import POSTS_DIR, SCHEMA_FILE
 from .schemas import POST_SCHEMA
+from .workflows import render_workflows
 from .yamlfile import parse
 
 # The scaffold's example posts and when, in postops.yaml's timezone, they are scheduled.
@@ -26,17 +29,24 @@ SCAFFOLD_TIMEZONE = "America/New_York"
 _DOT = "dot-"
 
 
-def init_repo(target: Path, *, force: bool, now: datetime | None = None) -> list[Path]:
+CI_CHOICES = ("github", "gitlab", "none")
+
+
+def init_repo(target: Path, *, force: bool, now: datetime | None = None, ci: str = "github") -> list[Path]:
     """Write a content repository into `target` and return what was created (files, and `.git` when
     `target` was not in a git repository yet: it is then `git init`-ed on branch main).
 
+    `ci` chooses the CI workflows and where CODEOWNERS goes: github, gitlab, or none (no workflows).
     Refuses, writing nothing, when any of the files exists, unless `force`.
     """
+    if ci not in CI_CHOICES:
+        raise UsageError(f"--ci must be one of {', '.join(CI_CHOICES)}")
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} exists and is not a folder")
     files = scaffold_files(now or datetime.now(ZoneInfo(SCAFFOLD_TIMEZONE)))
-    codeowners = _codeowners_path()
-    planned = [*files, *([codeowners] if codeowners else [])]
+    codeowners = CODEOWNERS_FOR_CI.get(ci, DEFAULT_CODEOWNERS)
+    workflows = list(render_workflows(ci)) if ci != "none" else []
+    planned = [*files, *workflows, codeowners]
     existing = sorted(rel for rel in planned if (target / rel).exists() or (target / rel).is_symlink())
     if existing and not force:
         raise UsageError(f"{target} already has {', '.join(existing)}; nothing was written "
@@ -46,14 +56,13 @@ def init_repo(target: Path, *, force: bool, now: datetime | None = None) -> list
         raise PostopsError("git is not installed; postops keeps posts in a git repository")
     written = []
     for rel, content in sorted(files.items()):
-        path = target / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_symlink():
-            path.unlink()  # --force replaces the link itself, never the file it points to
-        path.write_text(content, encoding="utf-8", newline="")
-        written.append(path)
-    if codeowners:
-        written.append(_write_codeowners(target, codeowners))
+        written.append(_write(target / rel, content))
+    # Generated from the postops.yaml just written, so that they name its accounts and lint passes from the start.
+    config = load_config(target)
+    generated = {**(render_workflows(ci, config) if ci != "none" else {}),
+                 codeowners: render_codeowners(config, codeowners)}
+    for rel, content in generated.items():
+        written.append(_write(target / rel, content))
     if needs_git:
         _git_init(target)
         written.append(target / ".git")
@@ -101,25 +110,11 @@ def _walk(folder: Traversable, prefix: str) -> list[tuple[str, Traversable]]:
     return found
 
 
-def _codeowners_path() -> str | None:
-    """Where CODEOWNERS goes, when this postops generates one (review as approval, see approvals.py)."""
-    try:
-        from .approvals import DEFAULT_CODEOWNERS
-    except ImportError:
-        return None
-    return str(DEFAULT_CODEOWNERS)
-
-
-def _write_codeowners(target: Path, rel: str) -> Path:
-    # Generated from the postops.yaml just written, so that lint's check of it passes from the start.
-    from .approvals import render_codeowners
-    from .config import load_config
-
-    path = target / rel
+def _write(path: Path, content: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.is_symlink():
-        path.unlink()
-    path.write_text(render_codeowners(load_config(target), rel), encoding="utf-8", newline="")
+        path.unlink()  # --force replaces the link itself, never the file it points to
+    path.write_text(content, encoding="utf-8", newline="")
     return path
 
 
