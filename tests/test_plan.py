@@ -154,8 +154,15 @@ def test_lint_errors_block() -> None:
 
 def test_unknown_account_and_unsupported_platform_block() -> None:
     assert "not in postops.yaml" in only(plan([target(platform=None)])).reason
-    action = only(plan([target(platform="mastodon")], unsupported=frozenset({"mastodon"})))
+    action = only(plan([target()], unavailable={"drill": "publishing to mastodon is not supported yet"}))
     assert action.action == "blocked" and "mastodon is not supported" in action.reason
+
+
+def test_a_published_post_whose_file_has_errors_is_never_taken_down() -> None:
+    action = only(plan([], published(), unreadable={"a": "posts/drill/a.yaml:3:1: bad indentation"}))
+    assert action.action == "blocked" and "not retracted" in action.reason
+    p = plan([target(account="drill2")], published(), blocked={"a": "[account] unknown account"})
+    assert {(a.action, a.account) for a in p.actions} == {("blocked", "drill"), ("blocked", "drill2")}
 
 
 def test_reply_to_another_post_waits_for_it() -> None:

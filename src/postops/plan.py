@@ -56,7 +56,8 @@ class Context:
     settings: PublishSettings = field(default_factory=PublishSettings)
     paused: str | None = None                        # the pause reason, when paused
     blocked: Mapping[str, str] = field(default_factory=dict)    # post id -> why lint blocks it
-    unsupported: frozenset[str] = frozenset()        # platforms postops cannot publish to here
+    unavailable: Mapping[str, str] = field(default_factory=dict)  # account -> why it cannot be published to
+    unreadable: Mapping[str, str] = field(default_factory=dict)   # post id -> why its file cannot be read
     allow_mass_retract: bool = False
     until: datetime | None = None                    # also list waits due up to then (a preview)
     gone: Callable[[str], bool] = lambda by: False   # whether the publisher `by` is provably dead
@@ -95,6 +96,14 @@ def make_plan(targets: Iterable[Target], ledger: Ledger, ctx: Context) -> Plan:
         if begun:
             retract_started.add(key)
         if key in by_key and not begun:
+            continue
+        hold = ctx.unreadable.get(key[0]) or ctx.blocked.get(key[0])
+        if hold and not begun and key not in by_key:
+            # A file that does not parse, or fails lint, says nothing reliable about what main wants:
+            # never take a post down because of a typo.
+            if any(s.status == PUBLISHED for s in parts.values()):
+                actions.append(Action("blocked", key[0], key[1], None, f"{hold} (not retracted while the "
+                                      "post file has errors)", kind="retract"))
             continue
         actions.extend(_takedown(key, parts, begun, ctx))
 
@@ -188,8 +197,8 @@ def _bring_up(target: Target, parts: dict[int, PartState], retracting: bool, id_
                                  "never published late", target.publish_at)
     if target.platform is None:
         return act("blocked", f"account {account} is not in postops.yaml")
-    if target.platform in ctx.unsupported:
-        return act("blocked", f"publishing to {target.platform} is not supported yet")
+    if account in ctx.unavailable:
+        return act("blocked", ctx.unavailable[account])
     if post in ctx.blocked:
         return act("blocked", f"lint: {ctx.blocked[post]}", target.publish_at)
     due = target.publish_at
