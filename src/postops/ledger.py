@@ -151,6 +151,12 @@ class Ledger:
         return frozenset(post for (post, _, _), state in self.parts.items()
                          if state.status in (RETRACT_CLAIMED, RETRACTED, RETRACT_FAILED))
 
+    def retired_ids(self) -> frozenset[str]:
+        """Post ids taken down everywhere: retracted somewhere and live nowhere. Lint reports such an id
+        coming back (dropping one account from a cross-post retracts it there but keeps the id live)."""
+        live = {post for (post, _, _), state in self.parts.items() if state.status == PUBLISHED}
+        return self.retracted_ids() - live
+
     def retracted_pairs(self) -> frozenset[PairKey]:
         return frozenset((post, account) for (post, account, _), state in self.parts.items()
                          if state.status in (RETRACT_CLAIMED, RETRACTED, RETRACT_FAILED))
@@ -252,3 +258,13 @@ def read_ledger(root: Path, config: Any) -> Ledger:
     if local and tracking and local != tracking and gitrepo.is_ancestor(root, local, tracking):
         tip = tracking
     return Store(root, branch, None)._read_at(tip)
+
+
+def lint_state(root: Path, config: Any) -> Any:
+    """What lint must respect from the ledger (postops.lint.PublishedState), or None without a ledger."""
+    ledger = read_ledger(root, config)
+    if ledger.tip is None:
+        return None
+    from .lint import PublishedState  # lint imports nothing from here: no cycle, and no cost for publish
+
+    return PublishedState(published=ledger.published_hashes(), retracted=ledger.retired_ids())
