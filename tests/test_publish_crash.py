@@ -142,3 +142,20 @@ def test_a_publisher_of_another_host_is_waited_for_until_its_lease_runs_out(temp
     assert any("in doubt: thread @drill" in line and "not published" in line for line in lines)
     assert part_counts(repo, "published") == {0: 1, 1: 1, 2: 1}
     assert git(repo.root, "status", "--porcelain") == ""
+
+
+def test_a_post_deleted_while_in_doubt_is_looked_up_then_retracted(tmp_path: Path) -> None:
+    repo = content_repo(tmp_path, when=T - timedelta(days=1))
+    repo.write("posts/drill/oops.yaml", post_yaml("drill", "oops", "2026-03-01T09:00:00Z"))
+    repo.commit("Add", T - timedelta(hours=2))
+    outbox = tmp_path / "outbox"
+    proc = child(repo.root, outbox, "after-act:1")
+    assert proc.wait(timeout=60) == EXIT_CODE
+    repo.remove("posts/drill/oops.yaml")
+    repo.commit("Remove it", T + timedelta(minutes=1))
+    code, lines = publish_here(repo.root, outbox, now=T + timedelta(minutes=2))
+    assert code == 0, lines
+    assert [e["event"] for e in repo.ledger_events()] == [
+        "claimed", "claimed", "published", "retract-claimed", "retracted"]
+    assert repo.ledger_events()[2]["resolved"] is True
+    assert [p.name for p in (outbox / "drill" / "retracted").glob("*.json")] == ["oops.0.json"]

@@ -26,7 +26,10 @@ from .ledger import (
 )
 from .plan import Action, Context, Plan, Target, make_plan, reply_target
 from .platforms.base import PLATFORMS, MediaFile, PartRequest, Platform, PlatformError, get_platform
-from .posts import LoadProblem, Post, content_hash, declared_ids, discover, load_post, post_id_from_path
+from .posts import (
+    LoadProblem, Post, build_post, content_hash, declared_ids, discover, load_post, post_id_from_path,
+)
+from .yamlfile import YamlProblem, parse
 
 BATCH = 20   # parts claimed per round
 # Verdicts of lint per post id: (severity, message) pairs.
@@ -311,6 +314,7 @@ class Publisher:
         target = self.targets.get(action.key)
         if target is not None:
             event["hash"] = target.hash
+            event["path"] = target.path
         event.update({"commit": self.head, "run": self.run, "by": self.by, "at": self.now().isoformat()})
         event.update(extra)
         return event
@@ -324,8 +328,12 @@ class Publisher:
                                platform_id=published.get("platform_id"), hash=published.get("hash"))
         extra: dict[str, Any] = {"lease_until": lease_until}
         if item.kind == "lookup":
-            previous = ledger.parts[(item.action.post, item.action.account, item.part)]
-            extra["resolving"] = previous.event.get("at")
+            previous = ledger.parts[(item.action.post, item.action.account, item.part)].event
+            extra["resolving"] = previous.get("at")
+            if item.action.key not in self.targets:
+                # the post left main while in doubt: ask the platform about the content that was claimed
+                extra.update(path=previous.get("path"), source=previous.get("source") or previous.get("commit"),
+                             hash=previous.get("hash"))
         return self._event(CLAIMED, item.action, item.part, **extra)
 
     def _lease_ok(self, claim: Mapping[str, Any]) -> bool:
@@ -349,7 +357,7 @@ class Publisher:
                 result.outcomes.append(Outcome("retracted", post, account, part, platform_id))
                 self.echo(f"retracted {post} @{account}{_part(part, action)}")
                 return self._event(RETRACTED, action, part, platform_id=platform_id, hash=claim.get("hash"))
-            request = self._request(action, part, ledger)
+            request = self._request(action, part, ledger, claim)
             if item.kind == "lookup":
                 claimed_at = datetime.fromisoformat(claim.get("resolving") or claim["at"])
                 found = platform.lookup(request, claimed_at)
@@ -383,10 +391,14 @@ class Publisher:
             return self._event(RETRACT_FAILED if item.kind == "retract" else FAILED, action, part,
                                error=exc.message, kind=kind, retryable=retryable)
 
-    def _request(self, action: Action, part: int, ledger: Ledger) -> PartRequest:
-        target = self.targets[action.key]
-        post = self.desired.posts[action.post]
-        spec = self.config.accounts[action.account]
+    def _request(self, action: Action, part: int, ledger: Ledger, claim: Mapping[str, Any]) -> PartRequest:
+        spec = self.config.accounts.get(action.account)
+        if spec is None:
+            raise PostopsError(f"account {action.account} is not in postops.yaml")
+        if action.key in self.targets:
+            target, post = self.targets[action.key], self.desired.posts[action.post]
+        else:
+            target, post = self._claimed_content(action, claim)
         piece = post.parts[part]
         return PartRequest(
             post_id=post.id, account=spec, part=part, text=piece.text,
@@ -394,6 +406,21 @@ class Publisher:
             reply_to=reply_target(ledger, target, part),
             idempotency_key=f"{post.id}:{spec.key}:{part}:{target.hash[:16]}",
         )
+
+    def _claimed_content(self, action: Action, claim: Mapping[str, Any]) -> tuple[Target, Post]:
+        """The post as it was when claimed, read from the commit it was published from."""
+        path, source = claim.get("path"), claim.get("source")
+        raw = gitrepo.read_file(self.root, str(source), str(path)) if path and source else None
+        if raw is None:
+            raise PostopsError(f"cannot find what {action.post} looked like when it was claimed "
+                               f"({path or 'no path'} at {str(source or 'no commit')[:12]})")
+        try:
+            post = build_post(parse(raw, str(path), self.config.max_file_bytes), self.config)
+        except YamlProblem as exc:
+            raise PostopsError(f"{path} at {str(source)[:12]} no longer parses: {exc.message}") from None
+        target = Target(post.id, action.account, str(path), str(claim.get("hash") or ""), len(post.parts),
+                        post.publish_at, None, post.reply_to, self.config.accounts[action.account].platform)
+        return target, post
 
     def _failpoints_for(self, events: list[dict[str, Any]], kind: str, point: str) -> None:
         prefix = "retract-" if kind in (RETRACT_CLAIMED, RETRACTED, RETRACT_FAILED) else ""
