@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from postops.publish_cli import plan_command, publish_command  # noqa: E402
+from postops.publish_cli import plan_command, publish_command
 
 NOW = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 CONFIG = """\

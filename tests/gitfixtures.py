@@ -35,7 +35,7 @@ paused: null           # or {{reason: ...}}: the kill switch
 
 def git(cwd: Path, *args: str, check: bool = True) -> str:
     env = {**os.environ, **IDENTITY, "GIT_CONFIG_NOSYSTEM": "1"}
-    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env)
+    result = subprocess.run(["git", *args], check=False, cwd=cwd, capture_output=True, text=True, env=env)
     if check and result.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed: {result.stderr}")
     return result.stdout.strip()

@@ -8,8 +8,8 @@ import pytest
 from gitfixtures import Repo, content_repo, post_yaml
 
 from postops import gitrepo
-from postops.publish_cli import parse_time, plan_command, publish_command, status_command
 from postops.errors import UsageError
+from postops.publish_cli import parse_time, plan_command, publish_command, status_command
 
 T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 M = timedelta(minutes=1)
@@ -244,7 +244,7 @@ def test_a_post_file_that_breaks_is_not_retracted(run: Runner) -> None:
     run.repo.write("posts/drill/live.yaml", "account: drill\ntext: [unclosed\n")
     run.repo.commit("Break it", T - 30 * M)
     code, lines = run.publish(T)
-    assert run.files() == ["live.0.json"] and run.retracted() == []
+    assert code == 0 and run.files() == ["live.0.json"] and run.retracted() == []
     assert any("not retracted while the post file has errors" in line for line in lines)
 
 
@@ -269,6 +269,7 @@ def test_content_time_is_when_the_content_landed_on_main(tmp_path: Path) -> None
     stamp = (T - 5 * M).isoformat()
     import os
     import subprocess
+
     from gitfixtures import IDENTITY
     subprocess.run(["git", "merge", "--no-ff", "--quiet", "-m", "merge", "topic"], cwd=repo.root, check=True,
                    env={**os.environ, **IDENTITY, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import PostopsError
@@ -40,7 +40,7 @@ def git(root: Path, *args: str, input: bytes | None = None, env: Mapping[str, st
         full_env = dict(os.environ)
         full_env.update(env)
     try:
-        result = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=root, input=input,
+        result = subprocess.run(["git", "-c", "core.quotepath=off", *args], check=False, cwd=root, input=input,
                                 capture_output=True, env=full_env)
     except FileNotFoundError:
         raise GitError("git is not installed (postops needs the git command line)") from None
@@ -161,7 +161,7 @@ def content_times(root: Path, paths: Iterable[str], commit: str = "HEAD") -> dic
         for raw in proc.stdout:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             if line.startswith("\x01"):
-                when = datetime.fromtimestamp(int(line[1:]), timezone.utc)
+                when = datetime.fromtimestamp(int(line[1:]), UTC)
             elif line and when is not None and line in wanted and line not in found:
                 found[line] = when
                 if len(found) == len(wanted):

@@ -15,7 +15,7 @@ plus, by event: `lease_until` (claims), `platform_id`, `url` (published, retract
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -229,7 +229,7 @@ class Store:
                               "(set state.branch in postops.yaml to another branch)")
         return Ledger.parse(raw, tip)
 
-    def append(self, ledger: Ledger, events: list[Event], message: str) -> Ledger | None:
+    def append(self, ledger: Ledger, events: Sequence[Event], message: str) -> Ledger | None:
         """`ledger` with `events` appended and committed, or None if the branch moved since `ledger`
         was read (re-read, decide again, retry)."""
         new_raw = ledger.raw + encode(events)

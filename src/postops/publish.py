@@ -14,7 +14,7 @@ import secrets
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +22,28 @@ from . import failpoints, gitrepo
 from .config import Config
 from .errors import PostopsError
 from .ledger import (
-    CLAIMED, FAILED, MISSED, PUBLISHED, RELEASED, RETRACT_CLAIMED, RETRACT_FAILED, RETRACTED, Ledger, Store,
+    CLAIMED,
+    FAILED,
+    MISSED,
+    PUBLISHED,
+    RELEASED,
+    RETRACT_CLAIMED,
+    RETRACT_FAILED,
+    RETRACTED,
+    Ledger,
+    Store,
 )
 from .plan import Action, Context, Plan, Target, make_plan, reply_target
 from .platforms.base import PLATFORMS, MediaFile, PartRequest, Platform, PlatformError, get_platform
 from .posts import (
-    LoadProblem, Post, build_post, content_hash, declared_ids, discover, load_post, post_id_from_path,
+    LoadProblem,
+    Post,
+    build_post,
+    content_hash,
+    declared_ids,
+    discover,
+    load_post,
+    post_id_from_path,
 )
 from .yamlfile import YamlProblem, parse
 
@@ -221,7 +237,7 @@ class Publisher:
         self.platform_factory = platforms
         self.echo = echo
         self.batch = batch
-        self.run = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+        self.run = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
         self.by = this_publisher()
         self.targets = {(t.post, t.account): t for t in desired.targets}
         self._platforms: dict[str, Platform] = {}
@@ -445,7 +461,7 @@ def _part(part: int | None, action: Action) -> str:
 def clock(now: datetime | None) -> Callable[[], datetime]:
     if now is not None:
         return lambda: now
-    return lambda: datetime.now(timezone.utc)
+    return lambda: datetime.now(UTC)
 
 
 def publish(root: Path, config: Config, *, now: datetime | None, env: Mapping[str, str],

@@ -9,7 +9,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,9 +19,16 @@ from .config import Config, find_root, load_config
 from .errors import PostopsError, UsageError
 from .ledger import LedgerError, Store, read_ledger
 from .pause import set_paused
-from .plan import Action, Context, Plan, make_plan
+from .plan import Context, Plan, make_plan
 from .publish import (
-    LintFn, errors_of, lint_verdicts, load_desired, paused_reason, publish, publisher_gone, supported_accounts,
+    LintFn,
+    errors_of,
+    lint_verdicts,
+    load_desired,
+    paused_reason,
+    publish,
+    publisher_gone,
+    supported_accounts,
 )
 from .status import post_states
 
@@ -80,7 +87,7 @@ def plan_command(root: Path, *, now: datetime | None, until: datetime | None, fm
                  allow_mass_retract: bool = False, lint: LintFn = lint_verdicts) -> int:
     def body() -> int:
         base, config = _open(root)
-        moment = now or datetime.now(timezone.utc)
+        moment = now or datetime.now(UTC)
         plan, desired, verdicts = compute_plan(base, config, now=moment, until=until,
                                                allow_mass_retract=allow_mass_retract, lint=lint)
         if fmt == "json":
@@ -177,7 +184,7 @@ def publish_command(root: Path, *, now: datetime | None, dry_run: bool, allow_ma
 def status_command(root: Path, *, fmt: str, now: datetime | None, echo: Echo, lint: LintFn = lint_verdicts) -> int:
     def body() -> int:
         base, config = _open(root)
-        moment = now or datetime.now(timezone.utc)
+        moment = now or datetime.now(UTC)
         plan, desired, _ = compute_plan(base, config, now=moment, lint=lint)
         states = post_states(plan, read_ledger(base, config), desired)
         if fmt == "json":
@@ -202,7 +209,7 @@ def pause_command(root: Path, *, reason: str, commit: bool, echo: Echo, now: dat
         base, _ = _open(root)
         if not reason.strip():
             raise UsageError("say why: postops pause --reason \"...\"")
-        since = (now or datetime.now(timezone.utc)).replace(microsecond=0).isoformat()
+        since = (now or datetime.now(UTC)).replace(microsecond=0).isoformat()
         by = _who(base)
         set_paused(base, {"reason": reason, "since": since, **({"by": by} if by else {})})
         if commit:
