@@ -1,0 +1,177 @@
+"""The only place that talks to git, through the git command line.
+
+Everything here is a subprocess call to `git`: it is fast to start (lint reads the ledger through it and
+must not pay gitpython's import time), and plumbing commands give the compare-and-swap the ledger needs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .errors import PostopsError
+
+REMOTE = "origin"
+NO_COMMIT = "0" * 40
+# Ledger commits need an author; a CI runner often has none configured.
+_FALLBACK_IDENTITY = {
+    "GIT_AUTHOR_NAME": "postops", "GIT_AUTHOR_EMAIL": "postops@localhost",
+    "GIT_COMMITTER_NAME": "postops", "GIT_COMMITTER_EMAIL": "postops@localhost",
+}
+
+
+class GitError(PostopsError):
+    """git failed or the folder is not a usable repository."""
+
+
+class RefusedError(PostopsError):
+    """The checkout is not one postops may publish from."""
+
+    exit_code = 2
+
+
+def git(root: Path, *args: str, input: bytes | None = None, env: Mapping[str, str] | None = None,
+        check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    full_env = None
+    if env:
+        full_env = dict(os.environ)
+        full_env.update(env)
+    try:
+        result = subprocess.run(["git", "-c", "core.quotepath=off", *args], check=False, cwd=root, input=input,
+                                capture_output=True, env=full_env)
+    except FileNotFoundError:
+        raise GitError("git is not installed (postops needs the git command line)") from None
+    if check and result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip() or f"exit {result.returncode}"
+        raise GitError(f"git {args[0]} failed: {message}")
+    return result
+
+
+def out(root: Path, *args: str, **kwargs: object) -> str:
+    return git(root, *args, **kwargs).stdout.decode("utf-8", "replace").strip()  # type: ignore[arg-type]
+
+
+def is_repository(root: Path) -> bool:
+    return git(root, "rev-parse", "--git-dir", check=False).returncode == 0
+
+
+def resolve(root: Path, ref: str) -> str | None:
+    """The commit `ref` points at, or None when it does not exist."""
+    result = git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+    return result.stdout.decode().strip() or None if result.returncode == 0 else None
+
+
+def head(root: Path) -> str | None:
+    return resolve(root, "HEAD")
+
+
+def current_branch(root: Path) -> str | None:
+    result = git(root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+    return result.stdout.decode().strip() or None if result.returncode == 0 else None
+
+
+def remote(root: Path) -> str | None:
+    """The remote publishers share the ledger through, or None for a repository on its own."""
+    names = out(root, "remote").split()
+    return REMOTE if REMOTE in names else None
+
+
+def default_branch(root: Path, remote_name: str | None) -> str:
+    if remote_name:
+        result = git(root, "symbolic-ref", "--quiet", "--short", f"refs/remotes/{remote_name}/HEAD", check=False)
+        if result.returncode == 0:
+            return result.stdout.decode().strip().split("/", 1)[1]
+        for name in ("main", "master"):
+            if resolve(root, f"refs/remotes/{remote_name}/{name}"):
+                return name
+    for name in ("main", "master"):
+        if resolve(root, f"refs/heads/{name}"):
+            return name
+    return "main"
+
+
+def dirty_paths(root: Path) -> list[str]:
+    """Modified, staged or untracked (not ignored) paths."""
+    lines = out(root, "status", "--porcelain", "--untracked-files=normal").splitlines()
+    return [line[3:] for line in lines if line.strip()]
+
+
+def fetch(root: Path, remote_name: str, *refspecs: str) -> None:
+    git(root, "fetch", "--quiet", "--no-tags", remote_name, *refspecs)
+
+
+def read_file(root: Path, commit: str, path: str) -> bytes | None:
+    result = git(root, "cat-file", "blob", f"{commit}:{path}", check=False)
+    return result.stdout if result.returncode == 0 else None
+
+
+def is_ancestor(root: Path, older: str, newer: str) -> bool:
+    return git(root, "merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
+
+
+def _identity(root: Path) -> dict[str, str]:
+    if git(root, "config", "--get", "user.email", check=False).returncode == 0:
+        return {}
+    return {k: v for k, v in _FALLBACK_IDENTITY.items() if k not in os.environ}
+
+
+def commit_file(root: Path, path: str, content: bytes, parent: str | None, message: str) -> str:
+    """A commit holding exactly one file, on top of `parent`, made without touching the working tree,
+    the index or any ref. Returns the new commit's id."""
+    blob = out(root, "-c", "core.looseCompression=1", "hash-object", "-w", "--stdin", input=content)
+    tree = out(root, "mktree", input=f"100644 blob {blob}\t{path}\n".encode())
+    args = ["commit-tree", tree, "-m", message]
+    if parent:
+        args += ["-p", parent]
+    return out(root, *args, env=_identity(root))
+
+
+def compare_and_swap(root: Path, ref: str, new: str, old: str | None) -> bool:
+    """Move `ref` from `old` (None: must not exist) to `new`; False when someone else moved it first."""
+    return git(root, "update-ref", ref, new, old or NO_COMMIT, check=False).returncode == 0
+
+
+def push(root: Path, remote_name: str, commit: str, branch: str) -> bool:
+    """Push `commit` as `branch`, fast-forward only. False when the remote refused (it moved first)."""
+    result = git(root, "push", "--quiet", "--porcelain", remote_name, f"{commit}:refs/heads/{branch}",
+                 check=False)
+    return result.returncode == 0
+
+
+def content_times(root: Path, paths: Iterable[str], commit: str = "HEAD") -> dict[str, datetime]:
+    """For each of `paths`: when the commit that last changed it landed on the branch.
+
+    Walks history once, following first parents, so a merged pull request counts from its merge (the
+    commit that brought the content to main), not from when its author wrote it.
+    """
+    wanted = set(paths)
+    found: dict[str, datetime] = {}
+    if not wanted or not resolve(root, commit):
+        return found
+    proc = subprocess.Popen(
+        ["git", "-c", "core.quotepath=off", "log", "--first-parent", "--diff-merges=first-parent",
+         "--no-renames", "--format=%x01%ct", "--name-only", commit],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    when: datetime | None = None
+    try:
+        for raw in proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if line.startswith("\x01"):
+                when = datetime.fromtimestamp(int(line[1:]), UTC)
+            elif line and when is not None and line in wanted and line not in found:
+                found[line] = when
+                if len(found) == len(wanted):
+                    break
+    finally:
+        proc.stdout.close()
+        proc.kill()
+        proc.wait()
+    return found
+
+
+def commit_paths(root: Path, paths: list[str], message: str) -> None:
+    git(root, "commit", "--quiet", "-m", message, "--", *paths)

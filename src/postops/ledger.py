@@ -1,0 +1,270 @@
+"""The ledger: an append-only event log (JSON Lines) on its own branch, the actual state of every post.
+
+Each append is one commit on the state branch holding the whole log in `ledger.jsonl`, made with git
+plumbing so the user's working tree and index are never touched. The ref update is a compare-and-swap:
+locally `git update-ref <ref> <new> <old>`, with a remote a fast-forward-only push. Whoever loses the race
+re-reads the log and decides again.
+
+Event shape (one JSON object per line; see docs/publishing.md):
+    {"event": ..., "post": id, "account": key, "part": n, "hash": content hash of the post for the
+     account, "commit": main's commit it came from, "run": run id, "by": "host:pid", "at": ISO time, ...}
+plus, by event: `lease_until` (claims), `platform_id`, `url` (published, retracted), `error`, `kind`,
+`retryable` (failures), `publish_at` (missed), `resolved` (a publication found by looking it up).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from . import gitrepo
+from .errors import PostopsError
+
+LEDGER_FILE = "ledger.jsonl"
+VERSION = 1
+
+# Part states, in the order a part normally goes through them.
+CLAIMED = "claimed"
+PUBLISHED = "published"
+FAILED = "failed"
+RELEASED = "released"            # a claim given up before the platform was called (or found unpublished)
+RETRACT_CLAIMED = "retract-claimed"
+RETRACTED = "retracted"
+RETRACT_FAILED = "retract-failed"
+MISSED = "missed"                # per post and account: too late, never published
+PART_EVENTS = (CLAIMED, PUBLISHED, FAILED, RELEASED, RETRACT_CLAIMED, RETRACTED, RETRACT_FAILED)
+
+Event = Mapping[str, Any]
+PartKey = tuple[str, str, int]   # post id, account, part
+PairKey = tuple[str, str]        # post id, account
+
+
+class LedgerError(PostopsError):
+    pass
+
+
+@dataclass(frozen=True)
+class PartState:
+    """Where one part of one post for one account stands: the event that decided it, and the
+    publication it refers to (kept through retraction, which needs the platform id)."""
+
+    status: str
+    event: Event
+    published: Event | None = None
+
+    @property
+    def run(self) -> str | None:
+        return self.event.get("run")
+
+    @property
+    def lease_until(self) -> datetime | None:
+        return parse_time(self.event.get("lease_until"))
+
+
+def parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _apply(parts: dict[PartKey, PartState], missed: dict[PairKey, Event], event: Event) -> None:
+    kind = event.get("event")
+    post, account = event.get("post"), event.get("account")
+    if not isinstance(post, str) or not isinstance(account, str):
+        return
+    if kind == MISSED:
+        missed[(post, account)] = event
+        return
+    part = event.get("part")
+    if kind not in PART_EVENTS or not isinstance(part, int):
+        return  # an event from a newer postops, or a damaged line: never guess
+    key = (post, account, part)
+    current = parts.get(key)
+    kept = current.published if current else None
+    if kind in (CLAIMED, RETRACT_CLAIMED, RETRACTED):
+        parts[key] = PartState(kind, event, kept)
+    elif kind == PUBLISHED:
+        parts[key] = PartState(kind, event, event)
+    elif kind in (FAILED, RELEASED, RETRACT_FAILED):
+        # Only the claim's own run can close it: a late record from a run whose lease ran out and whose
+        # part someone else has claimed since must not undo that newer claim.
+        expected = RETRACT_CLAIMED if kind == RETRACT_FAILED else CLAIMED
+        if current and current.status == expected and current.run == event.get("run"):
+            parts[key] = PartState(kind, event, kept)
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """The log read from one commit of the state branch, folded into the state of every part."""
+
+    tip: str | None = None                      # the state branch commit this was read from
+    raw: bytes = b""
+    parts: dict[PartKey, PartState] = field(default_factory=dict)
+    missed: dict[PairKey, Event] = field(default_factory=dict)
+    events: int = 0
+    damaged: int = 0                            # lines that were not JSON objects (skipped)
+
+    @classmethod
+    def parse(cls, raw: bytes, tip: str | None = None) -> Ledger:
+        events, damaged = _decode(raw)
+        parts: dict[PartKey, PartState] = {}
+        missed: dict[PairKey, Event] = {}
+        for event in events:
+            _apply(parts, missed, event)
+        return cls(tip, raw, parts, missed, len(events), damaged)
+
+    def extended(self, events: Iterable[Event], tip: str | None = None) -> Ledger:
+        """This ledger with `events` appended (in memory; `tip` is the commit that holds them, if any)."""
+        events = list(events)
+        parts, missed = dict(self.parts), dict(self.missed)
+        for event in events:
+            _apply(parts, missed, event)
+        return Ledger(tip if tip is not None else self.tip, self.raw + encode(events), parts, missed,
+                      self.events + len(events), self.damaged)
+
+    def pairs(self) -> dict[PairKey, dict[int, PartState]]:
+        """(post, account) -> part -> state."""
+        grouped: dict[PairKey, dict[int, PartState]] = {}
+        for (post, account, part), state in self.parts.items():
+            grouped.setdefault((post, account), {})[part] = state
+        return grouped
+
+    # What lint asks: edits to published posts, and retracted ids coming back.
+    def published_hashes(self) -> dict[PairKey, str]:
+        """(post, account) -> content hash it was published with, for every post with a part live or
+        being published (retracted ones excluded)."""
+        found: dict[PairKey, str] = {}
+        for (post, account, _), state in self.parts.items():
+            if state.status == PUBLISHED and state.published is not None:
+                found[(post, account)] = state.published.get("hash", "")
+        return found
+
+    def retracted_ids(self) -> frozenset[str]:
+        """Post ids with at least one part retracted (or being retracted) on some account."""
+        return frozenset(post for (post, _, _), state in self.parts.items()
+                         if state.status in (RETRACT_CLAIMED, RETRACTED, RETRACT_FAILED))
+
+    def retired_ids(self) -> frozenset[str]:
+        """Post ids taken down everywhere: retracted somewhere and live nowhere. Lint reports such an id
+        coming back (dropping one account from a cross-post retracts it there but keeps the id live)."""
+        live = {post for (post, _, _), state in self.parts.items() if state.status == PUBLISHED}
+        return self.retracted_ids() - live
+
+    def retracted_pairs(self) -> frozenset[PairKey]:
+        return frozenset((post, account) for (post, account, _), state in self.parts.items()
+                         if state.status in (RETRACT_CLAIMED, RETRACTED, RETRACT_FAILED))
+
+
+def encode(events: Iterable[Event]) -> bytes:
+    return b"".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+                    for e in events)
+
+
+def _decode(raw: bytes) -> tuple[list[Event], int]:
+    lines = [line for line in raw.split(b"\n") if line.strip()]
+    if not lines:
+        return [], 0
+    try:  # one parse for the whole log: several times faster than a parse per line
+        events = json.loads(b"[" + b",".join(lines) + b"]")
+        if all(isinstance(e, dict) for e in events):
+            return events, 0
+    except ValueError:
+        pass
+    good: list[Event] = []
+    for line in lines:
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            good.append(value)
+    return good, len(lines) - len(good)
+
+
+class Store:
+    """The state branch of one repository: read it, append to it with compare-and-swap."""
+
+    def __init__(self, root: Path, branch: str, remote: str | None) -> None:
+        self.root = root
+        self.branch = branch
+        self.remote = remote
+        self.local_ref = f"refs/heads/{branch}"
+        self.remote_ref = f"refs/remotes/{remote}/{branch}" if remote else None
+
+    def read(self, *, fetch: bool = False) -> Ledger:
+        if fetch and self.remote:
+            self._fetch()
+        return self._read_at(self._base())
+
+    def _fetch(self) -> None:
+        assert self.remote and self.remote_ref
+        result = gitrepo.git(self.root, "fetch", "--quiet", "--no-tags", self.remote,
+                             f"+{self.local_ref}:{self.remote_ref}", check=False)
+        if result.returncode != 0:
+            message = result.stderr.decode("utf-8", "replace")
+            if "couldn't find remote ref" not in message:
+                raise LedgerError(f"cannot fetch the ledger branch {self.branch}: {message.strip()}")
+            gitrepo.git(self.root, "update-ref", "-d", self.remote_ref, check=False)
+
+    def _base(self) -> str | None:
+        local = gitrepo.resolve(self.root, self.local_ref)
+        if not self.remote_ref:
+            return local
+        # The remote is the shared truth; a local branch only counts while the remote has none yet.
+        return gitrepo.resolve(self.root, self.remote_ref) or local
+
+    def _read_at(self, tip: str | None) -> Ledger:
+        if tip is None:
+            return Ledger()
+        raw = gitrepo.read_file(self.root, tip, LEDGER_FILE)
+        if raw is None:
+            raise LedgerError(f"branch {self.branch} has no {LEDGER_FILE}: it is not a postops ledger "
+                              "(set state.branch in postops.yaml to another branch)")
+        return Ledger.parse(raw, tip)
+
+    def append(self, ledger: Ledger, events: Sequence[Event], message: str) -> Ledger | None:
+        """`ledger` with `events` appended and committed, or None if the branch moved since `ledger`
+        was read (re-read, decide again, retry)."""
+        new_raw = ledger.raw + encode(events)
+        commit = gitrepo.commit_file(self.root, LEDGER_FILE, new_raw, ledger.tip, message)
+        if self.remote:
+            if not gitrepo.push(self.root, self.remote, commit, self.branch):
+                return None
+            assert self.remote_ref
+            gitrepo.git(self.root, "update-ref", self.remote_ref, commit)
+            gitrepo.git(self.root, "update-ref", self.local_ref, commit)
+        elif not gitrepo.compare_and_swap(self.root, self.local_ref, commit, ledger.tip):
+            return None
+        return ledger.extended(events, tip=commit)
+
+
+def read_ledger(root: Path, config: Any) -> Ledger:
+    """The ledger as this repository last saw it, without fetching: for lint and status.
+
+    Reads the state branch named in `config.state_branch` from the local branch or the remote-tracking
+    one, whichever is newer. An absent branch is an empty ledger.
+    """
+    branch = config.state_branch
+    local = gitrepo.resolve(root, f"refs/heads/{branch}")
+    tracking = gitrepo.resolve(root, f"refs/remotes/{gitrepo.REMOTE}/{branch}")
+    tip = local or tracking
+    if local and tracking and local != tracking and gitrepo.is_ancestor(root, local, tracking):
+        tip = tracking
+    return Store(root, branch, None)._read_at(tip)
+
+
+def lint_state(root: Path, config: Any) -> Any:
+    """What lint must respect from the ledger (postops.lint.PublishedState), or None without a ledger."""
+    ledger = read_ledger(root, config)
+    if ledger.tip is None:
+        return None
+    from .lint import PublishedState  # lint imports nothing from here: no cycle, and no cost for publish
+
+    return PublishedState(published=ledger.published_hashes(), retracted=ledger.retired_ids())

@@ -1,0 +1,276 @@
+"""Desired state (main's HEAD) against actual state (the ledger) → what a publish run does now, and why.
+
+A pure function: no git, no files, no clock. Everything it depends on is an argument, so a plan can be
+tested, previewed for any `now`, and recomputed cheaply between the steps of a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from .config import PublishSettings
+from .ledger import CLAIMED, PUBLISHED, RETRACT_CLAIMED, RETRACT_FAILED, RETRACTED, Ledger, PartState
+
+# The order a run works in, then the order the rest is reported in.
+ACTIONS = ("resolve", "retract", "publish", "missed", "conflict", "blocked", "wait")
+_RANK = {name: i for i, name in enumerate(ACTIONS)}
+_RETRACTING = (RETRACT_CLAIMED, RETRACT_FAILED, RETRACTED)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One post at main's HEAD for one of its accounts: what should be on that account."""
+
+    post: str
+    account: str
+    path: str
+    hash: str                       # content hash for this account (posts.content_hash)
+    parts: int
+    publish_at: datetime | None
+    arrived_at: datetime | None     # when the commit that brought the current content landed; None: not committed
+    reply_to: str | None = None     # a URL or another post's id
+    platform: str | None = None     # None: the account is not in postops.yaml
+
+
+@dataclass(frozen=True)
+class Action:
+    action: str                     # one of ACTIONS
+    post: str
+    account: str
+    at: datetime | None = None      # when it is (or was) due
+    reason: str = ""
+    parts: tuple[int, ...] = ()     # the parts this action is about, in the order they are worked on
+    path: str | None = None
+    kind: str = "publish"           # what a `resolve` resolves: a publication or a retraction
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.post, self.account)
+
+
+@dataclass(frozen=True)
+class Context:
+    now: datetime
+    settings: PublishSettings = field(default_factory=PublishSettings)
+    paused: str | None = None                        # the pause reason, when paused
+    blocked: Mapping[str, str] = field(default_factory=dict)    # post id -> why lint blocks it
+    unavailable: Mapping[str, str] = field(default_factory=dict)  # account -> why it cannot be published to
+    unreadable: Mapping[str, str] = field(default_factory=dict)   # post id -> why its file cannot be read
+    allow_mass_retract: bool = False
+    until: datetime | None = None                    # also list waits due up to then (a preview)
+    gone: Callable[[str], bool] = lambda by: False   # whether the publisher `by` is provably dead
+    run: str | None = None                           # this run: its own open claims are not in doubt
+
+
+@dataclass(frozen=True)
+class Plan:
+    now: datetime
+    actions: tuple[Action, ...]
+
+    def of(self, *names: str) -> list[Action]:
+        return [a for a in self.actions if a.action in names]
+
+
+def claim_holder(state: PartState, ctx: Context) -> str:
+    """'ours', 'held' (another live publisher's) or 'in-doubt' (its publisher died between claim and record)."""
+    if ctx.run is not None and state.run == ctx.run:
+        return "ours"
+    lease = state.lease_until
+    if lease is None or lease <= ctx.now or ctx.gone(str(state.event.get("by", ""))):
+        return "in-doubt"
+    return "held"
+
+
+def make_plan(targets: Iterable[Target], ledger: Ledger, ctx: Context) -> Plan:
+    targets = list(targets)
+    by_key = {(t.post, t.account): t for t in targets}
+    pairs = ledger.pairs()
+    retracted_ids = ledger.retracted_ids()
+    actions: list[Action] = []
+
+    retract_started: set[tuple[str, str]] = set()
+    for key, parts in pairs.items():
+        begun = any(s.status in _RETRACTING for s in parts.values())
+        if begun:
+            retract_started.add(key)
+        if key in by_key and not begun:
+            continue
+        hold = ctx.unreadable.get(key[0]) or ctx.blocked.get(key[0])
+        if hold and not begun and key not in by_key:
+            # A file that does not parse, or fails lint, says nothing reliable about what main wants:
+            # never take a post down because of a typo.
+            if any(s.status == PUBLISHED for s in parts.values()):
+                actions.append(Action("blocked", key[0], key[1], None, f"{hold} (not retracted while the "
+                                      "post file has errors)", kind="retract"))
+            continue
+        actions.extend(_takedown(key, parts, begun, ctx))
+
+    for target in targets:
+        key = (target.post, target.account)
+        action = _bring_up(target, pairs.get(key, {}), key in retract_started, target.post in retracted_ids,
+                           ledger, pairs, by_key, ctx)
+        if action is not None:
+            actions.append(action)
+
+    actions = _mass_retraction_guard(actions, ctx)
+    if ctx.until is not None:
+        actions = [a for a in actions if a.action != "wait" or a.at is None or a.at <= ctx.until]
+    actions.sort(key=lambda a: (_RANK[a.action], a.at or ctx.now, a.post, a.account))
+    return Plan(ctx.now, tuple(actions))
+
+
+def _takedown(key: tuple[str, str], parts: dict[int, PartState], begun: bool, ctx: Context) -> list[Action]:
+    """A post recorded on a platform that main no longer wants there (or whose retraction began)."""
+    post, account = key
+    held = [i for i, s in parts.items() if s.status in (CLAIMED, RETRACT_CLAIMED) and claim_holder(s, ctx) == "held"]
+    if held:
+        state = parts[held[0]]
+        return [Action("wait", post, account, state.lease_until, f"in progress by {state.event.get('by')}",
+                       tuple(sorted(held)))]
+    if any(s.status in (CLAIMED, RETRACT_CLAIMED) and claim_holder(s, ctx) == "ours" for s in parts.values()):
+        return []
+    doubt_publish = sorted(i for i, s in parts.items() if s.status == CLAIMED)
+    if doubt_publish:
+        # Find out first whether it went out: only then is there something to take down.
+        return [Action("resolve", post, account, None, _doubt_reason(parts[doubt_publish[0]]),
+                       tuple(doubt_publish), kind="publish")]
+    doubt_retract = sorted((i for i, s in parts.items() if s.status == RETRACT_CLAIMED), reverse=True)
+    if doubt_retract:
+        return [Action("resolve", post, account, None, _doubt_reason(parts[doubt_retract[0]]),
+                       tuple(doubt_retract), kind="retract")]
+    live = sorted((i for i, s in parts.items() if s.status in (PUBLISHED, RETRACT_FAILED)), reverse=True)
+    if not live:
+        return []
+    failed = [parts[i] for i in live if parts[i].status == RETRACT_FAILED]
+    if failed:
+        reason = f"retrying the retraction after: {failed[0].event.get('error', 'an error')}"
+    elif begun:
+        reason = "finishing a retraction"
+    else:
+        reason = "no longer on main (deleted or reverted)"
+    return [Action("retract", post, account, None, reason, tuple(live), kind="fresh" if not begun else "retract")]
+
+
+def _bring_up(target: Target, parts: dict[int, PartState], retracting: bool, id_retracted: bool,
+              ledger: Ledger, pairs: Mapping[tuple[str, str], dict[int, PartState]],
+              by_key: Mapping[tuple[str, str], Target], ctx: Context) -> Action | None:
+    post, account = target.post, target.account
+
+    def act(name: str, reason: str, at: datetime | None = None, todo: tuple[int, ...] = ()) -> Action:
+        return Action(name, post, account, at, reason, todo, target.path)
+
+    published = {i: s for i, s in parts.items() if s.status == PUBLISHED}
+    if retracting or (id_retracted and len(published) < target.parts):
+        return act("conflict", f"the id {post} was retracted and is never published again: "
+                               "give this post a new id (a new file name)")
+    if published:
+        first = min(published)
+        recorded = published[first].published or {}
+        if any((s.published or {}).get("hash") != target.hash for s in published.values()):
+            return act("conflict", f"changed after it was published ({recorded.get('url') or recorded.get('platform_id')}): "
+                                   "a published post is never edited; delete it to retract it and add a new post")
+    if len(published) >= target.parts:
+        return None
+
+    open_claims = {i: s for i, s in parts.items() if s.status == CLAIMED}
+    holders = {i: claim_holder(s, ctx) for i, s in open_claims.items()}
+    doubt = tuple(sorted(i for i, h in holders.items() if h == "in-doubt"))
+    if doubt:
+        return Action("resolve", post, account, None, _doubt_reason(open_claims[doubt[0]]), doubt, target.path)
+    if any(h == "held" for h in holders.values()):
+        state = next(open_claims[i] for i, h in holders.items() if h == "held")
+        return act("wait", f"being published by {state.event.get('by')}", state.lease_until)
+    if any(h == "ours" for h in holders.values()):
+        return None
+
+    remaining = tuple(i for i in range(target.parts) if i not in published)
+    started = bool(published)
+    min_lead, max_delay = ctx.settings.min_lead, ctx.settings.max_delay
+    if not started:
+        missed = ledger.missed.get((post, account))
+        if missed is not None and missed.get("publish_at") == _iso(target.publish_at):
+            return None
+        if target.publish_at is not None and ctx.now - target.publish_at > max_delay:
+            return act("missed", f"due {_iso(target.publish_at)}, more than {_duration(max_delay)} ago: "
+                                 "never published late", target.publish_at)
+    if target.platform is None:
+        return act("blocked", f"account {account} is not in postops.yaml")
+    if account in ctx.unavailable:
+        return act("blocked", ctx.unavailable[account])
+    if post in ctx.blocked:
+        return act("blocked", f"lint: {ctx.blocked[post]}", target.publish_at)
+    due = target.publish_at
+    if not started:
+        if target.arrived_at is None:
+            return act("wait", "not committed on main yet", target.publish_at)
+        earliest = target.arrived_at + min_lead
+        due = max(target.publish_at or target.arrived_at, earliest)
+        if due > ctx.now:
+            reason = (f"scheduled for {_iso(target.publish_at)}" if target.publish_at and target.publish_at >= earliest
+                      else f"merged {_iso(target.arrived_at)}: min_lead {_duration(min_lead)} to undo it first")
+            return act("wait", reason, due)
+    if ctx.paused is not None:
+        return act("blocked", f"paused: {ctx.paused}", due)
+    if not started and target.reply_to and "://" not in target.reply_to:
+        replied = pairs.get((target.reply_to, account), {}).get(0)
+        if replied is None or replied.status != PUBLISHED:
+            if (target.reply_to, account) in by_key:
+                return act("wait", f"replies to {target.reply_to}, not published on {account} yet")
+            return act("blocked", f"replies to {target.reply_to}, which is not a post for {account} on main")
+    failures = [parts[i] for i in remaining if i in parts and parts[i].status == "failed"]
+    if failures:
+        reason = f"retrying after: {failures[0].event.get('error', 'an error')}"
+    elif started:
+        reason = f"finishing the thread from part {remaining[0] + 1} of {target.parts}"
+    else:
+        reason = "due"
+    return act("publish", reason, due, remaining)
+
+
+def _mass_retraction_guard(actions: list[Action], ctx: Context) -> list[Action]:
+    fresh = [a for a in actions if a.action == "retract" and a.kind == "fresh"]
+    posts = {a.post for a in fresh}
+    limit = ctx.settings.max_retractions
+    if len(posts) <= limit or ctx.allow_mass_retract:
+        return [_with_kind(a, "retract") if a in fresh else a for a in actions]
+    reason = (f"mass retraction guard: {len(posts)} posts would be retracted in one run (max_retractions: "
+              f"{limit}); check main, then run publish with --allow-mass-retract")
+    return [Action("blocked", a.post, a.account, a.at, reason, a.parts, a.path, "retract") if a in fresh else a
+            for a in actions]
+
+
+def _with_kind(action: Action, kind: str) -> Action:
+    return Action(action.action, action.post, action.account, action.at, action.reason, action.parts,
+                  action.path, kind)
+
+
+def _doubt_reason(state: PartState) -> str:
+    return (f"claimed by {state.event.get('by')} at {state.event.get('at')} with no record since "
+            "(the publisher stopped): find out from the platform")
+
+
+def reply_target(ledger: Ledger, target: Target, part: int) -> str | None:
+    """The platform id part `part` replies to: the part before it, or for part 0 the post's reply_to."""
+    if part > 0:
+        state = ledger.parts.get((target.post, target.account, part - 1))
+        return str((state.published or {}).get("platform_id")) if state and state.published else None
+    if not target.reply_to:
+        return None
+    if "://" in target.reply_to:
+        return target.reply_to.rstrip("/").rsplit("/", 1)[-1]
+    state = ledger.parts.get((target.reply_to, target.account, 0))
+    return str(state.published["platform_id"]) if state and state.published else None
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when is not None else None
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

@@ -1,0 +1,482 @@
+"""Runs a plan with the claim, act, record protocol (DESIGN section 4).
+
+A run works in rounds. Each round is one commit on the state branch holding the records of the
+previous round's platform calls and the claims of this round's parts; then it calls the platform for
+each claimed part. One commit per round, not per part, keeps a run of a thousand posts to a few dozen
+pushes; a thread still goes part by part, each part replying to the one before.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import secrets
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from . import failpoints, gitrepo
+from .config import Config
+from .errors import PostopsError
+from .ledger import (
+    CLAIMED,
+    FAILED,
+    MISSED,
+    PUBLISHED,
+    RELEASED,
+    RETRACT_CLAIMED,
+    RETRACT_FAILED,
+    RETRACTED,
+    Ledger,
+    Store,
+)
+from .plan import Action, Context, Plan, Target, make_plan, reply_target
+from .platforms.base import PLATFORMS, MediaFile, PartRequest, Platform, PlatformError, get_platform
+from .posts import (
+    LoadProblem,
+    Post,
+    build_post,
+    content_hash,
+    declared_ids,
+    discover,
+    load_post,
+    post_id_from_path,
+)
+from .yamlfile import YamlProblem, parse
+
+BATCH = 20   # parts claimed per round
+# Verdicts of lint per post id: (severity, message) pairs.
+Verdicts = Mapping[str, list[tuple[str, str]]]
+LintFn = Callable[[Path, Config], "Verdicts | None"]
+
+
+@dataclass(frozen=True)
+class Desired:
+    """Main's HEAD as the publisher sees it."""
+
+    targets: tuple[Target, ...]
+    posts: dict[str, Post]
+    unreadable: dict[str, str]      # post id -> why its file cannot be used
+
+
+def load_desired(root: Path, config: Config, *, commit: str = "HEAD") -> Desired:
+    paths = discover(root)
+    posts: dict[str, Post] = {}
+    unreadable: dict[str, str] = {}
+    for rel in paths:
+        loaded = load_post(root, rel, config)
+        if isinstance(loaded, LoadProblem):
+            ids = [i for i, files in declared_ids(root, [rel]).items() if rel in files] or [post_id_from_path(rel)]
+            for post_id in ids:
+                unreadable[post_id] = f"{rel}:{loaded.line}:{loaded.column}: {loaded.message}"
+            continue
+        if not loaded.accounts:
+            unreadable[loaded.id] = f"{rel}: no account"
+            continue
+        if loaded.id in posts:
+            unreadable[loaded.id] = f"{rel}: the id {loaded.id} is also used by {posts[loaded.id].path}"
+            continue
+        posts[loaded.id] = loaded
+    for post_id in unreadable:
+        posts.pop(post_id, None)
+    media = {m.path for post in posts.values() for part in post.parts for m in part.media}
+    times = gitrepo.content_times(root, [p.path for p in posts.values()] + sorted(media), commit) \
+        if gitrepo.is_repository(root) else {}
+    targets = []
+    for post in posts.values():
+        arrived = times.get(post.path)
+        if arrived is not None:
+            for part in post.parts:
+                for m in part.media:
+                    if m.path in times:
+                        arrived = max(arrived, times[m.path])
+        for account in post.accounts:
+            spec = config.accounts.get(account)
+            targets.append(Target(post.id, account, post.path, content_hash(post, account, root), len(post.parts),
+                                  post.publish_at, arrived, post.reply_to, spec.platform if spec else None))
+    return Desired(tuple(targets), posts, unreadable)
+
+
+def lint_verdicts(root: Path, config: Config) -> Verdicts | None:
+    """What lint says about every post, or None where postops has no lint to ask."""
+    if importlib.util.find_spec("postops.lint") is None:
+        return None
+    from .ledger import lint_state
+    from .lint import run_lint  # lint is only needed by publish and plan, not the other way round
+
+    result = run_lint(root, config, state=lint_state(root, config))
+    verdicts: dict[str, list[tuple[str, str]]] = {}
+    for finding in result.findings:
+        if finding.post:
+            verdicts.setdefault(finding.post, []).append((finding.severity, f"[{finding.rule}] {finding.message}"))
+    return verdicts
+
+
+def errors_of(verdicts: Verdicts | None) -> dict[str, str]:
+    return {post: next(m for s, m in found if s == "error")
+            for post, found in (verdicts or {}).items() if any(s == "error" for s, _ in found)}
+
+
+def paused_reason(config: Config) -> str | None:
+    if not config.paused:
+        return None
+    return str(config.paused.get("reason") or "no reason given")
+
+
+def this_publisher() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def publisher_gone(by: str) -> bool:
+    """Whether the publisher `by` (host:pid) is provably dead: on this host, and its process is not running."""
+    host, _, pid_text = by.rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            if handle.read().rsplit(")", 1)[-1].split()[0] == "Z":
+                return True  # exited, waiting for its parent to collect it
+    except (OSError, IndexError):
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def supported_accounts(config: Config) -> dict[str, str]:
+    """account -> why it cannot be published to, for accounts whose platform postops lacks (no credentials
+    needed: this is for plan)."""
+    missing = {}
+    for key, account in config.accounts.items():
+        module = PLATFORMS.get(account.platform, "").partition(":")[0]
+        if not module or importlib.util.find_spec(module) is None:
+            missing[key] = f"publishing to {account.platform} is not supported yet"
+    return missing
+
+
+def check_checkout(root: Path, remote: str | None) -> str:
+    """HEAD's commit, when publishing from here is allowed; else RefusedError with the reason."""
+    if not gitrepo.is_repository(root):
+        raise gitrepo.RefusedError(f"{root} is not a git repository: postops publishes from a clone of main")
+    head = gitrepo.head(root)
+    if head is None:
+        raise gitrepo.RefusedError("the repository has no commits yet")
+    dirty = gitrepo.dirty_paths(root)
+    if dirty:
+        shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
+        raise gitrepo.RefusedError(f"the working tree has uncommitted changes ({shown}): publish only runs "
+                                   "from a clean checkout of main")
+    default = gitrepo.default_branch(root, remote)
+    branch = gitrepo.current_branch(root)
+    if remote:
+        gitrepo.fetch(root, remote, f"+refs/heads/{default}:refs/remotes/{remote}/{default}")
+        tip = gitrepo.resolve(root, f"refs/remotes/{remote}/{default}")
+        if branch not in (default, None):
+            raise gitrepo.RefusedError(f"on branch {branch}: publish only runs from {default}")
+        if head != tip:
+            raise gitrepo.RefusedError(f"HEAD ({head[:12]}) is not the tip of {remote}/{default} "
+                                       f"({(tip or 'missing')[:12]}): pull first")
+    elif branch != default:
+        raise gitrepo.RefusedError(f"on {'a detached HEAD' if branch is None else 'branch ' + branch}: "
+                                   f"publish only runs from {default}")
+    return head
+
+
+@dataclass
+class Outcome:
+    what: str          # published, retracted, resolved, failed, missed, unknown, released
+    post: str
+    account: str
+    part: int | None = None
+    detail: str = ""
+
+
+@dataclass
+class RunResult:
+    first_plan: Plan
+    last_plan: Plan
+    outcomes: list[Outcome] = field(default_factory=list)
+    lint_missing: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        bad = any(o.what in ("failed", "missed", "unknown") for o in self.outcomes)
+        stuck = any(a.action == "conflict" or (a.action == "blocked" and a.kind == "retract" and
+                                               "mass retraction" in a.reason) for a in self.last_plan.actions)
+        return 1 if bad or stuck else 0
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One part to claim this round."""
+
+    kind: str              # publish | lookup | retract
+    action: Action
+    part: int
+
+
+class Publisher:
+    def __init__(self, root: Path, config: Config, desired: Desired, *, env: Mapping[str, str],
+                 now: Callable[[], datetime], allow_mass_retract: bool = False, head: str | None = None,
+                 verdicts: Verdicts | None = None, platforms: Callable[..., Platform] = get_platform,
+                 echo: Callable[[str], None] = lambda line: None, batch: int = BATCH) -> None:
+        self.root, self.config, self.desired, self.env, self.now = root, config, desired, env, now
+        self.allow_mass_retract = allow_mass_retract
+        self.head = head
+        self.blocked = errors_of(verdicts)
+        self.platform_factory = platforms
+        self.echo = echo
+        self.batch = batch
+        self.run = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+        self.by = this_publisher()
+        self.targets = {(t.post, t.account): t for t in desired.targets}
+        self._platforms: dict[str, Platform] = {}
+        self.unavailable = self._open_platforms()
+
+    def _open_platforms(self) -> dict[str, str]:
+        used = {t.account for t in self.desired.targets}
+        unavailable: dict[str, str] = {}
+        for key in sorted(used):
+            account = self.config.accounts.get(key)
+            if account is None:
+                continue
+            try:
+                self._platforms[key] = self.platform_factory(account, self.root, self.env)
+            except PostopsError as exc:
+                unavailable[key] = exc.message
+        return unavailable
+
+    def _platform(self, account: str) -> Platform:
+        if account not in self._platforms:  # a retraction on an account no current post uses
+            spec = self.config.accounts.get(account)
+            if spec is None:
+                raise PlatformError(f"account {account} is no longer in postops.yaml", retryable=False, kind="invalid")
+            self._platforms[account] = self.platform_factory(spec, self.root, self.env)
+        return self._platforms[account]
+
+    def context(self) -> Context:
+        return Context(now=self.now(), settings=self.config.publish, paused=paused_reason(self.config),
+                       blocked=self.blocked, unavailable=self.unavailable, unreadable=self.desired.unreadable,
+                       allow_mass_retract=self.allow_mass_retract, gone=publisher_gone, run=self.run)
+
+    def plan(self, ledger: Ledger) -> Plan:
+        return make_plan(self.desired.targets, ledger, self.context())
+
+    def execute(self, store: Store) -> RunResult:
+        ledger = store.read(fetch=True)
+        first = self.plan(ledger)
+        result = RunResult(first, first)
+        pending: list[dict[str, Any]] = []
+        excluded: set[tuple[str, str]] = set()
+        while True:
+            view = ledger.extended(pending)
+            plan = self.plan(view)
+            result.last_plan = plan
+            items = self._pick(plan, excluded)
+            missed = [self._event(MISSED, a, None, publish_at=a.at.isoformat() if a.at else None)
+                      for a in plan.of("missed")]
+            claims = [self._claim(item, view) for item in items]
+            if not (pending or missed or claims):
+                break
+            moved = store.append(ledger, pending + missed + claims, self._message(pending, missed, claims))
+            if moved is None:  # another publisher moved first: look again before deciding anything
+                ledger = store.read(fetch=True)
+                continue
+            ledger = moved
+            for kind in (RETRACTED, RETRACT_FAILED, PUBLISHED, FAILED, RELEASED):
+                self._failpoints_for(pending, kind, "after-record")
+            pending = []
+            for action in plan.of("missed"):
+                result.outcomes.append(Outcome("missed", action.post, action.account, None, action.reason))
+            self._failpoints_for(claims, CLAIMED, "after-claim")
+            self._failpoints_for(claims, RETRACT_CLAIMED, "after-claim")
+            for item, claim in zip(items, claims):
+                record = self._act(item, claim, ledger, result)
+                if record is not None:
+                    pending.append(record)
+                if record is None or record["event"] in (FAILED, RETRACT_FAILED, RELEASED) and item.kind != "lookup":
+                    excluded.add(item.action.key)
+        return result
+
+    def _pick(self, plan: Plan, excluded: set[tuple[str, str]]) -> list[_Item]:
+        items: list[_Item] = []
+        for action in plan.of("resolve", "retract", "publish"):
+            if action.key in excluded or not action.parts:
+                continue
+            if action.action == "resolve" and action.kind == "publish":
+                items.extend(_Item("lookup", action, part) for part in action.parts)
+            elif action.action in ("resolve", "retract"):
+                items.append(_Item("retract", action, action.parts[0]))
+            else:
+                items.append(_Item("publish", action, action.parts[0]))
+            if len(items) >= self.batch:
+                break
+        return items
+
+    def _event(self, name: str, action: Action, part: int | None, /, **extra: Any) -> dict[str, Any]:
+        event: dict[str, Any] = {"event": name, "post": action.post, "account": action.account}
+        if part is not None:
+            event["part"] = part
+        target = self.targets.get(action.key)
+        if target is not None:
+            event["hash"] = target.hash
+            event["path"] = target.path
+        event.update({"commit": self.head, "run": self.run, "by": self.by, "at": self.now().isoformat()})
+        event.update(extra)
+        return event
+
+    def _claim(self, item: _Item, ledger: Ledger) -> dict[str, Any]:
+        lease_until = (self.now() + self.config.publish.claim_lease).isoformat()
+        if item.kind == "retract":
+            state = ledger.parts[(item.action.post, item.action.account, item.part)]
+            published = state.published or {}
+            return self._event(RETRACT_CLAIMED, item.action, item.part, lease_until=lease_until,
+                               platform_id=published.get("platform_id"), hash=published.get("hash"))
+        extra: dict[str, Any] = {"lease_until": lease_until}
+        if item.kind == "lookup":
+            previous = ledger.parts[(item.action.post, item.action.account, item.part)].event
+            extra["resolving"] = previous.get("at")
+            if item.action.key not in self.targets:
+                # the post left main while in doubt: ask the platform about the content that was claimed
+                extra.update(path=previous.get("path"), source=previous.get("source") or previous.get("commit"),
+                             hash=previous.get("hash"))
+        return self._event(CLAIMED, item.action, item.part, **extra)
+
+    def _lease_ok(self, claim: Mapping[str, Any]) -> bool:
+        # Leave time for the call itself: a claim must never run out while its platform call is under way.
+        margin = min(self.config.publish.claim_lease / 5, timedelta(minutes=1))
+        return self.now() + margin < datetime.fromisoformat(claim["lease_until"])
+
+    def _act(self, item: _Item, claim: dict[str, Any], ledger: Ledger, result: RunResult) -> dict[str, Any] | None:
+        action, part = item.action, item.part
+        post, account = action.key
+        if not self._lease_ok(claim):
+            return self._event(RELEASED if item.kind != "retract" else RETRACT_FAILED, action, part,
+                               error="the claim's lease ran out before the platform was called", retryable=True,
+                               reason="lease ran out")
+        try:
+            platform = self._platform(account)
+            if item.kind == "retract":
+                platform_id = str(claim.get("platform_id"))
+                platform.delete(platform_id)
+                failpoints.reached("retract-after-act", self.env)
+                result.outcomes.append(Outcome("retracted", post, account, part, platform_id))
+                self.echo(f"retracted {post} @{account}{_part(part, action)}")
+                return self._event(RETRACTED, action, part, platform_id=platform_id, hash=claim.get("hash"))
+            request = self._request(action, part, ledger, claim)
+            if item.kind == "lookup":
+                claimed_at = datetime.fromisoformat(claim.get("resolving") or claim["at"])
+                found = platform.lookup(request, claimed_at)
+                failpoints.reached("resolve-after-act", self.env)
+                if found is None:
+                    result.outcomes.append(Outcome("released", post, account, part, "not on the platform"))
+                    self.echo(f"in doubt: {post} @{account}{_part(part, action)} was not published; it is due again")
+                    return self._event(RELEASED, action, part, reason="not found on the platform")
+                result.outcomes.append(Outcome("resolved", post, account, part, found.url or found.platform_id))
+                self.echo(f"in doubt: {post} @{account}{_part(part, action)} had been published: "
+                          f"{found.url or found.platform_id}")
+                return self._event(PUBLISHED, action, part, platform_id=found.platform_id, url=found.url,
+                                   resolved=True)
+            published = platform.publish(request)
+            failpoints.reached("after-act", self.env)
+            result.outcomes.append(Outcome("published", post, account, part, published.url or published.platform_id))
+            self.echo(f"published {post} @{account}{_part(part, action)}: {published.url or published.platform_id}")
+            return self._event(PUBLISHED, action, part, platform_id=published.platform_id, url=published.url)
+        except PostopsError as exc:
+            retryable = exc.retryable if isinstance(exc, PlatformError) else False
+            kind = exc.kind if isinstance(exc, PlatformError) else "error"
+            if item.kind == "lookup":
+                # Not knowing is not "not published": leave the claim open for a later run to ask again.
+                result.outcomes.append(Outcome("unknown", post, account, part, exc.message))
+                self.echo(f"in doubt: {post} @{account}{_part(part, action)}: cannot tell whether it was "
+                          f"published ({exc.message}); a later run asks again")
+                return None
+            result.outcomes.append(Outcome("failed", post, account, part, exc.message))
+            self.echo(f"failed {'to retract' if item.kind == 'retract' else 'to publish'} {post} @{account}"
+                      f"{_part(part, action)}: {exc.message}")
+            return self._event(RETRACT_FAILED if item.kind == "retract" else FAILED, action, part,
+                               error=exc.message, kind=kind, retryable=retryable)
+
+    def _request(self, action: Action, part: int, ledger: Ledger, claim: Mapping[str, Any]) -> PartRequest:
+        spec = self.config.accounts.get(action.account)
+        if spec is None:
+            raise PostopsError(f"account {action.account} is not in postops.yaml")
+        if action.key in self.targets:
+            target, post = self.targets[action.key], self.desired.posts[action.post]
+        else:
+            target, post = self._claimed_content(action, claim)
+        piece = post.parts[part]
+        return PartRequest(
+            post_id=post.id, account=spec, part=part, text=piece.text,
+            media=tuple(MediaFile(self.root / m.path, m.alt) for m in piece.media),
+            reply_to=reply_target(ledger, target, part),
+            idempotency_key=f"{post.id}:{spec.key}:{part}:{target.hash[:16]}",
+        )
+
+    def _claimed_content(self, action: Action, claim: Mapping[str, Any]) -> tuple[Target, Post]:
+        """The post as it was when claimed, read from the commit it was published from."""
+        path, source = claim.get("path"), claim.get("source")
+        raw = gitrepo.read_file(self.root, str(source), str(path)) if path and source else None
+        if raw is None:
+            raise PostopsError(f"cannot find what {action.post} looked like when it was claimed "
+                               f"({path or 'no path'} at {str(source or 'no commit')[:12]})")
+        try:
+            post = build_post(parse(raw, str(path), self.config.max_file_bytes), self.config)
+        except YamlProblem as exc:
+            raise PostopsError(f"{path} at {str(source)[:12]} no longer parses: {exc.message}") from None
+        target = Target(post.id, action.account, str(path), str(claim.get("hash") or ""), len(post.parts),
+                        post.publish_at, None, post.reply_to, self.config.accounts[action.account].platform)
+        return target, post
+
+    def _failpoints_for(self, events: list[dict[str, Any]], kind: str, point: str) -> None:
+        prefix = "retract-" if kind in (RETRACT_CLAIMED, RETRACTED, RETRACT_FAILED) else ""
+        for event in events:
+            if event["event"] == kind:
+                name = ("resolve-" if event.get("resolving") or event.get("resolved") else prefix) + point
+                failpoints.reached(name, self.env)
+                return
+
+    def _message(self, *groups: list[dict[str, Any]]) -> str:
+        counts: dict[str, int] = {}
+        for group in groups:
+            for event in group:
+                counts[event["event"]] = counts.get(event["event"], 0) + 1
+        return f"postops run {self.run}: " + ", ".join(f"{n} {kind}" for kind, n in counts.items())
+
+
+def _part(part: int | None, action: Action) -> str:
+    return f" part {part + 1}" if part is not None and (part > 0 or len(action.parts) > 1) else ""
+
+
+def clock(now: datetime | None) -> Callable[[], datetime]:
+    if now is not None:
+        return lambda: now
+    return lambda: datetime.now(UTC)
+
+
+def publish(root: Path, config: Config, *, now: datetime | None, env: Mapping[str, str],
+            allow_mass_retract: bool = False, lint: LintFn = lint_verdicts,
+            platforms: Callable[..., Platform] = get_platform,
+            echo: Callable[[str], None] = lambda line: None, batch: int = BATCH) -> RunResult:
+    """One publish run. Raises RefusedError (exit 2) when this checkout must not publish."""
+    remote = gitrepo.remote(root)
+    head = check_checkout(root, remote)
+    store = Store(root, config.state_branch, remote)
+    store.read(fetch=True)  # lint reads the ledger too: let it see the latest
+    verdicts = lint(root, config)
+    desired = load_desired(root, config)
+    publisher = Publisher(root, config, desired, env=env, now=clock(now), allow_mass_retract=allow_mass_retract,
+                          head=head, verdicts=verdicts, platforms=platforms, echo=echo, batch=batch)
+    result = publisher.execute(store)
+    result.lint_missing = verdicts is None
+    return result

@@ -1,0 +1,289 @@
+"""The plan, publish, status, pause and resume commands as plain functions: each takes what the command
+line gave it, writes through `echo` and returns the exit code. `python -m postops.publish_cli` runs them
+without click (drills, crash tests)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from . import gitrepo
+from .config import Config, find_root, load_config
+from .errors import PostopsError, UsageError
+from .ledger import LedgerError, Store, read_ledger
+from .pause import set_paused
+from .plan import Context, Plan, make_plan
+from .publish import (
+    LintFn,
+    errors_of,
+    lint_verdicts,
+    load_desired,
+    paused_reason,
+    publish,
+    publisher_gone,
+    supported_accounts,
+)
+from .status import post_states
+
+Echo = Callable[[str], None]
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO 8601 time with an offset (`Z` for UTC), as --now and --until take it."""
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"not a time: {text!r} (use ISO 8601 with an offset, e.g. 2026-11-24T09:00:00-05:00)") \
+            from None
+    if when.tzinfo is None:
+        raise UsageError(f"{text!r} has no offset: write it as e.g. {text}+00:00 or {text}-05:00")
+    return when
+
+
+def _guard(echo: Echo, body: Callable[[], int]) -> int:
+    try:
+        return body()
+    except PostopsError as exc:
+        prefix = "refused" if isinstance(exc, gitrepo.RefusedError) else "error"
+        echo(f"postops: {prefix}: {exc}")
+        return exc.exit_code
+
+
+def _open(root: Path) -> tuple[Path, Config]:
+    root = find_root(root)
+    return root, load_config(root)
+
+
+# ------------------------------------------------------------------------------------------------ plan
+
+def compute_plan(root: Path, config: Config, *, now: datetime, until: datetime | None = None,
+                 allow_mass_retract: bool = False, lint: LintFn = lint_verdicts,
+                 ) -> tuple[Plan, Any, Mapping[str, list[tuple[str, str]]]]:
+    remote = gitrepo.remote(root) if gitrepo.is_repository(root) else None
+    ledger = None
+    if remote:
+        try:
+            ledger = Store(root, config.state_branch, remote).read(fetch=True)
+        except LedgerError:
+            ledger = None  # offline: the local copy of the ledger is the best there is
+    if ledger is None:
+        ledger = read_ledger(root, config)
+    verdicts = lint(root, config) or {}
+    desired = load_desired(root, config)
+    ctx = Context(now=now, settings=config.publish, paused=paused_reason(config), blocked=errors_of(verdicts),
+                  unavailable=supported_accounts(config), unreadable=desired.unreadable,
+                  allow_mass_retract=allow_mass_retract, until=until, gone=publisher_gone)
+    return make_plan(desired.targets, ledger, ctx), desired, verdicts
+
+
+def plan_command(root: Path, *, now: datetime | None, until: datetime | None, fmt: str, echo: Echo,
+                 allow_mass_retract: bool = False, lint: LintFn = lint_verdicts) -> int:
+    def body() -> int:
+        base, config = _open(root)
+        moment = now or datetime.now(UTC)
+        plan, desired, verdicts = compute_plan(base, config, now=moment, until=until,
+                                               allow_mass_retract=allow_mass_retract, lint=lint)
+        if fmt == "json":
+            echo(json.dumps(plan_json(plan), indent=2, ensure_ascii=False))
+        elif fmt == "markdown":
+            echo(plan_markdown(plan, desired, verdicts, config))
+        elif fmt == "text":
+            echo(plan_text(plan, config))
+        else:
+            raise UsageError(f"unknown format {fmt!r} (text, json or markdown)")
+        return 0
+    return _guard(echo, body)
+
+
+def _at(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    return {"version": 1, "now": plan.now.isoformat(), "actions": [
+        {"action": a.action, "post": a.post, "account": a.account, "at": _at(a.at), "reason": a.reason,
+         "parts": [p + 1 for p in a.parts]} for a in plan.actions]}
+
+
+def _local(when: datetime | None, zone: str) -> str:
+    return when.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z") if when else "-"
+
+
+def plan_text(plan: Plan, config: Config) -> str:
+    if not plan.actions:
+        return f"nothing to do at {plan.now.isoformat()}"
+    width = max(len(a.post) for a in plan.actions)
+    lines = [f"plan at {plan.now.isoformat()}:"]
+    for a in plan.actions:
+        zone = config.accounts[a.account].timezone if a.account in config.accounts else config.timezone
+        parts = f" parts {','.join(str(p + 1) for p in a.parts)}" if len(a.parts) > 1 else ""
+        lines.append(f"  {a.action:<8} {a.post:<{width}}  @{a.account}  {_local(a.at, zone)}  {a.reason}{parts}")
+    return "\n".join(lines)
+
+
+def plan_markdown(plan: Plan, desired: Any, verdicts: Mapping[str, list[tuple[str, str]]], config: Config) -> str:
+    lines = ["### postops plan", ""]
+    if not plan.actions:
+        lines.append(f"Nothing to publish or retract (as of {plan.now.isoformat()}).")
+        return "\n".join(lines)
+    for a in plan.actions:
+        zone = config.accounts[a.account].timezone if a.account in config.accounts else config.timezone
+        lines.append(f"**{a.action}** `{a.post}` on **@{a.account}** at {_local(a.at, zone)}: {a.reason}")
+        post = desired.posts.get(a.post)
+        if post is not None and a.action != "retract":
+            for part in post.parts:
+                label = f"part {part.index + 1}/{len(post.parts)}, " if len(post.parts) > 1 else ""
+                quoted = "\n".join(f"> {line}" if line else ">" for line in part.text.splitlines() or [""])
+                lines += [quoted, f"<sub>{label}{len(part.text)} characters</sub>", ""]
+        for severity, message in verdicts.get(a.post, []):
+            lines.append(f"- {severity}: {message}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# --------------------------------------------------------------------------------------------- publish
+
+def publish_command(root: Path, *, now: datetime | None, dry_run: bool, allow_mass_retract: bool, echo: Echo,
+                    env: Mapping[str, str], lint: LintFn = lint_verdicts) -> int:
+    if dry_run:
+        return plan_command(root, now=now, until=None, fmt="text", echo=echo,
+                            allow_mass_retract=allow_mass_retract, lint=lint)
+
+    def body() -> int:
+        base, config = _open(root)
+        result = publish(base, config, now=now, env=env, allow_mass_retract=allow_mass_retract, lint=lint, echo=echo)
+        if result.lint_missing:
+            echo("warning: lint is not available here: posts were not checked against the policies")
+        reason = paused_reason(config)
+        if reason:
+            echo(f"paused: {reason}: nothing new is published until `postops resume` is merged")
+        for a in result.last_plan.of("conflict", "blocked"):
+            if a.action == "blocked" and reason and a.reason.startswith("paused:"):
+                continue
+            echo(f"{a.action} {a.post} @{a.account}: {a.reason}")
+        for outcome in result.outcomes:
+            if outcome.what == "missed":
+                echo(f"missed {outcome.post} @{outcome.account}: {outcome.detail}")
+        waiting = result.last_plan.of("wait")
+        done = sum(1 for o in result.outcomes if o.what in ("published", "retracted", "resolved"))
+        echo(f"{done} done, {len(waiting)} waiting" + (f", next at {min(a.at for a in waiting if a.at).isoformat()}"
+                                                       if any(a.at for a in waiting) else ""))
+        return result.exit_code
+    return _guard(echo, body)
+
+
+# ---------------------------------------------------------------------------------------------- status
+
+def status_command(root: Path, *, fmt: str, now: datetime | None, echo: Echo, lint: LintFn = lint_verdicts) -> int:
+    def body() -> int:
+        base, config = _open(root)
+        moment = now or datetime.now(UTC)
+        plan, desired, _ = compute_plan(base, config, now=moment, lint=lint)
+        states = post_states(plan, read_ledger(base, config), desired)
+        if fmt == "json":
+            echo(json.dumps({"version": 1, "posts": states}, indent=2, ensure_ascii=False))
+        elif fmt == "text":
+            if not states:
+                echo("no posts")
+            width = max((len(s["post"]) for s in states), default=0)
+            for s in states:
+                detail = s.get("url") or s.get("error") or s.get("at") or ""
+                echo(f"{s['state']:<10} {s['post']:<{width}}  @{s['account']}  {detail}".rstrip())
+        else:
+            raise UsageError(f"unknown format {fmt!r} (text or json)")
+        return 0
+    return _guard(echo, body)
+
+
+# -------------------------------------------------------------------------------------- pause, resume
+
+def pause_command(root: Path, *, reason: str, commit: bool, echo: Echo, now: datetime | None = None) -> int:
+    def body() -> int:
+        base, _ = _open(root)
+        if not reason.strip():
+            raise UsageError("say why: postops pause --reason \"...\"")
+        since = (now or datetime.now(UTC)).replace(microsecond=0).isoformat()
+        by = _who(base)
+        set_paused(base, {"reason": reason, "since": since, **({"by": by} if by else {})})
+        if commit:
+            gitrepo.commit_paths(base, ["postops.yaml"], f"Pause publishing: {reason}")
+        echo(f"paused: {reason}" + ("" if commit else " (postops.yaml changed: commit and merge it)"))
+        return 0
+    return _guard(echo, body)
+
+
+def resume_command(root: Path, *, commit: bool, echo: Echo) -> int:
+    def body() -> int:
+        base, config = _open(root)
+        if not config.paused:
+            echo("publishing is not paused")
+            return 0
+        set_paused(base, None)
+        if commit:
+            gitrepo.commit_paths(base, ["postops.yaml"], "Resume publishing")
+        echo("resumed" + ("" if commit else " (postops.yaml changed: commit and merge it)"))
+        return 0
+    return _guard(echo, body)
+
+
+def _who(root: Path) -> str | None:
+    result = gitrepo.git(root, "config", "--get", "user.name", check=False) if gitrepo.is_repository(root) else None
+    name = result.stdout.decode().strip() if result is not None and result.returncode == 0 else ""
+    return name or os.environ.get("USER") or None
+
+
+# ----------------------------------------------------------------------------------------------- main
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m postops.publish_cli")
+    parser.add_argument("--root", default=".")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("plan")
+    p.add_argument("--now")
+    p.add_argument("--until")
+    p.add_argument("--format", default="text")
+    p = sub.add_parser("publish")
+    p.add_argument("--now")
+    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--allow-mass-retract", action="store_true")
+    p = sub.add_parser("status")
+    p.add_argument("--now")
+    p.add_argument("--format", default="text")
+    p = sub.add_parser("pause")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--commit", action="store_true")
+    p = sub.add_parser("resume")
+    p.add_argument("--commit", action="store_true")
+    args = parser.parse_args(argv)
+
+    def echo(line: str) -> None:
+        print(line, flush=True)
+
+    try:
+        now = parse_time(args.now) if getattr(args, "now", None) else None
+        until = parse_time(args.until) if getattr(args, "until", None) else None
+    except UsageError as exc:
+        echo(f"postops: error: {exc}")
+        return 2
+    root = Path(args.root)
+    if args.command == "plan":
+        return plan_command(root, now=now, until=until, fmt=args.format, echo=echo)
+    if args.command == "publish":
+        return publish_command(root, now=now, dry_run=args.dry_run, allow_mass_retract=args.allow_mass_retract,
+                               echo=echo, env=os.environ)
+    if args.command == "status":
+        return status_command(root, fmt=args.format, now=now, echo=echo)
+    if args.command == "pause":
+        return pause_command(root, reason=args.reason, commit=args.commit, echo=echo)
+    return resume_command(root, commit=args.commit, echo=echo)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
