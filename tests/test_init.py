@@ -36,7 +36,40 @@ def test_the_new_repository_lints_clean(tmp_path):
     # every example policy was loaded and is active
     policy_rules = {r.id for r in result.rules} - set(ALL_BUILTINS)
     assert policy_rules == {"banned-phrases", "official-mentions", "drill-mentions", "max-two-hashtags",
-                            "own-domains", "quiet-hours", "no-weekend-press", "alt-text", "official-folder"}
+                            "own-domains", "quiet-hours", "no-weekend-press", "alt-text", "official-folder",
+                            "offensive-tone", "negative-sentiment"}
+
+
+def write_post(root: Path, rel: str, text: str) -> None:
+    (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    (root / rel).write_text(text)
+
+
+def test_tone_rules_catch_the_insult_no_word_list_names(tmp_path):
+    init_repo(tmp_path, force=False, now=NOW)
+    write_post(tmp_path, "posts/official/eat.yaml", "account: official\ntext: Eat dirt, losers\n")
+    result = run_lint(tmp_path, load_config(tmp_path))
+    assert [(f.rule, f.severity, f.line) for f in result.findings] == [
+        ("negative-sentiment", "warning", 2), ("offensive-tone", "error", 2)]
+    offensive = result.findings[1].message
+    assert offensive.startswith("text reads as offensive (") and offensive.endswith(' >= 0.50): "Eat dirt, losers"')
+
+
+def test_without_the_tone_extra_the_tone_rules_are_off_and_the_repository_still_lints(tmp_path, monkeypatch):
+    import postops.tone
+
+    def unavailable(facts):
+        raise postops.tone.ToneUnavailable("not installed")
+
+    monkeypatch.setattr(postops.tone, "check_available", unavailable)
+    init_repo(tmp_path, force=False, now=NOW)
+    text = (tmp_path / "policies" / "tone-models.yaml").read_text()
+    assert "pip install 'postops[tone]'`, set offensive-tone to error" in text
+    monkeypatch.undo()
+    write_post(tmp_path, "posts/official/eat.yaml", "account: official\ntext: Eat dirt, losers\n")
+    result = run_lint(tmp_path, load_config(tmp_path))
+    assert result.findings == ()
+    assert not {"offensive-tone", "negative-sentiment"} & {r.id for r in result.rules}
 
 
 def test_config_has_a_drill_outbox_and_an_x_account(tmp_path):

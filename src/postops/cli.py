@@ -35,7 +35,7 @@ def _handle_errors(func: Callable[..., int]) -> Callable[..., None]:
             sys.exit(1)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, KeyboardInterrupt):
             raise
-        except Exception:  # a bug in postops: keep the traceback out of the user's terminal
+        except Exception:  # noqa: BLE001 - a bug in postops: keep the traceback out of the terminal
             fd, log = tempfile.mkstemp(prefix="postops-crash-", suffix=".log")
             with os.fdopen(fd, "w") as handle:
                 handle.write(traceback.format_exc())
@@ -55,13 +55,12 @@ def _root(repo: str | None) -> Path:
 def _parse_time(value: str | None, option: str) -> datetime | None:
     if value is None:
         return None
+    from .publish_cli import parse_time
+
     try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{option} {value!r} is not an ISO 8601 date and time") from None
-    if when.tzinfo is None:
-        raise UsageError(f"{option} {value!r} needs an offset, e.g. 2026-11-24T09:00:00-05:00")
-    return when
+        return parse_time(value)
+    except UsageError as exc:
+        raise UsageError(f"{option}: {exc.message}") from None
 
 
 repo_option = click.option("--repo", "-C", metavar="DIR", help="The content repository (default: the one "
@@ -183,3 +182,72 @@ def new(account: str, text: str | None, at: str | None, repo: str | None) -> int
         click.echo(f"{post.rel} was kept: fix it, then run `postops lint {post.rel}`", err=True)
         return 1
     return 0
+
+
+now_option = click.option("--now", metavar="TIME", help="Act as if it were TIME (ISO 8601 with an offset): for "
+                          "drills and rehearsals. Replaces the clock everywhere: due times, min_lead, leases.")
+
+
+@main.command()
+@repo_option
+@now_option
+@click.option("--until", metavar="TIME", help="Also list what would go out up to TIME: a preview of the schedule.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("--allow-mass-retract", is_flag=True, help="Plan retractions beyond publish.max_retractions.")
+@_handle_errors
+def plan(repo: str | None, now: str | None, until: str | None, fmt: str, allow_mass_retract: bool) -> int:
+    """Show what a publish run would do now, and why."""
+    from .publish_cli import plan_command
+
+    return plan_command(_root(repo), now=_parse_time(now, "--now"), until=_parse_time(until, "--until"), fmt=fmt,
+                        echo=click.echo, allow_mass_retract=allow_mass_retract)
+
+
+@main.command()
+@repo_option
+@now_option
+@click.option("--dry-run", is_flag=True, help="Only show the plan (the same as `postops plan`).")
+@click.option("--allow-mass-retract", is_flag=True,
+              help="Retract more posts in this run than publish.max_retractions allows.")
+@_handle_errors
+def publish(repo: str | None, now: str | None, dry_run: bool, allow_mass_retract: bool) -> int:
+    """Publish what is due and retract what was removed, recording every step in the ledger."""
+    from .publish_cli import publish_command
+
+    return publish_command(_root(repo), now=_parse_time(now, "--now"), dry_run=dry_run,
+                           allow_mass_retract=allow_mass_retract, echo=click.echo, env=os.environ)
+
+
+@main.command()
+@repo_option
+@now_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_handle_errors
+def status(repo: str | None, now: str | None, fmt: str) -> int:
+    """Every post and its state: scheduled, published (with its URL), retracted, missed, failed, ..."""
+    from .publish_cli import status_command
+
+    return status_command(_root(repo), fmt=fmt, now=_parse_time(now, "--now"), echo=click.echo)
+
+
+@main.command()
+@repo_option
+@click.option("--reason", required=True, help="Why: shown by every publish run while paused.")
+@click.option("--commit", is_flag=True, help="Commit the change to postops.yaml (then push and merge it).")
+@_handle_errors
+def pause(repo: str | None, reason: str, commit: bool) -> int:
+    """Stop all publishing (the kill switch). Retractions still run."""
+    from .publish_cli import pause_command
+
+    return pause_command(_root(repo), reason=reason, commit=commit, echo=click.echo)
+
+
+@main.command()
+@repo_option
+@click.option("--commit", is_flag=True, help="Commit the change to postops.yaml (then push and merge it).")
+@_handle_errors
+def resume(repo: str | None, commit: bool) -> int:
+    """Lift a pause."""
+    from .publish_cli import resume_command
+
+    return resume_command(_root(repo), commit=commit, echo=click.echo)

@@ -77,6 +77,7 @@ def scaffold_files(now: datetime) -> dict[str, str]:
         if rel.startswith("example-posts/"):
             continue
         files[rel] = item.read_text(encoding="utf-8")
+    files[TONE_POLICY] = _tone_policy(files[TONE_POLICY])
     files[SCHEMA_FILE] = json.dumps(POST_SCHEMA, indent=2) + "\n"
     day = example_day(now)
     for account, at in EXAMPLE_POSTS:
@@ -87,6 +88,27 @@ def scaffold_files(now: datetime) -> dict[str, str]:
         rel = f"{POSTS_DIR}/{account}/{day:%Y}/{day:%m}/{day.isoformat()}-{slug(text)}.yaml"
         files[rel] = modeline(rel) + body
     return files
+
+
+TONE_POLICY = "policies/tone-models.yaml"
+
+
+def _tone_policy(template: str) -> str:
+    """The tone rules switched on when the tone extra is installed, else off with a note saying how to
+    switch them on: a new repository must lint clean either way."""
+    from .tone import ToneUnavailable, check_available
+
+    try:
+        check_available({"offensive", "sentiment"})
+        installed = True
+    except ToneUnavailable:
+        installed = False
+    note = "" if installed else (
+        "# The tone extra was not installed when this file was written, so these rules are \"off\".\n"
+        "# After `pip install 'postops[tone]'`, set offensive-tone to error and negative-sentiment to warning.\n")
+    return (template.replace("{{tone_note}}", note)
+            .replace("{{offensive_severity}}", "error" if installed else '"off"')
+            .replace("{{sentiment_severity}}", "warning" if installed else '"off"'))
 
 
 def example_day(now: datetime) -> date:

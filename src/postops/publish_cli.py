@@ -1,13 +1,10 @@
 """The plan, publish, status, pause and resume commands as plain functions: each takes what the command
-line gave it, writes through `echo` and returns the exit code. `python -m postops.publish_cli` runs them
-without click (drills, crash tests)."""
+line gave it, writes through `echo` and returns the exit code, so tests and drills call them without click."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -237,53 +234,3 @@ def _who(root: Path) -> str | None:
     result = gitrepo.git(root, "config", "--get", "user.name", check=False) if gitrepo.is_repository(root) else None
     name = result.stdout.decode().strip() if result is not None and result.returncode == 0 else ""
     return name or os.environ.get("USER") or None
-
-
-# ----------------------------------------------------------------------------------------------- main
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m postops.publish_cli")
-    parser.add_argument("--root", default=".")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("plan")
-    p.add_argument("--now")
-    p.add_argument("--until")
-    p.add_argument("--format", default="text")
-    p = sub.add_parser("publish")
-    p.add_argument("--now")
-    p.add_argument("--dry-run", action="store_true")
-    p.add_argument("--allow-mass-retract", action="store_true")
-    p = sub.add_parser("status")
-    p.add_argument("--now")
-    p.add_argument("--format", default="text")
-    p = sub.add_parser("pause")
-    p.add_argument("--reason", required=True)
-    p.add_argument("--commit", action="store_true")
-    p = sub.add_parser("resume")
-    p.add_argument("--commit", action="store_true")
-    args = parser.parse_args(argv)
-
-    def echo(line: str) -> None:
-        print(line, flush=True)
-
-    try:
-        now = parse_time(args.now) if getattr(args, "now", None) else None
-        until = parse_time(args.until) if getattr(args, "until", None) else None
-    except UsageError as exc:
-        echo(f"postops: error: {exc}")
-        return 2
-    root = Path(args.root)
-    if args.command == "plan":
-        return plan_command(root, now=now, until=until, fmt=args.format, echo=echo)
-    if args.command == "publish":
-        return publish_command(root, now=now, dry_run=args.dry_run, allow_mass_retract=args.allow_mass_retract,
-                               echo=echo, env=os.environ)
-    if args.command == "status":
-        return status_command(root, fmt=args.format, now=now, echo=echo)
-    if args.command == "pause":
-        return pause_command(root, reason=args.reason, commit=args.commit, echo=echo)
-    return resume_command(root, commit=args.commit, echo=echo)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
