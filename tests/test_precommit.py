@@ -47,6 +47,8 @@ def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Completed
 
 def content_repo(root: Path) -> Path:
     init_repo(root, force=False, now=NOW)
+    # pre-commit installs postops for the hook without the tone extra (docs/posts.md says how to add it)
+    (root / "policies" / "tone-models.yaml").unlink()
     return root
 
 
