@@ -15,7 +15,12 @@ $(VENV)/.test-deps: $(BIN)/postops
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-demo: $(BIN)/postops
+# The demo shows the tone models too: install the tone extra.
+$(VENV)/.demo-deps: $(BIN)/postops
+	$(BIN)/pip install --quiet -e '.[tone]'
+	touch $@
+
+demo: $(VENV)/.demo-deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash demo/demo.sh
 
 test: $(VENV)/.test-deps

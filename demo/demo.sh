@@ -50,7 +50,13 @@ git add -A
 git commit --quiet -m "Set up postops"
 expect 0 postops lint
 
-section "2. Someone writes, to the official account, a message meant for a personal one"
+# Later times for --now, the clock of rehearsals: posts wait `min_lead` (10 minutes) after they are merged
+# before they go out, so that a `git revert` can stop them.
+later() { python -c "import datetime as d, sys; print((d.datetime.now(d.timezone.utc) + d.timedelta(minutes=int(sys.argv[1]))).isoformat(timespec='seconds'))" "$1"; }
+next_week="$(python -c "import datetime as d; print((d.date.today() + d.timedelta(days=7 + (2 - d.date.today().weekday()) % 7)).isoformat() + 'T10:00')")"
+
+section "2. On a branch, someone writes to the official account a message meant for a personal one"
+git switch --quiet -c thank-partners
 expect 1 postops new official "Suck it, @amnesty"
 post="$(sed -n 's/^wrote //p' "$OUT")"
 show cat "$post"
@@ -59,24 +65,51 @@ section "3. Lint, here or in CI on the pull request, stops it: file, line, colum
 expect 1 postops lint
 must_show "$post:4:3: error [banned-phrases] Official accounts don't say 'suck it'"
 must_show "$post:4:12: error [official-mentions] @amnesty is not on the list"
+must_show "[offensive-tone] text reads as offensive"
 
-section "4. Fix it: drop the draft, write what the official account meant to say"
+section "4. No word list names every insult: the tone model catches this one"
 show rm "$post"
-expect 0 postops new official "Thank you to our partners for a year of work on energy security: https://example.org/reports"
+expect 1 postops new official "Eat dirt, losers"
+post="$(sed -n 's/^wrote //p' "$OUT")"
+must_show "error [offensive-tone] text reads as offensive"
+must_show '"Eat dirt, losers"'
+
+section "5. Fix it: write what the official account meant to say, for next week"
+show rm "$post"
+expect 0 postops new official "Thank you to our partners for a year of work on energy security: https://example.org/reports" --at "$next_week"
 show cat "$(sed -n 's/^wrote //p' "$OUT")"
-expect 0 postops lint
 git add -A
 git commit --quiet -m "Thank our partners"
-
-section "5. A drill post, for the drill account: it publishes to a local outbox, not a platform"
 expect 0 postops new drill "Drill: this post goes to the local outbox, not to a platform."
+expect 0 postops lint
 git add -A
-git commit --quiet -m "Drill post"
+git commit --quiet -m "A drill post"
+drill_commit="$(git rev-parse HEAD)"
 
-# ---- Publishing -----------------------------------------------------------------------------------
-# The publishing part of the demo goes here: `postops plan` and `postops publish` for the drill
-# account, which writes its post to .postops/outbox.
-# ---------------------------------------------------------------------------------------------------
+section "6. Review approves the pull request, and it is merged"
+show git switch --quiet main
+show git merge --no-ff --quiet -m "Merge pull request: thank our partners" thank-partners
+expect 0 postops plan --now "$(later 5)"
+must_show "wait"
+
+section "7. The scheduled publish run, 15 minutes later: the drill post goes out, the rest waits its time"
+expect 0 postops publish --now "$(later 15)"
+must_show "1 done"
+show ls .postops/outbox/drill
+expect 0 postops status --now "$(later 15)"
+must_show "published"
+
+section "8. Take it down: git revert of its commit, merged, and the next run retracts it"
+show git revert --no-edit "$drill_commit"
+expect 0 postops plan --now "$(later 20)"
+must_show "retract"
+expect 0 postops publish --now "$(later 20)"
+show ls .postops/outbox/drill/retracted
+expect 0 postops status --now "$(later 20)"
+must_show "retracted"
 
 section "Done"
-echo "Lint caught the post before it could be published, with its file, line and rule."
+echo "Lint stopped the posts that must never go out, with their file, line and rule. The approved drill"
+echo "post was published once, at its time, and retracted by a git revert. The ledger of every step is"
+echo "on the branch postops/state:"
+show git log --oneline postops/state

@@ -197,8 +197,6 @@ def _bring_up(target: Target, parts: dict[int, PartState], retracting: bool, id_
                                  "never published late", target.publish_at)
     if target.platform is None:
         return act("blocked", f"account {account} is not in postops.yaml")
-    if account in ctx.unavailable:
-        return act("blocked", ctx.unavailable[account])
     if post in ctx.blocked:
         return act("blocked", f"lint: {ctx.blocked[post]}", target.publish_at)
     due = target.publish_at
@@ -211,6 +209,10 @@ def _bring_up(target: Target, parts: dict[int, PartState], retracting: bool, id_
             reason = (f"scheduled for {_iso(target.publish_at)}" if target.publish_at and target.publish_at >= earliest
                       else f"merged {_iso(target.arrived_at)}: min_lead {_duration(min_lead)} to undo it first")
             return act("wait", reason, due)
+    # Only a post that is due is held up by its platform (credentials are in the publish job alone, so
+    # plan on a pull request cannot tell), which keeps plan and publish saying the same about the rest.
+    if account in ctx.unavailable:
+        return act("blocked", ctx.unavailable[account], due)
     if ctx.paused is not None:
         return act("blocked", f"paused: {ctx.paused}", due)
     if not started and target.reply_to and "://" not in target.reply_to:
