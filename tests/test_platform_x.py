@@ -326,7 +326,7 @@ def test_server_error_when_the_check_fails_too_is_not_sent_again(x_api, make):
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
 
-    assert caught.value.kind == "transient" and caught.value.retryable
+    assert caught.value.kind == "in-doubt" and caught.value.retryable
     assert "may have gone out" in str(caught.value)
     assert len(calls_to(x_api, "POST", TWEETS)) == 1
 

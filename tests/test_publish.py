@@ -284,3 +284,31 @@ def test_time_parsing() -> None:
         parse_time("2026-03-01T10:00:00")
     with pytest.raises(UsageError, match="not a time"):
         parse_time("tomorrow")
+
+
+def test_a_platform_in_doubt_is_resolved_by_asking_it_never_by_posting_again(run: Runner) -> None:
+    from postops.config import load_config
+    from postops.platforms.base import PlatformError
+    from postops.platforms.outbox import OutboxPlatform
+    from postops.publish import publish
+
+    class Unanswered(OutboxPlatform):
+        """Publishes, then cannot say so: X's 503 after it took the post, with its own check failing."""
+
+        def publish(self, request):  # type: ignore[no-untyped-def]
+            super().publish(request)
+            raise PlatformError("503, so it may have gone out, and checking failed", retryable=True, kind="in-doubt")
+
+    run.repo.write("posts/drill/p.yaml", post_yaml("drill", "maybe out", "2026-03-01T10:00:00Z"))
+    run.repo.commit("Add a post", T - 60 * M)
+    config = load_config(run.repo.root)
+    result = publish(run.repo.root, config, now=T, env=run.env, lint=no_lint, platforms=Unanswered)
+    assert result.exit_code == 1
+    assert [e["event"] for e in run.events()] == ["claimed"]          # nothing recorded: no "failed" to retry
+    assert run.plan(T + M)["actions"][0]["action"] == "wait"          # the claim's lease still holds
+    assert run.publish(T + M)[0] == 0 and run.files() == ["p.0.json"]
+    code, lines = run.publish(T + 11 * M)                             # lease over: ask the platform
+    assert code == 0, lines
+    assert [e["event"] for e in run.events()][-1] == "published"
+    assert run.files() == ["p.0.json"]                                # published once
+    assert any("had been published" in line for line in lines)

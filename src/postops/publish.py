@@ -395,6 +395,13 @@ class Publisher:
         except PostopsError as exc:
             retryable = exc.retryable if isinstance(exc, PlatformError) else False
             kind = exc.kind if isinstance(exc, PlatformError) else "error"
+            if item.kind == "publish" and kind == "in-doubt":
+                # It may have gone out: record nothing, so that the claim is resolved by asking the platform
+                # once its lease has run out. Recording a failure would have it published again.
+                result.outcomes.append(Outcome("unknown", post, account, part, exc.message))
+                self.echo(f"in doubt: {post} @{account}{_part(part, action)}: {exc.message}; a later run asks "
+                          "the platform before anything else")
+                return None
             if item.kind == "lookup":
                 # Not knowing is not "not published": leave the claim open for a later run to ask again.
                 result.outcomes.append(Outcome("unknown", post, account, part, exc.message))

@@ -45,7 +45,10 @@ class PlatformError(PostopsError):
     def __init__(self, message: str, *, retryable: bool, kind: str = "error") -> None:
         super().__init__(message)
         self.retryable = retryable
-        self.kind = kind  # rate-limit | auth | duplicate | transient | invalid | error
+        # rate-limit | auth | duplicate | transient | invalid | error, or in-doubt: the platform may have
+        # published the part and could not say; the publisher then records nothing, and the claim is
+        # resolved by `lookup` once its lease has run out, so the part is never published twice.
+        self.kind = kind
 
 
 class Platform(Protocol):

@@ -271,7 +271,7 @@ class XPlatform:
             raise PlatformError(self._scrub(
                 f"{what}: {reason}, so it may have gone out, and checking failed ({check.message}); "
                 f"it was not sent again so that it cannot go out twice"), retryable=True,
-                kind="transient") from None
+                kind="in-doubt") from None
 
     def _rate_wait(self, exc: Any) -> float | None:
         reset = getattr(exc, "reset_time", None)
