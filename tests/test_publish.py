@@ -274,7 +274,9 @@ def test_content_time_is_when_the_content_landed_on_main(tmp_path: Path) -> None
     subprocess.run(["git", "merge", "--no-ff", "--quiet", "-m", "merge", "topic"], cwd=repo.root, check=True,
                    env={**os.environ, **IDENTITY, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp})
     times = gitrepo.content_times(repo.root, ["posts/drill/a.yaml", "posts/drill/b.yaml", "posts/drill/none.yaml"])
-    assert times == {"posts/drill/a.yaml": T - 60 * M, "posts/drill/b.yaml": T - 5 * M}
+    merge = repo.git("rev-parse", "HEAD")
+    first = repo.git("rev-parse", "HEAD^1")
+    assert times == {"posts/drill/a.yaml": (T - 60 * M, first), "posts/drill/b.yaml": (T - 5 * M, merge)}
 
 
 def test_time_parsing() -> None:

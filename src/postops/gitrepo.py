@@ -141,27 +141,28 @@ def push(root: Path, remote_name: str, commit: str, branch: str) -> bool:
     return result.returncode == 0
 
 
-def content_times(root: Path, paths: Iterable[str], commit: str = "HEAD") -> dict[str, datetime]:
-    """For each of `paths`: when the commit that last changed it landed on the branch.
+def content_times(root: Path, paths: Iterable[str], commit: str = "HEAD") -> dict[str, tuple[datetime, str]]:
+    """For each of `paths`: when the commit that last changed it landed on the branch, and that commit.
 
     Walks history once, following first parents, so a merged pull request counts from its merge (the
     commit that brought the content to main), not from when its author wrote it.
     """
     wanted = set(paths)
-    found: dict[str, datetime] = {}
+    found: dict[str, tuple[datetime, str]] = {}
     if not wanted or not resolve(root, commit):
         return found
     proc = subprocess.Popen(
         ["git", "-c", "core.quotepath=off", "log", "--first-parent", "--diff-merges=first-parent",
-         "--no-renames", "--format=%x01%ct", "--name-only", commit],
+         "--no-renames", "--format=%x01%ct %H", "--name-only", commit],
         cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert proc.stdout is not None
-    when: datetime | None = None
+    when: tuple[datetime, str] | None = None
     try:
         for raw in proc.stdout:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             if line.startswith("\x01"):
-                when = datetime.fromtimestamp(int(line[1:]), UTC)
+                seconds, sha = line[1:].split(" ", 1)
+                when = (datetime.fromtimestamp(int(seconds), UTC), sha)
             elif line and when is not None and line in wanted and line not in found:
                 found[line] = when
                 if len(found) == len(wanted):

@@ -32,6 +32,8 @@ class Target:
     arrived_at: datetime | None     # when the commit that brought the current content landed; None: not committed
     reply_to: str | None = None     # a URL or another post's id
     platform: str | None = None     # None: the account is not in postops.yaml
+    arrived_in: str | None = None   # the commit on main that brought the current content
+    media: tuple[str, ...] = ()     # the post's media files
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Context:
     blocked: Mapping[str, str] = field(default_factory=dict)    # post id -> why lint blocks it
     unavailable: Mapping[str, str] = field(default_factory=dict)  # account -> why it cannot be published to
     unreadable: Mapping[str, str] = field(default_factory=dict)   # post id -> why its file cannot be read
+    unapproved: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (post, account) -> why not approved
     allow_mass_retract: bool = False
     until: datetime | None = None                    # also list waits due up to then (a preview)
     gone: Callable[[str], bool] = lambda by: False   # whether the publisher `by` is provably dead
@@ -213,6 +216,8 @@ def _bring_up(target: Target, parts: dict[int, PartState], retracting: bool, id_
     # plan on a pull request cannot tell), which keeps plan and publish saying the same about the rest.
     if account in ctx.unavailable:
         return act("blocked", ctx.unavailable[account], due)
+    if not started and (post, account) in ctx.unapproved:
+        return act("blocked", f"approval: {ctx.unapproved[(post, account)]}", due)
     if ctx.paused is not None:
         return act("blocked", f"paused: {ctx.paused}", due)
     if not started and target.reply_to and "://" not in target.reply_to:

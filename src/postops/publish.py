@@ -87,17 +87,55 @@ def load_desired(root: Path, config: Config, *, commit: str = "HEAD") -> Desired
         if gitrepo.is_repository(root) else {}
     targets = []
     for post in posts.values():
-        arrived = times.get(post.path)
-        if arrived is not None:
-            for part in post.parts:
-                for m in part.media:
-                    if m.path in times:
-                        arrived = max(arrived, times[m.path])
+        post_media = tuple(m.path for part in post.parts for m in part.media)
+        # the latest of the post file's and its media's arrivals: changing an image changes the post
+        arrivals = [times[p] for p in (post.path, *post_media) if p in times] if post.path in times else []
+        arrived, arrived_in = max(arrivals) if arrivals else (None, None)
         for account in post.accounts:
             spec = config.accounts.get(account)
             targets.append(Target(post.id, account, post.path, content_hash(post, account, root), len(post.parts),
-                                  post.publish_at, arrived, post.reply_to, spec.platform if spec else None))
+                                  post.publish_at, arrived, post.reply_to, spec.platform if spec else None,
+                                  arrived_in, post_media))
     return Desired(tuple(targets), posts, unreadable)
+
+
+def approval_blocks(config: Config, desired: Desired, plan: Plan, env: Mapping[str, str],
+                    client: Any = None) -> dict[tuple[str, str], str]:
+    """(post, account) -> why it is not approved, for each post that `plan` would start publishing.
+
+    With `approval: github`, the pull request that brought each post's current content to main must have
+    the approvals its account needs (approvals.check_approval). Whatever GitHub cannot answer is not an
+    approval: the post waits, blocked, for a run that can tell.
+    """
+    if config.approval != "github":
+        return {}
+    starting = [a for a in plan.of("publish") if a.parts and a.parts[0] == 0]
+    if not starting:
+        return {}
+    from .approvals import check_approval
+    from .github import client_from_env, repository_from_env
+
+    try:
+        client = client or client_from_env(env)
+        repo = repository_from_env(env)
+    except PostopsError as exc:
+        return {a.key: exc.message for a in starting}
+    targets = {(t.post, t.account): t for t in desired.targets}
+    blocks: dict[tuple[str, str], str] = {}
+    for action in starting:
+        target = targets[action.key]
+        if target.arrived_in is None:
+            blocks[action.key] = "not committed on main"
+            continue
+        try:
+            verdict = check_approval(client, repo, merge_commit=target.arrived_in, post_path=target.path,
+                                     account=config.accounts[action.account], media_paths=target.media)
+        except PostopsError as exc:
+            blocks[action.key] = f"GitHub could not say who approved it ({exc.message})"
+            continue
+        if not verdict.approved:
+            blocks[action.key] = verdict.reason
+    return blocks
 
 
 def lint_verdicts(root: Path, config: Config) -> Verdicts | None:
@@ -242,6 +280,7 @@ class Publisher:
         self.targets = {(t.post, t.account): t for t in desired.targets}
         self._platforms: dict[str, Platform] = {}
         self.unavailable = self._open_platforms()
+        self.unapproved: Mapping[tuple[str, str], str] = {}
 
     def _open_platforms(self) -> dict[str, str]:
         used = {t.account for t in self.desired.targets}
@@ -267,13 +306,15 @@ class Publisher:
     def context(self) -> Context:
         return Context(now=self.now(), settings=self.config.publish, paused=paused_reason(self.config),
                        blocked=self.blocked, unavailable=self.unavailable, unreadable=self.desired.unreadable,
-                       allow_mass_retract=self.allow_mass_retract, gone=publisher_gone, run=self.run)
+                       unapproved=self.unapproved, allow_mass_retract=self.allow_mass_retract, gone=publisher_gone,
+                       run=self.run)
 
     def plan(self, ledger: Ledger) -> Plan:
         return make_plan(self.desired.targets, ledger, self.context())
 
     def execute(self, store: Store) -> RunResult:
         ledger = store.read(fetch=True)
+        self.unapproved = approval_blocks(self.config, self.desired, self.plan(ledger), self.env)
         first = self.plan(ledger)
         result = RunResult(first, first)
         pending: list[dict[str, Any]] = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from .pause import set_paused
 from .plan import Context, Plan, make_plan
 from .publish import (
     LintFn,
+    approval_blocks,
     errors_of,
     lint_verdicts,
     load_desired,
@@ -61,7 +63,7 @@ def _open(root: Path) -> tuple[Path, Config]:
 # ------------------------------------------------------------------------------------------------ plan
 
 def compute_plan(root: Path, config: Config, *, now: datetime, until: datetime | None = None,
-                 allow_mass_retract: bool = False, lint: LintFn = lint_verdicts,
+                 allow_mass_retract: bool = False, lint: LintFn = lint_verdicts, env: Mapping[str, str] | None = None,
                  ) -> tuple[Plan, Any, Mapping[str, list[tuple[str, str]]]]:
     remote = gitrepo.remote(root) if gitrepo.is_repository(root) else None
     ledger = None
@@ -77,7 +79,11 @@ def compute_plan(root: Path, config: Config, *, now: datetime, until: datetime |
     ctx = Context(now=now, settings=config.publish, paused=paused_reason(config), blocked=errors_of(verdicts),
                   unavailable=supported_accounts(config), unreadable=desired.unreadable,
                   allow_mass_retract=allow_mass_retract, until=until, gone=publisher_gone)
-    return make_plan(desired.targets, ledger, ctx), desired, verdicts
+    plan = make_plan(desired.targets, ledger, ctx)
+    unapproved = approval_blocks(config, desired, plan, os.environ if env is None else env)
+    if unapproved:
+        plan = make_plan(desired.targets, ledger, replace(ctx, unapproved=unapproved))
+    return plan, desired, verdicts
 
 
 def plan_command(root: Path, *, now: datetime | None, until: datetime | None, fmt: str, echo: Echo,

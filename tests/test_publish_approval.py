@@ -1,0 +1,97 @@
+"""The approval check at publish time: with `approval: github`, a post goes out only when the pull request
+that brought it to main was approved as its account requires; GitHub's API answered by `responses`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import responses
+from gitfixtures import content_repo, post_yaml
+
+from postops.config import load_config
+from postops.publish import publish
+
+T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
+M = timedelta(minutes=1)
+API = "https://api.github.com"
+REPO = "acme/comms"
+POST = "posts/drill/launch.yaml"
+
+
+def no_lint(root: Path, config: object) -> dict:
+    return {}
+
+
+@pytest.fixture
+def repo(tmp_path: Path):
+    repo = content_repo(tmp_path, when=T - timedelta(days=1))
+    config = (repo.root / "postops.yaml").read_text()
+    config = config.replace("  drill:\n    platform: outbox\n",
+                            "  drill:\n    platform: outbox\n    approvers: ['@alice', '@bob']\n    approvals: 1\n", 1)
+    repo.write("postops.yaml", config + "approval: github\n")
+    repo.commit("Require approval", T - timedelta(hours=23))
+    repo.write(POST, post_yaml("drill", "We launch today", "2026-03-01T10:00:00Z"))
+    repo.commit("Add the launch post", T - 60 * M)
+    return repo
+
+
+def serve(sha: str, reviews: list[tuple[str, str]], *, pull: bool = True) -> None:
+    pulls = [{"number": 7, "user": {"login": "writer"}, "merged_at": "2026-03-01T09:00:00Z",
+              "head": {"sha": "c1"}, "base": {"ref": "main", "repo": {"default_branch": "main"}}}] if pull else []
+    responses.get(f"{API}/repos/{REPO}/commits/{sha}/pulls", json=pulls)
+    responses.get(f"{API}/repos/{REPO}/pulls/7/commits",
+                  json=[{"sha": "c1", "author": {"login": "writer"}, "committer": {"login": "writer"}}])
+    responses.get(f"{API}/repos/{REPO}/commits", json=[{"sha": "c1"}])
+    responses.get(f"{API}/repos/{REPO}/pulls/7/reviews", json=[
+        {"id": i, "user": {"login": login}, "state": state, "commit_id": "c1",
+         "submitted_at": f"2026-03-01T08:0{i}:00Z"} for i, (login, state) in enumerate(reviews)])
+
+
+def run(repo, env):  # type: ignore[no-untyped-def]
+    lines: list[str] = []
+    result = publish(repo.root, load_config(repo.root), now=T, env={"POSTOPS_OUTBOX_DIR": str(repo.root.parent / "out"),
+                     **env}, lint=no_lint, echo=lines.append)
+    return result, lines
+
+
+ENV = {"GITHUB_TOKEN": "ghs_test", "GITHUB_REPOSITORY": REPO}
+
+
+@responses.activate
+def test_an_approved_post_is_published(repo):
+    serve(repo.git("rev-parse", "HEAD"), [("alice", "APPROVED")])
+    result, lines = run(repo, ENV)
+    assert result.exit_code == 0, lines
+    assert [e["event"] for e in repo.ledger_events()] == ["claimed", "published"]
+
+
+@responses.activate
+def test_an_unapproved_post_is_blocked_with_the_reason(repo):
+    serve(repo.git("rev-parse", "HEAD"), [("writer", "APPROVED"), ("mallory", "APPROVED")])
+    result, lines = run(repo, ENV)
+    assert repo.ledger_events() == []
+    blocked = result.last_plan.of("blocked")
+    assert [(a.post, a.action) for a in blocked] == [("launch", "blocked")]
+    assert blocked[0].reason.startswith("approval: pull request #7: 0 of 1 approval from @alice, @bob")
+    assert "writer opened the pull request" in blocked[0].reason
+
+
+@responses.activate
+def test_a_direct_push_is_never_approved(repo):
+    serve(repo.git("rev-parse", "HEAD"), [], pull=False)
+    result, _ = run(repo, ENV)
+    assert repo.ledger_events() == []
+    assert "pushed straight to main" in result.last_plan.of("blocked")[0].reason
+
+
+@responses.activate
+def test_github_unreachable_or_no_token_means_not_approved(repo):
+    responses.get(f"{API}/repos/{REPO}/commits/{repo.git('rev-parse', 'HEAD')}/pulls", status=401)
+    result, _ = run(repo, ENV)
+    assert repo.ledger_events() == []
+    assert "GitHub could not say who approved it" in result.last_plan.of("blocked")[0].reason
+    result, _ = run(repo, {"GITHUB_REPOSITORY": REPO})
+    assert "needs a GitHub token" in result.last_plan.of("blocked")[0].reason
+    assert "ghs_test" not in result.last_plan.of("blocked")[0].reason
