@@ -64,7 +64,9 @@ def test_an_approved_post_is_published(repo):
     serve(repo.git("rev-parse", "HEAD"), [("alice", "APPROVED")])
     result, lines = run(repo, ENV)
     assert result.exit_code == 0, lines
-    assert [e["event"] for e in repo.ledger_events()] == ["claimed", "published"]
+    events = repo.ledger_events()
+    assert [e["event"] for e in events] == ["claimed", "published"]
+    assert (events[0]["pull"], events[0]["approved_by"]) == (7, ["alice"])   # the audit trail
 
 
 @responses.activate

@@ -99,19 +99,25 @@ def load_desired(root: Path, config: Config, *, commit: str = "HEAD") -> Desired
     return Desired(tuple(targets), posts, unreadable)
 
 
+@dataclass(frozen=True)
+class Approvals:
+    blocked: dict[tuple[str, str], str] = field(default_factory=dict)    # (post, account) -> why not approved
+    approved: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # -> {pull, approved_by}
+
+
 def approval_blocks(config: Config, desired: Desired, plan: Plan, env: Mapping[str, str],
-                    client: Any = None) -> dict[tuple[str, str], str]:
-    """(post, account) -> why it is not approved, for each post that `plan` would start publishing.
+                    client: Any = None) -> Approvals:
+    """Which of the posts `plan` would start publishing are approved (and by whom), which are not (and why).
 
     With `approval: github`, the pull request that brought each post's current content to main must have
     the approvals its account needs (approvals.check_approval). Whatever GitHub cannot answer is not an
     approval: the post waits, blocked, for a run that can tell.
     """
     if config.approval != "github":
-        return {}
+        return Approvals()
     starting = [a for a in plan.of("publish") if a.parts and a.parts[0] == 0]
     if not starting:
-        return {}
+        return Approvals()
     from .approvals import check_approval
     from .github import client_from_env, repository_from_env
 
@@ -119,9 +125,10 @@ def approval_blocks(config: Config, desired: Desired, plan: Plan, env: Mapping[s
         client = client or client_from_env(env)
         repo = repository_from_env(env)
     except PostopsError as exc:
-        return {a.key: exc.message for a in starting}
+        return Approvals(blocked={a.key: exc.message for a in starting})
     targets = {(t.post, t.account): t for t in desired.targets}
-    blocks: dict[tuple[str, str], str] = {}
+    result = Approvals()
+    blocks = result.blocked
     for action in starting:
         target = targets[action.key]
         if target.arrived_in is None:
@@ -133,9 +140,11 @@ def approval_blocks(config: Config, desired: Desired, plan: Plan, env: Mapping[s
         except PostopsError as exc:
             blocks[action.key] = f"GitHub could not say who approved it ({exc.message})"
             continue
-        if not verdict.approved:
+        if verdict.approved:
+            result.approved[action.key] = {"pull": verdict.pull, "approved_by": list(verdict.approved_by)}
+        else:
             blocks[action.key] = verdict.reason
-    return blocks
+    return result
 
 
 def lint_verdicts(root: Path, config: Config) -> Verdicts | None:
@@ -281,6 +290,7 @@ class Publisher:
         self._platforms: dict[str, Platform] = {}
         self.unavailable = self._open_platforms()
         self.unapproved: Mapping[tuple[str, str], str] = {}
+        self.approved: Mapping[tuple[str, str], dict[str, Any]] = {}   # recorded in the claim: the audit trail
 
     def _open_platforms(self) -> dict[str, str]:
         used = {t.account for t in self.desired.targets}
@@ -314,7 +324,8 @@ class Publisher:
 
     def execute(self, store: Store) -> RunResult:
         ledger = store.read(fetch=True)
-        self.unapproved = approval_blocks(self.config, self.desired, self.plan(ledger), self.env)
+        approvals = approval_blocks(self.config, self.desired, self.plan(ledger), self.env)
+        self.unapproved, self.approved = approvals.blocked, approvals.approved
         first = self.plan(ledger)
         result = RunResult(first, first)
         pending: list[dict[str, Any]] = []
@@ -391,6 +402,8 @@ class Publisher:
                 # the post left main while in doubt: ask the platform about the content that was claimed
                 extra.update(path=previous.get("path"), source=previous.get("source") or previous.get("commit"),
                              hash=previous.get("hash"))
+        if item.kind == "publish" and item.action.key in self.approved:
+            extra.update(self.approved[item.action.key])
         return self._event(CLAIMED, item.action, item.part, **extra)
 
     def _lease_ok(self, claim: Mapping[str, Any]) -> bool:

@@ -80,7 +80,7 @@ def compute_plan(root: Path, config: Config, *, now: datetime, until: datetime |
                   unavailable=supported_accounts(config), unreadable=desired.unreadable,
                   allow_mass_retract=allow_mass_retract, until=until, gone=publisher_gone)
     plan = make_plan(desired.targets, ledger, ctx)
-    unapproved = approval_blocks(config, desired, plan, os.environ if env is None else env)
+    unapproved = approval_blocks(config, desired, plan, os.environ if env is None else env).blocked
     if unapproved:
         plan = make_plan(desired.targets, ledger, replace(ctx, unapproved=unapproved))
     return plan, desired, verdicts
