@@ -1,9 +1,11 @@
 """How long a full `postops lint` takes on a large content repository.
 
-    python benchmarks/lint.py [N]        (default 10,000 posts)
+    python benchmarks/lint.py [N] [--tone]      (default 10,000 posts)
 
 Generates N posts and a policy set like the one `postops init` ships into a temporary repository, then
-runs `postops lint` twice as a user would (a fresh process each time) and prints the wall times.
+runs `postops lint` twice as a user would (a fresh process each time) and prints the wall times. With
+--tone the policies also use the tone facts `offensive` and `sentiment` (needs the tone extra), which
+shows what a tone policy costs.
 """
 
 from __future__ import annotations
@@ -51,10 +53,22 @@ rules:
 """
 
 
-def make_repo(root: Path, count: int) -> None:
+TONE_POLICIES = """
+rules:
+  - id: offensive-tone
+    schema: {properties: {facts: {properties: {offensive: {exclusiveMaximum: 0.5}}}}}
+  - id: negative-sentiment
+    severity: warning
+    schema: {properties: {facts: {properties: {sentiment: {minimum: -0.5}}}}}
+"""
+
+
+def make_repo(root: Path, count: int, tone: bool = False) -> None:
     (root / "postops.yaml").write_text(CONFIG)
     (root / "policies").mkdir()
     (root / "policies" / "org.yaml").write_text(POLICIES)
+    if tone:
+        (root / "policies" / "tone.yaml").write_text(TONE_POLICIES)
     for i in range(count):
         account = ("official", "social", "drill")[i % 3]
         folder = root / "posts" / account / f"{2026 + i // 5000}" / f"{i % 12 + 1:02d}"
@@ -71,10 +85,12 @@ def make_repo(root: Path, count: int) -> None:
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    tone = "--tone" in sys.argv[1:]
+    count = int(args[0]) if args else 10_000
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        make_repo(root, count)
+        make_repo(root, count, tone)
         for attempt in (1, 2):
             started = time.perf_counter()
             done = subprocess.run([sys.executable, "-m", "postops", "lint", "--format", "json", "-o",
@@ -82,7 +98,8 @@ def main() -> None:
             elapsed = time.perf_counter() - started
             if done.returncode not in (0, 1):
                 sys.exit(f"postops lint failed ({done.returncode}): {done.stderr}")
-            print(f"postops lint, {count:,} posts, run {attempt}: {elapsed:.2f} s")
+            print(f"postops lint, {count:,} posts{' with tone policies' if tone else ''}, run {attempt}: "
+                  f"{elapsed:.2f} s")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,16 @@ from .errors import UsageError
 from .findings import Finding, LintResult, RuleInfo
 from .policy import Policies, PolicyRule, load_policies
 from .posts import POSTS_DIR, LoadProblem, Post, declared_ids, discover, is_post_file, load_post
-from .rules import ALL_BUILTINS, BUILTIN_RULES, CODEOWNERS_RULE, PARSE_RULE, SUPPRESSION_RULE, Context, default_severities
+from .rules import (
+    ALL_BUILTINS,
+    BUILTIN_RULES,
+    CODEOWNERS_RULE,
+    PARSE_RULE,
+    SUPPRESSION_RULE,
+    Context,
+    default_severities,
+)
+from .tone import TONE_FACTS
 
 # Facts that differ between the parts of a thread: rules using only other facts are checked once per post.
 TEXT_FACTS = frozenset({"text", "words", "mentions", "hashtags", "urls", "domains", "length", "media_count",
@@ -41,7 +50,14 @@ def run_lint(root: Path, config: Config, paths: Iterable[str] | None = None,
     ctx = Context(config=config, root=root, ids=declared_ids(root, every_file), measures={},
                   published=state.published if state else None,
                   retracted=state.retracted if state else frozenset())
-    findings, posts, suppressed = _lint_in_parallel(ctx, policies, files)
+    tone = policies.facts & TONE_FACTS
+    # lingua detects in threads of its own, and threads do not survive a fork: language checks run here.
+    parallel = "language" not in tone
+    if tone and parallel and len(files) >= PARALLEL_THRESHOLD:
+        from .tone import preload
+
+        preload(tone)
+    findings, posts, suppressed = _lint_in_parallel(ctx, policies, files, parallel=parallel)
     findings += _repository_findings(root, config, policies)
     rules = [RuleInfo(r.id, r.description, severity=policies.builtin[r.id].severity) for r in ALL_BUILTINS.values()
              if policies.builtin[r.id].severity != "off"]
@@ -55,11 +71,13 @@ PARALLEL_THRESHOLD = 400
 _WORK: tuple[Context, Policies] | None = None
 
 
-def _lint_in_parallel(ctx: Context, policies: Policies, files: list[str]) -> tuple[list[Finding], int, int]:
+def _lint_in_parallel(ctx: Context, policies: Policies, files: list[str],
+                      parallel: bool = True) -> tuple[list[Finding], int, int]:
     """Lint on every core. Workers are forked, so they share the parsed config and policies for free."""
     global _WORK
     workers = min(os.cpu_count() or 1, 8)
-    if len(files) < PARALLEL_THRESHOLD or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if (not parallel or len(files) < PARALLEL_THRESHOLD or workers < 2
+            or "fork" not in multiprocessing.get_all_start_methods()):
         return _lint_files(ctx, policies, files)
     chunks = [files[i::workers] for i in range(workers)]
     _WORK = (ctx, policies)
@@ -196,7 +214,7 @@ def _apply_suppressions(post: Post, findings: list[Finding], policies: Policies)
 
 def _require_tone(policies: Policies) -> None:
     """A policy that needs the tone extra when it is not installed is a configuration error, at that rule."""
-    from .tone import TONE_FACTS, ToneUnavailable, check_available
+    from .tone import ToneUnavailable, check_available
 
     for rule in policies.rules:
         if rule.facts & TONE_FACTS:
@@ -208,7 +226,7 @@ def _require_tone(policies: Policies) -> None:
 
 def _tone_facts(policies: Policies, posts: list[Post]) -> dict[tuple[str, int], dict[str, Any]]:
     """Tone facts for every part, in one batch: the models are slow to load and fast in bulk."""
-    wanted = policies.facts & {"offensive", "sentiment", "language"}
+    wanted = policies.facts & TONE_FACTS
     if not wanted or not posts:
         return {}
     from .tone import tone_facts

@@ -89,6 +89,13 @@ def tone_facts(texts: Sequence[str], wanted: Iterable[str]) -> list[dict[str, fl
     return results
 
 
+def preload(facts: Iterable[str]) -> None:
+    """Load the models for `facts` now: worker processes forked afterwards share them instead of each
+    loading its own."""
+    for fact in sorted(set(facts) & TONE_FACTS):
+        _COMPUTE[fact](["preload"])
+
+
 # Loaded on first use and kept for the life of the process.
 _predict_prob: Callable[[Sequence[str]], Any] | None = None
 _analyzer: Any = None
