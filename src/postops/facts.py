@@ -172,4 +172,5 @@ def locate(post: Post, part: Part, facts: PartFacts, path: tuple[Any, ...], matc
         index = part.text.lower().find(match.lower())
         if index >= 0 and len(part.text.lower()) == len(part.text):
             return post.doc.offset_mark(part.where, index, len(match))
-    return post.doc.value_mark(part.where)
+    # About the text as a whole (its tone, its length): where the text itself starts, past any `|-`.
+    return post.doc.offset_mark(part.where, 0)
