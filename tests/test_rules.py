@@ -279,3 +279,21 @@ def test_codeowners_rule_can_be_turned_off(repo):
     (repo.root / ".github" / "CODEOWNERS").unlink()
     repo.write("policies/local.yaml", "rules:\n  - id: codeowners\n    severity: 'off'\n")
     assert repo.lint().findings == ()
+
+
+@pytest.mark.parametrize(("line", "found"), [
+    ("text: New report #energy", (2, 18)),
+    ("text: New report  # energy", (2, 19)),
+    ("text: 'New report #energy'", None),
+    ("text: New report#energy", None),
+    ("text: New report  # postops: disable=text-length -- a real comment", None),
+])
+def test_text_comment(repo, line, found):
+    repo.write("posts/csis/p.yaml", f"account: csis\n{line}\n")
+    got = findings(repo, "text-comment")
+    assert [(l, c) for l, c, _ in got] == ([found] if found else [])
+
+
+def test_text_comment_in_a_thread_part(repo):
+    repo.write("posts/csis/p.yaml", "account: csis\ntext: fine\nthread:\n  - text: more #tags\n")
+    assert [(l, c) for l, c, _ in findings(repo, "text-comment")] == [(4, 16)]

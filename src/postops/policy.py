@@ -263,7 +263,8 @@ def _check_schema(schema: Any, doc: Document, where: tuple[Any, ...]) -> None:
             try:
                 compile_pattern(value)
             except Exception as exc:  # RE2's error type is private: re2._re2.Error
-                raise fail(f"pattern {value!r} cannot be matched in linear time ({exc}); backreferences and "
+                why = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+                raise fail(f"pattern {value!r} cannot be matched in linear time ({why}); backreferences and "
                            "lookaround are not supported, so that no policy can hang lint", path) from None
 
 

@@ -198,7 +198,8 @@ def check_secret_in_text(ctx: Context, post: Post) -> Iterator[Hit]:
             name = _SECRET_NAMES[int(found.lastgroup[1:])]  # type: ignore[index]
             shown = found.group(0)[:6] + "…"
             yield Hit(post.doc.offset_mark(part.where, found.start(), len(found.group(0))),
-                      f"text contains what looks like a {name} ({shown}); remove it and revoke the secret")
+                      f"text contains what looks like {'an' if name[0] in 'AEIOU' else 'a'} {name} ({shown}); "
+                      "remove it and revoke the secret")
 
 
 _REPLY_HOSTS = {
@@ -241,6 +242,21 @@ def check_reply_target(ctx: Context, post: Post) -> Iterator[Hit]:
                             f"{account_key} expects {expected})", account_key)
 
 
+def check_text_comment(ctx: Context, post: Post) -> Iterator[Hit]:
+    """`text: New report #energy` is the text "New report": YAML reads ` #` as the start of a comment."""
+    lines = post.doc.text.splitlines()
+    for part in post.parts:
+        scalar = post.doc.scalars.get(part.where)
+        if scalar is None or scalar[0]:    # only plain (unquoted) scalars: their style is ""
+            continue
+        end = scalar[1]
+        rest = lines[end.line - 1][end.column - 1:] if end.line - 1 < len(lines) else ""
+        if rest.lstrip().startswith("#") and not rest.lstrip().startswith("# postops:"):
+            column = end.column + len(rest) - len(rest.lstrip())
+            yield Hit(Mark(end.line, column), "the text ends before this ` #`, which YAML reads as a comment: "
+                                              "quote the text, or write it as a block (`text: |-`)")
+
+
 def check_published_edit(ctx: Context, post: Post) -> Iterator[Hit]:
     if not ctx.published:
         return
@@ -281,6 +297,8 @@ BUILTIN_RULES: dict[str, BuiltinRule] = {
                     check_secret_in_text),
         BuiltinRule("reply-target", "error", "reply_to is a post URL on the account's platform or the id of a "
                     "post in this repository.", check_reply_target),
+        BuiltinRule("text-comment", "error", "No part of a post's text is lost to a YAML comment: in unquoted "
+                    "text, ` #` starts a comment.", check_text_comment),
         BuiltinRule("published-edit", "error", "A post that was published is not edited.", check_published_edit),
         BuiltinRule("retracted-id", "error", "A retracted post's id is not used again.", check_retracted_id),
     )
