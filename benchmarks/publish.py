@@ -1,5 +1,5 @@
-"""Publishing at scale: 1,000 posts due at once through the outbox with a local bare remote, and
-`plan` over 10,000 posts.
+"""Publishing at scale: 1,000 posts due at once through the outbox with a local bare remote, `plan`
+over 10,000 posts, and reading the ledger of 10,000 published posts.
 
     python benchmarks/publish.py [--posts 1000] [--plan-posts 10000]
 """
@@ -17,6 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from postops.config import load_config
+from postops.ledger import Store, read_ledger
 from postops.publish_cli import plan_command, publish_command
 
 NOW = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
@@ -89,6 +91,19 @@ def main() -> int:
         start = time.perf_counter()
         plan_command(work, now=NOW, until=None, fmt="json", echo=out.append, lint=no_lint)
         print(f"plan: {args.plan_posts} posts in {time.perf_counter() - start:.2f}s")
+
+        store = Store(work, "postops/state", None)
+        events = []
+        for i in range(args.plan_posts):
+            common = {"post": f"post-{i:05d}", "account": "drill", "part": 0, "hash": "f" * 64, "commit": "c" * 40,
+                      "run": "r" * 12, "by": "runner:1234", "at": NOW.isoformat()}
+            events += [{"event": "claimed", **common, "lease_until": (NOW + timedelta(minutes=10)).isoformat()},
+                       {"event": "published", **common, "platform_id": str(i), "url": f"https://x.com/a/status/{i}"}]
+        store.append(store.read(), events, "many")
+        config = load_config(work)
+        start = time.perf_counter()
+        published = len(read_ledger(work, config).published_hashes())
+        print(f"read the ledger of {published} published posts: {time.perf_counter() - start:.2f}s")
     return 0
 
 

@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
-
-import pytest
 
 from postops.config import PublishSettings
 from postops.ledger import Ledger
@@ -218,13 +215,12 @@ def test_settings_come_from_config() -> None:
     assert only(plan([target(at=NOW - 31 * M)], settings=settings)).action == "missed"
 
 
-@pytest.mark.parametrize("count", [10_000])
-def test_planning_ten_thousand_posts_is_fast(count: int) -> None:
+def test_planning_ten_thousand_posts() -> None:
+    # how long this takes is measured by benchmarks/publish.py, not asserted here
+    count = 10_000
     targets = [target(f"p{i}", at=NOW + i * M) for i in range(count)]
     events = [e for i in range(0, count, 2) for e in published(f"p{i}")]
     ledger = Ledger().extended(events)
-    start = time.perf_counter()
     p = make_plan(targets, ledger, Context(now=NOW))
-    elapsed = time.perf_counter() - start
     assert len(p.actions) == count // 2
-    assert elapsed < 0.5, f"{elapsed:.2f}s"
+    assert {a.action for a in p.actions} == {"wait"}

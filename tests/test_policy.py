@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from postops.errors import ConfigError
@@ -122,11 +120,9 @@ def test_catastrophic_pattern_cannot_hang_lint(repo):
             schema: {properties: {text: {pattern: "^(a+)+$"}}}
         """)
     repo.write("posts/csis/p.yaml", "account: csis\ntext: " + "a" * 5000 + "!\n")
-    started = time.perf_counter()
+    # Python's re would need about 2**5000 steps here, and this test would never end; RE2 is linear.
     result = repo.lint()
     assert [f.rule for f in result.findings] == ["evil", "text-length"]
-    # Python's re needs about 2**5000 steps here; RE2 is linear. Generous bound, not a benchmark.
-    assert time.perf_counter() - started < 30
 
 
 @pytest.mark.parametrize(("policy", "message", "line", "column"), [
