@@ -97,3 +97,24 @@ def test_github_unreachable_or_no_token_means_not_approved(repo):
     result, _ = run(repo, {"GITHUB_REPOSITORY": REPO})
     assert "needs a GitHub token" in result.last_plan.of("blocked")[0].reason
     assert "ghs_test" not in result.last_plan.of("blocked")[0].reason
+
+
+@responses.activate
+def test_plan_asks_github_on_main_but_not_on_a_pull_request_branch(repo):
+    from postops.publish_cli import plan_command
+
+    def plan() -> list[str]:
+        lines: list[str] = []
+        assert plan_command(repo.root, now=T, until=None, fmt="text", echo=lines.append, lint=no_lint,
+                            env=ENV) == 0
+        return lines
+
+    serve(repo.git("rev-parse", "HEAD"), [], pull=False)
+    assert any("blocked" in line and "pushed straight to main" in line for line in plan())
+    calls = len(responses.calls)
+    repo.git("checkout", "--quiet", "-b", "feature")
+    repo.write("posts/drill/other.yaml", post_yaml("drill", "Another post", "2026-03-02T10:00:00Z"))
+    repo.commit("Another post", T - 30 * M, push=False)
+    lines = plan()
+    assert len(responses.calls) == calls                      # nothing asked of GitHub
+    assert not any("blocked" in line for line in lines)

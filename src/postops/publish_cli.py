@@ -80,19 +80,30 @@ def compute_plan(root: Path, config: Config, *, now: datetime, until: datetime |
                   unavailable=supported_accounts(config), unreadable=desired.unreadable,
                   allow_mass_retract=allow_mass_retract, until=until, gone=publisher_gone)
     plan = make_plan(desired.targets, ledger, ctx)
-    unapproved = approval_blocks(config, desired, plan, os.environ if env is None else env).blocked
+    # Approval is a question about what was merged: on a pull request's checkout there is nothing to ask.
+    unapproved = approval_blocks(config, desired, plan, os.environ if env is None else env).blocked \
+        if _at_default_tip(root, remote) else {}
     if unapproved:
         plan = make_plan(desired.targets, ledger, replace(ctx, unapproved=unapproved))
     return plan, desired, verdicts
 
 
+def _at_default_tip(root: Path, remote: str | None) -> bool:
+    if not gitrepo.is_repository(root):
+        return False
+    branch = gitrepo.default_branch(root, remote)
+    tip = gitrepo.resolve(root, f"refs/remotes/{remote}/{branch}" if remote else f"refs/heads/{branch}")
+    return tip is not None and gitrepo.head(root) == tip
+
+
 def plan_command(root: Path, *, now: datetime | None, until: datetime | None, fmt: str, echo: Echo,
-                 allow_mass_retract: bool = False, lint: LintFn = lint_verdicts) -> int:
+                 allow_mass_retract: bool = False, lint: LintFn = lint_verdicts,
+                 env: Mapping[str, str] | None = None) -> int:
     def body() -> int:
         base, config = _open(root)
         moment = now or datetime.now(UTC)
         plan, desired, verdicts = compute_plan(base, config, now=moment, until=until,
-                                               allow_mass_retract=allow_mass_retract, lint=lint)
+                                               allow_mass_retract=allow_mass_retract, lint=lint, env=env)
         if fmt == "json":
             echo(json.dumps(plan_json(plan), indent=2, ensure_ascii=False))
         elif fmt == "markdown":
