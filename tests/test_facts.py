@@ -61,3 +61,13 @@ def test_text_facts():
 def test_no_publish_at_means_no_time_facts():
     assert local_time_facts(None, "UTC") == {"hour": None, "minute": None, "weekday": None, "local_time": None,
                                              "date": None}
+
+
+def test_length_on_each_platform():
+    from postops.facts import length_on
+
+    text = "Report: https://example.org/" + "r" * 80
+    assert length_on("x", text) == "31/280 weighted characters"
+    assert length_on("mastodon", text) == "31/500 characters"
+    assert length_on("bluesky", text) == f"{len(text)}/300 graphemes"
+    assert length_on("outbox", text) is None

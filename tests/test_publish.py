@@ -314,3 +314,28 @@ def test_a_platform_in_doubt_is_resolved_by_asking_it_never_by_posting_again(run
     assert [e["event"] for e in run.events()][-1] == "published"
     assert run.files() == ["p.0.json"]                                # published once
     assert any("had been published" in line for line in lines)
+
+
+def test_pull_request_plan_shows_only_the_posts_it_changes(run: Runner) -> None:
+    repo = run.repo
+    repo.write("posts/drill/old.yaml", post_yaml("drill", "Already on main", "2026-03-02T10:00:00Z"))
+    repo.write("posts/drill/gone.yaml", post_yaml("drill", "To be deleted", "2026-03-02T11:00:00Z"))
+    repo.commit("Posts on main", T - 60 * M)
+    repo.git("checkout", "--quiet", "-b", "pr")
+    repo.write("posts/drill/new.yaml", post_yaml("drill", "Our report: https://example.org/" + "r" * 60,
+                                                 "2026-03-02T15:30:00Z"))
+    repo.remove("posts/drill/gone.yaml")
+    repo.commit("The pull request", T - 30 * M, push=False)
+    lines: list[str] = []
+    assert plan_command(repo.root, now=T, until=None, fmt="markdown", echo=lines.append, lint=no_lint,
+                        changed_since="main") == 0
+    markdown = "\n".join(lines)
+    assert "`new`" in markdown and "`old`" not in markdown
+    assert "at 2026-03-02 15:30 UTC" in markdown and "> Our report: https://example.org/rrr" in markdown
+    assert "<sub>" in markdown
+    lines.clear()
+    assert plan_command(repo.root, now=T, until=None, fmt="json", echo=lines.append, lint=no_lint,
+                        changed_since="main") == 0
+    assert [a["post"] for a in json.loads(lines[0])["actions"]] == ["new"]
+    with pytest.raises(Exception, match="cannot compare with 'nope'"):
+        gitrepo.changed_paths(repo.root, "nope")

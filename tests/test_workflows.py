@@ -131,7 +131,8 @@ def test_plan_job_posts_one_comment_and_skips_it_for_forks(github):
     [checkout] = steps_using(job, "actions/checkout@")
     assert checkout["with"]["fetch-depth"] == 0
     [plan] = steps_using(job, ACTION_REF)
-    assert plan["with"] == {"command": "plan --format markdown", "output": "plan.md"}
+    assert plan["with"] == {"command": "plan --format markdown --changed-since origin/${{ github.base_ref }}",
+                            "output": "plan.md"}
     [comment] = steps_using(job, "actions/github-script@")
     assert FORK_CHECK in comment["if"]
     assert "<!-- postops-plan -->" in comment["with"]["script"]
@@ -297,13 +298,16 @@ def fake_command(folder: Path, name: str, body: str) -> None:
 @pytest.mark.parametrize("status", [0, 1])
 def test_gitlab_plan_script_shows_the_plan_and_keeps_the_exit_code(tmp_path, status):
     fake_command(tmp_path / "bin", "postops", f'echo "## plan ($*)"; exit {status}')
+    fake_command(tmp_path / "bin", "git", 'echo "git $*" >> git.log')
     lines = load(render_workflows("gitlab")[".gitlab-ci.yml"])["plan"]["script"]
     # GitLab runs a job's script lines in one bash with errexit and pipefail
     result = run_bash("set -eo pipefail\n" + "\n".join(lines), tmp_path,
-                      {"PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}"})
+                      {"PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main"})
     assert result.returncode == status
-    assert "## plan (plan --format markdown)" in result.stdout
-    assert (tmp_path / "postops-plan.md").read_text() == "## plan (plan --format markdown)\n"
+    shown = "## plan (plan --format markdown --changed-since origin/main)"
+    assert shown in result.stdout
+    assert (tmp_path / "postops-plan.md").read_text() == shown + "\n"
+    assert (tmp_path / "git.log").read_text() == "git fetch --quiet origin main\n"
 
 
 # ------------------------------------------------------------------------------------------------- writing

@@ -194,13 +194,16 @@ now_option = click.option("--now", metavar="TIME", help="Act as if it were TIME 
 @click.option("--until", metavar="TIME", help="Also list what would go out up to TIME: a preview of the schedule.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
 @click.option("--allow-mass-retract", is_flag=True, help="Plan retractions beyond publish.max_retractions.")
+@click.option("--changed-since", metavar="REF", help="Only posts whose files changed since REF (e.g. "
+              "origin/main): what a pull request changes.")
 @_handle_errors
-def plan(repo: str | None, now: str | None, until: str | None, fmt: str, allow_mass_retract: bool) -> int:
+def plan(repo: str | None, now: str | None, until: str | None, fmt: str, allow_mass_retract: bool,
+         changed_since: str | None) -> int:
     """Show what a publish run would do now, and why."""
     from .publish_cli import plan_command
 
     return plan_command(_root(repo), now=_parse_time(now, "--now"), until=_parse_time(until, "--until"), fmt=fmt,
-                        echo=click.echo, allow_mass_retract=allow_mass_retract)
+                        echo=click.echo, allow_mass_retract=allow_mass_retract, changed_since=changed_since)
 
 
 @main.command()

@@ -22,6 +22,15 @@ from .yamlfile import Mark
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 URL_WEIGHT = 23
 LIMITS = {"x": 280, "mastodon": 500, "bluesky": 300}
+UNITS = {"x": "weighted characters", "mastodon": "characters", "bluesky": "graphemes"}
+PLATFORM_NAMES = {"x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky", "outbox": "outbox"}
+
+
+def length_on(platform: str, text: str) -> str | None:
+    """`150/280 weighted characters`: how long `text` is as `platform` counts, or None where nobody counts."""
+    if platform not in LIMITS:
+        return None
+    return f"{getattr(measure(text), platform)}/{LIMITS[platform]} {UNITS[platform]}"
 
 # Mentions: @user on X and Bluesky-style handles, @user@server on Mastodon.
 _MENTION = re.compile(r"(?<![\w@/.])@([A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?)")

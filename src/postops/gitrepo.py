@@ -176,3 +176,12 @@ def content_times(root: Path, paths: Iterable[str], commit: str = "HEAD") -> dic
 
 def commit_paths(root: Path, paths: list[str], message: str) -> None:
     git(root, "commit", "--quiet", "-m", message, "--", *paths)
+
+
+def changed_paths(root: Path, base: str) -> set[str]:
+    """Paths that differ between `base` and HEAD since they diverged (`base...HEAD`): what a pull request changes."""
+    result = git(root, "-c", "core.quotepath=off", "diff", "--name-only", "--no-renames", f"{base}...HEAD",
+                 check=False)
+    if result.returncode != 0:
+        raise GitError(f"cannot compare with {base!r}: {result.stderr.decode(errors='replace').strip()}")
+    return set(result.stdout.decode("utf-8", "replace").splitlines())

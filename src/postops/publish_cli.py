@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 from . import gitrepo
 from .config import Config, find_root, load_config
 from .errors import PostopsError, UsageError
+from .facts import length_on
+from .posts import POSTS_DIR, post_id_from_path
 from .ledger import LedgerError, Store, read_ledger
 from .pause import set_paused
 from .plan import Context, Plan, make_plan
@@ -98,12 +100,14 @@ def _at_default_tip(root: Path, remote: str | None) -> bool:
 
 def plan_command(root: Path, *, now: datetime | None, until: datetime | None, fmt: str, echo: Echo,
                  allow_mass_retract: bool = False, lint: LintFn = lint_verdicts,
-                 env: Mapping[str, str] | None = None) -> int:
+                 env: Mapping[str, str] | None = None, changed_since: str | None = None) -> int:
     def body() -> int:
         base, config = _open(root)
         moment = now or datetime.now(UTC)
         plan, desired, verdicts = compute_plan(base, config, now=moment, until=until,
                                                allow_mass_retract=allow_mass_retract, lint=lint, env=env)
+        if changed_since:
+            plan = only_changed(plan, desired, gitrepo.changed_paths(base, changed_since))
         if fmt == "json":
             echo(json.dumps(plan_json(plan), indent=2, ensure_ascii=False))
         elif fmt == "markdown":
@@ -114,6 +118,19 @@ def plan_command(root: Path, *, now: datetime | None, until: datetime | None, fm
             raise UsageError(f"unknown format {fmt!r} (text, json or markdown)")
         return 0
     return _guard(echo, body)
+
+
+def only_changed(plan: Plan, desired: Any, changed: set[str]) -> Plan:
+    """The plan's actions about posts whose files (or media) are among `changed`: a pull request's own."""
+    removed_ids = {post_id_from_path(p) for p in changed if p.startswith(POSTS_DIR + "/")}
+
+    def touched(action: Any) -> bool:
+        post = desired.posts.get(action.post)
+        if post is None:
+            return action.post in removed_ids
+        return post.path in changed or any(m.path in changed for part in post.parts for m in part.media)
+
+    return replace(plan, actions=tuple(a for a in plan.actions if touched(a)))
 
 
 def _at(when: datetime | None) -> str | None:
@@ -151,11 +168,13 @@ def plan_markdown(plan: Plan, desired: Any, verdicts: Mapping[str, list[tuple[st
         zone = config.accounts[a.account].timezone if a.account in config.accounts else config.timezone
         lines.append(f"**{a.action}** `{a.post}` on **@{a.account}** at {_local(a.at, zone)}: {a.reason}")
         post = desired.posts.get(a.post)
+        platform = config.accounts[a.account].platform if a.account in config.accounts else ""
         if post is not None and a.action != "retract":
             for part in post.parts:
                 label = f"part {part.index + 1}/{len(post.parts)}, " if len(post.parts) > 1 else ""
+                length = length_on(platform, part.text) or f"{len(part.text)} characters"
                 quoted = "\n".join(f"> {line}" if line else ">" for line in part.text.splitlines() or [""])
-                lines += [quoted, f"<sub>{label}{len(part.text)} characters</sub>", ""]
+                lines += [quoted, f"<sub>{label}{length}</sub>", ""]
         for severity, message in verdicts.get(a.post, []):
             lines.append(f"- {severity}: {message}")
         lines.append("")

@@ -117,8 +117,8 @@ def check_text_length(ctx: Context, post: Post) -> Iterator[Hit]:
         if account is None or account.platform not in facts_mod.LIMITS:
             continue
         limit = facts_mod.LIMITS[account.platform]
-        unit = {"x": "weighted characters", "mastodon": "characters", "bluesky": "graphemes"}[account.platform]
-        name = {"x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}[account.platform]
+        unit = facts_mod.UNITS[account.platform]
+        name = facts_mod.PLATFORM_NAMES[account.platform]
         for part in post.parts:
             length = getattr(ctx.measure(post, part.index), account.platform)
             if length > limit:
