@@ -113,9 +113,12 @@ def load_config(root: Path) -> Config:
             timezone=zone,
         )
     pub = data.get("publish") or {}
+    defaults = PublishSettings()
     publish = PublishSettings(
-        **{k: parse_duration(pub[k]) for k in ("min_lead", "max_delay", "claim_lease") if k in pub},
-        **({"max_retractions": pub["max_retractions"]} if "max_retractions" in pub else {}),
+        min_lead=parse_duration(pub["min_lead"]) if "min_lead" in pub else defaults.min_lead,
+        max_delay=parse_duration(pub["max_delay"]) if "max_delay" in pub else defaults.max_delay,
+        max_retractions=pub.get("max_retractions", defaults.max_retractions),
+        claim_lease=parse_duration(pub["claim_lease"]) if "claim_lease" in pub else defaults.claim_lease,
     )
     return Config(
         root=root,

@@ -174,8 +174,8 @@ def _check_post(ctx: Context, policies: Policies, post: Post,
             facts = facts_mod.part_facts(post, part, account, account_key, ctx.measure(post, part.index))
             facts.values.update(tone.get((post.path, part.index), {}))
             instance = {**post.doc.data, "facts": facts.values}
-            for rule in part_rules:
-                yield from _rule_findings(rule, post, part, facts, instance, account_key)
+            for policy_rule in part_rules:
+                yield from _rule_findings(policy_rule, post, part, facts, instance, account_key)
 
 
 def _rule_findings(rule: PolicyRule, post: Post, part: Any, facts: facts_mod.PartFacts,

@@ -103,9 +103,7 @@ class Selector:
             return False
         if self.labels is not None and not set(self.labels) & set(post.labels):
             return False
-        if self.paths is not None and not any(fnmatch.fnmatchcase(post.path, p) for p in self.paths):
-            return False
-        return True
+        return self.paths is None or any(fnmatch.fnmatchcase(post.path, p) for p in self.paths)
 
 
 ALL = Selector()
@@ -262,7 +260,7 @@ def _check_schema(schema: Any, doc: Document, where: tuple[Any, ...]) -> None:
         if key == "pattern" and isinstance(value, str):
             try:
                 compile_pattern(value)
-            except Exception as exc:  # RE2's error type is private: re2._re2.Error
+            except Exception as exc:  # noqa: BLE001 - RE2's error type is private (re2._re2.Error)
                 why = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
                 raise fail(f"pattern {value!r} cannot be matched in linear time ({why}); backreferences and "
                            "lookaround are not supported, so that no policy can hang lint", path) from None

@@ -122,7 +122,7 @@ def build_post(doc: Document, config: Config) -> Post:
 
 
 def _suppressions(doc: Document) -> list[Suppression]:
-    found = []
+    found: list[Suppression] = []
     for match in _DISABLE.finditer(doc.text):
         line = doc.text.count("\n", 0, match.start()) + 1
         column = match.start() - (doc.text.rfind("\n", 0, match.start()) + 1) + 1
@@ -154,7 +154,7 @@ def is_post_file(name: str) -> bool:
 def discover(root: Path) -> list[str]:
     """Every post file under posts/, relative to root, sorted."""
     base = root / POSTS_DIR
-    found = []
+    found: list[str] = []
     for folder, dirs, files in os.walk(base):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         rel = Path(folder).relative_to(root).as_posix()

@@ -16,10 +16,10 @@ from . import gitrepo
 from .config import Config, find_root, load_config
 from .errors import PostopsError, UsageError
 from .facts import length_on
-from .posts import POSTS_DIR, post_id_from_path
 from .ledger import LedgerError, Store, read_ledger
 from .pause import set_paused
 from .plan import Context, Plan, make_plan
+from .posts import POSTS_DIR, post_id_from_path
 from .publish import (
     LintFn,
     approval_blocks,

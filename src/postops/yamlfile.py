@@ -132,8 +132,7 @@ def parse(raw: bytes, path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise YamlProblem(f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x})", path, line,
                           column) from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
