@@ -140,11 +140,13 @@ def test_the_whole_life_of_a_post(lifecycle: dict) -> None:
                                       (T + H).isoformat(), (T + H + M).isoformat()]
     assert [(e["account"], e["part"], e["url"]) for e in got[3:5]] == [("drill", None, None), ("drill", 1, url)]
     assert (got[7]["account"], got[7]["part"], got[7]["url"]) == ("drill", 1, url)
-    assert got[0]["detail"] == f'by {who(ALICE)}: "Add the launch post"'
-    assert got[2]["detail"] == f'pull request #12 "Launch post", merged by {who(BOB)}'
-    assert got[3]["detail"].startswith("pull request #12 approved by dana for @drill")
-    assert got[6]["detail"].startswith(f"pushed straight to main by {who(ERIN)}, no pull request")
-    assert f'after {lifecycle["reverted"][:7]} "Revert "Merge pull request #12' in got[7]["detail"]
+    assert got[0]["detail"] == f"by {who(ALICE)}: Add the launch post"
+    assert got[2]["detail"] == f"pull request #12 merged by {who(BOB)}: Launch post"
+    assert got[3]["detail"] == "pull request #12 approved by dana for @drill (checked at publish time)"
+    assert got[4]["detail"] == f"@drill part 1: {url} (run {run1})"
+    assert got[6]["detail"] == f"straight to main by {who(ERIN)}, without a pull request"
+    assert got[7]["detail"] == f"@drill part 1: {url} taken down after {lifecycle['reverted'][:7]} took the post " \
+                               f"off main (run {run2})"
 
 
 def test_text_groups_each_post_one_aligned_line_per_event(lifecycle: dict) -> None:
@@ -180,7 +182,7 @@ def test_json_and_csv_shapes(lifecycle: dict) -> None:
     assert rows[0] == ["post", "at", "event", "account", "part", "commit", "author", "pull", "url", "detail"]
     assert len(rows) == 1 + len(events)
     assert rows[3] == ["launch", (T - 2 * H).isoformat(), "merged", "", "", lifecycle["merged"], who(BOB), "12", "",
-                       f'pull request #12 "Launch post", merged by {who(BOB)}']
+                       f"pull request #12 merged by {who(BOB)}: Launch post"]
     assert rows[5][2:6] == ["published", "drill", "1", lifecycle["merged"]]
     assert rows[5][8] == events[4]["url"]
 
@@ -235,12 +237,12 @@ def test_squash_gitlab_and_direct_pushes(history: dict) -> None:
         ("added", history["squash"], who(ALICE), None, who(ALICE)),
         ("merged", history["squash"], who(ALICE), 34, who(WEB_FLOW)),
     ]
-    assert got["spring"][1]["detail"] == f'pull request #34 "Add the spring post", squash-merged by {who(WEB_FLOW)}'
+    assert got["spring"][1]["detail"] == f"pull request #34 squash-merged by {who(WEB_FLOW)}: Add the spring post"
     assert [(e["event"], e["commit"], e["pull"], e["by"]) for e in got["autumn"]] == [
         ("added", history["autumn"], None, who(ALICE)),
         ("merged", history["gitlab"], 56, who(BOB)),
     ]
-    assert got["autumn"][1]["detail"] == f'merge request !56 "Autumn campaign", merged by {who(BOB)}'
+    assert got["autumn"][1]["detail"] == f"merge request !56 merged by {who(BOB)}: Autumn campaign"
     assert [(e["event"], e["commit"], e["pull"]) for e in got["custom-id"]] == [
         ("added", history["named"], None), ("pushed", history["named"], None)]
 
@@ -311,3 +313,25 @@ def test_in_doubt_claimed_and_missed(tmp_path: Path) -> None:
     assert [(e["event"], e["commit"], e["part"]) for e in got["stuck"][-1:]] == [("in-doubt", landed, 1)]
     assert "run run-stuck claimed its publication and recorded no outcome" in got["stuck"][-1]["detail"]
     assert got["busy"][-1]["event"] == "claimed" and "is at work on its publication" in got["busy"][-1]["detail"]
+
+
+def test_a_media_change_counts_for_its_post_and_a_local_merge_is_no_pull_request(tmp_path: Path) -> None:
+    repo = content_repo(tmp_path, remote=False, when=T - 24 * H)
+    repo.write("posts/drill/photo.yaml", post_yaml("drill", "A photo", "2026-04-01T10:00:00Z")
+               + "media:\n  - path: media/photo.png\n    alt: \"The team\"\n")
+    repo.write("media/photo.png", "first")
+    added = commit_as(repo, ALICE, T - 5 * H, "Add the photo post")
+    repo.git("checkout", "--quiet", "-b", "fix")
+    repo.write("media/photo.png", "second")
+    fixed = commit_as(repo, CAROL, T - 4 * H, "A sharper photo")
+    repo.git("checkout", "--quiet", "main")
+    merge = git_as(repo, BOB, T - 3 * H, "merge", "--quiet", "--no-ff", "fix", "-m", "Merge branch 'fix'")
+    got = trail(repo)
+    assert list(got) == ["photo"]
+    assert [(e["event"], e["commit"], e["by"], e["detail"]) for e in got["photo"]] == [
+        ("added", added, who(ALICE), f"by {who(ALICE)}: Add the photo post"),
+        ("pushed", added, who(ALICE), f"straight to main by {who(ALICE)}, without a pull request"),
+        ("changed", fixed, who(CAROL), f"by {who(CAROL)}, its media file media/photo.png: A sharper photo"),
+        ("pushed", merge, who(BOB),
+         f"merge commit pushed straight to main by {who(BOB)}, without a pull request: Merge branch 'fix'"),
+    ]

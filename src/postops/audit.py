@@ -149,12 +149,10 @@ def _touched(commit: gitrepo.LoggedCommit, ids: _Ids, media_users: Mapping[str, 
         post: ("moved", new, f"from {old} to {new}") for post, (old, new) in ids.moves(commit.changes).items()}
     for status, path in commit.changes:
         if _is_post_path(path):
-            post = ids(path)
-            if post not in found:
-                found[post] = ({"A": "added", "D": "deleted"}.get(status, "changed"), path, "")
-        elif path in media_users:
-            for post in media_users[path]:
-                found.setdefault(post, ("changed", None, f"its media file {path}"))
+            found.setdefault(ids(path), ({"A": "added", "D": "deleted"}.get(status, "changed"), path, ""))
+    for _, path in commit.changes:   # the post's own file says more than its media
+        for post in sorted(media_users.get(path, ())):
+            found.setdefault(post, ("changed", None, f"its media file {path}"))
     return found
 
 
@@ -168,18 +166,19 @@ def _landing(commit: gitrepo.LoggedCommit) -> tuple[str, int | None, str, str]:
     match = _GITHUB_MERGE.match(commit.subject)
     if match:
         title = body_title or match.group(2)
-        return "merged", int(match.group(1)), by, f'pull request #{match.group(1)} "{title}", merged by {by}'
+        return "merged", int(match.group(1)), by, f"pull request #{match.group(1)} merged by {by}: {title}"
     match = _GITLAB.search(commit.body)
     if match:
         title = body_title if body_title and not _GITLAB.match(body_title) else commit.subject
-        return "merged", int(match.group(2)), by, f'merge request !{match.group(2)} "{title}", merged by {by}'
+        return "merged", int(match.group(2)), by, f"merge request !{match.group(2)} merged by {by}: {title}"
     match = _SQUASH.search(commit.subject)
     if match:
         title = commit.subject[:match.start()]
-        return "merged", int(match.group(1)), by, f'pull request #{match.group(1)} "{title}", squash-merged by {by}'
+        return "merged", int(match.group(1)), by, f"pull request #{match.group(1)} squash-merged by {by}: {title}"
     if merge:
-        return "pushed", None, by, f'merge commit "{commit.subject}" pushed straight to main by {by}, no pull request'
-    return "pushed", None, by, f'pushed straight to main by {by}, no pull request: "{commit.subject}"'
+        return "pushed", None, by, (f"merge commit pushed straight to main by {by}, without a pull request: "
+                                    f"{commit.subject}")
+    return "pushed", None, by, f"straight to main by {by}, without a pull request"
 
 
 def _main_ref(root: Path) -> str | None:
@@ -239,7 +238,7 @@ def _history(root: Path, collected: _Collected, ids_at_head: Mapping[str, str],
         for post, (what, path, note) in _touched(commit, ids, media_users).items():
             if path is not None:
                 collected.paths.setdefault(post, path)
-            detail = f'by {commit.author}{", " + note if note else ""}: "{commit.subject}"'
+            detail = f"by {commit.author}{', ' + note if note else ''}: {commit.subject}"
             collected.add(post, AuditEvent(commit.authored, what, detail, commit.sha, commit.author, by=commit.author),
                           _RANK[what])
     return main
@@ -248,7 +247,7 @@ def _history(root: Path, collected: _Collected, ids_at_head: Mapping[str, str],
 # ------------------------------------------------------------------------------------------------ ledger
 
 def _ledger_events(raw: bytes) -> list[Mapping[str, Any]]:
-    events = []
+    events: list[Mapping[str, Any]] = []
     for line in raw.splitlines():
         try:
             value = json.loads(line)
@@ -302,7 +301,7 @@ def _from_ledger(ledger: Ledger, main: _MainLine, collected: _Collected, now: da
                     approvals_seen.add((post, str(account), pull, names))
                     collected.add(post, AuditEvent(
                         at, "approved", f"pull request #{pull} approved by {', '.join(names) or 'nobody'} for "
-                        f"@{account} (checked by run {run} before publishing)",
+                        f"@{account} (checked at publish time)",
                         pull=pull if isinstance(pull, int) else None, account=account, by=", ".join(names)),
                         _LEDGER_RANK)
             continue
@@ -330,7 +329,7 @@ def _from_ledger(ledger: Ledger, main: _MainLine, collected: _Collected, now: da
                                            source(post, event), account=account, by=run), _LEDGER_RANK)
         elif kind in (RETRACTED, RETRACT_FAILED):
             removal = main.content_commit(post, event.get("commit"), at)
-            because = f", after {removal.sha[:7]} \"{removal.subject}\" took it off main" if removal else ""
+            because = f" after {removal.sha[:7]} took the post off main" if removal else ""
             url = event.get("url") or urls.get(key)
             if kind == RETRACTED:
                 detail = f"{where}: {url or event.get('platform_id')} taken down{because} (run {run})"
