@@ -3,7 +3,7 @@
 Who wrote each change comes from the commits that made it (on a branch or on main), how it reached main
 from main's own line of commits (a pull request's merge or squash commit, or a push straight to main), who
 approved it from the claims the approval check recorded, and what went out where from the ledger. History
-is read in two `git log` processes for the whole repository, whatever the number of posts or commits.
+is read in one `git log` process for the whole repository, whatever the number of posts or commits.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ from .ledger import (
 from .posts import POSTS_DIR, declared_ids, discover, is_post_file, post_id_from_path
 
 Echo = Callable[[str], None]
-MEDIA_DIR = "media"
 FORMATS = ("text", "json", "csv")
 CSV_HEADER = ("post", "at", "event", "account", "part", "commit", "author", "pull", "url", "detail")
 
@@ -194,7 +193,8 @@ def _main_ref(root: Path) -> str | None:
 
 @dataclass
 class _MainLine:
-    """Main's first-parent line, newest first, and where each post was touched on it."""
+    """Main's first-parent line (the commits that landed on main, each bringing a pull request or a push),
+    newest first, and where each post was touched on it."""
 
     commits: list[gitrepo.LoggedCommit] = field(default_factory=list)
     position: dict[str, int] = field(default_factory=dict)         # sha -> index in `commits`
@@ -219,7 +219,14 @@ def _history(root: Path, collected: _Collected, ids_at_head: Mapping[str, str],
     ref = _main_ref(root)
     if ref is None:
         return main
-    main.commits = gitrepo.log(root, ref, "--first-parent", "--diff-merges=first-parent")
+    # One walk over all of main's history: every commit with its parents, a merge's changes taken against its
+    # first parent (what the merge brought to main). Children come before their parents, so the tip is first.
+    everything = gitrepo.log(root, ref, "--date-order", "--diff-merges=first-parent")
+    by_sha = {commit.sha: commit for commit in everything}
+    line = everything[0] if everything else None
+    while line is not None:
+        main.commits.append(line)
+        line = by_sha.get(line.parents[0]) if line.parents else None
     ids = _Ids(ids_at_head)
     for index, commit in enumerate(main.commits):
         main.position[commit.sha] = index
@@ -234,7 +241,9 @@ def _history(root: Path, collected: _Collected, ids_at_head: Mapping[str, str],
             collected.add(post, AuditEvent(commit.committed, event, detail, commit.sha, commit.author, pull, by=by),
                           _RANK[event])
     ids = _Ids(ids_at_head)
-    for commit in gitrepo.log(root, ref, "--no-merges", "--full-history", paths=(POSTS_DIR, MEDIA_DIR)):
+    for commit in everything:
+        if len(commit.parents) > 1:
+            continue  # a merge wrote nothing itself: its changes are its branch's commits
         for post, (what, path, note) in _touched(commit, ids, media_users).items():
             if path is not None:
                 collected.paths.setdefault(post, path)

@@ -197,12 +197,11 @@ class LoggedCommit:
 _LOG_FORMAT = "%x1e%H%x1f%P%x1f%an <%ae>%x1f%aI%x1f%cn <%ce>%x1f%cI%x1f%s%x1f%b%x1d"
 
 
-def log(root: Path, rev: str, *options: str, paths: Iterable[str] = ()) -> list[LoggedCommit]:
-    """`git log <options> <rev> -- <paths>` in one process, newest first, each commit with the files it
-    changed (renames are reported as a deletion and an addition)."""
-    pathspec = list(paths)
+def log(root: Path, rev: str, *options: str) -> list[LoggedCommit]:
+    """`git log <options> <rev>` in one process, each commit with the files it changed (a rename is reported
+    as a deletion and an addition)."""
     raw = git(root, "log", "-z", "--no-renames", "--name-status", f"--format={_LOG_FORMAT}", *options, rev,
-              "--", *pathspec).stdout.decode("utf-8", "replace")
+              "--").stdout.decode("utf-8", "replace")
     commits = []
     for record in raw.split("\x1e")[1:]:
         header, _, files = record.partition("\x1d")
