@@ -335,3 +335,20 @@ def test_a_media_change_counts_for_its_post_and_a_local_merge_is_no_pull_request
         ("pushed", merge, who(BOB),
          f"merge commit pushed straight to main by {who(BOB)}, without a pull request: Merge branch 'fix'"),
     ]
+
+
+def test_a_deleted_post_with_its_own_id_is_known_by_that_id(tmp_path: Path) -> None:
+    repo = content_repo(tmp_path, when=T - 24 * H)
+    repo.write("posts/drill/file-name.yaml", "id: own-id\n" + post_yaml("drill", "Mine", "2026-03-01T10:00:00Z"))
+    added = commit_as(repo, ALICE, T - 3 * H, "Add a post with its own id")
+    push(repo)
+    publish(repo, T + M)
+    repo.remove("posts/drill/file-name.yaml")
+    removed = commit_as(repo, CAROL, T + H, "Take it down")
+    push(repo)
+    publish(repo, T + H + M)
+    got = trail(repo)
+    assert list(got) == ["own-id"]
+    assert [(e["event"], e["commit"]) for e in got["own-id"]] == [
+        ("added", added), ("pushed", added), ("published", added), ("deleted", removed), ("pushed", removed),
+        ("retracted", removed)]

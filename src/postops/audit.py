@@ -32,7 +32,6 @@ from .ledger import (
     RETRACT_CLAIMED,
     RETRACT_FAILED,
     RETRACTED,
-    Ledger,
     parse_time,
     read_ledger,
 )
@@ -272,7 +271,7 @@ def _when(event: Mapping[str, Any]) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def _from_ledger(ledger: Ledger, main: _MainLine, collected: _Collected, now: datetime) -> None:
+def _from_ledger(events: Iterable[Mapping[str, Any]], main: _MainLine, collected: _Collected, now: datetime) -> None:
     open_claims: dict[tuple[str, str, int], Mapping[str, Any]] = {}
     approvals_seen: set[tuple[str, str, Any, tuple[str, ...]]] = set()
     urls: dict[tuple[str, str, int], Any] = {}      # a retraction names the URL that was taken down
@@ -287,7 +286,7 @@ def _from_ledger(ledger: Ledger, main: _MainLine, collected: _Collected, now: da
                                        part=part + 1 if isinstance(part, int) else None, by=claim.get("run")),
                       _LEDGER_RANK)
 
-    for event in _ledger_events(ledger.raw):
+    for event in events:
         kind, post, account = event.get("event"), event["post"], event.get("account")
         part = event.get("part")
         key = (post, str(account), part if isinstance(part, int) else -1)
@@ -383,13 +382,17 @@ def audit_trail(root: Path, config: Config, *, post: str | None = None, now: dat
     ledger. Raises UnknownPost, naming near matches, for an id that neither has ever held."""
     if not gitrepo.is_repository(root):
         raise NotARepository(f"{root} is not a git repository: postops log reads the history of main")
+    ledger = read_ledger(root, config)
+    events = _ledger_events(ledger.raw)
+    # A file no longer on main is known by the id the ledger recorded for its path (a deleted post may have
+    # declared its own `id:`), else by its name.
+    ledger_ids = {e["path"]: e["post"] for e in events if isinstance(e.get("path"), str)}
     ids_at_head, media_users = _posts_at_head(root)
     collected = _Collected()
-    main = _history(root, collected, ids_at_head, media_users)
-    ledger = read_ledger(root, config)
-    _from_ledger(ledger, main, collected, now or datetime.now(UTC))
+    main = _history(root, collected, {**ledger_ids, **ids_at_head}, media_users)
+    _from_ledger(events, main, collected, now or datetime.now(UTC))
     at_head = {post_id: path for path, post_id in sorted(ids_at_head.items(), reverse=True)}
-    ledger_paths = {e["post"]: e["path"] for e in _ledger_events(ledger.raw) if isinstance(e.get("path"), str)}
+    ledger_paths = {post_id: path for path, post_id in ledger_ids.items()}
     wanted = sorted(collected.events)
     if post is not None:
         name = ids_at_head.get(post) or (post_id_from_path(post) if "/" in post else post)
@@ -400,9 +403,9 @@ def audit_trail(root: Path, config: Config, *, post: str | None = None, now: dat
         wanted = [name]
     trails = []
     for name in wanted:
-        events = tuple(e for *_, e in sorted(collected.events[name], key=lambda item: item[:3]))
+        in_order = tuple(e for *_, e in sorted(collected.events[name], key=lambda item: item[:3]))
         path = at_head.get(name) or collected.paths.get(name) or ledger_paths.get(name)
-        trails.append(PostTrail(name, path, events))
+        trails.append(PostTrail(name, path, in_order))
     return AuditLog(tuple(trails), config.state_branch, ledger.tip, config.timezone)
 
 
