@@ -254,3 +254,16 @@ def resume(repo: str | None, commit: bool) -> int:
     from .publish_cli import resume_command
 
     return resume_command(_root(repo), commit=commit, echo=click.echo)
+
+
+@main.command()
+@click.argument("post", required=False)
+@repo_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
+@_handle_errors
+def log(post: str | None, repo: str | None, fmt: str) -> int:
+    """The audit trail of POST (an id or a post file), or of every post: who wrote and changed it, which pull
+    request merged it, who approved it, when and where it was published, and what retracted it."""
+    from .audit import log_command
+
+    return log_command(_root(repo), post=post, fmt=fmt, echo=click.echo)

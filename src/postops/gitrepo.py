@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -185,3 +186,37 @@ def changed_paths(root: Path, base: str) -> set[str]:
     if result.returncode != 0:
         raise GitError(f"cannot compare with {base!r}: {result.stderr.decode(errors='replace').strip()}")
     return set(result.stdout.decode("utf-8", "replace").splitlines())
+
+
+@dataclass(frozen=True)
+class LoggedCommit:
+    """One commit as `git log` printed it, with the files it changed (status letter, path)."""
+
+    sha: str
+    parents: tuple[str, ...]
+    author: str                 # "Name <email>"
+    authored: datetime
+    committer: str
+    committed: datetime
+    subject: str
+    body: str
+    changes: tuple[tuple[str, str], ...]
+
+
+_LOG_FORMAT = "%x1e%H%x1f%P%x1f%an <%ae>%x1f%aI%x1f%cn <%ce>%x1f%cI%x1f%s%x1f%b%x1d"
+
+
+def log(root: Path, rev: str, *options: str) -> list[LoggedCommit]:
+    """`git log <options> <rev>` in one process, each commit with the files it changed (a rename is reported
+    as a deletion and an addition)."""
+    raw = git(root, "log", "-z", "--no-renames", "--name-status", f"--format={_LOG_FORMAT}", *options, rev,
+              "--").stdout.decode("utf-8", "replace")
+    commits = []
+    for record in raw.split("\x1e")[1:]:
+        header, _, files = record.partition("\x1d")
+        sha, parents, author, authored, committer, committed, subject, body = header.split("\x1f", 7)
+        fields = files.lstrip("\0\n").split("\0")
+        changes = tuple((fields[i][:1], fields[i + 1]) for i in range(0, len(fields) - 1, 2) if fields[i])
+        commits.append(LoggedCommit(sha, tuple(parents.split()), author, datetime.fromisoformat(authored),
+                                    committer, datetime.fromisoformat(committed), subject, body.strip(), changes))
+    return commits

@@ -1,0 +1,466 @@
+"""`postops log`: the audit trail of each post, read back from git history and the ledger.
+
+Who wrote each change comes from the commits that made it (on a branch or on main), how it reached main
+from main's own line of commits (a pull request's merge or squash commit, or a push straight to main), who
+approved it from the claims the approval check recorded, and what went out where from the ledger. History
+is read in one `git log` process for the whole repository, whatever the number of posts or commits.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from . import gitrepo
+from .config import Config, load_config
+from .errors import PostopsError, UsageError
+from .ledger import (
+    CLAIMED,
+    FAILED,
+    MISSED,
+    PUBLISHED,
+    RELEASED,
+    RETRACT_CLAIMED,
+    RETRACT_FAILED,
+    RETRACTED,
+    parse_time,
+    read_ledger,
+)
+from .posts import POSTS_DIR, declared_ids, discover, is_post_file, post_id_from_path
+
+Echo = Callable[[str], None]
+FORMATS = ("text", "json", "csv")
+CSV_HEADER = ("post", "at", "event", "account", "part", "commit", "author", "pull", "url", "detail")
+
+# Events at the same moment read in this order: a change is written, then lands, then goes out.
+_RANK = {"added": 0, "changed": 0, "moved": 0, "deleted": 0, "merged": 1, "pushed": 1}
+_LEDGER_RANK = 2
+
+_GITHUB_MERGE = re.compile(r"^Merge pull request #(\d+) from (\S+)")
+_SQUASH = re.compile(r"\s*\(#(\d+)\)\s*$")
+_GITLAB = re.compile(r"^See merge request (\S*?)!(\d+)\s*$", re.MULTILINE)
+_MEDIA_REF = re.compile(r"^[\s-]*path:\s*['\"]?([^'\"#\r\n]+?)['\"]?\s*(?:#.*)?$", re.MULTILINE)
+
+
+class NotARepository(PostopsError):
+    exit_code = 2
+
+
+class UnknownPost(PostopsError):
+    pass
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One line of a post's trail. `commit` is a full sha; `part` counts from 1 (the post itself), as in
+    `postops status`."""
+
+    at: datetime
+    event: str
+    detail: str
+    commit: str | None = None
+    author: str | None = None
+    pull: int | None = None
+    account: str | None = None
+    part: int | None = None
+    url: str | None = None
+    by: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"at": _iso(self.at), "event": self.event, "commit": self.commit, "author": self.author,
+                "pull": self.pull, "account": self.account, "part": self.part, "url": self.url, "by": self.by,
+                "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class PostTrail:
+    post: str
+    path: str | None                # where the post is on main now, else where it last was
+    events: tuple[AuditEvent, ...]
+
+
+@dataclass(frozen=True)
+class AuditLog:
+    posts: tuple[PostTrail, ...]
+    ledger_branch: str
+    ledger_commit: str | None       # None: no publish run has happened yet
+    timezone: str
+
+
+# ------------------------------------------------------------------------------------------ git history
+
+@dataclass
+class _Collected:
+    """Everything found so far, per post id, with an insertion counter that keeps same-time events stable."""
+
+    events: dict[str, list[tuple[datetime, int, int, AuditEvent]]] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)             # id -> latest path seen in history
+    seq: int = 0
+
+    def add(self, post: str, event: AuditEvent, rank: int) -> None:
+        self.seq += 1
+        self.events.setdefault(post, []).append((event.at.astimezone(UTC), rank, self.seq, event))
+
+
+class _Ids:
+    """path -> post id: the `id:` of files on main now, else the file's stem; a file moved to another folder
+    (deleted and added with the same name in one commit) keeps the id it has at its new place. Fed commits
+    newest first, so that a move is known before the older commits at the old path."""
+
+    def __init__(self, at_head: Mapping[str, str]) -> None:
+        self._of = dict(at_head)
+
+    def __call__(self, path: str) -> str:
+        return self._of.get(path) or post_id_from_path(path)
+
+    def moves(self, changes: Iterable[tuple[str, str]]) -> dict[str, tuple[str, str]]:
+        """id -> (old path, new path) for the moves among one commit's changes."""
+        deleted = {post_id_from_path(p): p for s, p in changes if s == "D" and _is_post_path(p)}
+        found = {}
+        for status, path in changes:
+            old = deleted.get(post_id_from_path(path)) if status == "A" and _is_post_path(path) else None
+            if old is not None:
+                self._of.setdefault(old, self(path))
+                found[self(path)] = (old, path)
+        return found
+
+
+def _is_post_path(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return path.startswith(POSTS_DIR + "/") and is_post_file(name) and not name.startswith(".")
+
+
+def _touched(commit: gitrepo.LoggedCommit, ids: _Ids, media_users: Mapping[str, set[str]],
+             ) -> dict[str, tuple[str, str | None, str]]:
+    """id -> (what happened to it, the post file's path after it, what to add) for every post this commit
+    changed, its own file or a media file it attaches."""
+    found: dict[str, tuple[str, str | None, str]] = {
+        post: ("moved", new, f"from {old} to {new}") for post, (old, new) in ids.moves(commit.changes).items()}
+    for status, path in commit.changes:
+        if _is_post_path(path):
+            found.setdefault(ids(path), ({"A": "added", "D": "deleted"}.get(status, "changed"), path, ""))
+    for _, path in commit.changes:   # the post's own file says more than its media
+        for post in sorted(media_users.get(path, ())):
+            found.setdefault(post, ("changed", None, f"its media file {path}"))
+    return found
+
+
+def _landing(commit: gitrepo.LoggedCommit) -> tuple[str, int | None, str, str]:
+    """How a commit of main's first-parent line got there: (merged | pushed, pull request, by whom, detail)."""
+    merge = len(commit.parents) > 1
+    # A merge commit's author is who merged (GitHub's web merges are committed by "GitHub" itself); a squash
+    # commit is authored by the pull request's author and committed by whoever merged it.
+    by = commit.author if merge else commit.committer
+    body_title = commit.body.split("\n", 1)[0].strip()
+    match = _GITHUB_MERGE.match(commit.subject)
+    if match:
+        title = body_title or match.group(2)
+        return "merged", int(match.group(1)), by, f"pull request #{match.group(1)} merged by {by}: {title}"
+    match = _GITLAB.search(commit.body)
+    if match:
+        title = body_title if body_title and not _GITLAB.match(body_title) else commit.subject
+        return "merged", int(match.group(2)), by, f"merge request !{match.group(2)} merged by {by}: {title}"
+    match = _SQUASH.search(commit.subject)
+    if match:
+        title = commit.subject[:match.start()]
+        return "merged", int(match.group(1)), by, f"pull request #{match.group(1)} squash-merged by {by}: {title}"
+    if merge:
+        return "pushed", None, by, (f"merge commit pushed straight to main by {by}, without a pull request: "
+                                    f"{commit.subject}")
+    return "pushed", None, by, f"straight to main by {by}, without a pull request"
+
+
+def _main_ref(root: Path) -> str | None:
+    """Main as this clone last saw it: the remote's branch when there is a remote (a local commit that was
+    never pushed has not landed), else the local one."""
+    remote = gitrepo.remote(root)
+    branch = gitrepo.default_branch(root, remote)
+    for ref in ([f"refs/remotes/{remote}/{branch}"] if remote else []) + [f"refs/heads/{branch}", "HEAD"]:
+        if gitrepo.resolve(root, ref):
+            return ref
+    return None
+
+
+@dataclass
+class _MainLine:
+    """Main's first-parent line (the commits that landed on main, each bringing a pull request or a push),
+    newest first, and where each post was touched on it."""
+
+    commits: list[gitrepo.LoggedCommit] = field(default_factory=list)
+    position: dict[str, int] = field(default_factory=dict)         # sha -> index in `commits`
+    touches: dict[str, list[int]] = field(default_factory=dict)    # id -> indexes, ascending (newest first)
+
+    def content_commit(self, post: str, commit: Any, at: datetime | None) -> gitrepo.LoggedCommit | None:
+        """The commit on main that last changed `post` at or before `commit` (else before `at`): the one
+        that brought the content a run published, or took it off main before a run retracted it."""
+        indexes = self.touches.get(post, [])
+        start = self.position.get(commit) if isinstance(commit, str) else None
+        for index in indexes:
+            if start is not None and index >= start:
+                return self.commits[index]
+            if start is None and at is not None and self.commits[index].committed <= at:
+                return self.commits[index]
+        return None
+
+
+def _history(root: Path, collected: _Collected, ids_at_head: Mapping[str, str],
+             media_users: Mapping[str, set[str]]) -> _MainLine:
+    main = _MainLine()
+    ref = _main_ref(root)
+    if ref is None:
+        return main
+    # One walk over all of main's history: every commit with its parents, a merge's changes taken against its
+    # first parent (what the merge brought to main). Children come before their parents, so the tip is first.
+    everything = gitrepo.log(root, ref, "--date-order", "--diff-merges=first-parent")
+    by_sha = {commit.sha: commit for commit in everything}
+    line = everything[0] if everything else None
+    while line is not None:
+        main.commits.append(line)
+        line = by_sha.get(line.parents[0]) if line.parents else None
+    ids = _Ids(ids_at_head)
+    for index, commit in enumerate(main.commits):
+        main.position[commit.sha] = index
+        touched = _touched(commit, ids, media_users)
+        if not touched:
+            continue
+        event, pull, by, detail = _landing(commit)
+        for post, (_, path, _) in touched.items():
+            main.touches.setdefault(post, []).append(index)
+            if path is not None:
+                collected.paths.setdefault(post, path)
+            collected.add(post, AuditEvent(commit.committed, event, detail, commit.sha, commit.author, pull, by=by),
+                          _RANK[event])
+    ids = _Ids(ids_at_head)
+    for commit in everything:
+        if len(commit.parents) > 1:
+            continue  # a merge wrote nothing itself: its changes are its branch's commits
+        for post, (what, path, note) in _touched(commit, ids, media_users).items():
+            if path is not None:
+                collected.paths.setdefault(post, path)
+            detail = f"by {commit.author}{', ' + note if note else ''}: {commit.subject}"
+            collected.add(post, AuditEvent(commit.authored, what, detail, commit.sha, commit.author, by=commit.author),
+                          _RANK[what])
+    return main
+
+
+# ------------------------------------------------------------------------------------------------ ledger
+
+def _ledger_events(raw: bytes) -> list[Mapping[str, Any]]:
+    events: list[Mapping[str, Any]] = []
+    for line in raw.splitlines():
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue  # a damaged line: `postops status` reports those, the trail shows what can be read
+        if isinstance(value, dict) and isinstance(value.get("post"), str):
+            events.append(value)
+    return events
+
+
+def _when(event: Mapping[str, Any]) -> datetime:
+    at = parse_time(event.get("at")) or datetime.fromtimestamp(0, UTC)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _from_ledger(events: Iterable[Mapping[str, Any]], main: _MainLine, collected: _Collected, now: datetime) -> None:
+    open_claims: dict[tuple[str, str, int], Mapping[str, Any]] = {}
+    approvals_seen: set[tuple[str, str, Any, tuple[str, ...]]] = set()
+    urls: dict[tuple[str, str, int], Any] = {}      # a retraction names the URL that was taken down
+
+    def source(post: str, event: Mapping[str, Any]) -> str | None:
+        found = main.content_commit(post, event.get("commit"), _when(event))
+        return found.sha if found else event.get("commit")
+
+    def open_claim(claim: Mapping[str, Any], kind: str, detail: str) -> None:
+        post, part = claim["post"], claim.get("part")
+        collected.add(post, AuditEvent(_when(claim), kind, detail, source(post, claim), account=claim.get("account"),
+                                       part=part + 1 if isinstance(part, int) else None, by=claim.get("run")),
+                      _LEDGER_RANK)
+
+    for event in events:
+        kind, post, account = event.get("event"), event["post"], event.get("account")
+        part = event.get("part")
+        key = (post, str(account), part if isinstance(part, int) else -1)
+        shown = part + 1 if isinstance(part, int) else None
+        where = f"@{account}" + (f" part {shown}" if shown else "")
+        run = event.get("run")
+        at = _when(event)
+        common: dict[str, Any] = {"account": account, "part": shown, "by": run}
+        if kind in (CLAIMED, RETRACT_CLAIMED):
+            previous = open_claims.get(key)
+            if previous is not None and previous.get("run") != run:
+                what = "retraction" if previous.get("event") == RETRACT_CLAIMED else "publication"
+                open_claim(previous, "in-doubt", f"{where}: run {previous.get('run')} claimed its {what} and "
+                                                 f"recorded no outcome; run {run} took it over")
+            open_claims[key] = event
+            pull, approvers = event.get("pull"), event.get("approved_by")
+            if kind == CLAIMED and pull is not None and isinstance(approvers, list):
+                names = tuple(str(a) for a in approvers)
+                if (post, str(account), pull, names) not in approvals_seen:
+                    approvals_seen.add((post, str(account), pull, names))
+                    collected.add(post, AuditEvent(
+                        at, "approved", f"pull request #{pull} approved by {', '.join(names) or 'nobody'} for "
+                        f"@{account} (checked at publish time)",
+                        pull=pull if isinstance(pull, int) else None, account=account, by=", ".join(names)),
+                        _LEDGER_RANK)
+            continue
+        if kind in (PUBLISHED, FAILED, RELEASED, RETRACTED, RETRACT_FAILED):
+            claim = open_claims.get(key)
+            if claim is not None and claim.get("run") == run:
+                del open_claims[key]
+        if kind == PUBLISHED:
+            url = event.get("url")
+            urls[key] = url
+            found = " (found on the platform: its claim had been in doubt)" if event.get("resolved") else ""
+            collected.add(post, AuditEvent(at, "published", f"{where}: {url or event.get('platform_id')}{found} "
+                                           f"(run {run})", source(post, event), url=url, **common), _LEDGER_RANK)
+        elif kind == FAILED:
+            retry = "; a later run tries again" if event.get("retryable") else ""
+            collected.add(post, AuditEvent(at, "failed", f"{where}: {event.get('error')}{retry} (run {run})",
+                                           source(post, event), **common), _LEDGER_RANK)
+        elif kind == RELEASED:
+            reason = event.get("reason") or event.get("error") or "claim given up"
+            collected.add(post, AuditEvent(at, "released", f"{where}: {reason}; due again (run {run})",
+                                           source(post, event), **common), _LEDGER_RANK)
+        elif kind == MISSED:
+            collected.add(post, AuditEvent(at, "missed", f"@{account}: publish_at {event.get('publish_at')} had "
+                                           f"passed by more than max_delay; never published (run {run})",
+                                           source(post, event), account=account, by=run), _LEDGER_RANK)
+        elif kind in (RETRACTED, RETRACT_FAILED):
+            removal = main.content_commit(post, event.get("commit"), at)
+            because = f" after {removal.sha[:7]} took the post off main" if removal else ""
+            url = event.get("url") or urls.get(key)
+            if kind == RETRACTED:
+                detail = f"{where}: {url or event.get('platform_id')} taken down{because} (run {run})"
+            else:
+                detail = f"{where}: could not take it down: {event.get('error')} (run {run})"
+            collected.add(post, AuditEvent(at, "retracted" if kind == RETRACTED else "retract-failed", detail,
+                                           removal.sha if removal else event.get("commit"), url=url, **common),
+                          _LEDGER_RANK)
+    for claim in open_claims.values():
+        lease = parse_time(claim.get("lease_until"))
+        part = claim.get("part")
+        where = f"@{claim.get('account')}" + (f" part {part + 1}" if isinstance(part, int) else "")
+        what = "retraction" if claim.get("event") == RETRACT_CLAIMED else "publication"
+        if lease is not None and (lease if lease.tzinfo else lease.replace(tzinfo=UTC)) > now:
+            open_claim(claim, "claimed", f"{where}: run {claim.get('run')} is at work on its {what} "
+                                         f"(lease until {lease.isoformat()})")
+        else:
+            open_claim(claim, "in-doubt", f"{where}: run {claim.get('run')} claimed its {what} and recorded no "
+                                          "outcome; the next publish run asks the platform before anything else")
+
+
+# ---------------------------------------------------------------------------------------------- the trail
+
+def _posts_at_head(root: Path) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """path -> id for every post file on main now, and media path -> ids of the posts that attach it."""
+    files = discover(root)
+    ids = {path: post for post, paths in declared_ids(root, files).items() for path in paths}
+    media_users: dict[str, set[str]] = {}
+    for path in files:
+        try:
+            text = (root / path).read_text("utf-8", "replace")
+        except OSError:
+            continue
+        if "path:" in text:
+            for match in _MEDIA_REF.finditer(text):
+                media_users.setdefault(match.group(1).strip(), set()).add(ids[path])
+    return ids, media_users
+
+
+def audit_trail(root: Path, config: Config, *, post: str | None = None, now: datetime | None = None) -> AuditLog:
+    """The trail of every post (or of `post`, an id or a post file's path) from main's history and the
+    ledger. Raises UnknownPost, naming near matches, for an id that neither has ever held."""
+    if not gitrepo.is_repository(root):
+        raise NotARepository(f"{root} is not a git repository: postops log reads the history of main")
+    ledger = read_ledger(root, config)
+    events = _ledger_events(ledger.raw)
+    # A file no longer on main is known by the id the ledger recorded for its path (a deleted post may have
+    # declared its own `id:`), else by its name.
+    ledger_ids = {e["path"]: e["post"] for e in events if isinstance(e.get("path"), str)}
+    ids_at_head, media_users = _posts_at_head(root)
+    collected = _Collected()
+    main = _history(root, collected, {**ledger_ids, **ids_at_head}, media_users)
+    _from_ledger(events, main, collected, now or datetime.now(UTC))
+    at_head = {post_id: path for path, post_id in sorted(ids_at_head.items(), reverse=True)}
+    ledger_paths = {post_id: path for path, post_id in ledger_ids.items()}
+    wanted = sorted(collected.events)
+    if post is not None:
+        name = ids_at_head.get(post) or (post_id_from_path(post) if "/" in post else post)
+        if name not in collected.events:
+            close = difflib.get_close_matches(name, wanted, n=5, cutoff=0.6)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise UnknownPost(f"no post {post!r} in the history of main or in the ledger{hint}")
+        wanted = [name]
+    trails = []
+    for name in wanted:
+        in_order = tuple(e for *_, e in sorted(collected.events[name], key=lambda item: item[:3]))
+        path = at_head.get(name) or collected.paths.get(name) or ledger_paths.get(name)
+        trails.append(PostTrail(name, path, in_order))
+    return AuditLog(tuple(trails), config.state_branch, ledger.tip, config.timezone)
+
+
+# ------------------------------------------------------------------------------------------------ output
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat()
+
+
+def render_text(log: AuditLog) -> list[str]:
+    lines = []
+    if log.ledger_commit is None:
+        lines.append(f"no publish run has happened yet (no ledger on branch {log.ledger_branch}): "
+                     "this is the history from git alone")
+    if not log.posts:
+        lines.append("no posts in the history of main")
+        return lines
+    zone = ZoneInfo(log.timezone)
+    width = max(len(e.event) for trail in log.posts for e in trail.events)
+    for number, trail in enumerate(log.posts):
+        if number or lines:
+            lines.append("")
+        lines.append(f"{trail.post}  {trail.path or ''}".rstrip())
+        for e in trail.events:
+            when = e.at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+            lines.append(f"  {when}  {e.event:<{width}}  {(e.commit or '')[:7]:<7}  {e.detail}")
+    return lines
+
+
+def render_json(log: AuditLog) -> list[str]:
+    data = {"version": 1, "ledger": {"branch": log.ledger_branch, "commit": log.ledger_commit},
+            "posts": [{"post": t.post, "path": t.path, "events": [e.as_dict() for e in t.events]}
+                      for t in log.posts]}
+    return [json.dumps(data, indent=2, ensure_ascii=False)]
+
+
+def render_csv(log: AuditLog) -> list[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for trail in log.posts:
+        for e in trail.events:
+            writer.writerow([trail.post, _iso(e.at), e.event, e.account or "", e.part or "", e.commit or "",
+                             e.author or "", e.pull or "", e.url or "", e.detail])
+    return [buffer.getvalue().rstrip("\n")]
+
+
+RENDERERS: dict[str, Callable[[AuditLog], list[str]]] = {"text": render_text, "json": render_json, "csv": render_csv}
+
+
+def log_command(root: Path, *, post: str | None, fmt: str, echo: Echo, now: datetime | None = None) -> int:
+    """`postops log`: print the trail of `post` (or of every post) in `fmt`."""
+    if fmt not in RENDERERS:
+        raise UsageError(f"unknown format {fmt!r} ({', '.join(FORMATS)})")
+    log = audit_trail(root, load_config(root), post=post, now=now)
+    for line in RENDERERS[fmt](log):
+        echo(line)
+    return 0
