@@ -81,6 +81,7 @@ show cat "$(sed -n 's/^wrote //p' "$OUT")"
 git add -A
 git commit --quiet -m "Thank our partners"
 expect 0 postops new drill "Drill: this post goes to the local outbox, not to a platform."
+drill_post="$(sed -n 's/^wrote //p' "$OUT")"
 expect 0 postops lint
 git add -A
 git commit --quiet -m "A drill post"
@@ -88,7 +89,7 @@ drill_commit="$(git rev-parse HEAD)"
 
 section "6. Review approves the pull request, and it is merged"
 show git switch --quiet main
-show git merge --no-ff --quiet -m "Merge pull request: thank our partners" thank-partners
+show git merge --no-ff --quiet -m "Merge pull request #1 from example-org/thank-partners" thank-partners
 expect 0 postops plan --now "$(later 5)"
 must_show "wait"
 
@@ -106,6 +107,11 @@ must_show "retract"
 expect 0 postops publish --now "$(later 20)"
 show ls .postops/outbox/drill/retracted
 expect 0 postops status --now "$(later 20)"
+must_show "retracted"
+
+section "9. The audit trail: who wrote it, how it reached main, when it went out and came down"
+expect 0 postops log "$(basename "$drill_post" .yaml)"
+must_show "published"
 must_show "retracted"
 
 section "Done"
