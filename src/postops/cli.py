@@ -63,6 +63,10 @@ def _parse_time(value: str | None, option: str) -> datetime | None:
         raise UsageError(f"{option}: {exc.message}") from None
 
 
+def _err(line: str) -> None:
+    click.echo(line, err=True)
+
+
 repo_option = click.option("--repo", "-C", metavar="DIR", help="The content repository (default: the one "
                            "containing the current folder).")
 
@@ -203,7 +207,7 @@ def plan(repo: str | None, now: str | None, until: str | None, fmt: str, allow_m
     from .publish_cli import plan_command
 
     return plan_command(_root(repo), now=_parse_time(now, "--now"), until=_parse_time(until, "--until"), fmt=fmt,
-                        echo=click.echo, allow_mass_retract=allow_mass_retract, changed_since=changed_since)
+                        echo=click.echo, err=_err, allow_mass_retract=allow_mass_retract, changed_since=changed_since)
 
 
 @main.command()
@@ -218,7 +222,7 @@ def publish(repo: str | None, now: str | None, dry_run: bool, allow_mass_retract
     from .publish_cli import publish_command
 
     return publish_command(_root(repo), now=_parse_time(now, "--now"), dry_run=dry_run,
-                           allow_mass_retract=allow_mass_retract, echo=click.echo, env=os.environ)
+                           allow_mass_retract=allow_mass_retract, echo=click.echo, err=_err, env=os.environ)
 
 
 @main.command()
@@ -230,7 +234,7 @@ def status(repo: str | None, now: str | None, fmt: str) -> int:
     """Every post and its state: scheduled, published (with its URL), retracted, missed, failed, ..."""
     from .publish_cli import status_command
 
-    return status_command(_root(repo), fmt=fmt, now=_parse_time(now, "--now"), echo=click.echo)
+    return status_command(_root(repo), fmt=fmt, now=_parse_time(now, "--now"), echo=click.echo, err=_err)
 
 
 @main.command()
@@ -242,7 +246,7 @@ def pause(repo: str | None, reason: str, commit: bool) -> int:
     """Stop all publishing (the kill switch). Retractions still run."""
     from .publish_cli import pause_command
 
-    return pause_command(_root(repo), reason=reason, commit=commit, echo=click.echo)
+    return pause_command(_root(repo), reason=reason, commit=commit, echo=click.echo, err=_err)
 
 
 @main.command()
@@ -253,7 +257,7 @@ def resume(repo: str | None, commit: bool) -> int:
     """Lift a pause."""
     from .publish_cli import resume_command
 
-    return resume_command(_root(repo), commit=commit, echo=click.echo)
+    return resume_command(_root(repo), commit=commit, echo=click.echo, err=_err)
 
 
 @main.command()

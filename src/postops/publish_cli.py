@@ -49,6 +49,8 @@ def parse_time(text: str) -> datetime:
 
 
 def _guard(echo: Echo, body: Callable[[], int]) -> int:
+    """Run a command; a PostopsError becomes its message (on `echo`, which the CLI points at stderr) and its
+    exit code."""
     try:
         return body()
     except PostopsError as exc:
@@ -100,7 +102,8 @@ def _at_default_tip(root: Path, remote: str | None) -> bool:
 
 def plan_command(root: Path, *, now: datetime | None, until: datetime | None, fmt: str, echo: Echo,
                  allow_mass_retract: bool = False, lint: LintFn = lint_verdicts,
-                 env: Mapping[str, str] | None = None, changed_since: str | None = None) -> int:
+                 env: Mapping[str, str] | None = None, changed_since: str | None = None,
+                 err: Echo | None = None) -> int:
     def body() -> int:
         base, config = _open(root)
         moment = now or datetime.now(UTC)
@@ -117,7 +120,7 @@ def plan_command(root: Path, *, now: datetime | None, until: datetime | None, fm
         else:
             raise UsageError(f"unknown format {fmt!r} (text, json or markdown)")
         return 0
-    return _guard(echo, body)
+    return _guard(err or echo, body)
 
 
 def only_changed(plan: Plan, desired: Any, changed: set[str]) -> Plan:
@@ -184,10 +187,10 @@ def plan_markdown(plan: Plan, desired: Any, verdicts: Mapping[str, list[tuple[st
 # --------------------------------------------------------------------------------------------- publish
 
 def publish_command(root: Path, *, now: datetime | None, dry_run: bool, allow_mass_retract: bool, echo: Echo,
-                    env: Mapping[str, str], lint: LintFn = lint_verdicts) -> int:
+                    env: Mapping[str, str], lint: LintFn = lint_verdicts, err: Echo | None = None) -> int:
     if dry_run:
         return plan_command(root, now=now, until=None, fmt="text", echo=echo,
-                            allow_mass_retract=allow_mass_retract, lint=lint)
+                            allow_mass_retract=allow_mass_retract, lint=lint, env=env, err=err)
 
     def body() -> int:
         base, config = _open(root)
@@ -209,12 +212,13 @@ def publish_command(root: Path, *, now: datetime | None, dry_run: bool, allow_ma
         echo(f"{done} done, {len(waiting)} waiting" + (f", next at {min(a.at for a in waiting if a.at).isoformat()}"
                                                        if any(a.at for a in waiting) else ""))
         return result.exit_code
-    return _guard(echo, body)
+    return _guard(err or echo, body)
 
 
 # ---------------------------------------------------------------------------------------------- status
 
-def status_command(root: Path, *, fmt: str, now: datetime | None, echo: Echo, lint: LintFn = lint_verdicts) -> int:
+def status_command(root: Path, *, fmt: str, now: datetime | None, echo: Echo, lint: LintFn = lint_verdicts,
+                   err: Echo | None = None) -> int:
     def body() -> int:
         base, config = _open(root)
         moment = now or datetime.now(UTC)
@@ -232,12 +236,13 @@ def status_command(root: Path, *, fmt: str, now: datetime | None, echo: Echo, li
         else:
             raise UsageError(f"unknown format {fmt!r} (text or json)")
         return 0
-    return _guard(echo, body)
+    return _guard(err or echo, body)
 
 
 # -------------------------------------------------------------------------------------- pause, resume
 
-def pause_command(root: Path, *, reason: str, commit: bool, echo: Echo, now: datetime | None = None) -> int:
+def pause_command(root: Path, *, reason: str, commit: bool, echo: Echo, now: datetime | None = None,
+                  err: Echo | None = None) -> int:
     def body() -> int:
         base, _ = _open(root)
         if not reason.strip():
@@ -249,10 +254,10 @@ def pause_command(root: Path, *, reason: str, commit: bool, echo: Echo, now: dat
             gitrepo.commit_paths(base, ["postops.yaml"], f"Pause publishing: {reason}")
         echo(f"paused: {reason}" + ("" if commit else " (postops.yaml changed: commit and merge it)"))
         return 0
-    return _guard(echo, body)
+    return _guard(err or echo, body)
 
 
-def resume_command(root: Path, *, commit: bool, echo: Echo) -> int:
+def resume_command(root: Path, *, commit: bool, echo: Echo, err: Echo | None = None) -> int:
     def body() -> int:
         base, config = _open(root)
         if not config.paused:
@@ -263,7 +268,7 @@ def resume_command(root: Path, *, commit: bool, echo: Echo) -> int:
             gitrepo.commit_paths(base, ["postops.yaml"], "Resume publishing")
         echo("resumed" + ("" if commit else " (postops.yaml changed: commit and merge it)"))
         return 0
-    return _guard(echo, body)
+    return _guard(err or echo, body)
 
 
 def _who(root: Path) -> str | None:
