@@ -11,6 +11,7 @@ import requests
 import responses
 
 from postops.config import Account
+from postops.platforms._common import Retry
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, get_platform
 from postops.platforms.mastodon import MastodonPlatform
 
@@ -246,7 +247,7 @@ def test_rate_limit_that_resets_too_late_is_reported_without_waiting(server, mak
     server.post(STATUSES, **rate_limited(NOW + timedelta(minutes=15)))
 
     with pytest.raises(PlatformError) as caught:
-        make(max_rate_wait=60).publish(part())
+        make(retry=Retry(max_rate_wait=60)).publish(part())
 
     assert caught.value.kind == "rate-limit" and caught.value.retryable
     assert "2026-11-24 14:15:00 UTC" in str(caught.value) and "about 15 min" in str(caught.value)

@@ -111,6 +111,9 @@ class Retry:
         object.__setattr__(self, "attempts", max(1, self.attempts))
 
 
+DEFAULT_RETRY = Retry()
+
+
 class Attempts:
     """One call's attempts so far, against its `Retry`: what the next failure or rate limit leads to."""
 
@@ -126,6 +129,16 @@ class Attempts:
             return False
         self._waited_for_rate = True
         return True
+
+    def wait_out_rate_limit(self, what: str, who: str, reset: datetime | None, now: datetime) -> None:
+        """Sleep until just past `reset`, or raise when the limit is not to be waited out.
+
+        `who` is the platform or server that set the limit, as the error names it.
+        """
+        wait = wait_past(reset, now) if reset is not None else None
+        if wait is None or not self.will_wait(wait):
+            raise rate_limit_used_up(what, who, reset, now) from None  # the platform's own error adds nothing
+        self._sleep(wait)
 
     def back_off(self, what: str, reason: str, scrub: Callable[[str], str]) -> None:
         """Count a failed attempt; pause before the next one, or raise when that was the last."""

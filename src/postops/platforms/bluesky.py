@@ -25,17 +25,16 @@ import requests
 
 from ..config import Account
 from ._common import (
+    DEFAULT_RETRY,
     Attempts,
     Retry,
     describe,
     parse_time,
-    rate_limit_used_up,
     read_credentials,
     scrub,
     shown_path,
     surely_unsent,
     utc_now,
-    wait_past,
     worth_hiding,
 )
 from .base import MediaFile, PartRequest, PlatformError, Published
@@ -139,9 +138,7 @@ class BlueskyPlatform:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = utc_now,
-        max_rate_wait: float = 60.0,
-        attempts: int = 3,
-        backoff: float = 2.0,
+        retry: Retry = DEFAULT_RETRY,
         timeout: float = 30.0,
         langs: Sequence[str] = (),
     ) -> None:
@@ -149,7 +146,7 @@ class BlueskyPlatform:
         self.root = root
         self._sleep = sleep
         self._clock = clock
-        self._retry = Retry(attempts=attempts, backoff=backoff, max_rate_wait=max_rate_wait)
+        self._retry = retry
         self._timeout = timeout
         self._langs = list(langs)
         self._service = (account.instance or DEFAULT_SERVICE).strip().rstrip("/")
@@ -454,11 +451,7 @@ class BlueskyPlatform:
                 return attempt()
             except _XrpcError as exc:
                 if exc.status == 429:
-                    reset = _reset_time(exc)
-                    wait = wait_past(reset, self._clock()) if reset is not None else None
-                    if wait is None or not tries.will_wait(wait):
-                        raise rate_limit_used_up(what, "Bluesky", reset, self._clock()) from None
-                    self._sleep(wait)
+                    tries.wait_out_rate_limit(what, "Bluesky", _reset_time(exc), self._clock())
                     continue
                 if exc.error in _TOKEN_ERRORS and not renewed:
                     renewed = True

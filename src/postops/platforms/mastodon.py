@@ -24,6 +24,7 @@ import requests
 from .. import __version__
 from ..config import Account
 from ._common import (
+    DEFAULT_RETRY,
     Attempts,
     Retry,
     describe,
@@ -62,9 +63,7 @@ class MastodonPlatform:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = utc_now,
-        max_rate_wait: float = 60.0,
-        attempts: int = 3,
-        backoff: float = 2.0,
+        retry: Retry = DEFAULT_RETRY,
         timeout: float = 30.0,
         media_poll_interval: float = 2.0,
         media_polls: int = 60,
@@ -76,7 +75,7 @@ class MastodonPlatform:
         self._session = session if session is not None else requests.Session()
         self._sleep = sleep
         self._clock = clock
-        self._retry = Retry(attempts=attempts, backoff=backoff, max_rate_wait=max_rate_wait)
+        self._retry = retry
         self._timeout = timeout
         self._media_poll_interval = media_poll_interval
         self._media_polls = max(1, media_polls)

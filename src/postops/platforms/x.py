@@ -20,17 +20,16 @@ import requests
 
 from ..config import Account
 from ._common import (
+    DEFAULT_RETRY,
     Attempts,
     Retry,
     describe,
     parse_time,
-    rate_limit_used_up,
     read_credentials,
     scrub,
     shown_path,
     surely_unsent,
     utc_now,
-    wait_past,
     worth_hiding,
 )
 from .base import MediaFile, PartRequest, PlatformError, Published
@@ -77,9 +76,7 @@ class XPlatform:
         *,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = utc_now,
-        max_rate_wait: float = 60.0,
-        attempts: int = 3,
-        backoff: float = 2.0,
+        retry: Retry = DEFAULT_RETRY,
         timeout: float = 30.0,
         lookup_slack: timedelta = timedelta(minutes=5),
         lookup_pages: int = 5,
@@ -88,7 +85,7 @@ class XPlatform:
         self.root = root
         self._sleep = sleep
         self._clock = clock
-        self._retry = Retry(attempts=attempts, backoff=backoff, max_rate_wait=max_rate_wait)
+        self._retry = retry
         self._lookup_slack = lookup_slack
         self._lookup_pages = max(1, lookup_pages)
         self._user_id: str | None = None
@@ -217,11 +214,7 @@ class XPlatform:
             try:
                 return attempt()
             except tweepy.TooManyRequests as exc:
-                reset = _reset_time(exc)
-                wait = wait_past(reset, self._clock()) if reset is not None else None
-                if wait is None or not tries.will_wait(wait):
-                    raise rate_limit_used_up(what, "X", reset, self._clock()) from None
-                self._sleep(wait)
+                tries.wait_out_rate_limit(what, "X", _reset_time(exc), self._clock())
                 continue
             except tweepy.HTTPException as exc:
                 status = exc.response.status_code if exc.response is not None else 0
