@@ -41,12 +41,12 @@ def adapter_factory(adapter: Callable[..., P], root: Path, sleeps: list[float], 
                     env: Mapping[str, str], now: datetime) -> Callable[..., P]:
     """`make(account=account, env=env, **options)`: an adapter whose clock says `now` and whose sleeps are
     recorded in `sleeps` instead of slept."""
+    default_account, default_env = account, env
 
-    def make(account: Account = account, env: Mapping[str, str] | None = None, **options: Any) -> P:
+    def make(account: Account = default_account, env: Mapping[str, str] | None = None, **options: Any) -> P:
         return adapter(account, root, default_env if env is None else env,
                        sleep=sleeps.append, clock=lambda: now, **options)
 
-    default_env = env
     return make
 
 
@@ -58,7 +58,7 @@ def assert_no_secrets(error: BaseException, secrets: Iterable[str]) -> None:
 
 def calls_to(mock: responses.RequestsMock, method: str, url: str) -> list[Any]:
     """The calls made with `method` to `url`, whatever their query string."""
-    return [c for c in mock.calls if c.request.method == method and c.request.url.split("?")[0] == url]
+    return [c for c in mock.calls if c.request.method == method and (c.request.url or "").split("?")[0] == url]
 
 
 def body(call: Any) -> Any:

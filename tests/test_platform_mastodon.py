@@ -405,7 +405,8 @@ def test_secrets_the_server_echoes_back_are_scrubbed(http, make):
 # -- credentials and configuration -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("env", [{}, {"POSTOPS_SOCIAL_ACCESS_TOKEN": ""}, {"POSTOPS_OTHER_ACCESS_TOKEN": TOKEN}])
+@pytest.mark.parametrize("env", [{}, {"POSTOPS_SOCIAL_ACCESS_TOKEN": ""}, {"POSTOPS_SOCIAL_ACCESS_TOKEN": " \n"},
+                                 {"POSTOPS_OTHER_ACCESS_TOKEN": TOKEN}])
 def test_missing_credentials_are_named_without_values(make, env):
     with pytest.raises(PlatformError) as caught:
         make(env=env)
@@ -413,6 +414,14 @@ def test_missing_credentials_are_named_without_values(make, env):
     assert caught.value.kind == "auth" and not caught.value.retryable
     assert "POSTOPS_SOCIAL_ACCESS_TOKEN is not set" in str(caught.value)
     assert_no_secrets(caught.value, SECRETS)
+
+
+def test_token_is_sent_without_the_white_space_around_it(http, make):
+    http.post(STATUSES, json=status("5"))
+
+    make(env={"POSTOPS_SOCIAL_ACCESS_TOKEN": f" {TOKEN}\n"}).publish(part())
+
+    assert http.calls[0].request.headers["Authorization"] == f"Bearer {TOKEN}"
 
 
 def test_account_without_a_credentials_prefix(make):

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import platformfixtures
 import pytest
 import requests
+import urllib3
 from platformfixtures import PNG, adapter_factory, assert_no_secrets, body, calls_to
 
 from postops.config import Account
@@ -314,6 +315,33 @@ def test_connect_timeout_is_retried_without_a_check(http, make, sleeps):
 
     assert result.platform_id == "1861000000000000001"
     assert [c.request.url for c in http.calls] == [TWEETS, TWEETS]
+    assert sleeps == [2.0]
+
+
+def test_refused_connection_is_retried_without_a_check(http, make, sleeps):
+    # Refused before a connection existed: nothing can have been posted.
+    refused = urllib3.exceptions.NewConnectionError(None, "Connection refused")
+    http.post(TWEETS, body=requests.exceptions.ConnectionError(
+        urllib3.exceptions.MaxRetryError(None, TWEETS, reason=refused)))
+    http.post(TWEETS, **created("1861000000000000001"))
+
+    result = make().publish(part())
+
+    assert result.platform_id == "1861000000000000001"
+    assert [c.request.url for c in http.calls] == [TWEETS, TWEETS]
+    assert sleeps == [2.0]
+
+
+def test_connection_lost_mid_request_is_checked_before_posting_again(http, make, sleeps):
+    http.post(TWEETS, body=requests.exceptions.ConnectionError("Connection aborted."))
+    http.get(ME, **me())
+    http.get(TIMELINE, **timeline())
+    http.post(TWEETS, **created("1861000000000000002"))
+
+    result = make().publish(part())
+
+    assert result.platform_id == "1861000000000000002"
+    assert [c.request.url.split("?")[0] for c in http.calls] == [TWEETS, ME, TIMELINE, TWEETS]
     assert sleeps == [2.0]
 
 
