@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import platformfixtures
 import pytest
 import requests
 import responses
+from platformfixtures import PNG, adapter_factory, assert_no_secrets, body
 
 from postops.config import Account
+from postops.platforms._common import Retry
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published
 from postops.platforms.bluesky import CREDENTIAL_SUFFIXES, BlueskyPlatform, record_key
 
@@ -35,32 +38,14 @@ ACCESS, REFRESH = "eyJ.access-9f8e7d6c5b4a", "eyJ.refresh-1a2b3c4d5e6f"
 ACCESS2, REFRESH2 = "eyJ.access2-0011223344", "eyJ.refresh2-5566778899"
 SECRETS = (PASSWORD, ACCESS, REFRESH, ACCESS2, REFRESH2)
 TEXT = "Our new report on energy security is out today."
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(40)
 TID_SYNTAX = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
 
-
-def assert_no_secrets(error: BaseException) -> None:
-    for secret in SECRETS:
-        assert secret not in str(error)
+http, sleeps = platformfixtures.http, platformfixtures.sleeps  # fixtures: pytest finds them by these names
 
 
 @pytest.fixture
-def api():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def make(tmp_path: Path, sleeps: list[float]):
-    def make(account: Account = ACCOUNT, env: dict[str, str] | None = None, **options) -> BlueskyPlatform:
-        return BlueskyPlatform(account, tmp_path, ENV if env is None else env,
-                               sleep=sleeps.append, clock=lambda: NOW, **options)
-    return make
+def make(tmp_path: Path, sleeps: list[float]) -> Callable[..., BlueskyPlatform]:
+    return adapter_factory(BlueskyPlatform, tmp_path, sleeps, account=ACCOUNT, env=ENV, now=NOW)
 
 
 def part(text: str = TEXT, **fields) -> PartRequest:
@@ -68,15 +53,12 @@ def part(text: str = TEXT, **fields) -> PartRequest:
     return PartRequest(post_id="report-launch", account=ACCOUNT, part=fields.pop("part", 0), text=text, **fields)
 
 
-def body(call) -> dict:
-    return json.loads(call.request.body)
-
-
 def query(call) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(call.request.url).query).items()}
 
 
 def calls_to(mock: responses.RequestsMock, url: str) -> list:
+    # Every XRPC method has one HTTP method, so the URL alone says which calls are meant.
     return [c for c in mock.calls if c.request.url.split("?")[0] == url]
 
 
@@ -109,17 +91,17 @@ NOT_FOUND = xrpc_error(400, "RecordNotFound", "Could not locate record")
 # -- publishing ------------------------------------------------------------------------------------
 
 
-def test_publish_plain_post(api, make):
+def test_publish_plain_post(http, make):
     request = part()
     rkey = record_key(request)
-    signed_in(api)
-    api.post(CREATE_RECORD, **created(rkey, "bafyreiabc"))
+    signed_in(http)
+    http.post(CREATE_RECORD, **created(rkey, "bafyreiabc"))
 
     result = make().publish(request)
 
     assert result == Published(platform_id=f"{uri(rkey)}|bafyreiabc",
                                url=f"https://bsky.app/profile/csis.bsky.social/post/{rkey}", published_at=NOW)
-    session, create = api.calls
+    session, create = http.calls
     assert body(session) == {"identifier": "csis.bsky.social", "password": PASSWORD}
     assert "Authorization" not in session.request.headers
     assert create.request.headers["Authorization"] == f"Bearer {ACCESS}"
@@ -127,30 +109,30 @@ def test_publish_plain_post(api, make):
         "$type": "app.bsky.feed.post", "text": TEXT, "createdAt": "2026-11-24T14:00:00.123Z"}}
 
 
-def test_the_session_is_made_once_and_reused(api, make):
-    signed_in(api)
-    api.post(CREATE_RECORD, **created(record_key(part())))
-    api.post(CREATE_RECORD, **created(record_key(part("Second", part=1))))
-    api.get(GET_RECORD, **record("3jmkvnjcwzlaa", text="parent"))
+def test_the_session_is_made_once_and_reused(http, make):
+    signed_in(http)
+    http.post(CREATE_RECORD, **created(record_key(part())))
+    http.post(CREATE_RECORD, **created(record_key(part("Second", part=1))))
+    http.get(GET_RECORD, **record("3jmkvnjcwzlaa", text="parent"))
     platform = make()
 
     platform.publish(part())
     platform.publish(part("Second", part=1, reply_to=f"{uri('3jmkvnjcwzlaa')}|bafyreiparent"))
 
-    assert len(calls_to(api, CREATE_SESSION)) == 1
+    assert len(calls_to(http, CREATE_SESSION)) == 1
 
 
-def test_facets_use_utf8_byte_offsets(api, make):
+def test_facets_use_utf8_byte_offsets(http, make):
     text = "Le rapport du café: https://www.csis.org/analysis/energy 🎉 merci @Partner.bsky.social #énergie!"
-    signed_in(api)
-    api.get(RESOLVE_HANDLE, json={"did": "did:plc:partner"})
-    api.post(CREATE_RECORD, **created(record_key(part(text))))
+    signed_in(http)
+    http.get(RESOLVE_HANDLE, json={"did": "did:plc:partner"})
+    http.post(CREATE_RECORD, **created(record_key(part(text))))
 
     make().publish(part(text))
 
-    (resolve,) = calls_to(api, RESOLVE_HANDLE)
+    (resolve,) = calls_to(http, RESOLVE_HANDLE)
     assert query(resolve) == {"handle": "partner.bsky.social"}
-    facets = body(calls_to(api, CREATE_RECORD)[0])["record"]["facets"]
+    facets = body(calls_to(http, CREATE_RECORD)[0])["record"]["facets"]
     encoded = text.encode("utf-8")
 
     def span(piece: str) -> dict:
@@ -169,98 +151,98 @@ def test_facets_use_utf8_byte_offsets(api, make):
     assert facets[1]["index"]["byteStart"] == text.index("@Partner") + 1 + 3
 
 
-def test_bare_domains_link_with_https_and_other_handles_stay_text(api, make):
+def test_bare_domains_link_with_https_and_other_handles_stay_text(http, make):
     text = "Read it at csis.org/energy, thanks @CSIS and @nobody.example.com #2026"
-    signed_in(api)
-    api.get(RESOLVE_HANDLE, **xrpc_error(400, "InvalidRequest", "Unable to resolve handle"))
-    api.post(CREATE_RECORD, **created(record_key(part(text))))
+    signed_in(http)
+    http.get(RESOLVE_HANDLE, **xrpc_error(400, "InvalidRequest", "Unable to resolve handle"))
+    http.post(CREATE_RECORD, **created(record_key(part(text))))
 
     make().publish(part(text))
 
-    facets = body(calls_to(api, CREATE_RECORD)[0])["record"]["facets"]
+    facets = body(calls_to(http, CREATE_RECORD)[0])["record"]["facets"]
     assert [f["features"][0] for f in facets] == [
         {"$type": "app.bsky.richtext.facet#link", "uri": "https://csis.org/energy"}]
     # "@CSIS" is not a Bluesky handle, so it is not even looked up; "#2026" is not a hashtag.
-    assert [query(c)["handle"] for c in calls_to(api, RESOLVE_HANDLE)] == ["nobody.example.com"]
+    assert [query(c)["handle"] for c in calls_to(http, RESOLVE_HANDLE)] == ["nobody.example.com"]
 
 
-def test_reply_to_a_thread_part_names_the_thread_root(api, make):
+def test_reply_to_a_thread_part_names_the_thread_root(http, make):
     root = {"uri": uri("3jmkroot2222a"), "cid": "bafyreiroot"}
-    signed_in(api)
-    api.get(GET_RECORD, **record("3jmkparent22a", text="Key findings, part 1", cid="bafyreiparent",
+    signed_in(http)
+    http.get(GET_RECORD, **record("3jmkparent22a", text="Key findings, part 1", cid="bafyreiparent",
                                  reply={"root": root, "parent": root}))
     request = part("Key findings, part 2", part=2, reply_to=f"{uri('3jmkparent22a')}|bafyreiparent")
-    api.post(CREATE_RECORD, **created(record_key(request)))
+    http.post(CREATE_RECORD, **created(record_key(request)))
 
     make().publish(request)
 
-    assert query(calls_to(api, GET_RECORD)[0]) == {
+    assert query(calls_to(http, GET_RECORD)[0]) == {
         "repo": DID, "collection": "app.bsky.feed.post", "rkey": "3jmkparent22a"}
-    assert body(calls_to(api, CREATE_RECORD)[0])["record"]["reply"] == {
+    assert body(calls_to(http, CREATE_RECORD)[0])["record"]["reply"] == {
         "root": root, "parent": {"uri": uri("3jmkparent22a"), "cid": "bafyreiparent"}}
 
 
-def test_reply_to_a_post_that_is_not_a_reply_uses_it_as_root(api, make):
-    signed_in(api)
-    api.get(GET_RECORD, **record("3jmkparent22a", cid="bafyreiparent"))
+def test_reply_to_a_post_that_is_not_a_reply_uses_it_as_root(http, make):
+    signed_in(http)
+    http.get(GET_RECORD, **record("3jmkparent22a", cid="bafyreiparent"))
     request = part("Key findings", part=1, reply_to=f"{uri('3jmkparent22a')}|bafyreiparent")
-    api.post(CREATE_RECORD, **created(record_key(request)))
+    http.post(CREATE_RECORD, **created(record_key(request)))
 
     make().publish(request)
 
     parent = {"uri": uri("3jmkparent22a"), "cid": "bafyreiparent"}
-    assert body(calls_to(api, CREATE_RECORD)[0])["record"]["reply"] == {"root": parent, "parent": parent}
+    assert body(calls_to(http, CREATE_RECORD)[0])["record"]["reply"] == {"root": parent, "parent": parent}
 
 
-def test_reply_to_a_bsky_app_link(api, make):
+def test_reply_to_a_bsky_app_link(http, make):
     other = "did:plc:partner"
-    signed_in(api)
-    api.get(RESOLVE_HANDLE, json={"did": other})
-    api.get(GET_RECORD, **record("3lpartnerpost", cid="bafyreitheirs", did=other))
+    signed_in(http)
+    http.get(RESOLVE_HANDLE, json={"did": other})
+    http.get(GET_RECORD, **record("3lpartnerpost", cid="bafyreitheirs", did=other))
     request = part("Congratulations!", reply_to="https://bsky.app/profile/partner.org/post/3lpartnerpost")
-    api.post(CREATE_RECORD, **created(record_key(request)))
+    http.post(CREATE_RECORD, **created(record_key(request)))
 
     make().publish(request)
 
-    assert query(calls_to(api, GET_RECORD)[0])["repo"] == other
+    assert query(calls_to(http, GET_RECORD)[0])["repo"] == other
     theirs = {"uri": uri("3lpartnerpost", other), "cid": "bafyreitheirs"}
-    assert body(calls_to(api, CREATE_RECORD)[0])["record"]["reply"] == {"root": theirs, "parent": theirs}
+    assert body(calls_to(http, CREATE_RECORD)[0])["record"]["reply"] == {"root": theirs, "parent": theirs}
 
 
-def test_reply_to_a_deleted_post_is_invalid(api, make):
-    signed_in(api)
-    api.get(GET_RECORD, **NOT_FOUND)
+def test_reply_to_a_deleted_post_is_invalid(http, make):
+    signed_in(http)
+    http.get(GET_RECORD, **NOT_FOUND)
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part("Key findings", part=1, reply_to=f"{uri('3jmkparent22a')}|bafyreiparent"))
 
     assert caught.value.kind == "invalid" and not caught.value.retryable
     assert "does not exist" in str(caught.value)
-    assert not calls_to(api, CREATE_RECORD)
+    assert not calls_to(http, CREATE_RECORD)
 
 
-def test_images_are_uploaded_and_embedded_with_alt_text(api, make, tmp_path):
+def test_images_are_uploaded_and_embedded_with_alt_text(http, make, tmp_path):
     (tmp_path / "media").mkdir()
     chart, photo = tmp_path / "media" / "chart.png", tmp_path / "media" / "photo.jpg"
     chart.write_bytes(PNG + b"chart")
     photo.write_bytes(b"\xff\xd8\xff\xe0photo")
     blobs = [{"$type": "blob", "ref": {"$link": f"bafkrei{name}"}, "mimeType": mime, "size": 10}
              for name, mime in (("chart", "image/png"), ("photo", "image/jpeg"))]
-    signed_in(api)
-    api.post(UPLOAD_BLOB, json={"blob": blobs[0]})
-    api.post(UPLOAD_BLOB, json={"blob": blobs[1]})
+    signed_in(http)
+    http.post(UPLOAD_BLOB, json={"blob": blobs[0]})
+    http.post(UPLOAD_BLOB, json={"blob": blobs[1]})
     request = part(media=(MediaFile(chart, "Bar chart of European gas imports, 2019-2026"),
                           MediaFile(photo, None)))
-    api.post(CREATE_RECORD, **created(record_key(request)))
+    http.post(CREATE_RECORD, **created(record_key(request)))
 
     make().publish(request)
 
-    first, second = calls_to(api, UPLOAD_BLOB)
+    first, second = calls_to(http, UPLOAD_BLOB)
     assert first.request.body == PNG + b"chart" and first.request.headers["Content-Type"] == "image/png"
     assert second.request.body == b"\xff\xd8\xff\xe0photo"
     assert second.request.headers["Content-Type"] == "image/jpeg"
     assert first.request.headers["Authorization"] == f"Bearer {ACCESS}"
-    assert body(calls_to(api, CREATE_RECORD)[0])["record"]["embed"] == {
+    assert body(calls_to(http, CREATE_RECORD)[0])["record"]["embed"] == {
         "$type": "app.bsky.embed.images",
         "images": [{"image": blobs[0], "alt": "Bar chart of European gas imports, 2019-2026"},
                    {"image": blobs[1], "alt": ""}]}
@@ -272,7 +254,7 @@ def test_images_are_uploaded_and_embedded_with_alt_text(api, make, tmp_path):
     ({f"{n}.png": PNG for n in range(5)}, "at most 4 images"),
     ({"clip.mp4": b"\x00\x00\x00\x18ftypmp42"}, "clip.mp4"),
 ])
-def test_media_bluesky_cannot_take_is_refused_before_anything_is_sent(api, make, tmp_path, files, expected):
+def test_media_bluesky_cannot_take_is_refused_before_anything_is_sent(http, make, tmp_path, files, expected):
     media = []
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
@@ -283,28 +265,28 @@ def test_media_bluesky_cannot_take_is_refused_before_anything_is_sent(api, make,
 
     assert caught.value.kind == "invalid" and not caught.value.retryable
     assert expected in str(caught.value)
-    assert not api.calls
+    assert not http.calls
 
 
-def test_missing_media_file_is_an_invalid_post(api, make, tmp_path):
+def test_missing_media_file_is_an_invalid_post(http, make, tmp_path):
     with pytest.raises(PlatformError) as caught:
         make().publish(part(media=(MediaFile(tmp_path / "gone.png", None),)))
 
     assert caught.value.kind == "invalid" and "gone.png" in str(caught.value)
-    assert not api.calls
+    assert not http.calls
 
 
-def test_instance_and_langs(api, make):
+def test_instance_and_langs(http, make):
     account = Account(key="sky", platform="bluesky", handle="csis.example.org", credentials="POSTOPS_SKY",
                       instance="https://pds.example.org/")
-    api.post("https://pds.example.org/xrpc/com.atproto.server.createSession",
+    http.post("https://pds.example.org/xrpc/com.atproto.server.createSession",
              json={"did": DID, "accessJwt": ACCESS, "refreshJwt": REFRESH})
-    api.post("https://pds.example.org/xrpc/com.atproto.repo.createRecord", **created("3jmkvnjcwzlaa"))
+    http.post("https://pds.example.org/xrpc/com.atproto.repo.createRecord", **created("3jmkvnjcwzlaa"))
 
     result = make(account, langs=["en", "fr"]).publish(part())
 
-    assert body(api.calls[0])["identifier"] == "csis.example.org"
-    assert body(api.calls[1])["record"]["langs"] == ["en", "fr"]
+    assert body(http.calls[0])["identifier"] == "csis.example.org"
+    assert body(http.calls[1])["record"]["langs"] == ["en", "fr"]
     assert result.url.startswith("https://bsky.app/profile/csis.example.org/post/")
 
 
@@ -341,27 +323,27 @@ def test_record_key_without_an_idempotency_key_still_depends_on_the_content():
     assert record_key(part(idempotency_key="")) != record_key(part(idempotency_key="", part=1))
 
 
-def test_create_conflict_means_it_is_already_there(api, make):
+def test_create_conflict_means_it_is_already_there(http, make):
     request = part()
     rkey = record_key(request)
-    signed_in(api)
-    api.post(CREATE_RECORD, **xrpc_error(400, "InvalidRequest", f"Record already exists at {uri(rkey)}"))
-    api.get(GET_RECORD, **record(rkey, cid="bafyreifirst"))
+    signed_in(http)
+    http.post(CREATE_RECORD, **xrpc_error(400, "InvalidRequest", f"Record already exists at {uri(rkey)}"))
+    http.get(GET_RECORD, **record(rkey, cid="bafyreifirst"))
 
     result = make().publish(request)
 
     assert result == Published(platform_id=f"{uri(rkey)}|bafyreifirst",
                                url=f"https://bsky.app/profile/csis.bsky.social/post/{rkey}",
                                published_at=datetime(2026, 11, 24, 14, 0, 1, 500000, tzinfo=UTC))
-    assert query(calls_to(api, GET_RECORD)[0]) == {"repo": DID, "collection": "app.bsky.feed.post", "rkey": rkey}
-    assert len(calls_to(api, CREATE_RECORD)) == 1
+    assert query(calls_to(http, GET_RECORD)[0]) == {"repo": DID, "collection": "app.bsky.feed.post", "rkey": rkey}
+    assert len(calls_to(http, CREATE_RECORD)) == 1
 
 
-def test_record_key_taken_by_a_different_post_is_reported(api, make):
+def test_record_key_taken_by_a_different_post_is_reported(http, make):
     rkey = record_key(part())
-    signed_in(api)
-    api.post(CREATE_RECORD, **xrpc_error(409, "RecordAlreadyExists"))
-    api.get(GET_RECORD, **record(rkey, text="Something else entirely"))
+    signed_in(http)
+    http.post(CREATE_RECORD, **xrpc_error(409, "RecordAlreadyExists"))
+    http.get(GET_RECORD, **record(rkey, text="Something else entirely"))
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
@@ -370,49 +352,49 @@ def test_record_key_taken_by_a_different_post_is_reported(api, make):
     assert "different post" in str(caught.value)
 
 
-def test_other_refusals_are_invalid_with_bluesky_message(api, make):
-    signed_in(api)
-    api.post(CREATE_RECORD, **xrpc_error(
+def test_other_refusals_are_invalid_with_bluesky_message(http, make):
+    signed_in(http)
+    http.post(CREATE_RECORD, **xrpc_error(
         400, "InvalidRequest", "Invalid app.bsky.feed.post record: Record/text must not be longer than 300 graphemes"))
-    api.get(GET_RECORD, **NOT_FOUND)
+    http.get(GET_RECORD, **NOT_FOUND)
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
 
     assert caught.value.kind == "invalid" and not caught.value.retryable
     assert "must not be longer than 300 graphemes" in str(caught.value)
-    assert_no_secrets(caught.value)
+    assert_no_secrets(caught.value, SECRETS)
 
 
 # -- deleting --------------------------------------------------------------------------------------
 
 
-def test_delete(api, make):
-    signed_in(api)
-    api.post(DELETE_RECORD, json={"commit": {"cid": "bafyreicommit", "rev": "3lu3k7vikye2n"}})
+def test_delete(http, make):
+    signed_in(http)
+    http.post(DELETE_RECORD, json={"commit": {"cid": "bafyreicommit", "rev": "3lu3k7vikye2n"}})
 
     make().delete(f"{uri('3jmkvnjcwzlaa')}|bafyreiabc")
 
-    (call,) = calls_to(api, DELETE_RECORD)
+    (call,) = calls_to(http, DELETE_RECORD)
     assert body(call) == {"repo": DID, "collection": "app.bsky.feed.post", "rkey": "3jmkvnjcwzlaa"}
     assert call.request.headers["Authorization"] == f"Bearer {ACCESS}"
 
 
-def test_deleting_a_post_that_is_already_gone_succeeds(api, make):
-    signed_in(api)
-    api.post(DELETE_RECORD, **xrpc_error(400, "InvalidRequest", "Could not locate record: at://..."))
+def test_deleting_a_post_that_is_already_gone_succeeds(http, make):
+    signed_in(http)
+    http.post(DELETE_RECORD, **xrpc_error(400, "InvalidRequest", "Could not locate record: at://..."))
 
     make().delete(f"{uri('3jmkvnjcwzlaa')}|bafyreiabc")
 
-    assert len(calls_to(api, DELETE_RECORD)) == 1
+    assert len(calls_to(http, DELETE_RECORD)) == 1
 
 
-def test_deleting_something_that_is_not_an_id(api, make):
+def test_deleting_something_that_is_not_an_id(http, make):
     with pytest.raises(PlatformError) as caught:
         make().delete("1861000000000000001")
 
     assert caught.value.kind == "invalid"
-    assert not api.calls
+    assert not http.calls
 
 
 # -- rate limits -----------------------------------------------------------------------------------
@@ -423,33 +405,33 @@ def rate_limited(reset: datetime) -> dict:
         "ratelimit-limit": "5000", "ratelimit-remaining": "0", "ratelimit-reset": str(int(reset.timestamp()))})
 
 
-def test_rate_limit_that_resets_soon_is_waited_out_once(api, make, sleeps):
-    signed_in(api)
-    api.post(CREATE_RECORD, **rate_limited(NOW + timedelta(seconds=30)))
-    api.post(CREATE_RECORD, **created(record_key(part())))
+def test_rate_limit_that_resets_soon_is_waited_out_once(http, make, sleeps):
+    signed_in(http)
+    http.post(CREATE_RECORD, **rate_limited(NOW + timedelta(seconds=30)))
+    http.post(CREATE_RECORD, **created(record_key(part())))
 
     result = make().publish(part())
 
     assert result.platform_id.startswith(uri(record_key(part())))
     assert sleeps == [31.0]  # until the reset, plus a second's margin
-    assert len(calls_to(api, CREATE_RECORD)) == 2
+    assert len(calls_to(http, CREATE_RECORD)) == 2
 
 
-def test_rate_limit_that_resets_too_late_is_reported_without_waiting(api, make, sleeps):
-    signed_in(api)
-    api.post(CREATE_RECORD, **rate_limited(NOW + timedelta(minutes=15)))
+def test_rate_limit_that_resets_too_late_is_reported_without_waiting(http, make, sleeps):
+    signed_in(http)
+    http.post(CREATE_RECORD, **rate_limited(NOW + timedelta(minutes=15)))
 
     with pytest.raises(PlatformError) as caught:
-        make(max_rate_wait=60).publish(part())
+        make(retry=Retry(max_rate_wait=60)).publish(part())
 
     assert caught.value.kind == "rate-limit" and caught.value.retryable
     assert "2026-11-24 14:15:00 UTC" in str(caught.value)
     assert sleeps == []
-    assert_no_secrets(caught.value)
+    assert_no_secrets(caught.value, SECRETS)
 
 
-def test_rate_limited_sign_in_is_reported(api, make, sleeps):
-    api.post(CREATE_SESSION, **rate_limited(NOW + timedelta(hours=2)))
+def test_rate_limited_sign_in_is_reported(http, make, sleeps):
+    http.post(CREATE_SESSION, **rate_limited(NOW + timedelta(hours=2)))
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
@@ -462,40 +444,40 @@ def test_rate_limited_sign_in_is_reported(api, make, sleeps):
 # -- server errors and timeouts --------------------------------------------------------------------
 
 
-def test_server_error_then_success_uses_the_same_record_key(api, make, sleeps):
+def test_server_error_then_success_uses_the_same_record_key(http, make, sleeps):
     request = part()
-    signed_in(api)
-    api.post(CREATE_RECORD, **xrpc_error(503, "ServiceUnavailable"))
-    api.get(GET_RECORD, **NOT_FOUND)
-    api.post(CREATE_RECORD, **created(record_key(request)))
+    signed_in(http)
+    http.post(CREATE_RECORD, **xrpc_error(503, "ServiceUnavailable"))
+    http.get(GET_RECORD, **NOT_FOUND)
+    http.post(CREATE_RECORD, **created(record_key(request)))
 
     result = make().publish(request)
 
     assert result.platform_id == f"{uri(record_key(request))}|bafyreiposted"
-    first, second = calls_to(api, CREATE_RECORD)
+    first, second = calls_to(http, CREATE_RECORD)
     assert body(first) == body(second)
     assert sleeps == [2.0]
 
 
-def test_server_error_after_the_post_was_created_is_not_posted_again(api, make, sleeps):
+def test_server_error_after_the_post_was_created_is_not_posted_again(http, make, sleeps):
     # Some servers answer 500 both when a write fails and when a key is taken: the record says which.
     rkey = record_key(part())
-    signed_in(api)
-    api.post(CREATE_RECORD, **xrpc_error(500, "InternalServerError"))
-    api.get(GET_RECORD, **record(rkey, cid="bafyreifirst"))
+    signed_in(http)
+    http.post(CREATE_RECORD, **xrpc_error(500, "InternalServerError"))
+    http.get(GET_RECORD, **record(rkey, cid="bafyreifirst"))
 
     result = make().publish(part())
 
     assert result.platform_id == f"{uri(rkey)}|bafyreifirst"
-    assert len(calls_to(api, CREATE_RECORD)) == 1
+    assert len(calls_to(http, CREATE_RECORD)) == 1
     assert sleeps == []
 
 
-def test_server_errors_give_up_after_three_attempts(api, make, sleeps):
-    signed_in(api)
-    api.get(GET_RECORD, **NOT_FOUND)
+def test_server_errors_give_up_after_three_attempts(http, make, sleeps):
+    signed_in(http)
+    http.get(GET_RECORD, **NOT_FOUND)
     for _ in range(3):
-        api.post(CREATE_RECORD, **xrpc_error(502, "UpstreamFailure"))
+        http.post(CREATE_RECORD, **xrpc_error(502, "UpstreamFailure"))
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
@@ -503,26 +485,26 @@ def test_server_errors_give_up_after_three_attempts(api, make, sleeps):
     assert caught.value.kind == "transient" and caught.value.retryable
     assert "502" in str(caught.value) and "3 attempts" in str(caught.value)
     assert sleeps == [2.0, 4.0]
-    assert_no_secrets(caught.value)
+    assert_no_secrets(caught.value, SECRETS)
 
 
-def test_timeouts_are_retried_then_give_up_as_transient(api, make, sleeps):
-    signed_in(api)
-    api.get(GET_RECORD, **NOT_FOUND)
+def test_timeouts_are_retried_then_give_up_as_transient(http, make, sleeps):
+    signed_in(http)
+    http.get(GET_RECORD, **NOT_FOUND)
     for _ in range(3):
-        api.post(CREATE_RECORD, body=requests.exceptions.ReadTimeout("read timed out"))
+        http.post(CREATE_RECORD, body=requests.exceptions.ReadTimeout("read timed out"))
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
 
     assert caught.value.kind == "transient" and caught.value.retryable
     assert "did not answer in time" in str(caught.value)
-    assert len(calls_to(api, CREATE_RECORD)) == 3
+    assert len(calls_to(http, CREATE_RECORD)) == 3
     assert sleeps == [2.0, 4.0]
-    assert_no_secrets(caught.value)
+    assert_no_secrets(caught.value, SECRETS)
 
 
-def test_every_request_has_a_timeout(api, tmp_path, sleeps):
+def test_every_request_has_a_timeout(http, tmp_path, sleeps):
     seen: list[object] = []
 
     class Recording(requests.Session):
@@ -530,8 +512,8 @@ def test_every_request_has_a_timeout(api, tmp_path, sleeps):
             seen.append(kwargs.get("timeout"))
             return super().request(*args, **kwargs)
 
-    signed_in(api)
-    api.post(CREATE_RECORD, **created(record_key(part())))
+    signed_in(http)
+    http.post(CREATE_RECORD, **created(record_key(part())))
     platform = BlueskyPlatform(ACCOUNT, tmp_path, ENV, session=Recording(), sleep=sleeps.append,
                                clock=lambda: NOW, timeout=12.5)
 
@@ -543,52 +525,52 @@ def test_every_request_has_a_timeout(api, tmp_path, sleeps):
 # -- sessions and credentials ----------------------------------------------------------------------
 
 
-def test_expired_token_is_refreshed_once_and_the_request_repeated(api, make):
-    signed_in(api)
-    api.post(CREATE_RECORD, **xrpc_error(400, "ExpiredToken", "Token has expired"))
-    api.post(REFRESH_SESSION, json={"did": DID, "accessJwt": ACCESS2, "refreshJwt": REFRESH2})
-    api.post(CREATE_RECORD, **created(record_key(part())))
+def test_expired_token_is_refreshed_once_and_the_request_repeated(http, make):
+    signed_in(http)
+    http.post(CREATE_RECORD, **xrpc_error(400, "ExpiredToken", "Token has expired"))
+    http.post(REFRESH_SESSION, json={"did": DID, "accessJwt": ACCESS2, "refreshJwt": REFRESH2})
+    http.post(CREATE_RECORD, **created(record_key(part())))
 
     make().publish(part())
 
-    (refresh,) = calls_to(api, REFRESH_SESSION)
+    (refresh,) = calls_to(http, REFRESH_SESSION)
     assert refresh.request.headers["Authorization"] == f"Bearer {REFRESH}"
-    first, second = calls_to(api, CREATE_RECORD)
+    first, second = calls_to(http, CREATE_RECORD)
     assert first.request.headers["Authorization"] == f"Bearer {ACCESS}"
     assert second.request.headers["Authorization"] == f"Bearer {ACCESS2}"
-    assert not calls_to(api, GET_RECORD)  # an expired token says nothing about the post
+    assert not calls_to(http, GET_RECORD)  # an expired token says nothing about the post
 
 
-def test_expired_refresh_token_signs_in_again(api, make):
-    signed_in(api)
-    api.post(CREATE_RECORD, **xrpc_error(401, "ExpiredToken", "Token has expired"))
-    api.post(REFRESH_SESSION, **xrpc_error(400, "ExpiredToken", "Token has expired"))
-    api.post(CREATE_SESSION, json={"did": DID, "accessJwt": ACCESS2, "refreshJwt": REFRESH2})
-    api.post(CREATE_RECORD, **created(record_key(part())))
+def test_expired_refresh_token_signs_in_again(http, make):
+    signed_in(http)
+    http.post(CREATE_RECORD, **xrpc_error(401, "ExpiredToken", "Token has expired"))
+    http.post(REFRESH_SESSION, **xrpc_error(400, "ExpiredToken", "Token has expired"))
+    http.post(CREATE_SESSION, json={"did": DID, "accessJwt": ACCESS2, "refreshJwt": REFRESH2})
+    http.post(CREATE_RECORD, **created(record_key(part())))
 
     make().publish(part())
 
-    assert len(calls_to(api, CREATE_SESSION)) == 2
-    assert calls_to(api, CREATE_RECORD)[1].request.headers["Authorization"] == f"Bearer {ACCESS2}"
+    assert len(calls_to(http, CREATE_SESSION)) == 2
+    assert calls_to(http, CREATE_RECORD)[1].request.headers["Authorization"] == f"Bearer {ACCESS2}"
 
 
-def test_token_refused_after_renewal_is_an_auth_error(api, make):
-    signed_in(api)
-    api.post(REFRESH_SESSION, json={"did": DID, "accessJwt": ACCESS2, "refreshJwt": REFRESH2})
+def test_token_refused_after_renewal_is_an_auth_error(http, make):
+    signed_in(http)
+    http.post(REFRESH_SESSION, json={"did": DID, "accessJwt": ACCESS2, "refreshJwt": REFRESH2})
     for _ in range(2):
-        api.post(CREATE_RECORD, **xrpc_error(401, "InvalidToken", f"Bad token {ACCESS2}"))
+        http.post(CREATE_RECORD, **xrpc_error(401, "InvalidToken", f"Bad token {ACCESS2}"))
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
 
     assert caught.value.kind == "auth" and not caught.value.retryable
-    assert len(calls_to(api, CREATE_RECORD)) == 2
+    assert len(calls_to(http, CREATE_RECORD)) == 2
     assert "***" in str(caught.value)
-    assert_no_secrets(caught.value)
+    assert_no_secrets(caught.value, SECRETS)
 
 
-def test_bad_password_is_an_auth_error_and_not_retried(api, make, sleeps):
-    api.post(CREATE_SESSION, **xrpc_error(401, "AuthenticationRequired", "Invalid identifier or password"))
+def test_bad_password_is_an_auth_error_and_not_retried(http, make, sleeps):
+    http.post(CREATE_SESSION, **xrpc_error(401, "AuthenticationRequired", "Invalid identifier or password"))
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
@@ -596,12 +578,12 @@ def test_bad_password_is_an_auth_error_and_not_retried(api, make, sleeps):
     message = str(caught.value)
     assert caught.value.kind == "auth" and not caught.value.retryable
     assert "POSTOPS_SKY_APP_PASSWORD" in message and "Invalid identifier or password" in message
-    assert len(api.calls) == 1 and sleeps == []
-    assert_no_secrets(caught.value)
+    assert len(http.calls) == 1 and sleeps == []
+    assert_no_secrets(caught.value, SECRETS)
 
 
-def test_main_password_with_email_codes_asks_for_an_app_password(api, make):
-    api.post(CREATE_SESSION, **xrpc_error(401, "AuthFactorTokenRequired", "A sign in code has been sent"))
+def test_main_password_with_email_codes_asks_for_an_app_password(http, make):
+    http.post(CREATE_SESSION, **xrpc_error(401, "AuthFactorTokenRequired", "A sign in code has been sent"))
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
@@ -629,63 +611,63 @@ def test_account_without_credentials_prefix_or_handle(make):
     assert caught.value.kind == "auth" and "handle" in str(caught.value)
 
 
-def test_secrets_bluesky_echoes_back_are_scrubbed(api, make):
-    signed_in(api)
-    api.post(CREATE_RECORD, **xrpc_error(400, "InvalidRequest", f"bad request from {PASSWORD} / {ACCESS}"))
-    api.get(GET_RECORD, **NOT_FOUND)
+def test_secrets_bluesky_echoes_back_are_scrubbed(http, make):
+    signed_in(http)
+    http.post(CREATE_RECORD, **xrpc_error(400, "InvalidRequest", f"bad request from {PASSWORD} / {ACCESS}"))
+    http.get(GET_RECORD, **NOT_FOUND)
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
 
     assert "bad request from *** / ***" in str(caught.value)
-    assert_no_secrets(caught.value)
+    assert_no_secrets(caught.value, SECRETS)
 
 
 # -- resolving in-doubt posts ----------------------------------------------------------------------
 
 
-def test_lookup_finds_the_post_under_its_record_key(api, make):
+def test_lookup_finds_the_post_under_its_record_key(http, make):
     rkey = record_key(part())
-    signed_in(api)
-    api.get(GET_RECORD, **record(rkey, cid="bafyreifound"))
+    signed_in(http)
+    http.get(GET_RECORD, **record(rkey, cid="bafyreifound"))
 
     result = make().lookup(part(), claimed_at=NOW)
 
     assert result == Published(platform_id=f"{uri(rkey)}|bafyreifound",
                                url=f"https://bsky.app/profile/csis.bsky.social/post/{rkey}",
                                published_at=datetime(2026, 11, 24, 14, 0, 1, 500000, tzinfo=UTC))
-    assert query(calls_to(api, GET_RECORD)[0]) == {"repo": DID, "collection": "app.bsky.feed.post", "rkey": rkey}
+    assert query(calls_to(http, GET_RECORD)[0]) == {"repo": DID, "collection": "app.bsky.feed.post", "rkey": rkey}
 
 
-def test_lookup_of_a_post_that_is_not_there(api, make):
-    signed_in(api)
-    api.get(GET_RECORD, **NOT_FOUND)
+def test_lookup_of_a_post_that_is_not_there(http, make):
+    signed_in(http)
+    http.get(GET_RECORD, **NOT_FOUND)
 
     assert make().lookup(part(), claimed_at=NOW) is None
-    assert len(calls_to(api, GET_RECORD)) == 1
+    assert len(calls_to(http, GET_RECORD)) == 1
 
 
-def test_lookup_raises_when_bluesky_fails(api, make, sleeps):
-    signed_in(api)
+def test_lookup_raises_when_bluesky_fails(http, make, sleeps):
+    signed_in(http)
     for _ in range(3):
-        api.get(GET_RECORD, **xrpc_error(500, "InternalServerError"))
+        http.get(GET_RECORD, **xrpc_error(500, "InternalServerError"))
 
     with pytest.raises(PlatformError) as caught:
         make().lookup(part(), claimed_at=NOW)
 
     assert caught.value.kind == "transient" and caught.value.retryable
     assert sleeps == [2.0, 4.0]
-    assert_no_secrets(caught.value)
+    assert_no_secrets(caught.value, SECRETS)
 
 
-def test_lookup_raises_retryable_when_bluesky_refuses(api, make):
-    api.post(CREATE_SESSION, **xrpc_error(401, "AuthenticationRequired", "Invalid identifier or password"))
+def test_lookup_raises_retryable_when_bluesky_refuses(http, make):
+    http.post(CREATE_SESSION, **xrpc_error(401, "AuthenticationRequired", "Invalid identifier or password"))
 
     with pytest.raises(PlatformError) as caught:
         make().lookup(part(), claimed_at=NOW)
 
     assert caught.value.kind == "auth" and caught.value.retryable
-    assert_no_secrets(caught.value)
+    assert_no_secrets(caught.value, SECRETS)
 
 
 def test_importing_through_the_registry(tmp_path):

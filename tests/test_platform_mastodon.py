@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import platformfixtures
 import pytest
 import requests
-import responses
+from platformfixtures import PNG, adapter_factory, assert_no_secrets, calls_to
 
 from postops.config import Account
+from postops.platforms._common import Retry
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, get_platform
 from postops.platforms.mastodon import MastodonPlatform
 
@@ -27,32 +30,14 @@ ACCOUNT = Account(key="social", platform="mastodon", handle="@csis@mastodon.exam
                   credentials="POSTOPS_SOCIAL", instance=BASE)
 TOKEN = "mstdn-Zq8xW3vT9kLp2RfY7nBc4HjD6"
 ENV = {"POSTOPS_SOCIAL_ACCESS_TOKEN": TOKEN}
+SECRETS = (TOKEN, TOKEN[6:20])  # a long piece of the token gives it away as well
 KEY = "report-launch:social:0:5b1e6f"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(40)
-
-
-def assert_no_secrets(error: BaseException) -> None:
-    assert TOKEN not in str(error)
-    assert TOKEN[6:20] not in str(error)
+http, sleeps = platformfixtures.http, platformfixtures.sleeps  # fixtures: pytest finds them by these names
 
 
 @pytest.fixture
-def server():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def make(tmp_path: Path, sleeps: list[float]):
-    def make(account: Account = ACCOUNT, env: dict[str, str] | None = None, **options) -> MastodonPlatform:
-        return MastodonPlatform(account, tmp_path, ENV if env is None else env,
-                                sleep=sleeps.append, clock=lambda: NOW, **options)
-    return make
+def make(tmp_path: Path, sleeps: list[float]) -> Callable[..., MastodonPlatform]:
+    return adapter_factory(MastodonPlatform, tmp_path, sleeps, account=ACCOUNT, env=ENV, now=NOW)
 
 
 def part(text: str = "Our new report on energy security is out today.", **fields) -> PartRequest:
@@ -72,10 +57,6 @@ def form(call) -> dict[str, list[str]]:
     return parse_qs(call.request.body, keep_blank_values=True)
 
 
-def calls_to(mock: responses.RequestsMock, method: str, url: str) -> list:
-    return [c for c in mock.calls if c.request.method == method and c.request.url.split("?")[0] == url]
-
-
 def refusal(status_code: int, error: str) -> dict:
     return {"json": {"error": error}, "status": status_code}
 
@@ -83,15 +64,15 @@ def refusal(status_code: int, error: str) -> dict:
 # -- publishing ------------------------------------------------------------------------------------
 
 
-def test_publish_plain_post(server, make):
-    server.post(STATUSES, json=status("113541234567890001"))
+def test_publish_plain_post(http, make):
+    http.post(STATUSES, json=status("113541234567890001"))
 
     result = make().publish(part())
 
     assert result == Published(platform_id="113541234567890001",
                                url="https://mastodon.example/@csis/113541234567890001",
                                published_at=datetime(2026, 11, 24, 14, 0, 1, 123000, tzinfo=UTC))
-    (call,) = server.calls
+    (call,) = http.calls
     assert form(call) == {"status": ["Our new report on energy security is out today."],
                           "visibility": ["public"]}
     assert call.request.headers["Idempotency-Key"] == KEY
@@ -99,55 +80,55 @@ def test_publish_plain_post(server, make):
     assert call.request.req_kwargs["timeout"] == 30.0
 
 
-def test_thread_reply_names_the_status_it_replies_to(server, make):
-    server.post(STATUSES, json=status("113541234567890002", in_reply_to_id="113541234567890001"))
+def test_thread_reply_names_the_status_it_replies_to(http, make):
+    http.post(STATUSES, json=status("113541234567890002", in_reply_to_id="113541234567890001"))
 
     result = make().publish(part("Key findings: ...", part=1, reply_to="113541234567890001"))
 
     assert result.platform_id == "113541234567890002"
-    assert form(server.calls[0]) == {"status": ["Key findings: ..."], "visibility": ["public"],
+    assert form(http.calls[0]) == {"status": ["Key findings: ..."], "visibility": ["public"],
                                      "in_reply_to_id": ["113541234567890001"]}
 
 
-def test_published_at_falls_back_to_the_clock(server, make):
-    server.post(STATUSES, json={"id": "7", "url": None, "uri": None, "content": ""})
+def test_published_at_falls_back_to_the_clock(http, make):
+    http.post(STATUSES, json={"id": "7", "url": None, "uri": None, "content": ""})
 
     result = make().publish(part())
 
     assert result == Published(platform_id="7", url="https://mastodon.example/@csis/7", published_at=NOW)
 
 
-def test_media_is_uploaded_first_with_alt_text_and_processing_is_waited_for(server, make, tmp_path, sleeps):
+def test_media_is_uploaded_first_with_alt_text_and_processing_is_waited_for(http, make, tmp_path, sleeps):
     (tmp_path / "media").mkdir()
     chart, clip = tmp_path / "media" / "chart.png", tmp_path / "media" / "clip.mp4"
     chart.write_bytes(PNG + b"chart-bytes")
     clip.write_bytes(b"\x00\x00\x00\x18ftypmp42clip-bytes")
-    server.post(MEDIA_V2, json={"id": "22001", "type": "image", "url": f"{BASE}/m/chart.png"})
-    server.post(MEDIA_V2, json={"id": "22002", "type": "video", "url": None}, status=202)
-    server.get(f"{MEDIA_V1}/22002", json={"id": "22002", "type": "video", "url": None}, status=206)
-    server.get(f"{MEDIA_V1}/22002", json={"id": "22002", "type": "video", "url": f"{BASE}/m/clip.mp4"})
-    server.post(STATUSES, json=status())
+    http.post(MEDIA_V2, json={"id": "22001", "type": "image", "url": f"{BASE}/m/chart.png"})
+    http.post(MEDIA_V2, json={"id": "22002", "type": "video", "url": None}, status=202)
+    http.get(f"{MEDIA_V1}/22002", json={"id": "22002", "type": "video", "url": None}, status=206)
+    http.get(f"{MEDIA_V1}/22002", json={"id": "22002", "type": "video", "url": f"{BASE}/m/clip.mp4"})
+    http.post(STATUSES, json=status())
 
     make().publish(part(media=(MediaFile(chart, "Bar chart of European gas imports, 2019-2026"),
                                MediaFile(clip, None))))
 
-    assert [(c.request.method, c.request.url) for c in server.calls] == [
+    assert [(c.request.method, c.request.url) for c in http.calls] == [
         ("POST", MEDIA_V2), ("POST", MEDIA_V2), ("GET", f"{MEDIA_V1}/22002"), ("GET", f"{MEDIA_V1}/22002"),
         ("POST", STATUSES)]
-    first, second = server.calls[0].request, server.calls[1].request
+    first, second = http.calls[0].request, http.calls[1].request
     assert first.headers["Content-Type"].startswith("multipart/form-data")
     assert b"chart-bytes" in first.body and b'filename="chart.png"' in first.body
     assert b'name="description"\r\n\r\nBar chart of European gas imports, 2019-2026' in first.body
     assert b"clip-bytes" in second.body and b'name="description"' not in second.body
     assert sleeps == [2.0, 2.0]
-    assert form(server.calls[4])["media_ids[]"] == ["22001", "22002"]
+    assert form(http.calls[4])["media_ids[]"] == ["22001", "22002"]
 
 
-def test_media_still_processing_is_given_up_on_after_a_bound(server, make, tmp_path, sleeps):
+def test_media_still_processing_is_given_up_on_after_a_bound(http, make, tmp_path, sleeps):
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(b"clip")
-    server.post(MEDIA_V2, json={"id": "22002", "url": None}, status=202)
-    server.get(f"{MEDIA_V1}/22002", json={"id": "22002", "url": None}, status=206)
+    http.post(MEDIA_V2, json={"id": "22002", "url": None}, status=202)
+    http.get(f"{MEDIA_V1}/22002", json={"id": "22002", "url": None}, status=206)
 
     with pytest.raises(PlatformError) as caught:
         make(media_polls=3).publish(part(media=(MediaFile(clip, None),)))
@@ -155,70 +136,70 @@ def test_media_still_processing_is_given_up_on_after_a_bound(server, make, tmp_p
     assert caught.value.kind == "transient" and caught.value.retryable
     assert "still processing" in str(caught.value) and "clip.mp4" in str(caught.value)
     assert sleeps == [2.0, 2.0, 2.0]
-    assert len(calls_to(server, "GET", f"{MEDIA_V1}/22002")) == 3
-    assert not calls_to(server, "POST", STATUSES)
+    assert len(calls_to(http, "GET", f"{MEDIA_V1}/22002")) == 3
+    assert not calls_to(http, "POST", STATUSES)
 
 
-def test_media_the_server_refuses_is_invalid(server, make, tmp_path):
+def test_media_the_server_refuses_is_invalid(http, make, tmp_path):
     doc = tmp_path / "report.pdf"
     doc.write_bytes(b"%PDF-1.7")
-    server.post(MEDIA_V2, **refusal(422, "Validation failed: File content type is invalid, File is invalid"))
+    http.post(MEDIA_V2, **refusal(422, "Validation failed: File content type is invalid, File is invalid"))
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part(media=(MediaFile(doc, "the report"),)))
 
     assert caught.value.kind == "invalid" and not caught.value.retryable
     assert "File content type is invalid" in str(caught.value) and "report.pdf" in str(caught.value)
-    assert not calls_to(server, "POST", STATUSES)
+    assert not calls_to(http, "POST", STATUSES)
 
 
-def test_missing_media_file_is_an_invalid_post(server, make, tmp_path):
+def test_missing_media_file_is_an_invalid_post(http, make, tmp_path):
     with pytest.raises(PlatformError) as caught:
         make().publish(part(media=(MediaFile(tmp_path / "gone.png", None),)))
 
     assert caught.value.kind == "invalid" and not caught.value.retryable
     assert "gone.png" in str(caught.value)
-    assert not server.calls
+    assert not http.calls
 
 
-def test_a_request_without_an_idempotency_key_gets_a_stable_one(server, make):
-    server.post(STATUSES, json=status())
-    server.post(STATUSES, json=status())
+def test_a_request_without_an_idempotency_key_gets_a_stable_one(http, make):
+    http.post(STATUSES, json=status())
+    http.post(STATUSES, json=status())
 
     make().publish(part(idempotency_key=""))
     make().publish(part(idempotency_key=""))
 
-    first, second = (c.request.headers["Idempotency-Key"] for c in server.calls)
+    first, second = (c.request.headers["Idempotency-Key"] for c in http.calls)
     assert first and first == second
 
 
 # -- deleting --------------------------------------------------------------------------------------
 
 
-def test_delete(server, make):
-    server.delete(f"{STATUSES}/113541234567890001", json=status("113541234567890001"))
+def test_delete(http, make):
+    http.delete(f"{STATUSES}/113541234567890001", json=status("113541234567890001"))
 
     make().delete("113541234567890001")
 
-    (call,) = server.calls
+    (call,) = http.calls
     assert call.request.headers["Authorization"] == f"Bearer {TOKEN}"
 
 
-def test_deleting_a_status_that_is_already_gone_succeeds(server, make):
-    server.delete(f"{STATUSES}/113541234567890001", **refusal(404, "Record not found"))
+def test_deleting_a_status_that_is_already_gone_succeeds(http, make):
+    http.delete(f"{STATUSES}/113541234567890001", **refusal(404, "Record not found"))
 
     make().delete("113541234567890001")
 
-    assert len(server.calls) == 1
+    assert len(http.calls) == 1
 
 
-def test_delete_is_retried_after_a_server_error(server, make, sleeps):
-    server.delete(f"{STATUSES}/1", **refusal(502, "Bad Gateway"))
-    server.delete(f"{STATUSES}/1", json=status("1"))
+def test_delete_is_retried_after_a_server_error(http, make, sleeps):
+    http.delete(f"{STATUSES}/1", **refusal(502, "Bad Gateway"))
+    http.delete(f"{STATUSES}/1", json=status("1"))
 
     make().delete("1")
 
-    assert len(server.calls) == 2 and sleeps == [2.0]
+    assert len(http.calls) == 2 and sleeps == [2.0]
 
 
 # -- rate limits -----------------------------------------------------------------------------------
@@ -231,31 +212,31 @@ def rate_limited(reset: datetime | None) -> dict:
     return {"json": {"error": "Too many requests"}, "status": 429, "headers": headers}
 
 
-def test_rate_limit_that_resets_soon_is_waited_out(server, make, sleeps):
-    server.post(STATUSES, **rate_limited(NOW + timedelta(seconds=29, microseconds=400000)))
-    server.post(STATUSES, json=status("113541234567890001"))
+def test_rate_limit_that_resets_soon_is_waited_out(http, make, sleeps):
+    http.post(STATUSES, **rate_limited(NOW + timedelta(seconds=29, microseconds=400000)))
+    http.post(STATUSES, json=status("113541234567890001"))
 
     result = make().publish(part())
 
     assert result.platform_id == "113541234567890001"
     assert sleeps == [31.0]  # up to the reset's next whole second, plus one
-    assert [c.request.headers["Idempotency-Key"] for c in server.calls] == [KEY, KEY]
+    assert [c.request.headers["Idempotency-Key"] for c in http.calls] == [KEY, KEY]
 
 
-def test_rate_limit_that_resets_too_late_is_reported_without_waiting(server, make, sleeps):
-    server.post(STATUSES, **rate_limited(NOW + timedelta(minutes=15)))
+def test_rate_limit_that_resets_too_late_is_reported_without_waiting(http, make, sleeps):
+    http.post(STATUSES, **rate_limited(NOW + timedelta(minutes=15)))
 
     with pytest.raises(PlatformError) as caught:
-        make(max_rate_wait=60).publish(part())
+        make(retry=Retry(max_rate_wait=60)).publish(part())
 
     assert caught.value.kind == "rate-limit" and caught.value.retryable
     assert "2026-11-24 14:15:00 UTC" in str(caught.value) and "about 15 min" in str(caught.value)
-    assert sleeps == [] and len(server.calls) == 1
-    assert_no_secrets(caught.value)
+    assert sleeps == [] and len(http.calls) == 1
+    assert_no_secrets(caught.value, SECRETS)
 
 
-def test_rate_limit_without_a_reset_time_is_reported(server, make, sleeps):
-    server.post(STATUSES, **rate_limited(None))
+def test_rate_limit_without_a_reset_time_is_reported(http, make, sleeps):
+    http.post(STATUSES, **rate_limited(None))
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
@@ -265,37 +246,37 @@ def test_rate_limit_without_a_reset_time_is_reported(server, make, sleeps):
     assert sleeps == []
 
 
-def test_rate_limit_is_waited_out_only_once(server, make, sleeps):
-    server.post(STATUSES, **rate_limited(NOW + timedelta(seconds=10)))
-    server.post(STATUSES, **rate_limited(NOW + timedelta(seconds=10)))
-    server.post(STATUSES, json=status())
+def test_rate_limit_is_waited_out_only_once(http, make, sleeps):
+    http.post(STATUSES, **rate_limited(NOW + timedelta(seconds=10)))
+    http.post(STATUSES, **rate_limited(NOW + timedelta(seconds=10)))
+    http.post(STATUSES, json=status())
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
 
     assert caught.value.kind == "rate-limit"
-    assert sleeps == [11.0] and len(server.calls) == 2
+    assert sleeps == [11.0] and len(http.calls) == 2
 
 
 # -- server errors and timeouts --------------------------------------------------------------------
 
 
-def test_server_error_then_success_retries_with_the_same_idempotency_key(server, make, sleeps):
-    server.post(STATUSES, body="<html>503 Service Temporarily Unavailable</html>", status=503)
-    server.post(STATUSES, json=status("113541234567890001"))
+def test_server_error_then_success_retries_with_the_same_idempotency_key(http, make, sleeps):
+    http.post(STATUSES, body="<html>503 Service Temporarily Unavailable</html>", status=503)
+    http.post(STATUSES, json=status("113541234567890001"))
 
     result = make().publish(part())
 
     assert result.platform_id == "113541234567890001"
-    attempts = calls_to(server, "POST", STATUSES)
+    attempts = calls_to(http, "POST", STATUSES)
     assert [c.request.headers["Idempotency-Key"] for c in attempts] == [KEY, KEY]
     assert form(attempts[0]) == form(attempts[1])
     assert sleeps == [2.0]
 
 
-def test_server_errors_give_up_after_three_attempts(server, make, sleeps):
+def test_server_errors_give_up_after_three_attempts(http, make, sleeps):
     for _ in range(3):
-        server.post(STATUSES, body="", status=503)
+        http.post(STATUSES, body="", status=503)
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
@@ -303,36 +284,36 @@ def test_server_errors_give_up_after_three_attempts(server, make, sleeps):
     assert caught.value.kind == "transient" and caught.value.retryable
     assert "mastodon.example answered 503" in str(caught.value) and "3 attempts" in str(caught.value)
     assert sleeps == [2.0, 4.0]
-    assert len(server.calls) == 3
-    assert_no_secrets(caught.value)
+    assert len(http.calls) == 3
+    assert_no_secrets(caught.value, SECRETS)
 
 
-def test_read_timeout_is_retried_with_the_same_key(server, make, sleeps):
-    server.post(STATUSES, body=requests.exceptions.ReadTimeout("read timed out"))
-    server.post(STATUSES, json=status("113541234567890001"))
+def test_read_timeout_is_retried_with_the_same_key(http, make, sleeps):
+    http.post(STATUSES, body=requests.exceptions.ReadTimeout("read timed out"))
+    http.post(STATUSES, json=status("113541234567890001"))
 
     assert make().publish(part()).platform_id == "113541234567890001"
-    assert [c.request.headers["Idempotency-Key"] for c in server.calls] == [KEY, KEY]
+    assert [c.request.headers["Idempotency-Key"] for c in http.calls] == [KEY, KEY]
     assert sleeps == [2.0]
 
 
-def test_timeouts_give_up_as_transient(server, make, sleeps):
+def test_timeouts_give_up_as_transient(http, make, sleeps):
     for _ in range(3):
-        server.post(STATUSES, body=requests.exceptions.ConnectTimeout("connect timed out"))
+        http.post(STATUSES, body=requests.exceptions.ConnectTimeout("connect timed out"))
 
     with pytest.raises(PlatformError) as caught:
         make(timeout=5.0).publish(part())
 
     assert caught.value.kind == "transient" and caught.value.retryable
     assert "mastodon.example did not answer in time (3 attempts)" in str(caught.value)
-    assert [c.request.req_kwargs["timeout"] for c in server.calls] == [5.0, 5.0, 5.0]
+    assert [c.request.req_kwargs["timeout"] for c in http.calls] == [5.0, 5.0, 5.0]
     assert sleeps == [2.0, 4.0]
-    assert_no_secrets(caught.value)
+    assert_no_secrets(caught.value, SECRETS)
 
 
-def test_unreachable_server_is_transient(server, make):
+def test_unreachable_server_is_transient(http, make):
     for _ in range(3):
-        server.post(STATUSES, body=requests.exceptions.ConnectionError("Name or service not known"))
+        http.post(STATUSES, body=requests.exceptions.ConnectionError("Name or service not known"))
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
@@ -341,8 +322,8 @@ def test_unreachable_server_is_transient(server, make):
     assert "could not reach mastodon.example" in str(caught.value)
 
 
-def test_answer_that_is_not_json_is_an_error(server, make):
-    server.post(STATUSES, body="<html>Welcome to nginx!</html>", status=200)
+def test_answer_that_is_not_json_is_an_error(http, make):
+    http.post(STATUSES, body="<html>Welcome to nginx!</html>", status=200)
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
@@ -350,8 +331,8 @@ def test_answer_that_is_not_json_is_an_error(server, make):
     assert "not JSON" in str(caught.value) and "https://mastodon.example" in str(caught.value)
 
 
-def test_answer_without_a_status_id_is_an_error(server, make):
-    server.post(STATUSES, json={"error": "Something went wrong"})
+def test_answer_without_a_status_id_is_an_error(http, make):
+    http.post(STATUSES, json={"error": "Something went wrong"})
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
@@ -363,8 +344,8 @@ def test_answer_without_a_status_id_is_an_error(server, make):
 # -- refusals --------------------------------------------------------------------------------------
 
 
-def test_unauthorized_is_an_auth_error_and_not_retried(server, make, sleeps):
-    server.post(STATUSES, **refusal(401, "The access token is invalid"))
+def test_unauthorized_is_an_auth_error_and_not_retried(http, make, sleeps):
+    http.post(STATUSES, **refusal(401, "The access token is invalid"))
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
@@ -373,14 +354,14 @@ def test_unauthorized_is_an_auth_error_and_not_retried(server, make, sleeps):
     assert caught.value.kind == "auth" and not caught.value.retryable
     assert "refused the access token in POSTOPS_SOCIAL_ACCESS_TOKEN" in message
     assert "The access token is invalid" in message and "write:statuses" in message
-    assert len(server.calls) == 1 and sleeps == []
-    assert_no_secrets(caught.value)
+    assert len(http.calls) == 1 and sleeps == []
+    assert_no_secrets(caught.value, SECRETS)
 
 
-def test_missing_scope_is_an_auth_error(server, make, tmp_path):
+def test_missing_scope_is_an_auth_error(http, make, tmp_path):
     chart = tmp_path / "chart.png"
     chart.write_bytes(PNG)
-    server.post(MEDIA_V2, **refusal(403, "This action is outside the authorized scopes"))
+    http.post(MEDIA_V2, **refusal(403, "This action is outside the authorized scopes"))
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part(media=(MediaFile(chart, "chart"),)))
@@ -389,8 +370,8 @@ def test_missing_scope_is_an_auth_error(server, make, tmp_path):
     assert "outside the authorized scopes" in str(caught.value)
 
 
-def test_validation_failure_is_invalid_with_mastodons_message(server, make, sleeps):
-    server.post(STATUSES, **refusal(422, "Validation failed: Text character limit of 500 exceeded"))
+def test_validation_failure_is_invalid_with_mastodons_message(http, make, sleeps):
+    http.post(STATUSES, **refusal(422, "Validation failed: Text character limit of 500 exceeded"))
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part("x" * 501))
@@ -398,11 +379,11 @@ def test_validation_failure_is_invalid_with_mastodons_message(server, make, slee
     assert caught.value.kind == "invalid" and not caught.value.retryable
     assert "Validation failed: Text character limit of 500 exceeded" in str(caught.value)
     assert "post report-launch to social" in str(caught.value)
-    assert len(server.calls) == 1 and sleeps == []
+    assert len(http.calls) == 1 and sleeps == []
 
 
-def test_reply_to_a_status_that_is_gone_is_invalid(server, make):
-    server.post(STATUSES, **refusal(404, "The post you are trying to reply to does not appear to exist."))
+def test_reply_to_a_status_that_is_gone_is_invalid(http, make):
+    http.post(STATUSES, **refusal(404, "The post you are trying to reply to does not appear to exist."))
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part("Key findings", part=1, reply_to="1"))
@@ -411,27 +392,36 @@ def test_reply_to_a_status_that_is_gone_is_invalid(server, make):
     assert "does not appear to exist" in str(caught.value)
 
 
-def test_secrets_the_server_echoes_back_are_scrubbed(server, make):
-    server.post(STATUSES, **refusal(400, f"bad token {TOKEN}"))
+def test_secrets_the_server_echoes_back_are_scrubbed(http, make):
+    http.post(STATUSES, **refusal(400, f"bad token {TOKEN}"))
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
 
     assert "bad token ***" in str(caught.value)
-    assert_no_secrets(caught.value)
+    assert_no_secrets(caught.value, SECRETS)
 
 
 # -- credentials and configuration -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("env", [{}, {"POSTOPS_SOCIAL_ACCESS_TOKEN": ""}, {"POSTOPS_OTHER_ACCESS_TOKEN": TOKEN}])
+@pytest.mark.parametrize("env", [{}, {"POSTOPS_SOCIAL_ACCESS_TOKEN": ""}, {"POSTOPS_SOCIAL_ACCESS_TOKEN": " \n"},
+                                 {"POSTOPS_OTHER_ACCESS_TOKEN": TOKEN}])
 def test_missing_credentials_are_named_without_values(make, env):
     with pytest.raises(PlatformError) as caught:
         make(env=env)
 
     assert caught.value.kind == "auth" and not caught.value.retryable
     assert "POSTOPS_SOCIAL_ACCESS_TOKEN is not set" in str(caught.value)
-    assert_no_secrets(caught.value)
+    assert_no_secrets(caught.value, SECRETS)
+
+
+def test_token_is_sent_without_the_white_space_around_it(http, make):
+    http.post(STATUSES, json=status("5"))
+
+    make(env={"POSTOPS_SOCIAL_ACCESS_TOKEN": f" {TOKEN}\n"}).publish(part())
+
+    assert http.calls[0].request.headers["Authorization"] == f"Bearer {TOKEN}"
 
 
 def test_account_without_a_credentials_prefix(make):
@@ -447,16 +437,16 @@ def test_instance_must_be_an_https_address(make, instance):
         make(Account(key="social", platform="mastodon", credentials="POSTOPS_SOCIAL", instance=instance))
 
     assert caught.value.kind == "invalid" and "instance" in str(caught.value)
-    assert_no_secrets(caught.value)
+    assert_no_secrets(caught.value, SECRETS)
 
 
 @pytest.mark.parametrize("instance", ["https://mastodon.example/", "mastodon.example"])
-def test_instance_is_read_leniently(server, make, instance):
-    server.post(STATUSES, json=status("5"))
+def test_instance_is_read_leniently(http, make, instance):
+    http.post(STATUSES, json=status("5"))
     account = Account(key="social", platform="mastodon", credentials="POSTOPS_SOCIAL", instance=instance)
 
     assert make(account).publish(part()).platform_id == "5"
-    assert server.calls[0].request.url == STATUSES
+    assert http.calls[0].request.url == STATUSES
 
 
 def test_the_registry_builds_it():
@@ -494,9 +484,9 @@ RENDERED = (
     '<p>Read it today.</p>')
 
 
-def test_lookup_matches_a_status_as_mastodon_renders_it(server, make):
-    server.get(VERIFY, **me())
-    server.get(TIMELINE, **timeline(
+def test_lookup_matches_a_status_as_mastodon_renders_it(http, make):
+    http.get(VERIFY, **me())
+    http.get(TIMELINE, **timeline(
         status("113541234567890009", "<p>Something else entirely</p>", "2026-11-24T14:03:00.000Z"),
         status("113541234567890007", RENDERED, "2026-11-24T14:00:02.000Z"),
         next_max_id="113541234567890007"))
@@ -506,11 +496,11 @@ def test_lookup_matches_a_status_as_mastodon_renders_it(server, make):
     assert result == Published(platform_id="113541234567890007",
                                url="https://mastodon.example/@csis/113541234567890007",
                                published_at=datetime(2026, 11, 24, 14, 0, 2, tzinfo=UTC))
-    (call,) = calls_to(server, "GET", TIMELINE)
+    (call,) = calls_to(http, "GET", TIMELINE)
     query = parse_qs(urlsplit(call.request.url).query)
     assert query["limit"] == ["40"] and "max_id" not in query
     assert call.request.headers["Authorization"] == f"Bearer {TOKEN}"
-    assert not calls_to(server, "POST", STATUSES)  # resolving never posts
+    assert not calls_to(http, "POST", STATUSES)  # resolving never posts
 
 
 @pytest.mark.parametrize("written, rendered", [
@@ -525,9 +515,9 @@ def test_lookup_matches_a_status_as_mastodon_renders_it(server, make):
      'class="u-url mention">@<span>csis</span></a></span> thanks</p>')),
     ("mail info@csis.org", "<p>mail info@csis.org</p>"),
 ])
-def test_lookup_compares_text_the_way_mastodon_changes_it(server, make, written, rendered):
-    server.get(VERIFY, **me())
-    server.get(TIMELINE, **timeline(status("8", rendered)))
+def test_lookup_compares_text_the_way_mastodon_changes_it(http, make, written, rendered):
+    http.get(VERIFY, **me())
+    http.get(TIMELINE, **timeline(status("8", rendered)))
 
     assert make().lookup(part(written), NOW) is not None
 
@@ -540,60 +530,60 @@ def test_lookup_compares_text_the_way_mastodon_changes_it(server, make, written,
     ("#Energy", ('<p><a href="https://mastodon.example/tags/Power" class="mention hashtag">#<span>Power</span>'
      '</a></p>')),
 ])
-def test_lookup_does_not_match_different_text(server, make, written, rendered):
-    server.get(VERIFY, **me())
-    server.get(TIMELINE, **timeline(status("8", rendered)))
+def test_lookup_does_not_match_different_text(http, make, written, rendered):
+    http.get(VERIFY, **me())
+    http.get(TIMELINE, **timeline(status("8", rendered)))
 
     assert make().lookup(part(written), NOW) is None
 
 
-def test_lookup_of_a_post_that_is_not_there(server, make):
-    server.get(VERIFY, **me())
-    server.get(TIMELINE, **timeline(
+def test_lookup_of_a_post_that_is_not_there(http, make):
+    http.get(VERIFY, **me())
+    http.get(TIMELINE, **timeline(
         status("9", "<p>Our new report on energy security is out tomorrow.</p>", "2026-11-24T14:01:00.000Z"),
         status("8", "<p>Our new report on energy security is out today.</p>", "2026-11-24T13:40:00.000Z"),
         next_max_id="8"))
 
     # The same text from before the claim (less slack) is some other post, and nothing older is read.
     assert make().lookup(part(), claimed_at=NOW) is None
-    assert len(calls_to(server, "GET", TIMELINE)) == 1
+    assert len(calls_to(http, "GET", TIMELINE)) == 1
 
 
-def test_lookup_of_an_account_with_no_posts(server, make):
-    server.get(VERIFY, **me())
-    server.get(TIMELINE, **timeline())
+def test_lookup_of_an_account_with_no_posts(http, make):
+    http.get(VERIFY, **me())
+    http.get(TIMELINE, **timeline())
 
     assert make().lookup(part(), NOW) is None
 
 
-def test_lookup_allows_for_clocks_that_disagree(server, make):
+def test_lookup_allows_for_clocks_that_disagree(http, make):
     # The publisher's clock ran ahead of the server's: the status is dated before the claim.
-    server.get(VERIFY, **me())
-    server.get(TIMELINE, **timeline(status("8", created_at="2026-11-24T13:57:30.000Z")))
+    http.get(VERIFY, **me())
+    http.get(TIMELINE, **timeline(status("8", created_at="2026-11-24T13:57:30.000Z")))
 
     found = make().lookup(part(), claimed_at=NOW.replace(tzinfo=None))
 
     assert found is not None and found.platform_id == "8"
 
 
-def test_lookup_follows_pages(server, make):
-    server.get(VERIFY, **me())
-    server.get(TIMELINE, **timeline(status("3", "<p>newer</p>", "2026-11-24T14:05:00.000Z"),
+def test_lookup_follows_pages(http, make):
+    http.get(VERIFY, **me())
+    http.get(TIMELINE, **timeline(status("3", "<p>newer</p>", "2026-11-24T14:05:00.000Z"),
                                     next_max_id="3"))
-    server.get(TIMELINE, **timeline(status("2", "<p>Our new report on energy security is out today.</p>",
+    http.get(TIMELINE, **timeline(status("2", "<p>Our new report on energy security is out today.</p>",
                                            "2026-11-24T14:00:00.000Z")))
 
     found = make().lookup(part(), NOW)
 
     assert found is not None and found.platform_id == "2"
-    second = parse_qs(urlsplit(calls_to(server, "GET", TIMELINE)[1].request.url).query)
+    second = parse_qs(urlsplit(calls_to(http, "GET", TIMELINE)[1].request.url).query)
     assert second["max_id"] == ["3"] and second["limit"] == ["40"]
-    assert len(calls_to(server, "GET", VERIFY)) == 1
+    assert len(calls_to(http, "GET", VERIFY)) == 1
 
 
-def test_lookup_of_a_reply_needs_the_same_parent(server, make):
-    server.get(VERIFY, **me())
-    server.get(TIMELINE, **timeline(status("3", "<p>Key findings: ...</p>", in_reply_to_id="999"),
+def test_lookup_of_a_reply_needs_the_same_parent(http, make):
+    http.get(VERIFY, **me())
+    http.get(TIMELINE, **timeline(status("3", "<p>Key findings: ...</p>", in_reply_to_id="999"),
                                     status("2", "<p>Key findings: ...</p>", in_reply_to_id="1")))
 
     found = make().lookup(part("Key findings: ...", part=1, reply_to="1"), NOW)
@@ -601,9 +591,9 @@ def test_lookup_of_a_reply_needs_the_same_parent(server, make):
     assert found is not None and found.platform_id == "2"
 
 
-def test_lookup_gives_up_rather_than_guess_after_too_many_pages(server, make):
-    server.get(VERIFY, **me())
-    server.get(TIMELINE, **timeline(status("3", "<p>newer</p>", "2026-11-24T14:05:00.000Z"), next_max_id="3"))
+def test_lookup_gives_up_rather_than_guess_after_too_many_pages(http, make):
+    http.get(VERIFY, **me())
+    http.get(TIMELINE, **timeline(status("3", "<p>newer</p>", "2026-11-24T14:05:00.000Z"), next_max_id="3"))
 
     with pytest.raises(PlatformError) as caught:
         make(lookup_pages=1).lookup(part(), NOW)
@@ -611,10 +601,10 @@ def test_lookup_gives_up_rather_than_guess_after_too_many_pages(server, make):
     assert "check the account by hand" in str(caught.value)
 
 
-def test_lookup_raises_when_the_server_fails(server, make, sleeps):
-    server.get(VERIFY, **me())
+def test_lookup_raises_when_the_server_fails(http, make, sleeps):
+    http.get(VERIFY, **me())
     for _ in range(3):
-        server.get(TIMELINE, body="", status=500)
+        http.get(TIMELINE, body="", status=500)
 
     with pytest.raises(PlatformError) as caught:
         make().lookup(part(), NOW)
@@ -622,24 +612,24 @@ def test_lookup_raises_when_the_server_fails(server, make, sleeps):
     assert caught.value.kind == "transient" and caught.value.retryable
     assert "check whether post report-launch to social went out" in str(caught.value)
     assert sleeps == [2.0, 4.0]
-    assert_no_secrets(caught.value)
+    assert_no_secrets(caught.value, SECRETS)
 
 
-def test_lookup_raises_when_the_token_is_refused(server, make):
-    server.get(VERIFY, **refusal(401, "The access token is invalid"))
+def test_lookup_raises_when_the_token_is_refused(http, make):
+    http.get(VERIFY, **refusal(401, "The access token is invalid"))
 
     with pytest.raises(PlatformError) as caught:
         make().lookup(part(), NOW)
 
     # The claim stays in doubt: once the token is fixed, a later run asks again.
     assert caught.value.kind == "auth" and caught.value.retryable
-    assert not calls_to(server, "GET", TIMELINE)
-    assert_no_secrets(caught.value)
+    assert not calls_to(http, "GET", TIMELINE)
+    assert_no_secrets(caught.value, SECRETS)
 
 
-def test_lookup_raises_on_an_answer_it_cannot_read(server, make):
-    server.get(VERIFY, **me())
-    server.get(TIMELINE, json={"error": "something"})
+def test_lookup_raises_on_an_answer_it_cannot_read(http, make):
+    http.get(VERIFY, **me())
+    http.get(TIMELINE, json={"error": "something"})
 
     with pytest.raises(PlatformError) as caught:
         make().lookup(part(), NOW)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import platformfixtures
 import pytest
 import requests
-import responses
+import urllib3
+from platformfixtures import PNG, adapter_factory, assert_no_secrets, body, calls_to
 
 from postops.config import Account
+from postops.platforms._common import Retry
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published
 from postops.platforms.x import XPlatform
 
@@ -35,44 +38,16 @@ ENV = {
 SECRETS = tuple(ENV.values())
 # tweepy 4.17 sniffs image types with the standard library's deprecated imghdr.
 pytestmark = pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(40)
-
-
-def assert_no_secrets(error: BaseException) -> None:
-    for secret in SECRETS:
-        assert secret not in str(error)
+http, sleeps = platformfixtures.http, platformfixtures.sleeps  # fixtures: pytest finds them by these names
 
 
 @pytest.fixture
-def x_api():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def make(tmp_path: Path, sleeps: list[float]):
-    def make(account: Account = ACCOUNT, env: dict[str, str] | None = None, **options) -> XPlatform:
-        return XPlatform(account, tmp_path, ENV if env is None else env,
-                         sleep=sleeps.append, clock=lambda: NOW, **options)
-    return make
+def make(tmp_path: Path, sleeps: list[float]) -> Callable[..., XPlatform]:
+    return adapter_factory(XPlatform, tmp_path, sleeps, account=ACCOUNT, env=ENV, now=NOW)
 
 
 def part(text: str = "Our new report on energy security is out today.", **fields) -> PartRequest:
     return PartRequest(post_id="report-launch", account=ACCOUNT, part=fields.pop("part", 0), text=text, **fields)
-
-
-def body(call) -> dict:
-    return json.loads(call.request.body)
-
-
-def calls_to(mock: responses.RequestsMock, method: str, url: str) -> list:
-    return [c for c in mock.calls if c.request.method == method and c.request.url.split("?")[0] == url]
 
 
 def created(tweet_id: str = "1861000000000000001") -> dict:
@@ -87,14 +62,14 @@ def x_error(status: int, detail: str, title: str = "Forbidden") -> dict:
 # -- publishing ------------------------------------------------------------------------------------
 
 
-def test_publish_plain_post(x_api, make):
-    x_api.post(TWEETS, **created("1861000000000000001"))
+def test_publish_plain_post(http, make):
+    http.post(TWEETS, **created("1861000000000000001"))
 
     result = make().publish(part())
 
     assert result == Published(platform_id="1861000000000000001",
                                url="https://x.com/CSIS/status/1861000000000000001", published_at=NOW)
-    (call,) = x_api.calls
+    (call,) = http.calls
     assert body(call) == {"text": "Our new report on energy security is out today."}
     # OAuth 1.0a user context, signed with the account's own keys
     authorization = call.request.headers["Authorization"]
@@ -103,39 +78,39 @@ def test_publish_plain_post(x_api, make):
     assert 'oauth_token="14717197-at9e7d5c3b1a"' in authorization
 
 
-def test_thread_reply_names_the_part_it_replies_to(x_api, make):
-    x_api.post(TWEETS, **created("1861000000000000002"))
+def test_thread_reply_names_the_part_it_replies_to(http, make):
+    http.post(TWEETS, **created("1861000000000000002"))
 
     result = make().publish(part("Key findings: ...", part=1, reply_to="1861000000000000001"))
 
     assert result.platform_id == "1861000000000000002"
-    assert body(x_api.calls[0]) == {"text": "Key findings: ...",
+    assert body(http.calls[0]) == {"text": "Key findings: ...",
                                     "reply": {"in_reply_to_tweet_id": "1861000000000000001"}}
 
 
-def test_media_is_uploaded_first_with_alt_text(x_api, make, tmp_path):
+def test_media_is_uploaded_first_with_alt_text(http, make, tmp_path):
     (tmp_path / "media").mkdir()
     chart, photo = tmp_path / "media" / "chart.png", tmp_path / "media" / "photo.png"
     chart.write_bytes(PNG + b"chart")
     photo.write_bytes(PNG + b"photo")
-    x_api.post(UPLOAD, json={"media_id": 710511363345354753, "media_id_string": "710511363345354753"})
-    x_api.post(UPLOAD, json={"media_id": 710511363345354754, "media_id_string": "710511363345354754"})
-    x_api.post(METADATA, body="")
-    x_api.post(TWEETS, **created())
+    http.post(UPLOAD, json={"media_id": 710511363345354753, "media_id_string": "710511363345354753"})
+    http.post(UPLOAD, json={"media_id": 710511363345354754, "media_id_string": "710511363345354754"})
+    http.post(METADATA, body="")
+    http.post(TWEETS, **created())
 
     make().publish(part(media=(MediaFile(chart, "Bar chart of European gas imports, 2019-2026"),
                                MediaFile(photo, None))))
 
-    assert [c.request.url for c in x_api.calls] == [UPLOAD, METADATA, UPLOAD, TWEETS]
-    assert b"chart" in x_api.calls[0].request.body
-    assert b"photo" in x_api.calls[2].request.body
-    assert body(x_api.calls[1]) == {"media_id": "710511363345354753",
+    assert [c.request.url for c in http.calls] == [UPLOAD, METADATA, UPLOAD, TWEETS]
+    assert b"chart" in http.calls[0].request.body
+    assert b"photo" in http.calls[2].request.body
+    assert body(http.calls[1]) == {"media_id": "710511363345354753",
                                     "alt_text": {"text": "Bar chart of European gas imports, 2019-2026"}}
-    assert body(x_api.calls[3]) == {"text": "Our new report on energy security is out today.",
+    assert body(http.calls[3]) == {"text": "Our new report on energy security is out today.",
                                     "media": {"media_ids": ["710511363345354753", "710511363345354754"]}}
 
 
-def test_media_x_cannot_take_is_refused_before_anything_is_sent(x_api, make, tmp_path):
+def test_media_x_cannot_take_is_refused_before_anything_is_sent(http, make, tmp_path):
     doc = tmp_path / "report.pdf"
     doc.write_bytes(b"%PDF-1.7")
 
@@ -144,20 +119,20 @@ def test_media_x_cannot_take_is_refused_before_anything_is_sent(x_api, make, tmp
 
     assert caught.value.kind == "invalid" and not caught.value.retryable
     assert "report.pdf" in str(caught.value)
-    assert not x_api.calls
+    assert not http.calls
 
 
-def test_missing_media_file_is_an_invalid_post(x_api, make, tmp_path):
+def test_missing_media_file_is_an_invalid_post(http, make, tmp_path):
     with pytest.raises(PlatformError) as caught:
         make().publish(part(media=(MediaFile(tmp_path / "gone.png", None),)))
 
     assert caught.value.kind == "invalid" and not caught.value.retryable
     assert "gone.png" in str(caught.value)
-    assert not calls_to(x_api, "POST", TWEETS)
+    assert not calls_to(http, "POST", TWEETS)
 
 
-def test_url_without_a_handle(x_api, make):
-    x_api.post(TWEETS, **created("1861000000000000009"))
+def test_url_without_a_handle(http, make):
+    http.post(TWEETS, **created("1861000000000000009"))
     account = Account(key="csis", platform="x", credentials="POSTOPS_CSIS")
 
     result = make(account).publish(part())
@@ -168,32 +143,32 @@ def test_url_without_a_handle(x_api, make):
 # -- deleting --------------------------------------------------------------------------------------
 
 
-def test_delete(x_api, make):
-    x_api.delete(f"{TWEETS}/1861000000000000001", json={"data": {"deleted": True}})
+def test_delete(http, make):
+    http.delete(f"{TWEETS}/1861000000000000001", json={"data": {"deleted": True}})
 
     make().delete("1861000000000000001")
 
-    assert len(x_api.calls) == 1
-    assert x_api.calls[0].request.headers["Authorization"].startswith("OAuth ")
+    assert len(http.calls) == 1
+    assert http.calls[0].request.headers["Authorization"].startswith("OAuth ")
 
 
-def test_deleting_a_post_that_is_already_gone_succeeds(x_api, make):
-    x_api.delete(f"{TWEETS}/1861000000000000001",
+def test_deleting_a_post_that_is_already_gone_succeeds(http, make):
+    http.delete(f"{TWEETS}/1861000000000000001",
                  **x_error(404, "Could not find tweet with id: [1861000000000000001].", "Not Found Error"))
 
     make().delete("1861000000000000001")
 
-    assert len(x_api.calls) == 1
+    assert len(http.calls) == 1
 
 
-def test_delete_is_retried_after_a_read_timeout(x_api, make, sleeps):
+def test_delete_is_retried_after_a_read_timeout(http, make, sleeps):
     url = f"{TWEETS}/1861000000000000001"
-    x_api.delete(url, body=requests.exceptions.ReadTimeout("read timed out"))
-    x_api.delete(url, json={"data": {"deleted": True}})
+    http.delete(url, body=requests.exceptions.ReadTimeout("read timed out"))
+    http.delete(url, json={"data": {"deleted": True}})
 
     make().delete("1861000000000000001")
 
-    assert len(x_api.calls) == 2
+    assert len(http.calls) == 2
     assert sleeps == [2.0]
 
 
@@ -206,41 +181,41 @@ def rate_limited(reset: datetime) -> dict:
                                        "x-rate-limit-remaining": "0"}}
 
 
-def test_rate_limit_that_resets_soon_is_waited_out_once(x_api, make, sleeps):
-    x_api.post(TWEETS, **rate_limited(NOW + timedelta(seconds=30)))
-    x_api.post(TWEETS, **created("1861000000000000001"))
+def test_rate_limit_that_resets_soon_is_waited_out_once(http, make, sleeps):
+    http.post(TWEETS, **rate_limited(NOW + timedelta(seconds=30)))
+    http.post(TWEETS, **created("1861000000000000001"))
 
     result = make().publish(part())
 
     assert result.platform_id == "1861000000000000001"
     assert sleeps == [31.0]  # until the reset, plus a second's margin
-    assert len(x_api.calls) == 2
+    assert len(http.calls) == 2
 
 
-def test_rate_limit_that_resets_too_late_is_reported_without_waiting(x_api, make, sleeps):
-    x_api.post(TWEETS, **rate_limited(NOW + timedelta(minutes=15)))
+def test_rate_limit_that_resets_too_late_is_reported_without_waiting(http, make, sleeps):
+    http.post(TWEETS, **rate_limited(NOW + timedelta(minutes=15)))
 
     with pytest.raises(PlatformError) as caught:
-        make(max_rate_wait=60).publish(part())
+        make(retry=Retry(max_rate_wait=60)).publish(part())
 
     assert caught.value.kind == "rate-limit" and caught.value.retryable
     assert "2026-11-24 14:15:00 UTC" in str(caught.value)
     assert sleeps == []
-    assert len(x_api.calls) == 1
-    assert_no_secrets(caught.value)
+    assert len(http.calls) == 1
+    assert_no_secrets(caught.value, SECRETS)
 
 
-def test_rate_limit_is_waited_out_only_once(x_api, make, sleeps):
-    x_api.post(TWEETS, **rate_limited(NOW + timedelta(seconds=10)))
-    x_api.post(TWEETS, **rate_limited(NOW + timedelta(seconds=10)))
-    x_api.post(TWEETS, **created())
+def test_rate_limit_is_waited_out_only_once(http, make, sleeps):
+    http.post(TWEETS, **rate_limited(NOW + timedelta(seconds=10)))
+    http.post(TWEETS, **rate_limited(NOW + timedelta(seconds=10)))
+    http.post(TWEETS, **created())
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
 
     assert caught.value.kind == "rate-limit"
     assert sleeps == [11.0]
-    assert len(x_api.calls) == 2
+    assert len(http.calls) == 2
 
 
 # -- server errors and timeouts --------------------------------------------------------------------
@@ -257,26 +232,26 @@ def timeline(*tweets: dict, next_token: str | None = None) -> dict:
     return {"json": {"data": list(tweets), "meta": meta} if tweets else {"meta": meta}}
 
 
-def test_server_error_then_success_checks_x_before_posting_again(x_api, make, sleeps):
-    x_api.post(TWEETS, **x_error(503, "Service Unavailable", "Service Unavailable"))
-    x_api.get(ME, **me())
-    x_api.get(TIMELINE, **timeline())
-    x_api.post(TWEETS, **created("1861000000000000001"))
+def test_server_error_then_success_checks_x_before_posting_again(http, make, sleeps):
+    http.post(TWEETS, **x_error(503, "Service Unavailable", "Service Unavailable"))
+    http.get(ME, **me())
+    http.get(TIMELINE, **timeline())
+    http.post(TWEETS, **created("1861000000000000001"))
 
     result = make().publish(part())
 
     assert result.platform_id == "1861000000000000001"
-    assert len(calls_to(x_api, "POST", TWEETS)) == 2
-    (lookup,) = calls_to(x_api, "GET", TIMELINE)
+    assert len(calls_to(http, "POST", TWEETS)) == 2
+    (lookup,) = calls_to(http, "GET", TIMELINE)
     query = parse_qs(urlsplit(lookup.request.url).query)
     assert query["start_time"] == ["2026-11-24T13:55:00Z"]
     assert sleeps == [2.0]
 
 
-def test_server_error_after_x_did_post_it_is_not_posted_again(x_api, make, sleeps):
-    x_api.post(TWEETS, **x_error(503, "Service Unavailable", "Service Unavailable"))
-    x_api.get(ME, **me())
-    x_api.get(TIMELINE, **timeline({"id": "1861000000000000007", "created_at": "2026-11-24T14:00:01.000Z",
+def test_server_error_after_x_did_post_it_is_not_posted_again(http, make, sleeps):
+    http.post(TWEETS, **x_error(503, "Service Unavailable", "Service Unavailable"))
+    http.get(ME, **me())
+    http.get(TIMELINE, **timeline({"id": "1861000000000000007", "created_at": "2026-11-24T14:00:01.000Z",
                                      "text": "Our new report on energy security is out today."}))
 
     result = make().publish(part())
@@ -284,30 +259,30 @@ def test_server_error_after_x_did_post_it_is_not_posted_again(x_api, make, sleep
     assert result == Published(platform_id="1861000000000000007",
                                url="https://x.com/CSIS/status/1861000000000000007",
                                published_at=datetime(2026, 11, 24, 14, 0, 1, tzinfo=UTC))
-    assert len(calls_to(x_api, "POST", TWEETS)) == 1
+    assert len(calls_to(http, "POST", TWEETS)) == 1
     assert sleeps == []
 
 
-def test_duplicate_after_an_unanswered_attempt_is_found_on_the_timeline(x_api, make):
+def test_duplicate_after_an_unanswered_attempt_is_found_on_the_timeline(http, make):
     # X posted it but answered 503; its timeline had not caught up by the first check.
-    x_api.post(TWEETS, **x_error(503, "Service Unavailable", "Service Unavailable"))
-    x_api.get(ME, **me())
-    x_api.get(TIMELINE, **timeline())
-    x_api.post(TWEETS, **x_error(403, "You are not allowed to create a Tweet with duplicate content."))
-    x_api.get(TIMELINE, **timeline({"id": "1861000000000000007", "created_at": "2026-11-24T14:00:01.000Z",
+    http.post(TWEETS, **x_error(503, "Service Unavailable", "Service Unavailable"))
+    http.get(ME, **me())
+    http.get(TIMELINE, **timeline())
+    http.post(TWEETS, **x_error(403, "You are not allowed to create a Tweet with duplicate content."))
+    http.get(TIMELINE, **timeline({"id": "1861000000000000007", "created_at": "2026-11-24T14:00:01.000Z",
                                      "text": "Our new report on energy security is out today."}))
 
     result = make().publish(part())
 
     assert result.platform_id == "1861000000000000007"
-    assert len(calls_to(x_api, "POST", TWEETS)) == 2
+    assert len(calls_to(http, "POST", TWEETS)) == 2
 
 
-def test_server_errors_give_up_after_three_attempts(x_api, make, sleeps):
-    x_api.get(ME, **me())
-    x_api.get(TIMELINE, **timeline())
+def test_server_errors_give_up_after_three_attempts(http, make, sleeps):
+    http.get(ME, **me())
+    http.get(TIMELINE, **timeline())
     for _ in range(3):
-        x_api.post(TWEETS, **x_error(503, "Service Unavailable", "Service Unavailable"))
+        http.post(TWEETS, **x_error(503, "Service Unavailable", "Service Unavailable"))
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
@@ -315,37 +290,64 @@ def test_server_errors_give_up_after_three_attempts(x_api, make, sleeps):
     assert caught.value.kind == "transient" and caught.value.retryable
     assert "503" in str(caught.value) and "3 attempts" in str(caught.value)
     assert sleeps == [2.0, 4.0]
-    assert len(calls_to(x_api, "POST", TWEETS)) == 3
-    assert_no_secrets(caught.value)
+    assert len(calls_to(http, "POST", TWEETS)) == 3
+    assert_no_secrets(caught.value, SECRETS)
 
 
-def test_server_error_when_the_check_fails_too_is_not_sent_again(x_api, make):
-    x_api.post(TWEETS, **x_error(503, "Service Unavailable", "Service Unavailable"))
-    x_api.get(ME, **x_error(403, "client-not-enrolled"))
+def test_server_error_when_the_check_fails_too_is_not_sent_again(http, make):
+    http.post(TWEETS, **x_error(503, "Service Unavailable", "Service Unavailable"))
+    http.get(ME, **x_error(403, "client-not-enrolled"))
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
 
     assert caught.value.kind == "in-doubt" and caught.value.retryable
     assert "may have gone out" in str(caught.value)
-    assert len(calls_to(x_api, "POST", TWEETS)) == 1
+    assert len(calls_to(http, "POST", TWEETS)) == 1
 
 
-def test_connect_timeout_is_retried_without_a_check(x_api, make, sleeps):
+def test_connect_timeout_is_retried_without_a_check(http, make, sleeps):
     # A connection that was never made cannot have posted anything.
-    x_api.post(TWEETS, body=requests.exceptions.ConnectTimeout("connect timed out"))
-    x_api.post(TWEETS, **created("1861000000000000001"))
+    http.post(TWEETS, body=requests.exceptions.ConnectTimeout("connect timed out"))
+    http.post(TWEETS, **created("1861000000000000001"))
 
     result = make().publish(part())
 
     assert result.platform_id == "1861000000000000001"
-    assert [c.request.url for c in x_api.calls] == [TWEETS, TWEETS]
+    assert [c.request.url for c in http.calls] == [TWEETS, TWEETS]
     assert sleeps == [2.0]
 
 
-def test_timeouts_give_up_as_transient(x_api, make, sleeps):
+def test_refused_connection_is_retried_without_a_check(http, make, sleeps):
+    # Refused before a connection existed: nothing can have been posted.
+    refused = urllib3.exceptions.NewConnectionError(None, "Connection refused")
+    http.post(TWEETS, body=requests.exceptions.ConnectionError(
+        urllib3.exceptions.MaxRetryError(None, TWEETS, reason=refused)))
+    http.post(TWEETS, **created("1861000000000000001"))
+
+    result = make().publish(part())
+
+    assert result.platform_id == "1861000000000000001"
+    assert [c.request.url for c in http.calls] == [TWEETS, TWEETS]
+    assert sleeps == [2.0]
+
+
+def test_connection_lost_mid_request_is_checked_before_posting_again(http, make, sleeps):
+    http.post(TWEETS, body=requests.exceptions.ConnectionError("Connection aborted."))
+    http.get(ME, **me())
+    http.get(TIMELINE, **timeline())
+    http.post(TWEETS, **created("1861000000000000002"))
+
+    result = make().publish(part())
+
+    assert result.platform_id == "1861000000000000002"
+    assert [c.request.url.split("?")[0] for c in http.calls] == [TWEETS, ME, TIMELINE, TWEETS]
+    assert sleeps == [2.0]
+
+
+def test_timeouts_give_up_as_transient(http, make, sleeps):
     for _ in range(3):
-        x_api.post(TWEETS, body=requests.exceptions.ConnectTimeout("connect timed out"))
+        http.post(TWEETS, body=requests.exceptions.ConnectTimeout("connect timed out"))
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
@@ -353,63 +355,63 @@ def test_timeouts_give_up_as_transient(x_api, make, sleeps):
     assert caught.value.kind == "transient" and caught.value.retryable
     assert "did not answer in time" in str(caught.value)
     assert sleeps == [2.0, 4.0]
-    assert_no_secrets(caught.value)
+    assert_no_secrets(caught.value, SECRETS)
 
 
-def test_upload_timeout_is_retried(x_api, make, sleeps, tmp_path):
+def test_upload_timeout_is_retried(http, make, sleeps, tmp_path):
     # tweepy's v1.1 API wraps network errors in its own exception; they are still retried.
     chart = tmp_path / "chart.png"
     chart.write_bytes(PNG)
-    x_api.post(UPLOAD, body=requests.exceptions.ReadTimeout("read timed out"))
-    x_api.post(UPLOAD, json={"media_id": 1, "media_id_string": "1"})
-    x_api.post(TWEETS, **created())
+    http.post(UPLOAD, body=requests.exceptions.ReadTimeout("read timed out"))
+    http.post(UPLOAD, json={"media_id": 1, "media_id_string": "1"})
+    http.post(TWEETS, **created())
 
     make().publish(part(media=(MediaFile(chart, None),)))
 
-    assert [c.request.url for c in x_api.calls] == [UPLOAD, UPLOAD, TWEETS]
-    assert body(x_api.calls[2])["media"] == {"media_ids": ["1"]}
+    assert [c.request.url for c in http.calls] == [UPLOAD, UPLOAD, TWEETS]
+    assert body(http.calls[2])["media"] == {"media_ids": ["1"]}
 
 
 # -- refusals --------------------------------------------------------------------------------------
 
 
-def test_unauthorized_is_an_auth_error_and_not_retried(x_api, make, sleeps):
-    x_api.post(TWEETS, **x_error(401, "Unauthorized", "Unauthorized"))
+def test_unauthorized_is_an_auth_error_and_not_retried(http, make, sleeps):
+    http.post(TWEETS, **x_error(401, "Unauthorized", "Unauthorized"))
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
 
     assert caught.value.kind == "auth" and not caught.value.retryable
     assert "X refused the credentials in POSTOPS_CSIS_*" in str(caught.value)
-    assert len(x_api.calls) == 1 and sleeps == []
-    assert_no_secrets(caught.value)
+    assert len(http.calls) == 1 and sleeps == []
+    assert_no_secrets(caught.value, SECRETS)
 
 
-def test_forbidden_is_an_auth_error(x_api, make):
-    x_api.post(TWEETS, **x_error(403, "You are not permitted to perform this action."))
+def test_forbidden_is_an_auth_error(http, make):
+    http.post(TWEETS, **x_error(403, "You are not permitted to perform this action."))
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
 
     assert caught.value.kind == "auth" and not caught.value.retryable
     assert "You are not permitted to perform this action." in str(caught.value)
-    assert_no_secrets(caught.value)
+    assert_no_secrets(caught.value, SECRETS)
 
 
-def test_duplicate_content_is_refused_as_a_duplicate(x_api, make):
-    x_api.post(TWEETS, **x_error(403, "You are not allowed to create a Tweet with duplicate content."))
+def test_duplicate_content_is_refused_as_a_duplicate(http, make):
+    http.post(TWEETS, **x_error(403, "You are not allowed to create a Tweet with duplicate content."))
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
 
     assert caught.value.kind == "duplicate" and not caught.value.retryable
     assert "duplicate of a recent post" in str(caught.value)
-    assert len(x_api.calls) == 1
-    assert_no_secrets(caught.value)
+    assert len(http.calls) == 1
+    assert_no_secrets(caught.value, SECRETS)
 
 
-def test_other_refusals_are_invalid_with_x_message(x_api, make):
-    x_api.post(TWEETS, json={"errors": [{"message": "Your Tweet text is too long."}],
+def test_other_refusals_are_invalid_with_x_message(http, make):
+    http.post(TWEETS, json={"errors": [{"message": "Your Tweet text is too long."}],
                              "title": "Invalid Request", "detail": "One or more parameters to your "
                              "request was invalid."}, status=400)
 
@@ -420,15 +422,15 @@ def test_other_refusals_are_invalid_with_x_message(x_api, make):
     assert "Your Tweet text is too long." in str(caught.value)
 
 
-def test_secrets_x_echoes_back_are_scrubbed(x_api, make):
-    x_api.post(TWEETS, json={"errors": [{"message": f"bad token {ENV['POSTOPS_CSIS_ACCESS_TOKEN']}"}]},
+def test_secrets_x_echoes_back_are_scrubbed(http, make):
+    http.post(TWEETS, json={"errors": [{"message": f"bad token {ENV['POSTOPS_CSIS_ACCESS_TOKEN']}"}]},
                status=400)
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part())
 
     assert "bad token ***" in str(caught.value)
-    assert_no_secrets(caught.value)
+    assert_no_secrets(caught.value, SECRETS)
 
 
 # -- credentials -----------------------------------------------------------------------------------
@@ -446,7 +448,7 @@ def test_missing_credentials_are_named_without_values(make):
     assert caught.value.kind == "auth" and not caught.value.retryable
     assert "POSTOPS_CSIS_API_SECRET" in message and "POSTOPS_CSIS_ACCESS_SECRET" in message
     assert "POSTOPS_CSIS_API_KEY" not in message and "POSTOPS_CSIS_ACCESS_TOKEN" not in message
-    assert_no_secrets(caught.value)
+    assert_no_secrets(caught.value, SECRETS)
 
 
 def test_account_without_a_credentials_prefix(make):
@@ -465,9 +467,9 @@ def test_importing_the_module_does_not_import_tweepy():
 # -- resolving in-doubt posts ----------------------------------------------------------------------
 
 
-def test_lookup_matches_the_text_as_x_returns_it(x_api, make):
-    x_api.get(ME, **me())
-    x_api.get(TIMELINE, **timeline(
+def test_lookup_matches_the_text_as_x_returns_it(http, make):
+    http.get(ME, **me())
+    http.get(TIMELINE, **timeline(
         {"id": "1861000000000000008", "created_at": "2026-11-24T14:01:00.000Z",
          "text": "Something else entirely"},
         {"id": "1861000000000000007", "created_at": "2026-11-24T14:00:02.000Z",
@@ -479,46 +481,46 @@ def test_lookup_matches_the_text_as_x_returns_it(x_api, make):
     assert result == Published(platform_id="1861000000000000007",
                                url="https://x.com/CSIS/status/1861000000000000007",
                                published_at=datetime(2026, 11, 24, 14, 0, 2, tzinfo=UTC))
-    query = parse_qs(urlsplit(calls_to(x_api, "GET", TIMELINE)[0].request.url).query)
+    query = parse_qs(urlsplit(calls_to(http, "GET", TIMELINE)[0].request.url).query)
     assert query["start_time"] == ["2026-11-24T13:55:00Z"]
     assert query["max_results"] == ["100"]
     assert "created_at" in query["tweet.fields"][0] and "text" in query["tweet.fields"][0]
 
 
-def test_lookup_matches_a_post_with_the_media_link_x_appends(x_api, make, tmp_path):
-    x_api.get(ME, **me())
-    x_api.get(TIMELINE, **timeline({"id": "1861000000000000007", "created_at": "2026-11-24T14:00:02.000Z",
+def test_lookup_matches_a_post_with_the_media_link_x_appends(http, make, tmp_path):
+    http.get(ME, **me())
+    http.get(TIMELINE, **timeline({"id": "1861000000000000007", "created_at": "2026-11-24T14:00:02.000Z",
                                      "text": "Chart of the day https://t.co/pic123"}))
     request = part("Chart of the day", media=(MediaFile(tmp_path / "chart.png", None),))
 
     assert make().lookup(request, claimed_at=NOW).platform_id == "1861000000000000007"
 
 
-def test_lookup_of_a_post_that_is_not_there(x_api, make):
-    x_api.get(ME, **me())
-    x_api.get(TIMELINE, **timeline(
+def test_lookup_of_a_post_that_is_not_there(http, make):
+    http.get(ME, **me())
+    http.get(TIMELINE, **timeline(
         {"id": "1861000000000000008", "created_at": "2026-11-24T14:01:00.000Z",
          "text": "Energy &amp; security: our report is out soon https://t.co/AbC123xyZ"}))
 
     assert make().lookup(part("Energy & security: our report is out https://csis.org/r"), NOW) is None
 
 
-def test_lookup_follows_pages(x_api, make):
-    x_api.get(ME, **me())
-    x_api.get(TIMELINE, **timeline({"id": "2", "created_at": "2026-11-24T14:05:00.000Z", "text": "newer"},
+def test_lookup_follows_pages(http, make):
+    http.get(ME, **me())
+    http.get(TIMELINE, **timeline({"id": "2", "created_at": "2026-11-24T14:05:00.000Z", "text": "newer"},
                                    next_token="page2"))
-    x_api.get(TIMELINE, **timeline({"id": "1", "created_at": "2026-11-24T14:00:00.000Z",
+    http.get(TIMELINE, **timeline({"id": "1", "created_at": "2026-11-24T14:00:00.000Z",
                                     "text": "Our new report on energy security is out today."}))
 
     assert make().lookup(part(), NOW).platform_id == "1"
-    second = parse_qs(urlsplit(calls_to(x_api, "GET", TIMELINE)[1].request.url).query)
+    second = parse_qs(urlsplit(calls_to(http, "GET", TIMELINE)[1].request.url).query)
     assert second["pagination_token"] == ["page2"]
 
 
-def test_lookup_of_a_reply_needs_the_same_parent(x_api, make):
-    x_api.get(ME, **me())
+def test_lookup_of_a_reply_needs_the_same_parent(http, make):
+    http.get(ME, **me())
     same_text = "Key findings: ..."
-    x_api.get(TIMELINE, **timeline(
+    http.get(TIMELINE, **timeline(
         {"id": "3", "created_at": "2026-11-24T14:00:05.000Z", "text": same_text,
          "referenced_tweets": [{"type": "replied_to", "id": "999"}]},
         {"id": "2", "created_at": "2026-11-24T14:00:03.000Z", "text": same_text,
@@ -529,9 +531,9 @@ def test_lookup_of_a_reply_needs_the_same_parent(x_api, make):
     assert found is not None and found.platform_id == "2"
 
 
-def test_lookup_gives_up_rather_than_guess_after_too_many_pages(x_api, make):
-    x_api.get(ME, **me())
-    x_api.get(TIMELINE, **timeline({"id": "2", "created_at": "2026-11-24T14:05:00.000Z", "text": "newer"},
+def test_lookup_gives_up_rather_than_guess_after_too_many_pages(http, make):
+    http.get(ME, **me())
+    http.get(TIMELINE, **timeline({"id": "2", "created_at": "2026-11-24T14:05:00.000Z", "text": "newer"},
                                    next_token="more"))
 
     with pytest.raises(PlatformError) as caught:
@@ -540,24 +542,24 @@ def test_lookup_gives_up_rather_than_guess_after_too_many_pages(x_api, make):
     assert "check the account by hand" in str(caught.value)
 
 
-def test_lookup_raises_when_x_fails(x_api, make, sleeps):
-    x_api.get(ME, **me())
+def test_lookup_raises_when_x_fails(http, make, sleeps):
+    http.get(ME, **me())
     for _ in range(3):
-        x_api.get(TIMELINE, **x_error(500, "Internal Server Error", "Internal Server Error"))
+        http.get(TIMELINE, **x_error(500, "Internal Server Error", "Internal Server Error"))
 
     with pytest.raises(PlatformError) as caught:
         make().lookup(part(), NOW)
 
     assert caught.value.kind == "transient" and caught.value.retryable
     assert sleeps == [2.0, 4.0]
-    assert_no_secrets(caught.value)
+    assert_no_secrets(caught.value, SECRETS)
 
 
-def test_lookup_raises_when_x_refuses(x_api, make):
-    x_api.get(ME, **x_error(401, "Unauthorized", "Unauthorized"))
+def test_lookup_raises_when_x_refuses(http, make):
+    http.get(ME, **x_error(401, "Unauthorized", "Unauthorized"))
 
     with pytest.raises(PlatformError) as caught:
         make().lookup(part(), NOW)
 
     assert caught.value.kind == "auth"
-    assert_no_secrets(caught.value)
+    assert_no_secrets(caught.value, SECRETS)

@@ -11,7 +11,6 @@ reading that one record.
 from __future__ import annotations
 
 import hashlib
-import math
 import mimetypes
 import re
 import time
@@ -25,6 +24,19 @@ from urllib.parse import urlsplit
 import requests
 
 from ..config import Account
+from ._common import (
+    DEFAULT_RETRY,
+    Attempts,
+    Retry,
+    describe,
+    parse_time,
+    read_credentials,
+    scrub,
+    shown_path,
+    surely_unsent,
+    utc_now,
+    worth_hiding,
+)
 from .base import MediaFile, PartRequest, PlatformError, Published
 
 T = TypeVar("T")
@@ -51,10 +63,6 @@ _HANDLE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za
 _INVISIBLE = "\u00ad\u2060\u200a\u200b\u200c\u200d\u20e2"
 _TAG = (rf"(?:^|(?<=\s))[#＃]((?!\ufe0f)[^\s{_INVISIBLE}]*[^\d\s\p{{P}}{_INVISIBLE}]+[^\s{_INVISIBLE}]*)")
 _MAX_TAG = 64
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def record_key(request: PartRequest) -> str:
@@ -129,10 +137,8 @@ class BlueskyPlatform:
         *,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], datetime] = _utc_now,
-        max_rate_wait: float = 60.0,
-        attempts: int = 3,
-        backoff: float = 2.0,
+        clock: Callable[[], datetime] = utc_now,
+        retry: Retry = DEFAULT_RETRY,
         timeout: float = 30.0,
         langs: Sequence[str] = (),
     ) -> None:
@@ -140,9 +146,7 @@ class BlueskyPlatform:
         self.root = root
         self._sleep = sleep
         self._clock = clock
-        self._max_rate_wait = max_rate_wait
-        self._attempts = max(1, attempts)
-        self._backoff = backoff
+        self._retry = retry
         self._timeout = timeout
         self._langs = list(langs)
         self._service = (account.instance or DEFAULT_SERVICE).strip().rstrip("/")
@@ -154,21 +158,10 @@ class BlueskyPlatform:
             raise PlatformError(
                 f"account {account.key} has no `handle:` in postops.yaml: give it the Bluesky handle it "
                 f"signs in with (e.g. handle: \"example.bsky.social\")", retryable=False, kind="auth")
-        prefix = account.credentials
-        if not prefix:
-            raise PlatformError(
-                f"account {account.key} has no `credentials:` in postops.yaml: give it the prefix of the "
-                f"environment variable holding its app password (e.g. POSTOPS_{account.key.upper()})",
-                retryable=False, kind="auth")
-        self._variable = f"{prefix}_{CREDENTIAL_SUFFIXES[0]}"
-        # An unset CI secret usually arrives as an empty string, not as a missing variable.
-        password = env.get(self._variable, "")
-        if not password:
-            raise PlatformError(
-                f"account {account.key} cannot post to Bluesky: environment variable {self._variable} is not "
-                f"set (see docs/platforms-bluesky.md)", retryable=False, kind="auth")
-        self._password = password
-        self._secrets: list[str] = [password] if len(password) >= 4 else []
+        (self._password,) = read_credentials(account, env, CREDENTIAL_SUFFIXES, platform="Bluesky",
+                                             holding="its app password")
+        self._variable = f"{account.credentials}_{CREDENTIAL_SUFFIXES[0]}"
+        self._secrets = worth_hiding([self._password])  # the session's tokens join them once signed in
 
         self._http = session if session is not None else requests.Session()
         self._did: str | None = None
@@ -179,7 +172,7 @@ class BlueskyPlatform:
     # -- the Platform protocol -------------------------------------------------------------------
 
     def publish(self, request: PartRequest) -> Published:
-        what = _describe(request)
+        what = describe(request)
         images = self._read_images(request.media, what)  # all refused or all read before anything is sent
         did = self._signed_in()
         rkey = record_key(request)
@@ -235,7 +228,7 @@ class BlueskyPlatform:
 
     def lookup(self, request: PartRequest, claimed_at: datetime) -> Published | None:
         try:
-            return self._existing(record_key(request), request, _describe(request))
+            return self._existing(record_key(request), request, describe(request))
         except PlatformError as exc:
             # In doubt stays in doubt until Bluesky answers: a later run asks again.
             raise PlatformError(exc.message, retryable=True, kind=exc.kind) from None
@@ -248,7 +241,7 @@ class BlueskyPlatform:
                                 f"{len(media)}", retryable=False, kind="invalid")
         images = []
         for item in media:
-            shown = self._shown(item.path)
+            shown = shown_path(item.path, self.root)
             mime = mimetypes.guess_type(item.path.name)[0]
             if mime not in IMAGE_TYPES:
                 raise PlatformError(
@@ -366,7 +359,7 @@ class BlueskyPlatform:
                 f"{doing}: its record key {rkey} holds a different post on this account ({found.get('uri')}); "
                 f"check the account by hand", retryable=False, kind="error")
         return Published(platform_id=_platform_id(found), url=self._url(rkey),
-                         published_at=_parse_time(value.get("createdAt")))
+                         published_at=parse_time(value.get("createdAt")))
 
     def _get_record(self, repo: str, collection: str, rkey: str, doing: str) -> dict[str, Any] | None:
         def get() -> dict[str, Any] | None:
@@ -451,19 +444,14 @@ class BlueskyPlatform:
         each time. `may_have_acted` still asks first after a failure that may have created it, because
         some servers answer a second create under a taken key with a server error, not a conflict.
         """
-        waited_for_rate = False
+        tries = Attempts(self._retry, self._sleep)
         renewed = not renew
-        failures = 0
         while True:
             try:
                 return attempt()
             except _XrpcError as exc:
                 if exc.status == 429:
-                    wait = self._rate_wait(exc)
-                    if waited_for_rate or wait is None or wait > self._max_rate_wait:
-                        raise self._rate_limited(what, exc) from None
-                    waited_for_rate = True
-                    self._sleep(wait)
+                    tries.wait_out_rate_limit(what, "Bluesky", _reset_time(exc), self._clock())
                     continue
                 if exc.error in _TOKEN_ERRORS and not renewed:
                     renewed = True
@@ -476,8 +464,7 @@ class BlueskyPlatform:
             except requests.RequestException as exc:
                 reason = "Bluesky did not answer in time" if isinstance(exc, requests.Timeout) \
                     else "could not reach Bluesky"
-                sent = not _surely_unsent(exc)
-            failures += 1
+                sent = not surely_unsent(exc)
             if sent and may_have_acted is not None:
                 try:
                     found = may_have_acted()
@@ -485,28 +472,7 @@ class BlueskyPlatform:
                     found = None  # unknown, and repeating under the same record key cannot post twice
                 if found is not None:
                     return found
-            if failures >= self._attempts:
-                tries = f"{failures} attempt{'s' if failures > 1 else ''}"
-                raise PlatformError(self._scrub(f"{what}: {reason} ({tries}); a later run will try again"),
-                                    retryable=True, kind="transient")
-            self._sleep(self._backoff * 2 ** (failures - 1))
-
-    def _rate_wait(self, exc: _XrpcError) -> float | None:
-        reset = _reset_time(exc)
-        if reset is None:
-            return None
-        # One second past the reset: the server counts in whole seconds and an early retry is wasted.
-        return float(max(0, math.ceil(reset - self._clock().timestamp())) + 1)
-
-    def _rate_limited(self, what: str, exc: _XrpcError) -> PlatformError:
-        reset = _reset_time(exc)
-        when = "Bluesky did not say when it resets"
-        if reset is not None:
-            at = datetime.fromtimestamp(reset, UTC)
-            minutes = max(0, math.ceil((reset - self._clock().timestamp()) / 60))
-            when = f"it resets at {at:%Y-%m-%d %H:%M:%S} UTC (in about {minutes} min)"
-        return PlatformError(f"{what}: Bluesky's rate limit is used up; {when}. A later run will try again",
-                             retryable=True, kind="rate-limit")
+            tries.back_off(what, reason, self._scrub)
 
     def _refused(self, what: str, exc: _XrpcError, signing_in: bool) -> PlatformError:
         if exc.status in (401, 403) or exc.error in _AUTH_ERRORS:
@@ -528,15 +494,7 @@ class BlueskyPlatform:
                              retryable=False, kind="invalid")
 
     def _scrub(self, message: str) -> str:
-        for secret in self._secrets:
-            message = message.replace(secret, "***")
-        return message
-
-    def _shown(self, path: Path) -> str:
-        try:
-            return path.relative_to(self.root).as_posix()
-        except ValueError:
-            return path.name
+        return scrub(message, self._secrets)
 
 
 # -- text -----------------------------------------------------------------------------------------
@@ -591,11 +549,6 @@ def _record_path(uri: str, doing: str) -> tuple[str, str, str]:
     return repo, collection, rkey
 
 
-def _describe(request: PartRequest) -> str:
-    part = f" (thread part {request.part})" if request.part else ""
-    return f"post {request.post_id}{part} to {request.account.key}"
-
-
 def _iso(when: datetime) -> str:
     # atproto datetimes need a timezone; milliseconds and a Z are what every client writes.
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
@@ -605,27 +558,7 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
-def _reset_time(exc: _XrpcError) -> int | None:
+def _reset_time(exc: _XrpcError) -> datetime | None:
+    """When the rate limit resets: Bluesky's ratelimit-reset header is in seconds since the epoch."""
     header = exc.headers.get("ratelimit-reset")
-    return int(header) if header and header.strip().isdigit() else None
-
-
-def _surely_unsent(exc: requests.RequestException) -> bool:
-    """True when the request cannot have reached Bluesky."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    if isinstance(exc, requests.ConnectionError) and exc.args:
-        import urllib3.exceptions
-
-        reason = getattr(exc.args[0], "reason", None)
-        return isinstance(reason, urllib3.exceptions.NewConnectionError)
-    return False
+    return datetime.fromtimestamp(int(header), UTC) if header and header.strip().isdigit() else None

@@ -23,6 +23,20 @@ import requests
 
 from .. import __version__
 from ..config import Account
+from ._common import (
+    DEFAULT_RETRY,
+    Attempts,
+    Retry,
+    describe,
+    parse_time,
+    rate_limit_used_up,
+    read_credentials,
+    scrub,
+    shown_path,
+    utc_now,
+    wait_past,
+    worth_hiding,
+)
 from .base import MediaFile, PartRequest, PlatformError, Published
 
 CREDENTIAL_SUFFIXES = ("ACCESS_TOKEN",)
@@ -37,10 +51,6 @@ _URLS = re.compile(r"(?i)\b(?:(?:https?|ftp|dat|dweb|ipfs|ipns|ssb|gopher|gemini
 _MENTIONS = re.compile(r"(?<![\w/])@(\w(?:[\w.-]*\w)?)(?:@[\w.-]+\w)?", re.IGNORECASE)
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class MastodonPlatform:
     """Publishes to, deletes from and searches one Mastodon account."""
 
@@ -52,10 +62,8 @@ class MastodonPlatform:
         *,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], datetime] = _utc_now,
-        max_rate_wait: float = 60.0,
-        attempts: int = 3,
-        backoff: float = 2.0,
+        clock: Callable[[], datetime] = utc_now,
+        retry: Retry = DEFAULT_RETRY,
         timeout: float = 30.0,
         media_poll_interval: float = 2.0,
         media_polls: int = 60,
@@ -67,9 +75,7 @@ class MastodonPlatform:
         self._session = session if session is not None else requests.Session()
         self._sleep = sleep
         self._clock = clock
-        self._max_rate_wait = max_rate_wait
-        self._attempts = max(1, attempts)
-        self._backoff = backoff
+        self._retry = retry
         self._timeout = timeout
         self._media_poll_interval = media_poll_interval
         self._media_polls = max(1, media_polls)
@@ -77,20 +83,10 @@ class MastodonPlatform:
         self._lookup_pages = max(1, lookup_pages)
         self._account_id: str | None = None
 
-        prefix = account.credentials
-        if not prefix:
-            raise PlatformError(
-                f"account {account.key} has no `credentials:` in postops.yaml: give it the prefix of the "
-                f"environment variable holding its Mastodon access token (e.g. POSTOPS_{account.key.upper()})",
-                retryable=False, kind="auth")
-        self._variable = f"{prefix}_{CREDENTIAL_SUFFIXES[0]}"
-        # An unset CI secret usually arrives as an empty string, not as a missing variable.
-        token = env.get(self._variable, "").strip()
-        if not token:
-            raise PlatformError(
-                f"account {account.key} cannot post to Mastodon: environment variable {self._variable} is not "
-                f"set (see docs/platforms-mastodon.md)", retryable=False, kind="auth")
-        self._token = token
+        (token,) = read_credentials(account, env, CREDENTIAL_SUFFIXES, platform="Mastodon",
+                                    holding="its Mastodon access token", strip=True)
+        self._variable = f"{account.credentials}_{CREDENTIAL_SUFFIXES[0]}"
+        self._secrets = worth_hiding([token])
         self._base = _base_url(account)
         self._server = urlsplit(self._base).netloc
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json",
@@ -99,7 +95,7 @@ class MastodonPlatform:
     # -- the Platform protocol -------------------------------------------------------------------
 
     def publish(self, request: PartRequest) -> Published:
-        what = _describe(request)
+        what = describe(request)
         media_ids = [self._upload(media, what) for media in request.media]
         form: list[tuple[str, str]] = [("status", request.text), ("visibility", "public")]
         if request.reply_to is not None:
@@ -127,7 +123,7 @@ class MastodonPlatform:
     # -- publishing --------------------------------------------------------------------------------
 
     def _upload(self, media: MediaFile, what: str) -> str:
-        shown = self._shown(media.path)
+        shown = shown_path(media.path, self.root)
         doing = f"uploading {shown} for {what}"
         try:
             content = media.path.read_bytes()
@@ -169,7 +165,7 @@ class MastodonPlatform:
 
     def _find(self, request: PartRequest, since: datetime) -> Published | None:
         """The account's status since `since` that is `request`; None only when Mastodon's answer says so."""
-        what = f"reading {self.account.key}'s recent posts to check whether {_describe(request)} went out"
+        what = f"reading {self.account.key}'s recent posts to check whether {describe(request)} went out"
         wanted = _comparable(request.text)
         params: dict[str, Any] = {"limit": _PAGE_SIZE, "exclude_reblogs": "true"}
         try:
@@ -217,8 +213,7 @@ class MastodonPlatform:
         Idempotency-Key, and a repeated media upload only leaves an unattached file Mastodon cleans up.
         """
         url = self._base + path
-        waited_for_rate = False
-        failures = 0
+        tries = Attempts(self._retry, self._sleep)
         while True:
             try:
                 response = self._session.request(method, url, headers={**self._headers, **(headers or {})},
@@ -232,24 +227,20 @@ class MastodonPlatform:
             else:
                 status = response.status_code
                 if status == 429:
-                    wait = self._rate_wait(response)
-                    if waited_for_rate or wait is None or wait > self._max_rate_wait:
-                        raise self._rate_limited(what, response) from None
-                    waited_for_rate = True
-                    # A second past the reset: an early retry would only be refused again.
-                    self._sleep(float(math.ceil(wait)) + 1.0)
+                    # Mastodon's X-RateLimit-Reset is an ISO 8601 time. Whether to wait goes by the time
+                    # left until it; the wait itself runs a little past it, as an early retry is refused.
+                    reset = _parse_time(response.headers.get("X-RateLimit-Reset"))
+                    now = self._clock()
+                    if reset is None or not tries.will_wait(max(0.0, (reset - now).total_seconds())):
+                        raise rate_limit_used_up(what, self._server, reset, now) from None
+                    self._sleep(wait_past(reset, now))
                     continue
                 if status < 400 or (status == 404 and absent_ok):
                     return response
                 if status < 500:
                     raise self._refused(what, response)
                 reason = f"{self._server} answered {status} {response.reason}".rstrip()
-            failures += 1
-            if failures >= self._attempts:
-                tries = f"{failures} attempt{'s' if failures > 1 else ''}"
-                raise PlatformError(self._scrub(f"{what}: {reason} ({tries}); a later run will try again"),
-                                    retryable=True, kind="transient")
-            self._sleep(self._backoff * 2 ** (failures - 1))
+            tries.back_off(what, reason, self._scrub)
 
     def _json(self, what: str, response: requests.Response) -> Any:
         try:
@@ -267,22 +258,6 @@ class MastodonPlatform:
                                 f"it made or found", retryable=True, kind="error")
         return record
 
-    def _rate_wait(self, response: requests.Response) -> float | None:
-        """Seconds until Mastodon's limit resets (its X-RateLimit-Reset is an ISO 8601 time), if it says."""
-        reset = _parse_time(response.headers.get("X-RateLimit-Reset"))
-        if reset is None:
-            return None
-        return max(0.0, (reset - self._clock()).total_seconds())
-
-    def _rate_limited(self, what: str, response: requests.Response) -> PlatformError:
-        reset = _parse_time(response.headers.get("X-RateLimit-Reset"))
-        when = f"{self._server} did not say when it resets"
-        if reset is not None:
-            minutes = max(0, math.ceil((reset - self._clock()).total_seconds() / 60))
-            when = f"it resets at {reset.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC (in about {minutes} min)"
-        return PlatformError(f"{what}: {self._server}'s rate limit is used up; {when}. A later run will try again",
-                             retryable=True, kind="rate-limit")
-
     def _refused(self, what: str, response: requests.Response) -> PlatformError:
         status = response.status_code
         said = _error_text(response) or f"{status} {response.reason}".rstrip()
@@ -296,13 +271,7 @@ class MastodonPlatform:
                              retryable=False, kind="invalid")
 
     def _scrub(self, message: str) -> str:
-        return message.replace(self._token, "***") if len(self._token) >= 4 else message
-
-    def _shown(self, path: Path) -> str:
-        try:
-            return path.relative_to(self.root).as_posix()
-        except ValueError:
-            return path.name
+        return scrub(message, self._secrets)
 
 
 def _base_url(account: Account) -> str:
@@ -318,11 +287,6 @@ def _base_url(account: Account) -> str:
         raise PlatformError(f"account {account.key}: `instance: {account.instance}` must be an https:// address "
                             f"(the access token must not travel unencrypted)", retryable=False, kind="invalid")
     return instance
-
-
-def _describe(request: PartRequest) -> str:
-    part = f" (thread part {request.part})" if request.part else ""
-    return f"post {request.post_id}{part} to {request.account.key}"
 
 
 def _fallback_key(request: PartRequest) -> str:
@@ -399,10 +363,6 @@ def _is_request(status: Mapping[str, Any], request: PartRequest, wanted: str) ->
 
 
 def _parse_time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    """A time Mastodon gave, always with a zone (UTC when it gave none), so it compares with the clock's."""
+    parsed = parse_time(value)
+    return parsed if parsed is None or parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

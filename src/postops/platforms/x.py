@@ -6,7 +6,6 @@ tweepy is imported here and nowhere else, and only when an X account is actually
 from __future__ import annotations
 
 import html
-import math
 import mimetypes
 import re
 import time
@@ -20,6 +19,19 @@ from typing import Any, TypeVar
 import requests
 
 from ..config import Account
+from ._common import (
+    DEFAULT_RETRY,
+    Attempts,
+    Retry,
+    describe,
+    parse_time,
+    read_credentials,
+    scrub,
+    shown_path,
+    surely_unsent,
+    utc_now,
+    worth_hiding,
+)
 from .base import MediaFile, PartRequest, PlatformError, Published
 
 T = TypeVar("T")
@@ -38,10 +50,6 @@ _MEDIA_CATEGORIES = {
 _DUPLICATE_CODE = 187  # v1.1's "Status is a duplicate."
 _URL = "\x00url\x00"
 _LEADING_MENTIONS = re.compile(r"^(?:@\w{1,15}\s+)+")
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class _TimeoutSession(requests.Session):
@@ -67,10 +75,8 @@ class XPlatform:
         env: Mapping[str, str],
         *,
         sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], datetime] = _utc_now,
-        max_rate_wait: float = 60.0,
-        attempts: int = 3,
-        backoff: float = 2.0,
+        clock: Callable[[], datetime] = utc_now,
+        retry: Retry = DEFAULT_RETRY,
         timeout: float = 30.0,
         lookup_slack: timedelta = timedelta(minutes=5),
         lookup_pages: int = 5,
@@ -79,31 +85,15 @@ class XPlatform:
         self.root = root
         self._sleep = sleep
         self._clock = clock
-        self._max_rate_wait = max_rate_wait
-        self._attempts = max(1, attempts)
-        self._backoff = backoff
+        self._retry = retry
         self._lookup_slack = lookup_slack
         self._lookup_pages = max(1, lookup_pages)
         self._user_id: str | None = None
 
-        prefix = account.credentials
-        if not prefix:
-            raise PlatformError(
-                f"account {account.key} has no `credentials:` in postops.yaml: give it the prefix of the "
-                f"environment variables holding its X keys (e.g. POSTOPS_{account.key.upper()})",
-                retryable=False, kind="auth")
-        self._prefix = prefix
-        names = [f"{prefix}_{suffix}" for suffix in CREDENTIAL_SUFFIXES]
-        # An unset CI secret usually arrives as an empty string, not as a missing variable.
-        missing = [name for name in names if not env.get(name)]
-        if missing:
-            raise PlatformError(
-                f"account {account.key} cannot post to X: environment variable"
-                f"{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                f"{'are' if len(missing) > 1 else 'is'} not set (see docs/platforms-x.md)",
-                retryable=False, kind="auth")
-        api_key, api_secret, access_token, access_secret = (env[name] for name in names)
-        self._secrets = tuple(s for s in (api_key, api_secret, access_token, access_secret) if len(s) >= 4)
+        credentials = read_credentials(account, env, CREDENTIAL_SUFFIXES, platform="X", holding="its X keys")
+        api_key, api_secret, access_token, access_secret = credentials
+        self._prefix = account.credentials
+        self._secrets = worth_hiding(credentials)
 
         import tweepy  # here, not at the top: `postops lint` must not pay for it
 
@@ -119,7 +109,7 @@ class XPlatform:
     # -- the Platform protocol -------------------------------------------------------------------
 
     def publish(self, request: PartRequest) -> Published:
-        what = _describe(request)
+        what = describe(request)
         media_ids = [self._upload(media, what) for media in request.media]
         started = self._clock()
         client = self._client
@@ -153,7 +143,7 @@ class XPlatform:
     # -- publishing --------------------------------------------------------------------------------
 
     def _upload(self, media: MediaFile, what: str) -> str:
-        shown = self._shown(media.path)
+        shown = shown_path(media.path, self.root)
         mime = mimetypes.guess_type(media.path.name)[0]
         if mime not in _MEDIA_CATEGORIES:
             raise PlatformError(
@@ -184,7 +174,7 @@ class XPlatform:
     def _find(self, request: PartRequest, since: datetime) -> Published | None:
         """The account's post since `since` that is `request`, as X shows it; None only if X says so."""
         client = self._client
-        what = f"reading {self.account.key}'s recent posts to check whether {_describe(request)} went out"
+        what = f"reading {self.account.key}'s recent posts to check whether {describe(request)} went out"
         if self._user_id is None:
             me = self._call(what, lambda: client.get_me(user_auth=True))
             self._user_id = str(me["data"]["id"])
@@ -199,7 +189,7 @@ class XPlatform:
                 if _is_request(tweet, request, wanted):
                     tweet_id = str(tweet["id"])
                     return Published(platform_id=tweet_id, url=self._url(tweet_id),
-                                     published_at=_parse_time(tweet.get("created_at")))
+                                     published_at=parse_time(tweet.get("created_at")))
             token = (page.get("meta") or {}).get("next_token")
             if not token:
                 return None
@@ -218,18 +208,13 @@ class XPlatform:
         failure leaves open whether X acted, it is asked first, and what it finds is the result.
         """
         tweepy = self._tweepy
-        waited_for_rate = False
-        failures = 0
+        tries = Attempts(self._retry, self._sleep)
         unanswered = False  # an attempt failed in a way that leaves open whether X acted on it
         while True:
             try:
                 return attempt()
             except tweepy.TooManyRequests as exc:
-                wait = self._rate_wait(exc)
-                if waited_for_rate or wait is None or wait > self._max_rate_wait:
-                    raise self._rate_limited(what, exc) from None
-                waited_for_rate = True
-                self._sleep(wait)
+                tries.wait_out_rate_limit(what, "X", _reset_time(exc), self._clock())
                 continue
             except tweepy.HTTPException as exc:
                 status = exc.response.status_code if exc.response is not None else 0
@@ -251,18 +236,13 @@ class XPlatform:
                 if cause is None:
                     raise PlatformError(self._scrub(f"{what}: {exc}"), retryable=False, kind="error") from None
                 reason = _network_reason(cause)
-                sent = not _surely_unsent(cause)
-            failures += 1
+                sent = not surely_unsent(cause)
             if sent and may_have_acted is not None:
                 unanswered = True
                 found = self._check(what, reason, may_have_acted)
                 if found is not None:
                     return found
-            if failures >= self._attempts:
-                tries = f"{failures} attempt{'s' if failures > 1 else ''}"
-                raise PlatformError(self._scrub(f"{what}: {reason} ({tries}); a later run will try again"),
-                                    retryable=True, kind="transient")
-            self._sleep(self._backoff * 2 ** (failures - 1))
+            tries.back_off(what, reason, self._scrub)
 
     def _check(self, what: str, reason: str, may_have_acted: Callable[[], T | None]) -> T | None:
         try:
@@ -272,26 +252,6 @@ class XPlatform:
                 f"{what}: {reason}, so it may have gone out, and checking failed ({check.message}); "
                 f"it was not sent again so that it cannot go out twice"), retryable=True,
                 kind="in-doubt") from None
-
-    def _rate_wait(self, exc: Any) -> float | None:
-        reset = getattr(exc, "reset_time", None)
-        if reset is None and exc.response is not None:
-            header = exc.response.headers.get("x-rate-limit-reset")
-            reset = int(header) if header and header.isdigit() else None
-        if reset is None:
-            return None
-        # One second past the reset: X counts in whole seconds and an early retry is wasted.
-        return float(max(0, math.ceil(reset - self._clock().timestamp())) + 1)
-
-    def _rate_limited(self, what: str, exc: Any) -> PlatformError:
-        reset = getattr(exc, "reset_time", None)
-        when = "X did not say when it resets"
-        if reset is not None:
-            at = datetime.fromtimestamp(reset, UTC)
-            minutes = max(0, math.ceil((reset - self._clock().timestamp()) / 60))
-            when = f"it resets at {at:%Y-%m-%d %H:%M:%S} UTC (in about {minutes} min)"
-        return PlatformError(f"{what}: X's rate limit is used up; {when}. A later run will try again",
-                             retryable=True, kind="rate-limit")
 
     def _refused(self, what: str, exc: Any, status: int) -> PlatformError:
         said = "; ".join(str(m) for m in exc.api_messages) or f"{status} {exc.response.reason}"
@@ -309,20 +269,16 @@ class XPlatform:
         return PlatformError(self._scrub(f"{what}: X refused it: {said}"), retryable=False, kind="invalid")
 
     def _scrub(self, message: str) -> str:
-        for secret in self._secrets:
-            message = message.replace(secret, "***")
-        return message
-
-    def _shown(self, path: Path) -> str:
-        try:
-            return path.relative_to(self.root).as_posix()
-        except ValueError:
-            return path.name
+        return scrub(message, self._secrets)
 
 
-def _describe(request: PartRequest) -> str:
-    part = f" (thread part {request.part})" if request.part else ""
-    return f"post {request.post_id}{part} to {request.account.key}"
+def _reset_time(exc: Any) -> datetime | None:
+    """When X's rate limit resets: tweepy reads it from the x-rate-limit-reset header into `reset_time`."""
+    reset = getattr(exc, "reset_time", None)
+    if reset is None and exc.response is not None:
+        header = exc.response.headers.get("x-rate-limit-reset")
+        reset = int(header) if header and header.isdigit() else None
+    return None if reset is None else datetime.fromtimestamp(reset, UTC)
 
 
 def _network_cause(exc: BaseException) -> requests.RequestException | None:
@@ -339,18 +295,6 @@ def _network_reason(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.Timeout):
         return "X did not answer in time"
     return "could not reach X"
-
-
-def _surely_unsent(exc: requests.RequestException) -> bool:
-    """True when the request cannot have reached X, so repeating it cannot post twice."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    if isinstance(exc, requests.ConnectionError) and exc.args:
-        import urllib3.exceptions
-
-        reason = getattr(exc.args[0], "reason", None)
-        return isinstance(reason, urllib3.exceptions.NewConnectionError)
-    return False
 
 
 def _comparable(text: str) -> str:
@@ -384,12 +328,3 @@ def _is_request(tweet: Mapping[str, Any], request: PartRequest, wanted: str) -> 
         wanted = _LEADING_MENTIONS.sub("", wanted)
         candidates = [_LEADING_MENTIONS.sub("", c) for c in candidates]
     return wanted in candidates
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None

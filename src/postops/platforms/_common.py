@@ -1,0 +1,178 @@
+"""What the X, Mastodon and Bluesky adapters do alike: read credentials from the environment, keep secrets
+out of messages, and count attempts, back-offs and rate-limit waits while calling a platform.
+
+What each platform says and how it fails stays in its own module; this is only the arithmetic and the
+wording that must read the same whichever platform a message is about.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from ..config import Account
+from .base import PartRequest, PlatformError
+
+# A shorter value would be replaced inside ordinary words, mangling the message to hide almost nothing.
+_MIN_SECRET_LENGTH = 4
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def describe(request: PartRequest) -> str:
+    part = f" (thread part {request.part})" if request.part else ""
+    return f"post {request.post_id}{part} to {request.account.key}"
+
+
+def shown_path(path: Path, root: Path) -> str:
+    """`path` as a message shows it: relative to the repository, or by its name when it lies outside."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name
+
+
+def parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+# -- credentials and secrets ----------------------------------------------------------------------
+
+
+def read_credentials(account: Account, env: Mapping[str, str], suffixes: Sequence[str], *, platform: str,
+                     holding: str, strip: bool = False) -> tuple[str, ...]:
+    """The values of `<credentials>_<suffix>` for each suffix, in order; a PlatformError naming the
+    variables that are missing, never any value.
+
+    `holding` says what the variables hold ("its X keys"); `strip` drops white space around each value.
+    """
+    plural = len(suffixes) > 1
+    prefix = account.credentials
+    if not prefix:
+        raise PlatformError(
+            f"account {account.key} has no `credentials:` in postops.yaml: give it the prefix of the "
+            f"environment variable{'s' if plural else ''} holding {holding} (e.g. POSTOPS_{account.key.upper()})",
+            retryable=False, kind="auth")
+    names = [f"{prefix}_{suffix}" for suffix in suffixes]
+    values = [env.get(name, "") for name in names]
+    if strip:
+        values = [value.strip() for value in values]
+    # An unset CI secret usually arrives as an empty string, not as a missing variable.
+    missing = [name for name, value in zip(names, values, strict=True) if not value]
+    if missing:
+        several = len(missing) > 1
+        raise PlatformError(
+            f"account {account.key} cannot post to {platform}: environment variable{'s' if several else ''} "
+            f"{', '.join(missing)} {'are' if several else 'is'} not set "
+            f"(see docs/platforms-{platform.lower()}.md)",
+            retryable=False, kind="auth")
+    return tuple(values)
+
+
+def worth_hiding(values: Iterable[str]) -> list[str]:
+    """The values `scrub` should replace: those long enough that replacing them cannot mangle a message."""
+    return [value for value in values if len(value) >= _MIN_SECRET_LENGTH]
+
+
+def scrub(message: str, secrets: Iterable[str]) -> str:
+    """`message` with every secret in it replaced by ***: platforms echo what they were sent into errors."""
+    for secret in secrets:
+        message = message.replace(secret, "***")
+    return message
+
+
+# -- calling a platform -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Retry:
+    """How hard one call to a platform tries: failed attempts before giving up, the first pause between them
+    (doubling after each), and the longest rate-limit wait worth sitting out rather than leaving to a later run.
+    """
+
+    attempts: int = 3
+    backoff: float = 2.0
+    max_rate_wait: float = 60.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "attempts", max(1, self.attempts))
+
+
+DEFAULT_RETRY = Retry()
+
+
+class Attempts:
+    """One call's attempts so far, against its `Retry`: what the next failure or rate limit leads to."""
+
+    def __init__(self, retry: Retry, sleep: Callable[[float], None]) -> None:
+        self._retry = retry
+        self._sleep = sleep
+        self._waited_for_rate = False
+        self._failures = 0
+
+    def will_wait(self, seconds: float) -> bool:
+        """Whether a rate limit that resets in `seconds` is waited out: once per call, and only a short wait."""
+        if self._waited_for_rate or seconds > self._retry.max_rate_wait:
+            return False
+        self._waited_for_rate = True
+        return True
+
+    def wait_out_rate_limit(self, what: str, who: str, reset: datetime | None, now: datetime) -> None:
+        """Sleep until just past `reset`, or raise when the limit is not to be waited out.
+
+        `who` is the platform or server that set the limit, as the error names it.
+        """
+        wait = wait_past(reset, now) if reset is not None else None
+        if wait is None or not self.will_wait(wait):
+            raise rate_limit_used_up(what, who, reset, now) from None  # the platform's own error adds nothing
+        self._sleep(wait)
+
+    def back_off(self, what: str, reason: str, scrub: Callable[[str], str]) -> None:
+        """Count a failed attempt; pause before the next one, or raise when that was the last."""
+        self._failures += 1
+        failures = self._failures
+        if failures >= self._retry.attempts:
+            tries = f"{failures} attempt{'s' if failures > 1 else ''}"
+            raise PlatformError(scrub(f"{what}: {reason} ({tries}); a later run will try again"),
+                                retryable=True, kind="transient")
+        self._sleep(self._retry.backoff * 2 ** (failures - 1))
+
+
+def wait_past(reset: datetime, now: datetime) -> float:
+    """Seconds from `now` to a whole second past `reset`: limits count in whole seconds, an early retry is wasted."""
+    return float(max(0, math.ceil((reset - now).total_seconds())) + 1)
+
+
+def rate_limit_used_up(what: str, who: str, reset: datetime | None, now: datetime) -> PlatformError:
+    """The error for a rate limit not waited out; `who` is the platform or server that set it."""
+    when = f"{who} did not say when it resets"
+    if reset is not None:
+        minutes = max(0, math.ceil((reset - now).total_seconds() / 60))
+        when = f"it resets at {reset.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC (in about {minutes} min)"
+    return PlatformError(f"{what}: {who}'s rate limit is used up; {when}. A later run will try again",
+                         retryable=True, kind="rate-limit")
+
+
+def surely_unsent(exc: requests.RequestException) -> bool:
+    """True when the request cannot have reached the platform, so repeating it cannot act twice."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.ConnectionError) and exc.args:
+        import urllib3.exceptions
+
+        reason = getattr(exc.args[0], "reason", None)
+        return isinstance(reason, urllib3.exceptions.NewConnectionError)
+    return False
