@@ -339,3 +339,20 @@ def test_pull_request_plan_shows_only_the_posts_it_changes(run: Runner) -> None:
     assert [a["post"] for a in json.loads(lines[0])["actions"]] == ["new"]
     with pytest.raises(Exception, match="cannot compare with 'nope'"):
         gitrepo.changed_paths(repo.root, "nope")
+
+
+def test_a_publisher_is_gone_only_when_that_is_certain() -> None:
+    import subprocess
+    import sys
+
+    from postops.publish import publisher_gone, this_publisher
+
+    me = this_publisher()
+    host, pid, space = me.split(":")
+    assert not publisher_gone(me)                                   # this very process
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = done.stdout.strip()
+    assert publisher_gone(f"{host}:{dead}:{space}")                 # exited, here
+    assert not publisher_gone(f"{host}:{dead}")                     # no process space: wait for the lease
+    assert not publisher_gone(f"{host}:{dead}:{'0' * 12}")          # another container with our hostname
+    assert not publisher_gone(f"elsewhere:{dead}:{space}")          # another machine

@@ -8,6 +8,7 @@ pushes; a thread still goes part by part, each part replying to the one before.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import secrets
@@ -173,14 +174,29 @@ def paused_reason(config: Config) -> str | None:
     return str(config.paused.get("reason") or "no reason given")
 
 
+def _process_space() -> str:
+    """What makes a pid mean the same process here and there: the same kernel boot and the same pid
+    namespace. Two containers with one hostname share neither their pids nor this token."""
+    parts = []
+    for path in ("/proc/sys/kernel/random/boot_id", "/proc/self/ns/pid"):
+        try:
+            parts.append(os.readlink(path) if path.endswith("/pid") else Path(path).read_text().strip())
+        except OSError:
+            return ""
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
+
+
 def this_publisher() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """`host:pid:space`, so that another run can tell whether this one is still alive."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_process_space()}"
 
 
 def publisher_gone(by: str) -> bool:
-    """Whether the publisher `by` (host:pid) is provably dead: on this host, and its process is not running."""
-    host, _, pid_text = by.rpartition(":")
-    if host != socket.gethostname() or not pid_text.isdigit():
+    """Whether the publisher `by` is provably dead: in this very process space (same host, same kernel boot,
+    same pid namespace), and its process is not running. Anything less certain waits for the lease."""
+    host, _, rest = by.partition(":")
+    pid_text, _, space = rest.partition(":")
+    if host != socket.gethostname() or not pid_text.isdigit() or not space or space != _process_space():
         return False
     pid = int(pid_text)
     if pid == os.getpid():
