@@ -356,3 +356,35 @@ def test_a_publisher_is_gone_only_when_that_is_certain() -> None:
     assert not publisher_gone(f"{host}:{dead}")                     # no process space: wait for the lease
     assert not publisher_gone(f"{host}:{dead}:{'0' * 12}")          # another container with our hostname
     assert not publisher_gone(f"elsewhere:{dead}:{space}")          # another machine
+
+
+def test_a_claim_without_half_its_lease_left_is_released_not_acted_on(run: Runner) -> None:
+    from postops.config import load_config
+    from postops.platforms.outbox import OutboxPlatform
+    from postops.publish import publish
+
+    clock = [T]
+
+    class Slow(OutboxPlatform):
+        """Every call takes six minutes of the (default ten-minute) lease."""
+
+        def publish(self, request):  # type: ignore[no-untyped-def]
+            clock[0] += 6 * M
+            return super().publish(request)
+
+    for name in ("a", "b", "c"):
+        run.repo.write(f"posts/drill/{name}.yaml", post_yaml("drill", name, "2026-03-01T09:00:00Z"))
+    run.repo.commit("Three posts", T - 60 * M)
+    config = load_config(run.repo.root)
+    publish(run.repo.root, config, now=None, env=run.env, lint=no_lint, platforms=Slow, ticking=lambda: clock[0])
+    events = [(e["event"], e["post"]) for e in run.events()]
+    # a, b and c are claimed in one round; a's call takes six minutes, so b's and c's claims have less
+    # than half their lease left: released, never acted on, and due again for the next run
+    assert events == [("claimed", "a"), ("claimed", "b"), ("claimed", "c"),
+                      ("published", "a"), ("released", "b"), ("released", "c")]
+    assert run.files() == ["a.0.json"]
+    for _ in range(2):
+        publish(run.repo.root, config, now=None, env=run.env, lint=no_lint, platforms=Slow, ticking=lambda: clock[0])
+    assert run.files() == ["a.0.json", "b.0.json", "c.0.json"]
+    published = [p for e, p in ((e["event"], e["post"]) for e in run.events()) if e == "published"]
+    assert sorted(published) == ["a", "b", "c"]

@@ -424,7 +424,9 @@ class Publisher:
 
     def _lease_ok(self, claim: Mapping[str, Any]) -> bool:
         # Leave time for the call itself: a claim must never run out while its platform call is under way.
-        margin = min(self.config.publish.claim_lease / 5, timedelta(minutes=1))
+        # Half the lease covers the longest call an adapter makes (X: a rate-limit wait of up to a minute,
+        # three 30-second attempts and their back-off) with the default lease of 10 minutes.
+        margin = self.config.publish.claim_lease / 2
         return self.now() + margin < datetime.fromisoformat(claim["lease_until"])
 
     def _act(self, item: _Item, claim: dict[str, Any], ledger: Ledger, result: RunResult) -> dict[str, Any] | None:
@@ -544,15 +546,19 @@ def clock(now: datetime | None) -> Callable[[], datetime]:
 def publish(root: Path, config: Config, *, now: datetime | None, env: Mapping[str, str],
             allow_mass_retract: bool = False, lint: LintFn = lint_verdicts,
             platforms: Callable[..., Platform] = get_platform,
-            echo: Callable[[str], None] = lambda line: None, batch: int = BATCH) -> RunResult:
-    """One publish run. Raises RefusedError (exit 2) when this checkout must not publish."""
+            echo: Callable[[str], None] = lambda line: None, batch: int = BATCH,
+            ticking: Callable[[], datetime] | None = None) -> RunResult:
+    """One publish run. Raises RefusedError (exit 2) when this checkout must not publish.
+
+    `ticking` replaces the clock with one that moves (tests of leases); `now` freezes it (drills)."""
     remote = gitrepo.remote(root)
     head = check_checkout(root, remote)
     store = Store(root, config.state_branch, remote)
     store.read(fetch=True)  # lint reads the ledger too: let it see the latest
     verdicts = lint(root, config)
     desired = load_desired(root, config)
-    publisher = Publisher(root, config, desired, env=env, now=clock(now), allow_mass_retract=allow_mass_retract,
+    publisher = Publisher(root, config, desired, env=env, now=ticking or clock(now),
+                          allow_mass_retract=allow_mass_retract,
                           head=head, verdicts=verdicts, platforms=platforms, echo=echo, batch=batch)
     result = publisher.execute(store)
     result.lint_missing = verdicts is None
