@@ -108,3 +108,16 @@ def test_codeowners_command_writes_and_checks(repo):
     assert (done.returncode, done.stdout) == (0, "wrote .github/CODEOWNERS\n")
     assert postops(repo, "codeowners", "--check").returncode == 0
     assert postops(repo, "lint").returncode == 0
+
+
+def test_workflows_command_writes_the_secrets_of_every_account(repo):
+    done = postops(repo, "workflows")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["wrote .github/workflows/postops-pr.yml",
+                                        "wrote .github/workflows/postops-publish.yml"]
+    assert postops(repo, "workflows").returncode == 1        # not overwritten without --force
+    config = (repo.root / "postops.yaml").read_text()
+    repo.write("postops.yaml", config + "  news:\n    platform: x\n    credentials: POSTOPS_NEWS\n")
+    assert postops(repo, "workflows", "--force").returncode == 0
+    assert "POSTOPS_NEWS_API_KEY: ${{ secrets.POSTOPS_NEWS_API_KEY }}" in \
+        (repo.root / ".github/workflows/postops-publish.yml").read_text()

@@ -121,6 +121,23 @@ def codeowners(repo: str | None, check: bool, path: str | None) -> int:
     return codeowners_command(_root(repo), check=check, echo=click.echo, path=path)
 
 
+@main.command()
+@repo_option
+@click.option("--ci", type=click.Choice(["github", "gitlab"]), default="github", show_default=True)
+@click.option("--force", is_flag=True, help="Replace the CI files that exist (they are generated: edit "
+              "postops.yaml, not them).")
+@_handle_errors
+def workflows(repo: str | None, ci: str, force: bool) -> int:
+    """Write the CI workflows again from postops.yaml (after adding an account: its secrets' names)."""
+    from .config import load_config
+    from .workflows import write_workflows
+
+    root = _root(repo)
+    for path in write_workflows(root, ci, load_config(root), force=force):
+        click.echo(f"wrote {path.relative_to(root).as_posix()}")
+    return 0
+
+
 def _published_state(root: Path, config: Any) -> Any:
     """The ledger's view of what was published, when this repository has a ledger."""
     try:
