@@ -413,3 +413,33 @@ def test_action_refuses_extras_that_are_not_names(action, tmp_path):
                                               "POSTOPS_EXTRAS": "tone] @ https://evil.example/x.whl #",
                                               "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}"})
     assert result.returncode == 2 and result.stdout == ""
+
+
+def test_credential_names_match_what_each_platform_reads():
+    from postops.platforms import bluesky, mastodon, x
+    from postops.workflows import CREDENTIAL_SUFFIXES
+
+    assert CREDENTIAL_SUFFIXES == {"x": x.CREDENTIAL_SUFFIXES, "mastodon": mastodon.CREDENTIAL_SUFFIXES,
+                                   "bluesky": bluesky.CREDENTIAL_SUFFIXES, "outbox": ()}
+
+
+def test_lint_reports_an_account_whose_secrets_the_publish_workflow_does_not_pass(repo, config):
+    import subprocess
+    import sys
+
+    write_workflows(repo.root, "github", config, force=False)
+    assert [f for f in repo.lint().findings if f.rule == "workflow-secrets"] == []
+    text = (repo.root / "postops.yaml").read_text()
+    (repo.root / "postops.yaml").write_text(text.replace("accounts:\n", "accounts:\n  news:\n    platform: x\n"
+                                                         "    credentials: POSTOPS_NEWS\n", 1))
+    found = [f for f in repo.lint().findings if f.rule == "workflow-secrets"]
+    assert [(f.path, f.severity) for f in found] == [(".github/workflows/postops-publish.yml", "error")] * 4
+    assert any("POSTOPS_NEWS_API_KEY (account news)" in f.message for f in found)
+    publish = (repo.root / ".github/workflows/postops-publish.yml").read_text().splitlines()
+    assert publish[found[0].line - 1].strip() == "command: publish"
+    # and lint, which now reads the workflow, still imports no platform adapter
+    code = ("import sys; from pathlib import Path; from postops.config import load_config; "
+            "from postops.lint import run_lint; r = Path(sys.argv[1]); run_lint(r, load_config(r)); "
+            "print(sorted(m for m in ('tweepy', 'requests', 'postops.platforms.x') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, str(repo.root)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

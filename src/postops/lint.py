@@ -22,6 +22,7 @@ from .rules import (
     CODEOWNERS_RULE,
     PARSE_RULE,
     SUPPRESSION_RULE,
+    WORKFLOW_SECRETS_RULE,
     Context,
     default_severities,
 )
@@ -117,14 +118,21 @@ def _lint_files(ctx: Context, policies: Policies, files: list[str]) -> tuple[lis
 
 def _repository_findings(root: Path, config: Config, policies: Policies) -> list[Finding]:
     """Checks of the repository as a whole, made on every run: they must never drift, whatever was changed."""
+    findings = []
     severity = policies.builtin[CODEOWNERS_RULE.id].severity
-    if severity == "off":
-        return []
-    from .approvals import codeowners_problems, locate_codeowners
+    if severity != "off":
+        from .approvals import codeowners_problems, locate_codeowners
 
-    rel = locate_codeowners(root)
-    return [Finding(rel, line, column, CODEOWNERS_RULE.id, severity, message)
-            for line, column, message in codeowners_problems(root, config, rel)]
+        rel = locate_codeowners(root)
+        findings += [Finding(rel, line, column, CODEOWNERS_RULE.id, severity, message)
+                     for line, column, message in codeowners_problems(root, config, rel)]
+    severity = policies.builtin[WORKFLOW_SECRETS_RULE.id].severity
+    if severity != "off":
+        from .workflows import workflow_problems
+
+        findings += [Finding(path, line, column, WORKFLOW_SECRETS_RULE.id, severity, message)
+                     for path, line, column, message in workflow_problems(root, config)]
+    return findings
 
 
 def _select(root: Path, paths: Iterable[str]) -> list[str]:

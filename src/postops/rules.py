@@ -312,8 +312,12 @@ SUPPRESSION_RULE = BuiltinRule("suppression", "error", "A `# postops: disable=` 
 CODEOWNERS_RULE = BuiltinRule("codeowners", "error", "CODEOWNERS exists and says what postops.yaml says: each "
                                "account's folder owned by its approvers, postops.yaml and policies/ by "
                                "policy_owners (`postops codeowners` writes it).", lambda ctx, post: iter(()))
+WORKFLOW_SECRETS_RULE = BuiltinRule("workflow-secrets", "error", "The GitHub publish workflow passes every "
+                                    "account's credentials from the secrets (`postops workflows` writes it).",
+                                    lambda ctx, post: iter(()))
 ALL_BUILTINS: dict[str, BuiltinRule] = {**BUILTIN_RULES, PARSE_RULE.id: PARSE_RULE,
-                                        SUPPRESSION_RULE.id: SUPPRESSION_RULE, CODEOWNERS_RULE.id: CODEOWNERS_RULE}
+                                        SUPPRESSION_RULE.id: SUPPRESSION_RULE, CODEOWNERS_RULE.id: CODEOWNERS_RULE,
+                                        WORKFLOW_SECRETS_RULE.id: WORKFLOW_SECRETS_RULE}
 
 
 def default_severities() -> dict[str, str]:

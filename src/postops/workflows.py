@@ -6,7 +6,7 @@ the platforms' credentials and the right to push the ledger.
 
 from __future__ import annotations
 
-import importlib
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -27,9 +27,9 @@ _TEMPLATES = {
     "gitlab": {".gitlab-ci.yml": "gitlab/gitlab-ci.yml"},
 }
 
-# What each platform reads from `<credentials prefix>_<suffix>`, for platforms whose module does not say
-# (a platform module may declare CREDENTIAL_SUFFIXES itself, and then that wins).
-_CREDENTIAL_SUFFIXES: dict[str, tuple[str, ...]] = {
+# What each platform reads from `<credentials prefix>_<suffix>`: the same as each platform module's
+# CREDENTIAL_SUFFIXES (a test holds them together), written here so that lint need not import the adapters.
+CREDENTIAL_SUFFIXES: dict[str, tuple[str, ...]] = {
     "x": ("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_SECRET"),
     "mastodon": ("ACCESS_TOKEN",),
     "bluesky": ("APP_PASSWORD",),
@@ -41,13 +41,7 @@ def credential_variables(account: Account) -> tuple[str, ...]:
     """Names of the environment variables holding `account`'s secrets (none without `credentials`)."""
     if not account.credentials:
         return ()
-    suffixes = _CREDENTIAL_SUFFIXES.get(account.platform, ())
-    try:
-        module = importlib.import_module(f"postops.platforms.{account.platform}")
-        suffixes = tuple(getattr(module, "CREDENTIAL_SUFFIXES", suffixes))
-    except ImportError:
-        pass
-    return tuple(f"{account.credentials}_{suffix}" for suffix in suffixes)
+    return tuple(f"{account.credentials}_{suffix}" for suffix in CREDENTIAL_SUFFIXES.get(account.platform, ()))
 
 
 def _secret_names(config: Config) -> list[str]:
@@ -109,3 +103,29 @@ def write_workflows(root: Path, ci: str, config: Config | None, *, force: bool) 
         write_atomic(root / rel, text)
         written.append(root / rel)
     return written
+
+
+GITHUB_PUBLISH = ".github/workflows/postops-publish.yml"
+
+
+def workflow_problems(root: Path, config: Config) -> list[tuple[str, int, int, str]]:
+    """(file, line, column, message) for each account secret the GitHub publish workflow does not pass on.
+
+    Without it the account's posts are blocked when due, in CI only, where nobody looks before then.
+    A repository without that workflow (GitLab, another CI) has nothing to check here."""
+    path = root / GITHUB_PUBLISH
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    lines = text.splitlines()
+    anchor = next((i + 1 for i, line in enumerate(lines) if line.strip() == "command: publish"), 1)
+    problems = []
+    for key in sorted(config.accounts):
+        for name in credential_variables(config.accounts[key]):
+            if not re.search(rf"^\s*{re.escape(name)}:\s*\$\{{\{{\s*secrets\.{re.escape(name)}\s*\}}\}}", text,
+                             re.MULTILINE):
+                problems.append((GITHUB_PUBLISH, anchor, 1, f"the publish job does not pass {name} (account "
+                                 f"{key}) from the secrets, so its posts cannot go out; run `postops workflows "
+                                 f"--force`, or add `{name}: ${{{{ secrets.{name} }}}}` to the job's env"))
+    return problems
