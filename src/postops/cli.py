@@ -288,3 +288,29 @@ def log(post: str | None, repo: str | None, fmt: str) -> int:
     from .audit import log_command
 
     return log_command(_root(repo), post=post, fmt=fmt, echo=click.echo)
+
+
+@main.command()
+@click.argument("post")
+@click.option("--account", required=True, help="The account of the claim (a key in postops.yaml).")
+@click.option("--part", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Which part: 1 is the post itself, 2.. the replies of a thread.")
+@click.option("--published", "platform_id", metavar="PLATFORM_ID",
+              help="It went out: its id on the platform (on X, the number at the end of its URL).")
+@click.option("--url", help="With --published: its address.")
+@click.option("--not-published", is_flag=True, help="It did not go out: publish it again when due.")
+@repo_option
+@now_option
+@_handle_errors
+def settle(post: str, account: str, part: int, platform_id: str | None, url: str | None, not_published: bool,
+           repo: str | None, now: str | None) -> int:
+    """Answer by hand for a claim left in doubt that the platform could not answer for."""
+    from .config import load_config
+    from .publish_cli import who_am_i
+    from .settle import settle as settle_claim
+
+    root = _root(repo)
+    settle_claim(root, load_config(root), post=post, account=account, part=part - 1, platform_id=platform_id,
+                 url=url, not_published=not_published, now=_parse_time(now, "--now"), who=who_am_i(root),
+                 echo=click.echo)
+    return 0

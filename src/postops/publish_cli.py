@@ -248,7 +248,7 @@ def pause_command(root: Path, *, reason: str, commit: bool, echo: Echo, now: dat
         if not reason.strip():
             raise UsageError("say why: postops pause --reason \"...\"")
         since = (now or datetime.now(UTC)).replace(microsecond=0).isoformat()
-        by = _who(base)
+        by = who_am_i(base)
         set_paused(base, {"reason": reason, "since": since, **({"by": by} if by else {})})
         if commit:
             gitrepo.commit_paths(base, ["postops.yaml"], f"Pause publishing: {reason}")
@@ -271,7 +271,8 @@ def resume_command(root: Path, *, commit: bool, echo: Echo, err: Echo | None = N
     return _guard(err or echo, body)
 
 
-def _who(root: Path) -> str | None:
+def who_am_i(root: Path) -> str | None:
+    """The person running postops here: git's user.name, else the login name."""
     result = gitrepo.git(root, "config", "--get", "user.name", check=False) if gitrepo.is_repository(root) else None
     name = result.stdout.decode().strip() if result is not None and result.returncode == 0 else ""
     return name or os.environ.get("USER") or None

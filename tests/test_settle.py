@@ -1,0 +1,108 @@
+"""`postops settle`: a person answers for a claim left in doubt, through the ledger's own compare-and-swap."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from gitfixtures import content_repo, post_yaml
+
+from postops.config import load_config
+from postops.errors import PostopsError
+from postops.platforms.outbox import OutboxPlatform
+from postops.publish import publish
+from postops.settle import settle
+
+T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
+M = timedelta(minutes=1)
+
+
+class Died(BaseException):
+    pass
+
+
+def no_lint(root: Path, config: object) -> dict:
+    return {}
+
+
+@pytest.fixture
+def setup(tmp_path: Path):
+    """A post claimed by a publisher that died; `went_out` says whether its part reached the outbox."""
+
+    def make(went_out: bool):  # type: ignore[no-untyped-def]
+        repo = content_repo(tmp_path, when=T - timedelta(days=1))
+        outbox = tmp_path / "outbox"
+        repo.write("posts/drill/p.yaml", post_yaml("drill", "maybe out", "2026-03-01T10:00:00Z"))
+        added = repo.commit("Add", T - 60 * M)
+
+        class DiesAroundTheCall(OutboxPlatform):
+            def publish(self, request):  # type: ignore[no-untyped-def]
+                if went_out:
+                    super().publish(request)
+                raise Died
+
+        env = {"POSTOPS_OUTBOX_DIR": str(outbox)}
+        with pytest.raises(Died):
+            publish(repo.root, load_config(repo.root), now=T, env=env, lint=no_lint, platforms=DiesAroundTheCall)
+        return repo, outbox, env, added
+
+    return make
+
+
+def run(repo, env, now):  # type: ignore[no-untyped-def]
+    return publish(repo.root, load_config(repo.root), now=now, env=env, lint=no_lint)
+
+
+def test_settled_as_published_it_can_be_retracted(setup):
+    repo, outbox, env, added = setup(went_out=True)
+    with pytest.raises(PostopsError, match="wait for its lease to run out"):
+        settle(repo.root, load_config(repo.root), post="p", account="drill", part=0, platform_id="p.0", url=None,
+               not_published=False, now=T + 5 * M)
+    settle(repo.root, load_config(repo.root), post="p", account="drill", part=0, platform_id="p.0",
+           url="file:///p.0.json", not_published=False, now=T + 11 * M, who="Dana")
+    events = repo.ledger_events()
+    assert [e["event"] for e in events] == ["claimed", "claimed", "published"]
+    assert (events[-1]["platform_id"], events[-1]["resolved"], events[-1]["settled_by"]) == ("p.0", "by hand", "Dana")
+    assert run(repo, env, T + 12 * M).exit_code == 0          # nothing to do: it is published
+    assert len(repo.ledger_events()) == 3
+    repo.revert(added, T + 20 * M)
+    assert run(repo, env, T + 21 * M).exit_code == 0
+    assert [p.name for p in (outbox / "drill" / "retracted").glob("*.json")] == ["p.0.json"]
+
+
+def test_settled_as_not_published_it_goes_out_once(setup):
+    repo, outbox, env, _ = setup(went_out=False)
+    settle(repo.root, load_config(repo.root), post="p", account="drill", part=0, platform_id=None, url=None,
+           not_published=True, now=T + 11 * M)
+    assert [e["event"] for e in repo.ledger_events()] == ["claimed", "claimed", "released"]
+    assert run(repo, env, T + 12 * M).exit_code == 0
+    assert [p.name for p in (outbox / "drill").glob("*.json")] == ["p.0.json"]
+    assert [e["event"] for e in repo.ledger_events()][-2:] == ["claimed", "published"]
+
+
+def test_only_a_claim_in_doubt_can_be_settled(setup):
+    repo, _, env, _ = setup(went_out=False)
+    config = load_config(repo.root)
+    with pytest.raises(PostopsError, match="has no claim"):
+        settle(repo.root, config, post="other", account="drill", part=0, platform_id="x", url=None,
+               not_published=False, now=T + 11 * M)
+    with pytest.raises(PostopsError, match="say what happened"):
+        settle(repo.root, config, post="p", account="drill", part=0, platform_id="x", url=None,
+               not_published=True, now=T + 11 * M)
+
+
+def test_settle_on_the_command_line(setup):
+    repo, outbox, env, _ = setup(went_out=True)
+    done = subprocess.run([sys.executable, "-m", "postops", "settle", "p", "--account", "drill", "--published",
+                           "p.0", "--now", (T + 11 * M).isoformat()], cwd=repo.root, capture_output=True,
+                          text=True, env={**os.environ, **env})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "settled p @drill part 1: published as p.0\n"
+    status = subprocess.run([sys.executable, "-m", "postops", "status", "--format", "json", "--now",
+                             (T + 12 * M).isoformat()], cwd=repo.root, capture_output=True, text=True)
+    assert [(p["post"], p["state"]) for p in json.loads(status.stdout)["posts"]] == [("p", "published")]
