@@ -125,7 +125,8 @@ def workflow_problems(root: Path, config: Config) -> list[tuple[str, int, int, s
         for name in credential_variables(config.accounts[key]):
             if not re.search(rf"^\s*{re.escape(name)}:\s*\$\{{\{{\s*secrets\.{re.escape(name)}\s*\}}\}}", text,
                              re.MULTILINE):
-                problems.append((GITHUB_PUBLISH, anchor, 1, f"the publish job does not pass {name} (account "
-                                 f"{key}) from the secrets, so its posts cannot go out; run `postops workflows "
-                                 f"--force`, or add `{name}: ${{{{ secrets.{name} }}}}` to the job's env"))
+                message = (f"the publish job does not pass {name} (account {key}) from the secrets, so its posts "
+                           f"cannot go out; run `postops workflows --force`, or add "
+                           f"`{name}: ${{{{ secrets.{name} }}}}` to the job's env")
+                problems.append((GITHUB_PUBLISH, anchor, 1, message))
     return problems
