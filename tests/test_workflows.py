@@ -206,7 +206,7 @@ def test_publish_has_write_access_only_in_its_job(github):
 def test_publish_checks_out_main_with_history_and_runs_publish(github):
     job = github[PUBLISH]["jobs"]["publish"]
     [checkout] = steps_using(job, "actions/checkout@")
-    assert checkout["with"] == {"ref": "main", "fetch-depth": 0}
+    assert checkout["with"] == {"ref": "main", "fetch-depth": 0, "persist-credentials": True}  # it pushes the ledger
     [publish] = steps_using(job, ACTION_REF)
     assert publish["with"] == {"command": "publish", "extras": "tone"}
     assert publish["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
