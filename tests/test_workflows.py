@@ -5,6 +5,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -443,3 +444,16 @@ def test_lint_reports_an_account_whose_secrets_the_publish_workflow_does_not_pas
             "print(sorted(m for m in ('tweepy', 'requests', 'postops.platforms.x') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code, str(repo.root)], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_zizmor_finds_nothing_in_the_generated_workflows_but_tags_instead_of_hashes(repo, config):
+    # zizmor is a static analyser for GitHub workflows (template injection, excessive permissions, leaked
+    # credentials, ...). The actions are named by tag, which it flags; pinning hashes is left to each
+    # organisation (docs/review.md).
+    write_workflows(repo.root, "github", config, force=False)
+    zizmor = shutil.which("zizmor") or str(Path(sys.executable).parent / "zizmor")
+    done = subprocess.run([zizmor, "--offline", "--format", "json", str(repo.root / ".github" / "workflows")],
+                          capture_output=True, text=True)
+    findings = json.loads(done.stdout)
+    assert findings, done.stderr                       # it did read the workflows
+    assert {f["ident"] for f in findings} == {"unpinned-uses"}
