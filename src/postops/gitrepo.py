@@ -7,6 +7,7 @@ must not pay gitpython's import time), and plumbing commands give the compare-an
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -136,10 +137,22 @@ def compare_and_swap(root: Path, ref: str, new: str, old: str | None) -> bool:
 
 
 def push(root: Path, remote_name: str, commit: str, branch: str) -> bool:
-    """Push `commit` as `branch`, fast-forward only. False when the remote refused (it moved first)."""
+    """Push `commit` as `branch`, fast-forward only. False when the remote refused because it moved first;
+    GitError for any other refusal (protected branch, credentials, network), which retrying cannot mend."""
     result = git(root, "push", "--quiet", "--porcelain", remote_name, f"{commit}:refs/heads/{branch}",
                  check=False)
-    return result.returncode == 0
+    if result.returncode == 0:
+        return True
+    status = [line for line in result.stdout.decode(errors="replace").splitlines() if line.startswith("!")]
+    if status and all("[rejected]" in line for line in status):
+        return False
+    said = status or result.stderr.decode(errors="replace").strip().splitlines()[-1:]
+    raise GitError(f"cannot push the ledger to {remote_name}/{branch}: {_redact(' '.join(said)) or 'git push failed'}")
+
+
+def _redact(text: str) -> str:
+    """Credentials in a remote's URL (https://user:token@host) never reach a message."""
+    return re.sub(r"://[^/@\s]+@", "://***@", text)
 
 
 def content_times(root: Path, paths: Iterable[str], commit: str = "HEAD") -> dict[str, tuple[datetime, str]]:

@@ -126,7 +126,7 @@ class Ledger:
         parts, missed = dict(self.parts), dict(self.missed)
         for event in events:
             _apply(parts, missed, event)
-        return Ledger(tip if tip is not None else self.tip, self.raw + encode(events), parts, missed,
+        return Ledger(tip if tip is not None else self.tip, _terminated(self.raw) + encode(events), parts, missed,
                       self.events + len(events), self.damaged)
 
     def pairs(self) -> dict[PairKey, dict[int, PartState]]:
@@ -162,6 +162,11 @@ class Ledger:
                          if state.status in (RETRACT_CLAIMED, RETRACTED, RETRACT_FAILED))
 
 
+def _terminated(raw: bytes) -> bytes:
+    """`raw` ending with a newline, so that an appended event is a line of its own."""
+    return raw if not raw or raw.endswith(b"\n") else raw + b"\n"
+
+
 def encode(events: Iterable[Event]) -> bytes:
     return b"".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
                     for e in events)
@@ -173,7 +178,7 @@ def _decode(raw: bytes) -> tuple[list[Event], int]:
         return [], 0
     try:  # one parse for the whole log: several times faster than a parse per line
         events = json.loads(b"[" + b",".join(lines) + b"]")
-        if all(isinstance(e, dict) for e in events):
+        if len(events) == len(lines) and all(isinstance(e, dict) for e in events):
             return events, 0
     except ValueError:
         pass
@@ -232,7 +237,7 @@ class Store:
     def append(self, ledger: Ledger, events: Sequence[Event], message: str) -> Ledger | None:
         """`ledger` with `events` appended and committed, or None if the branch moved since `ledger`
         was read (re-read, decide again, retry)."""
-        new_raw = ledger.raw + encode(events)
+        new_raw = _terminated(ledger.raw) + encode(events)
         commit = gitrepo.commit_file(self.root, LEDGER_FILE, new_raw, ledger.tip, message)
         if self.remote:
             if not gitrepo.push(self.root, self.remote, commit, self.branch):

@@ -42,7 +42,7 @@ def paused_text(text: str, value: dict[str, Any] | None) -> str:
     else:
         # JSON strings are valid YAML double-quoted scalars: any reason text stays exactly as typed
         block = ["paused:" + (f"  {comment}" if comment else "") + "\n"]
-        block += [f"  {key}: {json.dumps(str(item))}\n" for key, item in value.items()]
+        block += [f"  {key}: {json.dumps(str(item), ensure_ascii=False)}\n" for key, item in value.items()]
     return "".join(lines[:start] + block + lines[end:])
 
 

@@ -32,6 +32,7 @@ from .ledger import (
     RETRACT_FAILED,
     RETRACTED,
     Ledger,
+    LedgerError,
     Store,
 )
 from .plan import Action, Context, Plan, Target, make_plan, reply_target
@@ -184,6 +185,10 @@ def _process_space() -> str:
         except OSError:
             return ""
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
+
+
+# Consecutive lost compare-and-swaps before a run gives up (publishers racing for the branch win in turn).
+MAX_RACES = 50
 
 
 def this_publisher() -> str:
@@ -346,6 +351,7 @@ class Publisher:
         result = RunResult(first, first)
         pending: list[dict[str, Any]] = []
         excluded: set[tuple[str, str]] = set()
+        races = 0
         while True:
             view = ledger.extended(pending)
             plan = self.plan(view)
@@ -358,8 +364,13 @@ class Publisher:
                 break
             moved = store.append(ledger, pending + missed + claims, self._message(pending, missed, claims))
             if moved is None:  # another publisher moved first: look again before deciding anything
+                races += 1
+                if races > MAX_RACES:
+                    raise LedgerError(f"the state branch moved {races} times in a row while this run tried to "
+                                      "write to it; nothing was claimed, try again")
                 ledger = store.read(fetch=True)
                 continue
+            races = 0
             ledger = moved
             for kind in (RETRACTED, RETRACT_FAILED, PUBLISHED, FAILED, RELEASED):
                 self._failpoints_for(pending, kind, "after-record")
@@ -385,11 +396,16 @@ class Publisher:
                 items.extend(_Item("lookup", action, part) for part in action.parts)
             elif action.action in ("resolve", "retract"):
                 items.append(_Item("retract", action, action.parts[0]))
-            else:
+            elif self._approved(action):
                 items.append(_Item("publish", action, action.parts[0]))
             if len(items) >= self.batch:
                 break
         return items
+
+    def _approved(self, action: Action) -> bool:
+        """A post starts only with its approval checked; one that became due after the run's check (or
+        whose in-doubt claim was released during the run) waits for the next run's."""
+        return self.config.approval != "github" or action.parts[0] != 0 or action.key in self.approved
 
     def _event(self, name: str, action: Action, part: int | None, /, **extra: Any) -> dict[str, Any]:
         event: dict[str, Any] = {"event": name, "post": action.post, "account": action.account}
@@ -412,12 +428,11 @@ class Publisher:
                                platform_id=published.get("platform_id"), hash=published.get("hash"))
         extra: dict[str, Any] = {"lease_until": lease_until}
         if item.kind == "lookup":
+            # Ask the platform about the content that was claimed, whatever main says now: the post may
+            # have been edited, or have left main, while its claim was in doubt.
             previous = ledger.parts[(item.action.post, item.action.account, item.part)].event
-            extra["resolving"] = previous.get("at")
-            if item.action.key not in self.targets:
-                # the post left main while in doubt: ask the platform about the content that was claimed
-                extra.update(path=previous.get("path"), source=previous.get("source") or previous.get("commit"),
-                             hash=previous.get("hash"))
+            extra.update(resolving=previous.get("at"), path=previous.get("path"),
+                         source=previous.get("source") or previous.get("commit"), hash=previous.get("hash"))
         if item.kind == "publish" and item.action.key in self.approved:
             extra.update(self.approved[item.action.key])
         return self._event(CLAIMED, item.action, item.part, **extra)
@@ -433,6 +448,9 @@ class Publisher:
         action, part = item.action, item.part
         post, account = action.key
         if not self._lease_ok(claim):
+            if item.kind == "lookup":
+                # The platform was not asked: the claim stays in doubt, never "not published".
+                return None
             return self._event(RELEASED if item.kind != "retract" else RETRACT_FAILED, action, part,
                                error="the claim's lease ran out before the platform was called", retryable=True,
                                reason="lease ran out")
@@ -450,15 +468,16 @@ class Publisher:
                 claimed_at = datetime.fromisoformat(claim.get("resolving") or claim["at"])
                 found = platform.lookup(request, claimed_at)
                 failpoints.reached("resolve-after-act", self.env)
+                claimed = {"hash": claim.get("hash"), "path": claim.get("path"), "resolving": claim.get("resolving")}
                 if found is None:
                     result.outcomes.append(Outcome("released", post, account, part, "not on the platform"))
                     self.echo(f"in doubt: {post} @{account}{_part(part, action)} was not published; it is due again")
-                    return self._event(RELEASED, action, part, reason="not found on the platform")
+                    return self._event(RELEASED, action, part, reason="not found on the platform", **claimed)
                 result.outcomes.append(Outcome("resolved", post, account, part, found.url or found.platform_id))
                 self.echo(f"in doubt: {post} @{account}{_part(part, action)} had been published: "
                           f"{found.url or found.platform_id}")
                 return self._event(PUBLISHED, action, part, platform_id=found.platform_id, url=found.url,
-                                   resolved=True)
+                                   resolved=True, **claimed)
             published = platform.publish(request)
             failpoints.reached("after-act", self.env)
             result.outcomes.append(Outcome("published", post, account, part, published.url or published.platform_id))
@@ -490,9 +509,10 @@ class Publisher:
         spec = self.config.accounts.get(action.account)
         if spec is None:
             raise PostopsError(f"account {action.account} is not in postops.yaml")
-        if action.key in self.targets:
-            target, post = self.targets[action.key], self.desired.posts[action.post]
-        else:
+        current = self.targets.get(action.key)
+        if current is not None and claim.get("hash") in (None, current.hash):
+            target, post = current, self.desired.posts[action.post]
+        else:  # what was claimed is no longer what main says: ask about what was claimed
             target, post = self._claimed_content(action, claim)
         piece = post.parts[part]
         return PartRequest(

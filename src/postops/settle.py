@@ -28,7 +28,7 @@ def settle(root: Path, config: Config, *, post: str, account: str, part: int, pl
            url: str | None, not_published: bool, now: datetime | None = None, who: str | None = None,
            echo: Callable[[str], None] = lambda line: None) -> None:
     """Record a person's answer for the in-doubt claim of `post` on `account`, part `part` (0-based)."""
-    if (platform_id is None) == (not not_published):
+    if bool(platform_id) == not_published:
         raise UsageError("say what happened: --published PLATFORM_ID (it went out) or --not-published")
     moment = now or datetime.now(UTC)
     store = Store(root, config.state_branch, gitrepo.remote(root))
