@@ -52,6 +52,7 @@ def test_full_config(repo):
 
 @pytest.mark.parametrize(("change", "message", "line", "column"), [
     (("timezone: Europe/Paris", "timezone: Mars/Olympus"), "unknown timezone 'Mars/Olympus'", 2, 11),
+    (("timezone: Europe/Paris", "timezone: America"), "unknown timezone 'America'", 2, 11),
     (("platform: x", "platform: twitter"), "platform is 'twitter'; it must be one of", 5, 15),
     (("approvals: 2", "approvals: two"), "approvals must be a whole number, not a string", 8, 16),
     (("max_delay: 6h", "max_delay: 6 hours"), "is not in the expected form", 20, 14),

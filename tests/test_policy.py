@@ -131,7 +131,10 @@ def test_catastrophic_pattern_cannot_hang_lint(repo):
     ("rules:\n  - id: r\n    schema: {properties: {text: {pattern: '(?=a)'}}}\n",
      "cannot be matched in linear time", 3, 43),
     ("rules:\n  - id: r\n    schema: {$ref: 'https://example.org/s.json'}\n",
-     "$ref may only point inside", 3, 20),
+     "$ref is not supported in policies", 3, 20),
+    ("rules:\n  - id: r\n    schema: {$ref: '#'}\n", "$ref is not supported in policies", 3, 20),
+    ("rules:\n  - id: r\n    schema: {not: {anyOf: [{$ref: '#/$defs/nope'}]}}\n",
+     "$ref is not supported in policies", 3, 35),
     ("rules:\n  - id: r\n    schema: {type: strng}\n", "invalid JSON Schema", 3, 20),
     ("rules:\n  - id: r\n    schema: {patternProperties: {'^a': {}}}\n", "patternProperties", 3, 33),
     ("rules:\n  - id: r\n    severity: fatal\n    schema: {}\n", "severity is 'fatal'", 3, 15),
@@ -154,3 +157,12 @@ def test_off_rules_are_skipped(repo):
     repo.write("policies/p.yaml", "rules:\n  - id: r\n    severity: 'off'\n    schema: false\n")
     repo.write("posts/csis/p.yaml", "account: csis\ntext: hi\n")
     assert located(repo) == []
+
+
+def test_unique_items_points_at_the_first_repeat_in_linear_time(repo):
+    repo.write("policies/p.yaml", "rules:\n  - id: no-repeats\n    message: 'says {match} twice'\n"
+                                  "    schema: {properties: {facts: {properties: {words: {uniqueItems: true}}}}}\n")
+    words = " ".join(f"w{i}" for i in range(20_000))
+    repo.write("posts/csis/p.yaml", f"account: csis\ntext: |-\n  {words} again again\n")
+    found = [(f.line, f.column, f.message) for f in repo.lint().findings if f.rule == "no-repeats"]
+    assert found == [(3, len(words) + 10, "says again twice")]

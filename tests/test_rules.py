@@ -297,3 +297,13 @@ def test_text_comment(repo, line, found):
 def test_text_comment_in_a_thread_part(repo):
     repo.write("posts/csis/p.yaml", "account: csis\ntext: fine\nthread:\n  - text: more #tags\n")
     assert [(l, c) for l, c, _ in findings(repo, "text-comment")] == [(4, 16)]
+
+
+def test_urls_and_paths_that_cannot_be_read_are_findings_not_crashes(repo):
+    repo.write("posts/csis/p.yaml", 'account: csis\ntext: hi\nreply_to: "https://[x/status/1"\n'
+                                    'media:\n  - {path: "media/a\\0b.png", alt: x}\n')
+    result = repo.lint()
+    assert sorted((f.rule, f.line, f.message) for f in result.findings) == [
+        ("media", 5, "media path 'media/a\\x00b.png' contains a NUL character"),
+        ("reply-target", 3, "reply_to 'https://[x/status/1' is not a valid URL"),
+    ]

@@ -56,6 +56,8 @@ def test_folded_text_falls_back_to_the_value():
     (b"---\na: 1\n---\nb: 2\n", "invalid YAML", 3, 1),
     (b"base: &b {x: 1}\nuse:\n  <<: *b\n", "merge keys", 3, 3),
     (b"? [a, b]\n: 1\n", "key must be a plain string", 1, 3),
+    (b"labels: [!!bool maybe]\n", "is not true or false", 1, 10),
+    (b"a: " + b"[" * 150 + b"]" * 150 + b"\n", "nested more than 100 deep", 1, 104),
 ])
 def test_bad_input_is_a_located_problem(raw, message, line, column):
     with pytest.raises(YamlProblem) as info:

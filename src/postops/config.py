@@ -137,5 +137,5 @@ def load_config(root: Path) -> Config:
 def _check_zone(name: str, fail: Any, *path: Any) -> None:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of zones, e.g. "America"
         raise fail(f"unknown timezone {name!r} (use an IANA name such as America/New_York)", *path) from None

@@ -9,6 +9,7 @@ text, so neither a crafted policy nor a crafted post can hang lint.
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -251,9 +252,11 @@ def _check_schema(schema: Any, doc: Document, where: tuple[Any, ...]) -> None:
     except SchemaError as exc:
         raise fail(f"invalid JSON Schema: {exc.message}", tuple(exc.path)) from None
     for path, key, value in _walk(schema, ()):
-        if key in ("$ref", "$dynamicRef") and not (isinstance(value, str) and value.startswith("#")):
-            raise fail(f"{key} may only point inside the rule's own schema (policies are data and never "
-                       "load anything)", path)
+        if key in ("$ref", "$dynamicRef", "$recursiveRef", "$id", "$anchor", "$dynamicAnchor"):
+            # A reference can point outside the rule, at nothing, or back at itself (endless); policies
+            # are data and every rule says what it means in place.
+            raise fail(f"{key} is not supported in policies: write the schema out in the rule (YAML anchors "
+                       "can share a piece between rules)", path)
         if key == "patternProperties":
             raise fail("patternProperties is not supported in policies; use propertyNames with a pattern",
                        path)
@@ -303,8 +306,19 @@ def describe_match(error: ValidationError) -> str | None:
     if keyword == "maxItems" and isinstance(instance, list):
         return ", ".join(_short(i) for i in instance)
     if keyword == "uniqueItems" and isinstance(instance, list):
-        dupes = [x for i, x in enumerate(instance) if x in instance[:i]]
-        return ", ".join(_short(i) for i in dupes)
+        first = _first_duplicate(instance)
+        return _short(instance[first]) if first is not None else None
+    return None
+
+
+def _first_duplicate(items: list[Any]) -> int | None:
+    """Index of the first item equal to an earlier one, in linear time (a 1 MiB post has many words)."""
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        key = json.dumps(item, sort_keys=True, default=str)
+        if key in seen:
+            return i
+        seen.add(key)
     return None
 
 
@@ -314,7 +328,7 @@ def _first_item(keyword: str, value: Any, instance: Any) -> int | None:
     if keyword == "maxItems" and isinstance(value, int) and value < len(instance):
         return value
     if keyword == "uniqueItems":
-        return next((i for i, x in enumerate(instance) if x in instance[:i]), None)
+        return _first_duplicate(instance)
     if keyword == "not" and isinstance(value, dict) and "contains" in value:
         inner = PolicyValidator(value["contains"])
         return next((i for i, x in enumerate(instance) if inner.is_valid(x)), None)

@@ -227,5 +227,5 @@ def part_hash(post: Post, account: str, index: int, root: Path) -> str:
 def _file_sha256(path: Path) -> str | None:
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the path (lint reports it)
         return None

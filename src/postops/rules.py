@@ -148,6 +148,9 @@ def check_media(ctx: Context, post: Post) -> Iterator[Hit]:
         kinds = []
         for media in part.media:
             mark = post.mark(media.where + ("path",))
+            if "\0" in media.path:
+                yield Hit(mark, f"media path {media.path!r} contains a NUL character")
+                continue
             target = (root / media.path).resolve()
             if os.path.isabs(media.path) or not target.is_relative_to(root):
                 yield Hit(mark, f"media {media.path!r} is outside the repository")
@@ -219,7 +222,11 @@ def check_reply_target(ctx: Context, post: Post) -> Iterator[Hit]:
         elif target == post.id:
             yield Hit(mark, "a post cannot reply to itself")
         return
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        yield Hit(mark, f"reply_to {target!r} is not a valid URL")
+        return
     host = (parts.hostname or "").lower()
     for account_key in post.accounts:
         account = ctx.config.accounts.get(account_key)

@@ -24,6 +24,8 @@ except ImportError:  # pragma: no cover - pure Python fallback, same nodes, slow
 DEFAULT_MAX_BYTES = 1024 * 1024
 # Aliases may be used, but one file can never expand into more than this many values.
 MAX_NODES = 20_000
+# and never nests deeper than this (Python's own recursion would give out long before the parser does)
+MAX_DEPTH = 100
 
 Path = tuple[str | int, ...]
 
@@ -171,6 +173,8 @@ class _Builder:
         return YamlProblem(message, self.doc.path, mark.line + 1, mark.column + 1)
 
     def build(self, node: Any, path: Path) -> Any:
+        if len(path) > MAX_DEPTH:
+            raise self.fail(f"values nested more than {MAX_DEPTH} deep", node)
         self.count += 1
         if self.count > MAX_NODES:
             raise self.fail(f"file expands to more than {MAX_NODES:,} values (alias bomb?)", node)
@@ -213,6 +217,8 @@ class _Builder:
         if tag == _TAG + "null":
             return None
         if tag == _TAG + "bool":
+            if value.lower() not in _BOOL:
+                raise self.fail(f"{value!r} is not true or false", node)
             return _BOOL[value.lower()]
         if tag == _TAG + "int":
             if _INT.match(value):
