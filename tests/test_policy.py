@@ -166,3 +166,10 @@ def test_unique_items_points_at_the_first_repeat_in_linear_time(repo):
     repo.write("posts/csis/p.yaml", f"account: csis\ntext: |-\n  {words} again again\n")
     found = [(f.line, f.column, f.message) for f in repo.lint().findings if f.rule == "no-repeats"]
     assert found == [(3, len(words) + 10, "says again twice")]
+
+
+def test_facts_named_inside_combinators_are_checked_on_every_part(repo):
+    repo.write("policies/p.yaml", "rules:\n  - id: no-foo\n    schema:\n      properties:\n        facts:\n"
+                                  "          allOf:\n            - properties: {words: {not: {contains: {const: foo}}}}\n")
+    repo.write("posts/csis/p.yaml", "account: csis\ntext: fine\nthread:\n  - text: then foo\n")
+    assert [(f.rule, f.line) for f in repo.lint().findings] == [("no-foo", 4)]

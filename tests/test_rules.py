@@ -307,3 +307,17 @@ def test_urls_and_paths_that_cannot_be_read_are_findings_not_crashes(repo):
         ("media", 5, "media path 'media/a\\x00b.png' contains a NUL character"),
         ("reply-target", 3, "reply_to 'https://[x/status/1' is not a valid URL"),
     ]
+
+
+def test_a_quoted_id_key_is_seen_by_duplicate_id_even_in_a_file_not_being_linted(repo):
+    repo.write("posts/csis/a.yaml", '"id": same\naccount: csis\ntext: a\n')
+    repo.write("posts/csis/b.yaml", "'id': same\naccount: csis\ntext: b\n")
+    result = repo.lint([str(repo.root / "posts/csis/a.yaml")])
+    assert [(f.path, f.rule) for f in result.findings] == [("posts/csis/a.yaml", "duplicate-id")]
+
+
+def test_a_disable_comment_on_a_block_header_line_is_a_comment(repo):
+    repo.write("posts/csis/p.yaml", f"account: csis\ntext: |-  # postops: disable=text-length -- quoted in full\n"
+                                    f"  {'x' * 300}\n")
+    result = repo.lint()
+    assert (result.findings, result.suppressed) == ((), 1)

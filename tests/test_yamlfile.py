@@ -50,6 +50,7 @@ def test_folded_text_falls_back_to_the_value():
     (b"# only a comment\n", "file is empty", 1, 1),
     (b"a: [1,\n", "invalid YAML", 2, 1),
     (b"text: ok\n\xff\xfe\n", "not UTF-8", 2, 1),
+    ("text: éé ".encode() + b"\xff\n", "not UTF-8", 1, 10),
     (b"text: \x00\x01", "binary", 1, 1),
     (b"a: !!python/object:os.system x\n", "unsupported tag", 1, 4),
     (b"a: !custom x\n", "unsupported tag", 1, 4),

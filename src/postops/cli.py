@@ -196,9 +196,10 @@ def new(account: str, text: str | None, at: str | None, repo: str | None) -> int
                     edit=lambda template: click.edit(template, extension=".txt"))
     click.echo(f"wrote {post.rel}")
     result = lint_new_post(root, config, post, state)
+    from .report.text import format_finding
+
     for finding in result.findings:
-        click.echo(f"{finding.path}:{finding.line}:{finding.column}: {finding.severity} [{finding.rule}] "
-                   f"{finding.message}")
+        click.echo(format_finding(finding))
     if result.fails("error"):
         click.echo(f"{post.rel} was kept: fix it, then run `postops lint {post.rel}`", err=True)
         return 1

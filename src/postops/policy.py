@@ -281,14 +281,19 @@ def _walk(node: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], s
 
 
 def _facts_used(schema: Any) -> set[str]:
-    """Names of the facts a schema looks at: keys under a `facts` property anywhere in it."""
+    """Names of the facts a schema looks at: property names anywhere under a `facts` property, also inside
+    allOf, anyOf, not and the like; "*" when it looks at facts it does not name."""
     used: set[str] = set()
     for path, key, value in _walk(schema, ()):
         if key == "facts" and len(path) >= 2 and path[-2] == "properties" and isinstance(value, dict):
-            used.update((value.get("properties") or {}).keys())
-            used.update(value.get("required") or ())
-            if "dependentRequired" in value or "additionalProperties" in value or "propertyNames" in value:
-                used.add("*")
+            for _, inner_key, inner in _walk(value, ()):
+                if inner_key == "properties" and isinstance(inner, dict):
+                    used.update(inner)
+                elif inner_key == "required" and isinstance(inner, list):
+                    used.update(str(name) for name in inner)
+                elif inner_key in ("dependentRequired", "additionalProperties", "propertyNames",
+                                   "unevaluatedProperties", "minProperties", "maxProperties"):
+                    used.add("*")
     return used
 
 

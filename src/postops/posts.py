@@ -19,7 +19,7 @@ POSTS_DIR = "posts"
 SCHEMA_FILE = ".postops-schema.json"
 # `# postops: disable=rule-a,rule-b -- why this post may break them`
 _DISABLE = re.compile(r"#\s*postops:\s*disable=([A-Za-z0-9_,\s-]+?)\s*(?:--\s*(.*?))?\s*$", re.MULTILINE)
-_ID_LINE = re.compile(rb"^id:\s*['\"]?([^'\"\s#]+)", re.MULTILINE)
+_ID_LINE = re.compile(rb"^['\"]?id['\"]?\s*:\s*['\"]?([^'\"\s#]+)", re.MULTILINE)
 
 
 @dataclass(frozen=True)

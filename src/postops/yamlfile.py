@@ -71,8 +71,10 @@ class Document:
 
     def inside_value(self, mark: Mark) -> bool:
         """Whether `mark` falls inside a scalar value (so a `#` there is text, not a comment)."""
-        for path, (_, end) in self.scalars.items():
+        for path, (style, end) in self.scalars.items():
             start = self.values[path]
+            if style in ("|", ">"):  # a block's text starts on the next line; its header line may hold a comment
+                start = Mark(start.line + 1, 1)
             if (start.line, start.column) <= (mark.line, mark.column) < (end.line, end.column):
                 return True
         return False
@@ -131,7 +133,8 @@ def parse(raw: bytes, path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        column = len(raw[line_start:exc.start].decode("utf-8", "replace")) + 1  # characters, as elsewhere
         raise YamlProblem(f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x})", path, line,
                           column) from None
     text = text.removeprefix("\ufeff")
