@@ -68,3 +68,18 @@ def test_in_doubt_claims_show_as_in_doubt(tmp_path: Path) -> None:
     lines: list[str] = []
     assert status_command(repo.root, fmt="json", now=T, echo=lines.append, lint=no_lint) == 0
     assert json.loads(lines[0])["posts"][0]["state"] == "in-doubt"
+
+
+def test_status_warns_about_ledger_lines_it_cannot_read(tmp_path):
+    from postops import gitrepo
+    from postops.ledger import Store
+
+    repo = content_repo(tmp_path, remote=False)
+    ledger = Store(repo.root, "postops/state", None).read()
+    commit = gitrepo.commit_file(repo.root, "ledger.jsonl", b"{not json\n", ledger.tip, "damaged")
+    assert gitrepo.compare_and_swap(repo.root, "refs/heads/postops/state", commit, ledger.tip)
+    out: list[str] = []
+    err: list[str] = []
+    assert status_command(repo.root, fmt="text", now=None, echo=out.append, err=err.append) == 0
+    assert err == ["warning: 1 line(s) of the ledger on postops/state cannot be read and were skipped; "
+                   "see `git log -p postops/state`"]

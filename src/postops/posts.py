@@ -216,14 +216,6 @@ def content_hash(post: Post, account: str, root: Path) -> str:
     return digest.hexdigest()
 
 
-def part_hash(post: Post, account: str, index: int, root: Path) -> str:
-    """Hash of one part alone (its text and media), so a partly published thread can be checked part by part."""
-    part = post.parts[index]
-    record = {"account": account, "text": part.text,
-              "media": [{"sha256": _file_sha256(root / m.path), "alt": m.alt} for m in part.media]}
-    return hashlib.sha256(json.dumps(record, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
 def _file_sha256(path: Path) -> str | None:
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -223,7 +223,12 @@ def status_command(root: Path, *, fmt: str, now: datetime | None, echo: Echo, li
         base, config = _open(root)
         moment = now or datetime.now(UTC)
         plan, desired, _ = compute_plan(base, config, now=moment, lint=lint)
-        states = post_states(plan, read_ledger(base, config), desired)
+        ledger = read_ledger(base, config)
+        states = post_states(plan, ledger, desired)
+        if ledger.damaged:
+            branch = config.state_branch
+            (err or echo)(f"warning: {ledger.damaged} line(s) of the ledger on {branch} cannot be read and were "
+                          f"skipped; see `git log -p {branch}`")
         if fmt == "json":
             echo(json.dumps({"version": 1, "posts": states}, indent=2, ensure_ascii=False))
         elif fmt == "text":

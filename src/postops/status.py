@@ -7,8 +7,6 @@ from typing import Any
 from .ledger import FAILED, PUBLISHED, RETRACTED, Ledger, PartState
 from .plan import Plan
 
-STATES = ("scheduled", "published", "retracted", "missed", "failed", "in-doubt", "blocked")
-
 
 def _part(index: int, state: PartState | None) -> dict[str, Any]:
     if state is None:
