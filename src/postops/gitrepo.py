@@ -144,10 +144,15 @@ def push(root: Path, remote_name: str, commit: str, branch: str) -> bool:
     if result.returncode == 0:
         return True
     status = [line for line in result.stdout.decode(errors="replace").splitlines() if line.startswith("!")]
-    if status and all("[rejected]" in line for line in status):
+    if status and all(any(race in line for race in _RACES) for line in status):
         return False
     said = status or result.stderr.decode(errors="replace").strip().splitlines()[-1:]
     raise GitError(f"cannot push the ledger to {remote_name}/{branch}: {_redact(' '.join(said)) or 'git push failed'}")
+
+
+# How a remote says another push got there first: not fast-forward any more, or the ref was locked or
+# moved by a concurrent push while this one was being received.
+_RACES = ("[rejected]", "failed to update ref", "cannot lock ref", "incorrect old value")
 
 
 def _redact(text: str) -> str:
