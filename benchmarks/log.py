@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from postops import gitrepo
+from postops.repo import git
 
 CONFIG = """\
 version: 1
@@ -130,7 +130,7 @@ def build(base: Path, commits: int, posts: int) -> tuple[Path, int]:
     subprocess.run(["git", "fast-import", "--quiet", "--done"], cwd=work, input=stream, check=True)
     subprocess.run(["git", "reset", "--quiet", "--hard", "main"], cwd=work, check=True)
     subprocess.run(["git", "update-ref", "-d", "refs/heads/pr"], cwd=work, check=True)   # merged branches are deleted
-    tip = gitrepo.out(work, "rev-parse", "main")
+    tip = git.out(work, "rev-parse", "main")
     events = []
     for i, path in enumerate(live[: len(live) * 3 // 4]):
         post_id = path.rsplit("/", 1)[-1][:-5]
@@ -142,7 +142,7 @@ def build(base: Path, commits: int, posts: int) -> tuple[Path, int]:
         events.append({"event": "published", **common, "platform_id": f"{post_id}.0",
                        "url": f"https://social.example/{account}/{post_id}"})
     raw = "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in events).encode()
-    ledger = gitrepo.commit_file(work, "ledger.jsonl", raw, None, "ledger")
+    ledger = git.commit_file(work, "ledger.jsonl", raw, None, "ledger")
     subprocess.run(["git", "update-ref", "refs/heads/postops/state", ledger], cwd=work, check=True)
     return work, len(events)
 
@@ -166,8 +166,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         work, ledger_events = build(Path(tmp), args.commits, args.posts)
-        count = gitrepo.out(work, "rev-list", "--count", "main")
-        files = len(gitrepo.out(work, "ls-files", "posts").splitlines())
+        count = git.out(work, "rev-list", "--count", "main")
+        files = len(git.out(work, "ls-files", "posts").splitlines())
         print(f"built {count} commits ({files} post files on main, {ledger_events} ledger events) "
               f"in {time.perf_counter() - start:.1f}s")
         for label, extra in (("all posts, text", ()), ("all posts, json", ("--format", "json")),

@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from postops.config import load_config
-from postops.ledger import Store, read_ledger
-from postops.publish_cli import plan_command, publish_command
+from postops.repo.config import load_config
+from postops.publish.ledger import Store, read_ledger
+from postops.publish.commands import plan_command, publish_command
 
 NOW = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 CONFIG = """\

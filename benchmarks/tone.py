@@ -17,13 +17,13 @@ IMPORTS = {
     "profanity_check (offensive)": "from profanity_check import predict_prob",
     "vaderSentiment (sentiment)": "from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer",
     "lingua (language)": "import lingua",
-    "postops.tone": "import postops.tone",
+    "postops.lint.tone": "import postops.lint.tone",
 }
 
 # Runs in the child: times the first call (which loads the model) and then a warm batch of POSTS posts.
 FACT_PROBE = """
 import json, resource, sys, time
-from postops.tone import tone_facts
+from postops.lint.tone import tone_facts
 fact, n = sys.argv[1], int(sys.argv[2])
 templates = [
     "Our new report on {} is out today: https://example.org/r/{}",

@@ -40,8 +40,8 @@ class ContentRepo:
 
     def sync_codeowners(self) -> None:
         """Keep CODEOWNERS in step with postops.yaml, as `postops codeowners` does, while the config is valid."""
-        from postops.approvals import write_codeowners
-        from postops.config import load_config
+        from postops.publish.approvals import write_codeowners
+        from postops.repo.config import load_config
         from postops.errors import ConfigError
 
         try:
@@ -56,8 +56,8 @@ class ContentRepo:
         return path
 
     def lint(self, paths: list[str] | None = None):
-        from postops.config import load_config
-        from postops.lint import run_lint
+        from postops.repo.config import load_config
+        from postops.lint.engine import run_lint
 
         return run_lint(self.root, load_config(self.root), paths)
 

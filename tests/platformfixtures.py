@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import pytest
 import responses
 
-from postops.config import Account
+from postops.repo.config import Account
 
 P = TypeVar("P")
 

@@ -9,7 +9,7 @@ import requests
 import responses
 from responses import matchers
 
-from postops.approvals import (
+from postops.publish.approvals import (
     ApprovalVerdict,
     check_approval,
     codeowners_command,
@@ -18,8 +18,8 @@ from postops.approvals import (
     render_codeowners,
     write_codeowners,
 )
-from postops.config import Account, load_config
-from postops.github import GitHubClient, GitHubError
+from postops.repo.config import Account, load_config
+from postops.publish.github import GitHubClient, GitHubError
 
 CONFIG = """\
 version: 1

@@ -16,12 +16,12 @@ import responses
 from click.testing import CliRunner
 from gitfixtures import Repo, content_repo, post_yaml
 
-from postops import gitrepo
-from postops.audit import UnknownPost, audit_trail, log_command
+from postops.repo import git
+from postops.publish.audit import UnknownPost, audit_trail, log_command
 from postops.cli import main
-from postops.config import load_config
-from postops.ledger import Store
-from postops.publish_cli import publish_command
+from postops.repo.config import load_config
+from postops.publish.ledger import Store
+from postops.publish.commands import publish_command
 
 T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 M = timedelta(minutes=1)
@@ -196,7 +196,7 @@ def test_the_whole_log_is_one_git_log(lifecycle: dict, monkeypatch: pytest.Monke
             logs.append(argv)
         return real_popen(argv, *args, **kwargs)
 
-    monkeypatch.setattr(gitrepo.subprocess, "Popen", popen)   # subprocess.run starts its process through Popen too
+    monkeypatch.setattr(git.subprocess, "Popen", popen)   # subprocess.run starts its process through Popen too
     repo = lifecycle["repo"]
     for i in range(5):   # more posts and commits must not mean more git processes
         repo.write(f"posts/drill/more-{i}.yaml", post_yaml("drill", f"More {i}", "2026-04-01T10:00:00Z"))

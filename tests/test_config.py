@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from postops.config import find_root, load_config, parse_duration
+from postops.repo.config import find_root, load_config, parse_duration
 from postops.errors import ConfigError
 
 GOOD = """\

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from twitter_text import parse_tweet
 
-from postops.facts import local_time_facts, measure, part_facts
-from postops.posts import parse_publish_at
+from postops.lint.facts import local_time_facts, measure, part_facts
+from postops.repo.posts import parse_publish_at
 
 SAMPLES = [
     "Our new report on energy security is out today. https://www.csis.org/analysis/x #energy",
@@ -37,9 +37,9 @@ def test_mastodon_counts_remote_mentions_by_user_and_urls_as_23():
 
 
 def test_text_facts():
-    from postops.config import Account
-    from postops.posts import Media, Part, Post
-    from postops.yamlfile import parse
+    from postops.repo.config import Account
+    from postops.repo.posts import Media, Part, Post
+    from postops.repo.yamlfile import parse
 
     text = "Thanks @Energy_Dept and @alice@social.example! #Energy #energy2026 https://www.CSIS.org/x Don't"
     doc = parse(f"account: csis\ntext: {text!r}\n".encode(), "posts/csis/p.yaml")
@@ -64,7 +64,7 @@ def test_no_publish_at_means_no_time_facts():
 
 
 def test_length_on_each_platform():
-    from postops.facts import length_on
+    from postops.lint.facts import length_on
 
     text = "Report: https://example.org/" + "r" * 80
     assert length_on("x", text) == "31/280 weighted characters"

@@ -5,7 +5,7 @@ import requests
 import responses
 from responses import matchers
 
-from postops.github import (
+from postops.publish.github import (
     GitHubClient,
     GitHubError,
     GitHubRateLimited,

@@ -12,14 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from postops.cli import main
-from postops.config import load_config
+from postops.repo.config import load_config
 from postops.errors import UsageError
-from postops.init import SCAFFOLD_TIMEZONE, init_repo
-from postops.lint import run_lint
-from postops.posts import SCHEMA_FILE, discover, load_post
-from postops.rules import ALL_BUILTINS
-from postops.schemas import POST_SCHEMA
-from postops.yamlfile import parse
+from postops.scaffold.init import SCAFFOLD_TIMEZONE, init_repo
+from postops.lint.engine import run_lint
+from postops.repo.posts import SCHEMA_FILE, discover, load_post
+from postops.lint.rules import ALL_BUILTINS
+from postops.repo.schemas import POST_SCHEMA
+from postops.repo.yamlfile import parse
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=ZoneInfo("America/New_York"))   # a Friday
 
@@ -56,12 +56,12 @@ def test_tone_rules_catch_the_insult_no_word_list_names(tmp_path):
 
 
 def test_without_the_tone_extra_the_tone_rules_are_off_and_the_repository_still_lints(tmp_path, monkeypatch):
-    import postops.tone
+    import postops.lint.tone
 
     def unavailable(facts):
-        raise postops.tone.ToneUnavailable("not installed")
+        raise postops.lint.tone.ToneUnavailable("not installed")
 
-    monkeypatch.setattr(postops.tone, "check_available", unavailable)
+    monkeypatch.setattr(postops.lint.tone, "check_available", unavailable)
     init_repo(tmp_path, force=False, now=NOW)
     text = (tmp_path / "policies" / "tone-models.yaml").read_text()
     assert "pip install 'postops[tone]'`, set offensive-tone to error" in text

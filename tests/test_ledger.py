@@ -5,8 +5,8 @@ from pathlib import Path
 
 from gitfixtures import clone, content_repo, git
 
-from postops import ledger as L
-from postops.config import load_config
+from postops.publish import ledger as L
+from postops.repo.config import load_config
 
 T0 = datetime.fromisoformat("2026-03-01T12:00:00+00:00")
 
@@ -133,7 +133,7 @@ def test_reading_the_ledger_of_ten_thousand_posts(tmp_path: Path) -> None:
 def test_lint_can_read_the_ledger_without_importing_gitpython(tmp_path: Path) -> None:
     import subprocess
     import sys
-    code = "import sys, postops.ledger; assert 'git' not in sys.modules, 'gitpython imported'"
+    code = "import sys, postops.publish.ledger; assert 'git' not in sys.modules, 'gitpython imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-import postops.lint
+import postops.lint.engine
 
 
 def test_parallel_lint_finds_exactly_what_sequential_lint_finds(repo, monkeypatch):
@@ -15,7 +15,7 @@ def test_parallel_lint_finds_exactly_what_sequential_lint_finds(repo, monkeypatc
         repo.write(f"posts/csis/p{i}.yaml", f"account: csis\ntext: {text}\n")
     repo.write_bytes("posts/csis/broken.yaml", b"\x00")
     sequential = repo.lint()
-    monkeypatch.setattr(postops.lint, "PARALLEL_THRESHOLD", 2)
+    monkeypatch.setattr(postops.lint.engine, "PARALLEL_THRESHOLD", 2)
     parallel = repo.lint()
     assert parallel == sequential
     assert (parallel.files, parallel.posts) == (41, 40)
@@ -42,8 +42,8 @@ def test_lint_does_not_import_tweepy_or_gitpython(repo, tmp_path):
     import subprocess
 
     repo.write("posts/csis/a.yaml", "account: csis\ntext: hi https://example.org\n")
-    code = ("import sys; from pathlib import Path; from postops.config import load_config; "
-            "from postops.lint import run_lint; r = Path(sys.argv[1]); run_lint(r, load_config(r)); "
+    code = ("import sys; from pathlib import Path; from postops.repo.config import load_config; "
+            "from postops.lint.engine import run_lint; r = Path(sys.argv[1]); run_lint(r, load_config(r)); "
             "print(sorted(m for m in ('tweepy', 'git', 'requests') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code, str(repo.root)], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -4,9 +4,9 @@ from pathlib import Path
 
 from gitfixtures import CONFIG, content_repo
 
-from postops.config import load_config
-from postops.pause import paused_text
-from postops.publish_cli import pause_command, resume_command
+from postops.repo.config import load_config
+from postops.publish.pause import paused_text
+from postops.publish.commands import pause_command, resume_command
 
 CONFIG_TEXT = """\
 version: 1

@@ -14,7 +14,7 @@ import requests
 import responses
 from platformfixtures import PNG, adapter_factory, assert_no_secrets, body
 
-from postops.config import Account
+from postops.repo.config import Account
 from postops.platforms._common import Retry
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published
 from postops.platforms.bluesky import CREDENTIAL_SUFFIXES, BlueskyPlatform, record_key

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from postops.init import init_repo
+from postops.scaffold.init import init_repo
 
 PROJECT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=ZoneInfo("America/New_York"))
@@ -81,7 +81,7 @@ def checkout(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> P
 
 
 def test_the_hook_definition(checkout):
-    from postops.yamlfile import parse
+    from postops.repo.yamlfile import parse
 
     hooks = parse((PROJECT / ".pre-commit-hooks.yaml").read_bytes(), ".pre-commit-hooks.yaml").data
     hook = next(h for h in hooks if h["id"] == "postops-lint")

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from gitfixtures import Repo, content_repo, post_yaml
 
-from postops import gitrepo
+from postops.repo import git
 from postops.errors import UsageError
-from postops.publish_cli import parse_time, plan_command, publish_command, status_command
+from postops.publish.commands import parse_time, plan_command, publish_command, status_command
 
 T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 M = timedelta(minutes=1)
@@ -142,7 +142,7 @@ def test_paused_publishes_nothing_but_still_retracts(run: Runner) -> None:
     run.repo.write("posts/drill/old.yaml", post_yaml("drill", "old", "2026-03-01T09:00:00Z"))
     old = run.repo.commit("Add old", T - 120 * M)
     assert run.publish(T - 50 * M)[0] == 0 and run.files() == ["old.0.json"]
-    from postops.publish_cli import pause_command
+    from postops.publish.commands import pause_command
     out: list[str] = []
     assert pause_command(run.repo.root, reason="crisis: stop everything", commit=True, echo=out.append) == 0
     run.repo.git("push", "--quiet", "origin", "HEAD:main")
@@ -273,7 +273,7 @@ def test_content_time_is_when_the_content_landed_on_main(tmp_path: Path) -> None
     from gitfixtures import IDENTITY
     subprocess.run(["git", "merge", "--no-ff", "--quiet", "-m", "merge", "topic"], cwd=repo.root, check=True,
                    env={**os.environ, **IDENTITY, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp})
-    times = gitrepo.content_times(repo.root, ["posts/drill/a.yaml", "posts/drill/b.yaml", "posts/drill/none.yaml"])
+    times = git.content_times(repo.root, ["posts/drill/a.yaml", "posts/drill/b.yaml", "posts/drill/none.yaml"])
     merge = repo.git("rev-parse", "HEAD")
     first = repo.git("rev-parse", "HEAD^1")
     assert times == {"posts/drill/a.yaml": (T - 60 * M, first), "posts/drill/b.yaml": (T - 5 * M, merge)}
@@ -289,10 +289,10 @@ def test_time_parsing() -> None:
 
 
 def test_a_platform_in_doubt_is_resolved_by_asking_it_never_by_posting_again(run: Runner) -> None:
-    from postops.config import load_config
+    from postops.repo.config import load_config
     from postops.platforms.base import PlatformError
     from postops.platforms.outbox import OutboxPlatform
-    from postops.publish import publish
+    from postops.publish.engine import publish
 
     class Unanswered(OutboxPlatform):
         """Publishes, then cannot say so: X's 503 after it took the post, with its own check failing."""
@@ -338,14 +338,14 @@ def test_pull_request_plan_shows_only_the_posts_it_changes(run: Runner) -> None:
                         changed_since="main") == 0
     assert [a["post"] for a in json.loads(lines[0])["actions"]] == ["new"]
     with pytest.raises(Exception, match="cannot compare with 'nope'"):
-        gitrepo.changed_paths(repo.root, "nope")
+        git.changed_paths(repo.root, "nope")
 
 
 def test_a_publisher_is_gone_only_when_that_is_certain() -> None:
     import subprocess
     import sys
 
-    from postops.publish import publisher_gone, this_publisher
+    from postops.publish.engine import publisher_gone, this_publisher
 
     me = this_publisher()
     host, pid, space = me.split(":")
@@ -359,9 +359,9 @@ def test_a_publisher_is_gone_only_when_that_is_certain() -> None:
 
 
 def test_a_claim_without_half_its_lease_left_is_released_not_acted_on(run: Runner) -> None:
-    from postops.config import load_config
+    from postops.repo.config import load_config
     from postops.platforms.outbox import OutboxPlatform
-    from postops.publish import publish
+    from postops.publish.engine import publish
 
     clock = [T]
 

@@ -10,8 +10,8 @@ import pytest
 import responses
 from gitfixtures import content_repo, post_yaml
 
-from postops.config import load_config
-from postops.publish import publish
+from postops.repo.config import load_config
+from postops.publish.engine import publish
 
 T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 M = timedelta(minutes=1)
@@ -101,7 +101,7 @@ def test_github_unreachable_or_no_token_means_not_approved(repo):
 
 @responses.activate
 def test_plan_asks_github_on_main_but_not_on_a_pull_request_branch(repo):
-    from postops.publish_cli import plan_command
+    from postops.publish.commands import plan_command
 
     def plan() -> list[str]:
         lines: list[str] = []

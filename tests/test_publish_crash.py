@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from gitfixtures import Repo, content_repo, git, post_yaml
 
-from postops.failpoints import EXIT_CODE
-from postops.publish_cli import publish_command
+from postops.publish.failpoints import EXIT_CODE
+from postops.publish.commands import publish_command
 
 T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -26,7 +26,7 @@ CHILD = """
 import os, sys
 from datetime import datetime
 from pathlib import Path
-from postops.publish_cli import publish_command
+from postops.publish.commands import publish_command
 code = publish_command(Path(sys.argv[1]), now=datetime.fromisoformat(sys.argv[2]), dry_run=False,
                        allow_mass_retract=False, echo=print, env=os.environ, lint=lambda root, config: {})
 sys.exit(code)

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from gitfixtures import content_repo, post_yaml
 
-from postops.config import load_config
+from postops.repo.config import load_config
 from postops.errors import PostopsError
-from postops.gitrepo import GitError
-from postops.ledger import Ledger
+from postops.repo.git import GitError
+from postops.publish.ledger import Ledger
 from postops.platforms.outbox import OutboxPlatform
-from postops.publish import publish
+from postops.publish.engine import publish
 
 T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 M = timedelta(minutes=1)
@@ -149,7 +149,7 @@ def test_an_event_appended_to_a_ledger_without_a_final_newline_is_a_line_of_its_
 
 
 def test_settle_refuses_an_empty_platform_id(repo):
-    from postops.settle import settle
+    from postops.publish.settle import settle
 
     with pytest.raises(PostopsError, match="say what happened"):
         settle(repo.root, load_config(repo.root), post="p", account="drill", part=0, platform_id="", url=None,
@@ -157,7 +157,7 @@ def test_settle_refuses_an_empty_platform_id(repo):
 
 
 def test_pause_keeps_any_character_of_the_reason(repo):
-    from postops.pause import set_paused
+    from postops.publish.pause import set_paused
 
     reason = "🚨 Crisis: «hold» everything"
     set_paused(repo.root, {"reason": reason, "since": T.isoformat()})

@@ -10,7 +10,7 @@ from jsonschema import Draft4Validator
 
 import postops
 from postops.errors import UsageError
-from postops.findings import Finding, LintResult, RuleInfo
+from postops.lint.findings import Finding, LintResult, RuleInfo
 from postops.report import REPORTERS, github, render, sarif, text
 from postops.report import json as json_report
 

@@ -60,8 +60,8 @@ def test_publish_at(repo, value, ok):
 
 
 def test_naive_publish_at_is_read_in_the_configured_timezone(repo):
-    from postops.config import load_config
-    from postops.posts import load_post
+    from postops.repo.config import load_config
+    from postops.repo.posts import load_post
 
     repo.write("posts/csis/p.yaml", "account: csis\npublish_at: 2026-07-01 09:00\ntext: hi\n")
     post = load_post(repo.root, "posts/csis/p.yaml", load_config(repo.root))

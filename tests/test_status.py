@@ -6,7 +6,7 @@ from pathlib import Path
 
 from gitfixtures import content_repo, post_yaml
 
-from postops.publish_cli import publish_command, status_command
+from postops.publish.commands import publish_command, status_command
 
 T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 M = timedelta(minutes=1)
@@ -61,7 +61,7 @@ def test_in_doubt_claims_show_as_in_doubt(tmp_path: Path) -> None:
     repo = content_repo(tmp_path, remote=False, when=T - timedelta(days=1))
     repo.write("posts/drill/a.yaml", post_yaml("drill", "a", "2026-03-01T09:00:00Z"))
     repo.commit("Add", T - 120 * M)
-    from postops.ledger import Store
+    from postops.publish.ledger import Store
     store = Store(repo.root, "postops/state", None)
     store.append(store.read(), [{"event": "claimed", "post": "a", "account": "drill", "part": 0, "run": "r",
                                  "by": "elsewhere:1", "lease_until": (T - M).isoformat()}], "claim")
@@ -71,13 +71,13 @@ def test_in_doubt_claims_show_as_in_doubt(tmp_path: Path) -> None:
 
 
 def test_status_warns_about_ledger_lines_it_cannot_read(tmp_path):
-    from postops import gitrepo
-    from postops.ledger import Store
+    from postops.repo import git
+    from postops.publish.ledger import Store
 
     repo = content_repo(tmp_path, remote=False)
     ledger = Store(repo.root, "postops/state", None).read()
-    commit = gitrepo.commit_file(repo.root, "ledger.jsonl", b"{not json\n", ledger.tip, "damaged")
-    assert gitrepo.compare_and_swap(repo.root, "refs/heads/postops/state", commit, ledger.tip)
+    commit = git.commit_file(repo.root, "ledger.jsonl", b"{not json\n", ledger.tip, "damaged")
+    assert git.compare_and_swap(repo.root, "refs/heads/postops/state", commit, ledger.tip)
     out: list[str] = []
     err: list[str] = []
     assert status_command(repo.root, fmt="text", now=None, echo=out.append, err=err.append) == 0

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from postops import tone
+from postops.lint import tone
 from postops.errors import ConfigError
-from postops.tone import TONE_EXTRA_HINT, TONE_FACTS, ToneUnavailable, check_available, tone_facts
+from postops.lint.tone import TONE_EXTRA_HINT, TONE_FACTS, ToneUnavailable, check_available, tone_facts
 
-SRC = str(Path(tone.__file__).resolve().parents[1])
+SRC = str(Path(tone.__file__).resolve().parents[2])
 HEAVY = ("profanity_check", "vaderSentiment", "lingua", "sklearn")
 
 INSULTS = ["Suck it, @amnesty", "Eat dirt, losers"]
@@ -44,15 +44,15 @@ def forget_language_model():
 
 
 def test_importing_the_module_loads_no_library():
-    assert loaded_after("import postops.tone") == []
+    assert loaded_after("import postops.lint.tone") == []
 
 
 def test_checking_availability_loads_no_library():
-    assert loaded_after("import postops.tone as t; t.check_available(t.TONE_FACTS)") == []
+    assert loaded_after("import postops.lint.tone as t; t.check_available(t.TONE_FACTS)") == []
 
 
 def test_only_the_wanted_library_is_loaded():
-    code = "import postops.tone as t; r = t.tone_facts(['Great news!'], {'sentiment'}); assert r[0]['sentiment'] > 0"
+    code = "import postops.lint.tone as t; r = t.tone_facts(['Great news!'], {'sentiment'}); assert r[0]['sentiment'] > 0"
     assert loaded_after(code) == ["vaderSentiment"]
 
 
@@ -136,7 +136,7 @@ def test_check_available_names_missing_package_and_the_extra(monkeypatch):
 
 def test_without_the_extra_every_tone_fact_is_reported():
     # -S leaves out site-packages: a Python where the tone extra was never installed.
-    code = ("import postops.tone as t\n"
+    code = ("import postops.lint.tone as t\n"
             "try:\n"
             "    t.check_available(['language', 'offensive', 'sentiment'])\n"
             "except t.ToneUnavailable as e:\n"

@@ -58,8 +58,8 @@ def test_sentiment_and_language(repo):
 
 
 def run_lint_in_subprocess(root, prelude=""):
-    code = (f"{prelude}\nimport sys, json\nfrom pathlib import Path\nfrom postops.config import load_config\n"
-            "from postops.lint import run_lint\nfrom postops.errors import ConfigError\nroot = Path(sys.argv[1])\n"
+    code = (f"{prelude}\nimport sys, json\nfrom pathlib import Path\nfrom postops.repo.config import load_config\n"
+            "from postops.lint.engine import run_lint\nfrom postops.errors import ConfigError\nroot = Path(sys.argv[1])\n"
             "try:\n    result = run_lint(root, load_config(root))\n    out = {'findings': len(result.findings)}\n"
             "except ConfigError as exc:\n    out = {'error': str(exc)}\n"
             "out['loaded'] = sorted(m for m in ('profanity_check', 'sklearn', 'vaderSentiment', 'lingua') "

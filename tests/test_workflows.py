@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from postops import workflows
-from postops.config import load_config
+from postops.scaffold import workflows
+from postops.repo.config import load_config
 from postops.errors import PostopsError, UsageError
-from postops.workflows import ACTION_REF, credential_variables, render_workflows, write_workflows
+from postops.scaffold.workflows import ACTION_REF, credential_variables, render_workflows, write_workflows
 
 PROJECT = Path(__file__).resolve().parents[1]
 PR = ".github/workflows/postops-pr.yml"
@@ -418,7 +418,7 @@ def test_action_refuses_extras_that_are_not_names(action, tmp_path):
 
 def test_credential_names_match_what_each_platform_reads():
     from postops.platforms import bluesky, mastodon, x
-    from postops.workflows import CREDENTIAL_SUFFIXES
+    from postops.scaffold.workflows import CREDENTIAL_SUFFIXES
 
     assert CREDENTIAL_SUFFIXES == {"x": x.CREDENTIAL_SUFFIXES, "mastodon": mastodon.CREDENTIAL_SUFFIXES,
                                    "bluesky": bluesky.CREDENTIAL_SUFFIXES, "outbox": ()}
@@ -439,8 +439,8 @@ def test_lint_reports_an_account_whose_secrets_the_publish_workflow_does_not_pas
     publish = (repo.root / ".github/workflows/postops-publish.yml").read_text().splitlines()
     assert publish[found[0].line - 1].strip() == "command: publish"
     # and lint, which now reads the workflow, still imports no platform adapter
-    code = ("import sys; from pathlib import Path; from postops.config import load_config; "
-            "from postops.lint import run_lint; r = Path(sys.argv[1]); run_lint(r, load_config(r)); "
+    code = ("import sys; from pathlib import Path; from postops.repo.config import load_config; "
+            "from postops.lint.engine import run_lint; r = Path(sys.argv[1]); run_lint(r, load_config(r)); "
             "print(sorted(m for m in ('tweepy', 'requests', 'postops.platforms.x') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code, str(repo.root)], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from postops.yamlfile import MAX_NODES, Mark, YamlProblem, parse
+from postops.repo.yamlfile import MAX_NODES, Mark, YamlProblem, parse
 
 POST = b"""\
 account: csis

@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .errors import PostopsError, UsageError
+from postops import __version__
+from postops.errors import PostopsError, UsageError
 
 _CRASH_EXIT = 3
 
@@ -47,7 +47,7 @@ def _handle_errors(func: Callable[..., int]) -> Callable[..., None]:
 
 
 def _root(repo: str | None) -> Path:
-    from .config import find_root
+    from postops.repo.config import find_root
 
     return find_root(Path(repo) if repo else Path.cwd())
 
@@ -55,7 +55,7 @@ def _root(repo: str | None) -> Path:
 def _parse_time(value: str | None, option: str) -> datetime | None:
     if value is None:
         return None
-    from .publish_cli import parse_time
+    from postops.publish.commands import parse_time
 
     try:
         return parse_time(value)
@@ -90,9 +90,9 @@ def main() -> None:
 def lint(paths: tuple[str, ...], repo: str | None, fmt: str, output: str | None, fail_on: str,
          quiet: bool) -> int:
     """Check posts (all of them, or PATHS) against the built-in rules and the policies."""
-    from .config import load_config
-    from .lint import run_lint
-    from .report import render
+    from postops.repo.config import load_config
+    from postops.lint.engine import run_lint
+    from postops.report import render
 
     root = _root(repo)
     config = load_config(root)
@@ -100,7 +100,7 @@ def lint(paths: tuple[str, ...], repo: str | None, fmt: str, output: str | None,
     color = output is None and fmt == "text" and sys.stdout.isatty()
     report = render(result, fmt, quiet=quiet, color=color)
     if output:
-        from .fsutil import write_atomic
+        from postops.repo.fsutil import write_atomic
 
         write_atomic(Path(output), report)
     elif report:
@@ -116,7 +116,7 @@ def lint(paths: tuple[str, ...], repo: str | None, fmt: str, output: str | None,
 @_handle_errors
 def codeowners(repo: str | None, check: bool, path: str | None) -> int:
     """Write CODEOWNERS from postops.yaml: who must approve posts for each account."""
-    from .approvals import codeowners_command
+    from postops.publish.approvals import codeowners_command
 
     return codeowners_command(_root(repo), check=check, echo=click.echo, path=path)
 
@@ -129,8 +129,8 @@ def codeowners(repo: str | None, check: bool, path: str | None) -> int:
 @_handle_errors
 def workflows(repo: str | None, ci: str, force: bool) -> int:
     """Write the CI workflows again from postops.yaml (after adding an account: its secrets' names)."""
-    from .config import load_config
-    from .workflows import write_workflows
+    from postops.repo.config import load_config
+    from postops.scaffold.workflows import write_workflows
 
     root = _root(repo)
     for path in write_workflows(root, ci, load_config(root), force=force):
@@ -141,7 +141,7 @@ def workflows(repo: str | None, ci: str, force: bool) -> int:
 def _published_state(root: Path, config: Any) -> Any:
     """The ledger's view of what was published, when this repository has a ledger."""
     try:
-        from .ledger import lint_state
+        from postops.publish.ledger import lint_state
     except ImportError:
         return None
     return lint_state(root, config)
@@ -152,7 +152,7 @@ def schema() -> None:
     """Print the JSON Schema of a post file (for editors: yaml-language-server)."""
     import json
 
-    from .schemas import POST_SCHEMA
+    from postops.repo.schemas import POST_SCHEMA
 
     click.echo(json.dumps(POST_SCHEMA, indent=2))
 
@@ -165,7 +165,7 @@ def schema() -> None:
 @_handle_errors
 def init(directory: str, force: bool, ci: str) -> int:
     """Create a content repository in DIRECTORY (default: here) with example policies and posts."""
-    from .init import init_repo, next_steps
+    from postops.scaffold.init import init_repo, next_steps
 
     target = Path(directory)
     written = init_repo(target, force=force, ci=ci)
@@ -186,8 +186,8 @@ def init(directory: str, force: bool, ci: str) -> int:
 @_handle_errors
 def new(account: str, text: str | None, at: str | None, repo: str | None) -> int:
     """Write a new post for ACCOUNT (opens $EDITOR without TEXT), then lint it."""
-    from .config import load_config
-    from .newpost import lint_new_post, new_post
+    from postops.repo.config import load_config
+    from postops.scaffold.newpost import lint_new_post, new_post
 
     root = _root(repo)
     config = load_config(root)
@@ -196,7 +196,7 @@ def new(account: str, text: str | None, at: str | None, repo: str | None) -> int
                     edit=lambda template: click.edit(template, extension=".txt"))
     click.echo(f"wrote {post.rel}")
     result = lint_new_post(root, config, post, state)
-    from .report.text import format_finding
+    from postops.report.text import format_finding
 
     for finding in result.findings:
         click.echo(format_finding(finding))
@@ -222,7 +222,7 @@ now_option = click.option("--now", metavar="TIME", help="Act as if it were TIME 
 def plan(repo: str | None, now: str | None, until: str | None, fmt: str, allow_mass_retract: bool,
          changed_since: str | None) -> int:
     """Show what a publish run would do now, and why."""
-    from .publish_cli import plan_command
+    from postops.publish.commands import plan_command
 
     return plan_command(_root(repo), now=_parse_time(now, "--now"), until=_parse_time(until, "--until"), fmt=fmt,
                         echo=click.echo, err=_err, allow_mass_retract=allow_mass_retract, changed_since=changed_since)
@@ -237,7 +237,7 @@ def plan(repo: str | None, now: str | None, until: str | None, fmt: str, allow_m
 @_handle_errors
 def publish(repo: str | None, now: str | None, dry_run: bool, allow_mass_retract: bool) -> int:
     """Publish what is due and retract what was removed, recording every step in the ledger."""
-    from .publish_cli import publish_command
+    from postops.publish.commands import publish_command
 
     return publish_command(_root(repo), now=_parse_time(now, "--now"), dry_run=dry_run,
                            allow_mass_retract=allow_mass_retract, echo=click.echo, err=_err, env=os.environ)
@@ -250,7 +250,7 @@ def publish(repo: str | None, now: str | None, dry_run: bool, allow_mass_retract
 @_handle_errors
 def status(repo: str | None, now: str | None, fmt: str) -> int:
     """Every post and its state: scheduled, published (with its URL), retracted, missed, failed, ..."""
-    from .publish_cli import status_command
+    from postops.publish.commands import status_command
 
     return status_command(_root(repo), fmt=fmt, now=_parse_time(now, "--now"), echo=click.echo, err=_err)
 
@@ -262,7 +262,7 @@ def status(repo: str | None, now: str | None, fmt: str) -> int:
 @_handle_errors
 def pause(repo: str | None, reason: str, commit: bool) -> int:
     """Stop all publishing (the kill switch). Retractions still run."""
-    from .publish_cli import pause_command
+    from postops.publish.commands import pause_command
 
     return pause_command(_root(repo), reason=reason, commit=commit, echo=click.echo, err=_err)
 
@@ -273,7 +273,7 @@ def pause(repo: str | None, reason: str, commit: bool) -> int:
 @_handle_errors
 def resume(repo: str | None, commit: bool) -> int:
     """Lift a pause."""
-    from .publish_cli import resume_command
+    from postops.publish.commands import resume_command
 
     return resume_command(_root(repo), commit=commit, echo=click.echo, err=_err)
 
@@ -286,7 +286,7 @@ def resume(repo: str | None, commit: bool) -> int:
 def log(post: str | None, repo: str | None, fmt: str) -> int:
     """The audit trail of POST (an id or a post file), or of every post: who wrote and changed it, which pull
     request merged it, who approved it, when and where it was published, and what retracted it."""
-    from .audit import log_command
+    from postops.publish.audit import log_command
 
     return log_command(_root(repo), post=post, fmt=fmt, echo=click.echo)
 
@@ -306,9 +306,9 @@ def log(post: str | None, repo: str | None, fmt: str) -> int:
 def settle(post: str, account: str, part: int, platform_id: str | None, url: str | None, not_published: bool,
            repo: str | None, now: str | None) -> int:
     """Answer by hand for a claim left in doubt that the platform could not answer for."""
-    from .config import load_config
-    from .publish_cli import who_am_i
-    from .settle import settle as settle_claim
+    from postops.repo.config import load_config
+    from postops.publish.commands import who_am_i
+    from postops.publish.settle import settle as settle_claim
 
     root = _root(repo)
     settle_claim(root, load_config(root), post=post, account=account, part=part - 1, platform_id=platform_id,

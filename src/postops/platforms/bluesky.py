@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ..config import Account
-from ._common import (
+from postops.repo.config import Account
+from postops.platforms._common import (
     DEFAULT_RETRY,
     Attempts,
     Retry,
@@ -37,7 +37,7 @@ from ._common import (
     utc_now,
     worth_hiding,
 )
-from .base import MediaFile, PartRequest, PlatformError, Published
+from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published
 
 T = TypeVar("T")
 

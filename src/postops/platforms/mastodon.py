@@ -21,9 +21,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
 
-from .. import __version__
-from ..config import Account
-from ._common import (
+from postops import __version__
+from postops.repo.config import Account
+from postops.platforms._common import (
     DEFAULT_RETRY,
     Attempts,
     Retry,
@@ -37,7 +37,7 @@ from ._common import (
     wait_past,
     worth_hiding,
 )
-from .base import MediaFile, PartRequest, PlatformError, Published
+from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published
 
 CREDENTIAL_SUFFIXES = ("ACCESS_TOKEN",)
 SCOPES = ("write:statuses", "write:media", "read:statuses", "read:accounts")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..errors import UsageError
-from ..findings import LintResult
-from . import github, json, sarif, text
+from postops.errors import UsageError
+from postops.lint.findings import LintResult
+from postops.report import github, json, sarif, text
 
 REPORTERS: dict[str, Callable[[LintResult], str]] = {
     "text": text.render,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..findings import Finding
+from postops.lint.findings import Finding
 
 
 def ordered(findings: Iterable[Finding]) -> list[Finding]:

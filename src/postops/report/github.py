@@ -5,8 +5,8 @@ https://docs.github.com/actions/reference/workflow-commands-for-github-actions
 
 from __future__ import annotations
 
-from ..findings import LintResult
-from ._common import ordered
+from postops.lint.findings import LintResult
+from postops.report._common import ordered
 
 _COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..findings import LintResult
-from ._common import ordered
+from postops.lint.findings import LintResult
+from postops.report._common import ordered
 
 VERSION = 1
 

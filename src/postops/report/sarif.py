@@ -9,9 +9,9 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from .. import __version__
-from ..findings import Finding, LintResult, RuleInfo
-from ._common import ordered
+from postops import __version__
+from postops.lint.findings import Finding, LintResult, RuleInfo
+from postops.report._common import ordered
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://postops.dev"

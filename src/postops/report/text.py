@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from ..findings import SEVERITIES, Finding, LintResult
-from ._common import ordered
+from postops.lint.findings import SEVERITIES, Finding, LintResult
+from postops.report._common import ordered
 
 _COLORS = {"error": "\x1b[1;31m", "warning": "\x1b[33m", "info": "\x1b[36m"}
 _RESET = "\x1b[0m"

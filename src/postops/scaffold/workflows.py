@@ -10,10 +10,10 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from . import __version__
-from .config import Account, Config
-from .errors import PostopsError, UsageError
-from .fsutil import write_atomic
+from postops import __version__
+from postops.repo.config import Account, Config
+from postops.errors import PostopsError, UsageError
+from postops.repo.fsutil import write_atomic
 
 # The action the generated GitHub workflows use: this repository's action.yml.
 ACTION_REF = "postops/postops@v1"
@@ -81,7 +81,7 @@ def render_workflows(ci: str, config: Config | None = None, *, branch: str = "ma
     if ci not in _TEMPLATES:
         raise UsageError(f"unknown CI {ci!r}: postops writes CI files for {' or '.join(CI_SYSTEMS)}")
     secrets = _github_secrets(config) if ci == "github" else _gitlab_secrets(config)
-    package = resources.files("postops") / "scaffold_ci"
+    package = resources.files("postops.scaffold") / "ci"
     rendered = {}
     for target, template in _TEMPLATES[ci].items():
         text = (package / template).read_text(encoding="utf-8")

@@ -21,8 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import gitrepo
-from .errors import PostopsError
+from postops.repo import git
+from postops.errors import PostopsError
 
 LEDGER_FILE = "ledger.jsonl"
 VERSION = 1
@@ -210,25 +210,25 @@ class Store:
 
     def _fetch(self) -> None:
         assert self.remote and self.remote_ref
-        result = gitrepo.git(self.root, "fetch", "--quiet", "--no-tags", self.remote,
+        result = git.run(self.root, "fetch", "--quiet", "--no-tags", self.remote,
                              f"+{self.local_ref}:{self.remote_ref}", check=False)
         if result.returncode != 0:
             message = result.stderr.decode("utf-8", "replace")
             if "couldn't find remote ref" not in message:
                 raise LedgerError(f"cannot fetch the ledger branch {self.branch}: {message.strip()}")
-            gitrepo.git(self.root, "update-ref", "-d", self.remote_ref, check=False)
+            git.run(self.root, "update-ref", "-d", self.remote_ref, check=False)
 
     def _base(self) -> str | None:
-        local = gitrepo.resolve(self.root, self.local_ref)
+        local = git.resolve(self.root, self.local_ref)
         if not self.remote_ref:
             return local
         # The remote is the shared truth; a local branch only counts while the remote has none yet.
-        return gitrepo.resolve(self.root, self.remote_ref) or local
+        return git.resolve(self.root, self.remote_ref) or local
 
     def _read_at(self, tip: str | None) -> Ledger:
         if tip is None:
             return Ledger()
-        raw = gitrepo.read_file(self.root, tip, LEDGER_FILE)
+        raw = git.read_file(self.root, tip, LEDGER_FILE)
         if raw is None:
             raise LedgerError(f"branch {self.branch} has no {LEDGER_FILE}: it is not a postops ledger "
                               "(set state.branch in postops.yaml to another branch)")
@@ -238,14 +238,14 @@ class Store:
         """`ledger` with `events` appended and committed, or None if the branch moved since `ledger`
         was read (re-read, decide again, retry)."""
         new_raw = _terminated(ledger.raw) + encode(events)
-        commit = gitrepo.commit_file(self.root, LEDGER_FILE, new_raw, ledger.tip, message)
+        commit = git.commit_file(self.root, LEDGER_FILE, new_raw, ledger.tip, message)
         if self.remote:
-            if not gitrepo.push(self.root, self.remote, commit, self.branch):
+            if not git.push(self.root, self.remote, commit, self.branch):
                 return None
             assert self.remote_ref
-            gitrepo.git(self.root, "update-ref", self.remote_ref, commit)
-            gitrepo.git(self.root, "update-ref", self.local_ref, commit)
-        elif not gitrepo.compare_and_swap(self.root, self.local_ref, commit, ledger.tip):
+            git.run(self.root, "update-ref", self.remote_ref, commit)
+            git.run(self.root, "update-ref", self.local_ref, commit)
+        elif not git.compare_and_swap(self.root, self.local_ref, commit, ledger.tip):
             return None
         return ledger.extended(events, tip=commit)
 
@@ -257,10 +257,10 @@ def read_ledger(root: Path, config: Any) -> Ledger:
     one, whichever is newer. An absent branch is an empty ledger.
     """
     branch = config.state_branch
-    local = gitrepo.resolve(root, f"refs/heads/{branch}")
-    tracking = gitrepo.resolve(root, f"refs/remotes/{gitrepo.REMOTE}/{branch}")
+    local = git.resolve(root, f"refs/heads/{branch}")
+    tracking = git.resolve(root, f"refs/remotes/{git.REMOTE}/{branch}")
     tip = local or tracking
-    if local and tracking and local != tracking and gitrepo.is_ancestor(root, local, tracking):
+    if local and tracking and local != tracking and git.is_ancestor(root, local, tracking):
         tip = tracking
     return Store(root, branch, None)._read_at(tip)
 
@@ -270,6 +270,6 @@ def lint_state(root: Path, config: Any) -> Any:
     ledger = read_ledger(root, config)
     if ledger.tip is None:
         return None
-    from .lint import PublishedState  # lint imports nothing from here: no cycle, and no cost for publish
+    from postops.lint.engine import PublishedState  # lint imports nothing from here: no cycle, and no cost for publish
 
     return PublishedState(published=ledger.published_hashes(), retracted=ledger.retired_ids())

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .config import Config
-from .yamlfile import Document, Mark, YamlProblem, parse
+from postops.repo.config import Config
+from postops.repo.yamlfile import Document, Mark, YamlProblem, parse
 
 POSTS_DIR = "posts"
 SCHEMA_FILE = ".postops-schema.json"

@@ -21,11 +21,11 @@ from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import extend
 
-from .config import Account
-from .errors import ConfigError
-from .posts import Post
-from .schemas import explain
-from .yamlfile import Document, YamlProblem, parse
+from postops.repo.config import Account
+from postops.errors import ConfigError
+from postops.repo.posts import Post
+from postops.repo.schemas import explain
+from postops.repo.yamlfile import Document, YamlProblem, parse
 
 POLICIES_DIR = "policies"
 SEVERITIES = ("error", "warning", "info", "off")

@@ -11,14 +11,14 @@ from importlib.abc import Traversable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from .approvals import CODEOWNERS_FOR_CI, DEFAULT_CODEOWNERS, render_codeowners
-from .config import load_config
-from .errors import PostopsError, UsageError
-from .newpost import format_at, modeline, slug
-from .posts import POSTS_DIR, SCHEMA_FILE
-from .schemas import POST_SCHEMA
-from .workflows import render_workflows
-from .yamlfile import parse
+from postops.publish.approvals import CODEOWNERS_FOR_CI, DEFAULT_CODEOWNERS, render_codeowners
+from postops.repo.config import load_config
+from postops.errors import PostopsError, UsageError
+from postops.scaffold.newpost import format_at, modeline, slug
+from postops.repo.posts import POSTS_DIR, SCHEMA_FILE
+from postops.repo.schemas import POST_SCHEMA
+from postops.scaffold.workflows import render_workflows
+from postops.repo.yamlfile import parse
 
 # The scaffold's example posts and when, in postops.yaml's timezone, they are scheduled.
 EXAMPLE_POSTS = (("official", time(10, 0)), ("drill", time(10, 30)))
@@ -71,7 +71,7 @@ def init_repo(target: Path, *, force: bool, now: datetime | None = None, ci: str
 
 def scaffold_files(now: datetime) -> dict[str, str]:
     """Every file `init` writes: repository-relative path -> content."""
-    base = resources.files("postops") / "scaffold"
+    base = resources.files("postops.scaffold") / "templates"
     files: dict[str, str] = {}
     for rel, item in _walk(base, ""):
         if rel.startswith("example-posts/"):
@@ -96,7 +96,7 @@ TONE_POLICY = "policies/tone-models.yaml"
 def _tone_policy(template: str) -> str:
     """The tone rules switched on when the tone extra is installed, else off with a note saying how to
     switch them on: a new repository must lint clean either way."""
-    from .tone import ToneUnavailable, check_available
+    from postops.lint.tone import ToneUnavailable, check_available
 
     try:
         check_available({"offensive", "sentiment"})

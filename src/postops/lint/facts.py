@@ -15,9 +15,9 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from .config import Account
-from .posts import Part, Post
-from .yamlfile import Mark
+from postops.repo.config import Account
+from postops.repo.posts import Part, Post
+from postops.repo.yamlfile import Mark
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 URL_WEIGHT = 23

@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import failpoints, gitrepo
-from .config import Config
-from .errors import PostopsError
-from .ledger import (
+from postops.publish import failpoints
+from postops.repo import git
+from postops.repo.config import Config
+from postops.errors import PostopsError
+from postops.publish.ledger import (
     CLAIMED,
     FAILED,
     MISSED,
@@ -35,9 +36,9 @@ from .ledger import (
     LedgerError,
     Store,
 )
-from .plan import Action, Context, Plan, Target, make_plan, reply_target
-from .platforms.base import PLATFORMS, MediaFile, PartRequest, Platform, PlatformError, get_platform
-from .posts import (
+from postops.publish.plan import Action, Context, Plan, Target, make_plan, reply_target
+from postops.platforms.base import PLATFORMS, MediaFile, PartRequest, Platform, PlatformError, get_platform
+from postops.repo.posts import (
     LoadProblem,
     Post,
     build_post,
@@ -47,7 +48,7 @@ from .posts import (
     load_post,
     post_id_from_path,
 )
-from .yamlfile import YamlProblem, parse
+from postops.repo.yamlfile import YamlProblem, parse
 
 BATCH = 20   # parts claimed per round
 # Verdicts of lint per post id: (severity, message) pairs.
@@ -85,8 +86,8 @@ def load_desired(root: Path, config: Config, *, commit: str = "HEAD") -> Desired
     for post_id in unreadable:
         posts.pop(post_id, None)
     media = {m.path for post in posts.values() for part in post.parts for m in part.media}
-    times = gitrepo.content_times(root, [p.path for p in posts.values()] + sorted(media), commit) \
-        if gitrepo.is_repository(root) else {}
+    times = git.content_times(root, [p.path for p in posts.values()] + sorted(media), commit) \
+        if git.is_repository(root) else {}
     targets = []
     for post in posts.values():
         post_media = tuple(m.path for part in post.parts for m in part.media)
@@ -120,8 +121,8 @@ def approval_blocks(config: Config, desired: Desired, plan: Plan, env: Mapping[s
     starting = [a for a in plan.of("publish") if a.parts and a.parts[0] == 0]
     if not starting:
         return Approvals()
-    from .approvals import check_approval
-    from .github import client_from_env, repository_from_env
+    from postops.publish.approvals import check_approval
+    from postops.publish.github import client_from_env, repository_from_env
 
     try:
         client = client or client_from_env(env)
@@ -153,8 +154,8 @@ def lint_verdicts(root: Path, config: Config) -> Verdicts | None:
     """What lint says about every post, or None where postops has no lint to ask."""
     if importlib.util.find_spec("postops.lint") is None:
         return None
-    from .ledger import lint_state
-    from .lint import run_lint  # lint is only needed by publish and plan, not the other way round
+    from postops.publish.ledger import lint_state
+    from postops.lint.engine import run_lint  # lint is only needed by publish and plan, not the other way round
 
     result = run_lint(root, config, state=lint_state(root, config))
     verdicts: dict[str, list[tuple[str, str]]] = {}
@@ -234,28 +235,28 @@ def supported_accounts(config: Config) -> dict[str, str]:
 
 def check_checkout(root: Path, remote: str | None) -> str:
     """HEAD's commit, when publishing from here is allowed; else RefusedError with the reason."""
-    if not gitrepo.is_repository(root):
-        raise gitrepo.RefusedError(f"{root} is not a git repository: postops publishes from a clone of main")
-    head = gitrepo.head(root)
+    if not git.is_repository(root):
+        raise git.RefusedError(f"{root} is not a git repository: postops publishes from a clone of main")
+    head = git.head(root)
     if head is None:
-        raise gitrepo.RefusedError("the repository has no commits yet")
-    dirty = gitrepo.dirty_paths(root)
+        raise git.RefusedError("the repository has no commits yet")
+    dirty = git.dirty_paths(root)
     if dirty:
         shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
-        raise gitrepo.RefusedError(f"the working tree has uncommitted changes ({shown}): publish only runs "
+        raise git.RefusedError(f"the working tree has uncommitted changes ({shown}): publish only runs "
                                    "from a clean checkout of main")
-    default = gitrepo.default_branch(root, remote)
-    branch = gitrepo.current_branch(root)
+    default = git.default_branch(root, remote)
+    branch = git.current_branch(root)
     if remote:
-        gitrepo.fetch(root, remote, f"+refs/heads/{default}:refs/remotes/{remote}/{default}")
-        tip = gitrepo.resolve(root, f"refs/remotes/{remote}/{default}")
+        git.fetch(root, remote, f"+refs/heads/{default}:refs/remotes/{remote}/{default}")
+        tip = git.resolve(root, f"refs/remotes/{remote}/{default}")
         if branch not in (default, None):
-            raise gitrepo.RefusedError(f"on branch {branch}: publish only runs from {default}")
+            raise git.RefusedError(f"on branch {branch}: publish only runs from {default}")
         if head != tip:
-            raise gitrepo.RefusedError(f"HEAD ({head[:12]}) is not the tip of {remote}/{default} "
+            raise git.RefusedError(f"HEAD ({head[:12]}) is not the tip of {remote}/{default} "
                                        f"({(tip or 'missing')[:12]}): pull first")
     elif branch != default:
-        raise gitrepo.RefusedError(f"on {'a detached HEAD' if branch is None else 'branch ' + branch}: "
+        raise git.RefusedError(f"on {'a detached HEAD' if branch is None else 'branch ' + branch}: "
                                    f"publish only runs from {default}")
     return head
 
@@ -525,7 +526,7 @@ class Publisher:
     def _claimed_content(self, action: Action, claim: Mapping[str, Any]) -> tuple[Target, Post]:
         """The post as it was when claimed, read from the commit it was published from."""
         path, source = claim.get("path"), claim.get("source")
-        raw = gitrepo.read_file(self.root, str(source), str(path)) if path and source else None
+        raw = git.read_file(self.root, str(source), str(path)) if path and source else None
         if raw is None:
             raise PostopsError(f"cannot find what {action.post} looked like when it was claimed "
                                f"({path or 'no path'} at {str(source or 'no commit')[:12]})")
@@ -571,7 +572,7 @@ def publish(root: Path, config: Config, *, now: datetime | None, env: Mapping[st
     """One publish run. Raises RefusedError (exit 2) when this checkout must not publish.
 
     `ticking` replaces the clock with one that moves (tests of leases); `now` freezes it (drills)."""
-    remote = gitrepo.remote(root)
+    remote = git.remote(root)
     head = check_checkout(root, remote)
     store = Store(root, config.state_branch, remote)
     store.read(fetch=True)  # lint reads the ledger too: let it see the latest

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import facts as facts_mod
-from .config import Config
-from .errors import UsageError
-from .findings import Finding, LintResult, RuleInfo
-from .policy import Policies, PolicyRule, load_policies
-from .posts import POSTS_DIR, LoadProblem, Post, declared_ids, discover, is_post_file, load_post
-from .rules import (
+from postops.lint import facts as facts_mod
+from postops.repo.config import Config
+from postops.errors import UsageError
+from postops.lint.findings import Finding, LintResult, RuleInfo
+from postops.lint.policy import Policies, PolicyRule, load_policies
+from postops.repo.posts import POSTS_DIR, LoadProblem, Post, declared_ids, discover, is_post_file, load_post
+from postops.lint.rules import (
     ALL_BUILTINS,
     BUILTIN_RULES,
     CODEOWNERS_RULE,
@@ -26,7 +26,7 @@ from .rules import (
     Context,
     default_severities,
 )
-from .tone import TONE_FACTS
+from postops.lint.tone import TONE_FACTS
 
 # Facts that differ between the parts of a thread: rules using only other facts are checked once per post.
 TEXT_FACTS = frozenset({"text", "words", "mentions", "hashtags", "urls", "domains", "length", "media_count",
@@ -55,7 +55,7 @@ def run_lint(root: Path, config: Config, paths: Iterable[str] | None = None,
     # lingua detects in threads of its own, and threads do not survive a fork: language checks run here.
     parallel = "language" not in tone
     if tone and parallel and len(files) >= PARALLEL_THRESHOLD:
-        from .tone import preload
+        from postops.lint.tone import preload
 
         preload(tone)
     findings, posts, suppressed = _lint_in_parallel(ctx, policies, files, parallel=parallel)
@@ -121,14 +121,14 @@ def _repository_findings(root: Path, config: Config, policies: Policies) -> list
     findings = []
     severity = policies.builtin[CODEOWNERS_RULE.id].severity
     if severity != "off":
-        from .approvals import codeowners_problems, locate_codeowners
+        from postops.publish.approvals import codeowners_problems, locate_codeowners
 
         rel = locate_codeowners(root)
         findings += [Finding(rel, line, column, CODEOWNERS_RULE.id, severity, message)
                      for line, column, message in codeowners_problems(root, config, rel)]
     severity = policies.builtin[WORKFLOW_SECRETS_RULE.id].severity
     if severity != "off":
-        from .workflows import workflow_problems
+        from postops.scaffold.workflows import workflow_problems
 
         findings += [Finding(path, line, column, WORKFLOW_SECRETS_RULE.id, severity, message)
                      for path, line, column, message in workflow_problems(root, config)]
@@ -222,7 +222,7 @@ def _apply_suppressions(post: Post, findings: list[Finding], policies: Policies)
 
 def _require_tone(policies: Policies) -> None:
     """A policy that needs the tone extra when it is not installed is a configuration error, at that rule."""
-    from .tone import ToneUnavailable, check_available
+    from postops.lint.tone import ToneUnavailable, check_available
 
     for rule in policies.rules:
         if rule.facts & TONE_FACTS:
@@ -237,7 +237,7 @@ def _tone_facts(policies: Policies, posts: list[Post]) -> dict[tuple[str, int], 
     wanted = policies.facts & TONE_FACTS
     if not wanted or not posts:
         return {}
-    from .tone import tone_facts
+    from postops.lint.tone import tone_facts
 
     keys = [(post.path, part.index) for post in posts for part in post.parts]
     texts = [part.text for post in posts for part in post.parts]

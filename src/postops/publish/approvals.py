@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import Account, Config
-from .fsutil import write_atomic
+from postops.repo.config import Account, Config
+from postops.repo.fsutil import write_atomic
 
 if TYPE_CHECKING:  # lint checks CODEOWNERS and must not pay for importing requests
-    from .github import GitHubClient
+    from postops.publish.github import GitHubClient
 
 DEFAULT_CODEOWNERS = ".github/CODEOWNERS"
 # where GitHub and GitLab look for the file, in the order postops looks for an existing one
@@ -180,7 +180,7 @@ def codeowners_problems(root: Path, config: Config, path: str | None = None) -> 
 def codeowners_command(root: Path, *, check: bool, echo: Callable[[str], Any],
                        path: str | None = None) -> int:
     """`postops codeowners`: write the file, or with `check` report how it differs (exit 1)."""
-    from .config import load_config
+    from postops.repo.config import load_config
 
     config = load_config(root)
     rel = path or locate_codeowners(root)

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import gitrepo
-from .config import Config, load_config
-from .errors import PostopsError, UsageError
-from .ledger import (
+from postops.repo import git
+from postops.repo.config import Config, load_config
+from postops.errors import PostopsError, UsageError
+from postops.publish.ledger import (
     CLAIMED,
     FAILED,
     MISSED,
@@ -35,7 +35,7 @@ from .ledger import (
     parse_time,
     read_ledger,
 )
-from .posts import POSTS_DIR, declared_ids, discover, is_post_file, post_id_from_path
+from postops.repo.posts import POSTS_DIR, declared_ids, discover, is_post_file, post_id_from_path
 
 Echo = Callable[[str], None]
 FORMATS = ("text", "json", "csv")
@@ -139,7 +139,7 @@ def _is_post_path(path: str) -> bool:
     return path.startswith(POSTS_DIR + "/") and is_post_file(name) and not name.startswith(".")
 
 
-def _touched(commit: gitrepo.LoggedCommit, ids: _Ids, media_users: Mapping[str, set[str]],
+def _touched(commit: git.LoggedCommit, ids: _Ids, media_users: Mapping[str, set[str]],
              ) -> dict[str, tuple[str, str | None, str]]:
     """id -> (what happened to it, the post file's path after it, what to add) for every post this commit
     changed, its own file or a media file it attaches."""
@@ -154,7 +154,7 @@ def _touched(commit: gitrepo.LoggedCommit, ids: _Ids, media_users: Mapping[str, 
     return found
 
 
-def _landing(commit: gitrepo.LoggedCommit) -> tuple[str, int | None, str, str]:
+def _landing(commit: git.LoggedCommit) -> tuple[str, int | None, str, str]:
     """How a commit of main's first-parent line got there: (merged | pushed, pull request, by whom, detail)."""
     merge = len(commit.parents) > 1
     # A merge commit's author is who merged (GitHub's web merges are committed by "GitHub" itself); a squash
@@ -182,10 +182,10 @@ def _landing(commit: gitrepo.LoggedCommit) -> tuple[str, int | None, str, str]:
 def _main_ref(root: Path) -> str | None:
     """Main as this clone last saw it: the remote's branch when there is a remote (a local commit that was
     never pushed has not landed), else the local one."""
-    remote = gitrepo.remote(root)
-    branch = gitrepo.default_branch(root, remote)
+    remote = git.remote(root)
+    branch = git.default_branch(root, remote)
     for ref in ([f"refs/remotes/{remote}/{branch}"] if remote else []) + [f"refs/heads/{branch}", "HEAD"]:
-        if gitrepo.resolve(root, ref):
+        if git.resolve(root, ref):
             return ref
     return None
 
@@ -195,11 +195,11 @@ class _MainLine:
     """Main's first-parent line (the commits that landed on main, each bringing a pull request or a push),
     newest first, and where each post was touched on it."""
 
-    commits: list[gitrepo.LoggedCommit] = field(default_factory=list)
+    commits: list[git.LoggedCommit] = field(default_factory=list)
     position: dict[str, int] = field(default_factory=dict)         # sha -> index in `commits`
     touches: dict[str, list[int]] = field(default_factory=dict)    # id -> indexes, ascending (newest first)
 
-    def content_commit(self, post: str, commit: Any, at: datetime | None) -> gitrepo.LoggedCommit | None:
+    def content_commit(self, post: str, commit: Any, at: datetime | None) -> git.LoggedCommit | None:
         """The commit on main that last changed `post` at or before `commit` (else before `at`): the one
         that brought the content a run published, or took it off main before a run retracted it."""
         indexes = self.touches.get(post, [])
@@ -220,7 +220,7 @@ def _history(root: Path, collected: _Collected, ids_at_head: Mapping[str, str],
         return main
     # One walk over all of main's history: every commit with its parents, a merge's changes taken against its
     # first parent (what the merge brought to main). Children come before their parents, so the tip is first.
-    everything = gitrepo.log(root, ref, "--date-order", "--diff-merges=first-parent")
+    everything = git.log(root, ref, "--date-order", "--diff-merges=first-parent")
     by_sha = {commit.sha: commit for commit in everything}
     line = everything[0] if everything else None
     while line is not None:
@@ -380,7 +380,7 @@ def _posts_at_head(root: Path) -> tuple[dict[str, str], dict[str, set[str]]]:
 def audit_trail(root: Path, config: Config, *, post: str | None = None, now: datetime | None = None) -> AuditLog:
     """The trail of every post (or of `post`, an id or a post file's path) from main's history and the
     ledger. Raises UnknownPost, naming near matches, for an id that neither has ever held."""
-    if not gitrepo.is_repository(root):
+    if not git.is_repository(root):
         raise NotARepository(f"{root} is not a git repository: postops log reads the history of main")
     ledger = read_ledger(root, config)
     events = _ledger_events(ledger.raw)

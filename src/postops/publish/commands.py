@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import gitrepo
-from .config import Config, find_root, load_config
-from .errors import PostopsError, UsageError
-from .facts import length_on
-from .ledger import LedgerError, Store, read_ledger
-from .pause import set_paused
-from .plan import Context, Plan, make_plan
-from .posts import POSTS_DIR, post_id_from_path
-from .publish import (
+from postops.repo import git
+from postops.repo.config import Config, find_root, load_config
+from postops.errors import PostopsError, UsageError
+from postops.lint.facts import length_on
+from postops.publish.ledger import LedgerError, Store, read_ledger
+from postops.publish.pause import set_paused
+from postops.publish.plan import Context, Plan, make_plan
+from postops.repo.posts import POSTS_DIR, post_id_from_path
+from postops.publish.engine import (
     LintFn,
     approval_blocks,
     errors_of,
@@ -31,7 +31,7 @@ from .publish import (
     publisher_gone,
     supported_accounts,
 )
-from .status import post_states
+from postops.publish.status import post_states
 
 Echo = Callable[[str], None]
 
@@ -54,7 +54,7 @@ def _guard(echo: Echo, body: Callable[[], int]) -> int:
     try:
         return body()
     except PostopsError as exc:
-        prefix = "refused" if isinstance(exc, gitrepo.RefusedError) else "error"
+        prefix = "refused" if isinstance(exc, git.RefusedError) else "error"
         echo(f"postops: {prefix}: {exc}")
         return exc.exit_code
 
@@ -69,7 +69,7 @@ def _open(root: Path) -> tuple[Path, Config]:
 def compute_plan(root: Path, config: Config, *, now: datetime, until: datetime | None = None,
                  allow_mass_retract: bool = False, lint: LintFn = lint_verdicts, env: Mapping[str, str] | None = None,
                  ) -> tuple[Plan, Any, Mapping[str, list[tuple[str, str]]]]:
-    remote = gitrepo.remote(root) if gitrepo.is_repository(root) else None
+    remote = git.remote(root) if git.is_repository(root) else None
     ledger = None
     if remote:
         try:
@@ -93,11 +93,11 @@ def compute_plan(root: Path, config: Config, *, now: datetime, until: datetime |
 
 
 def _at_default_tip(root: Path, remote: str | None) -> bool:
-    if not gitrepo.is_repository(root):
+    if not git.is_repository(root):
         return False
-    branch = gitrepo.default_branch(root, remote)
-    tip = gitrepo.resolve(root, f"refs/remotes/{remote}/{branch}" if remote else f"refs/heads/{branch}")
-    return tip is not None and gitrepo.head(root) == tip
+    branch = git.default_branch(root, remote)
+    tip = git.resolve(root, f"refs/remotes/{remote}/{branch}" if remote else f"refs/heads/{branch}")
+    return tip is not None and git.head(root) == tip
 
 
 def plan_command(root: Path, *, now: datetime | None, until: datetime | None, fmt: str, echo: Echo,
@@ -110,7 +110,7 @@ def plan_command(root: Path, *, now: datetime | None, until: datetime | None, fm
         plan, desired, verdicts = compute_plan(base, config, now=moment, until=until,
                                                allow_mass_retract=allow_mass_retract, lint=lint, env=env)
         if changed_since:
-            plan = only_changed(plan, desired, gitrepo.changed_paths(base, changed_since))
+            plan = only_changed(plan, desired, git.changed_paths(base, changed_since))
         if fmt == "json":
             echo(json.dumps(plan_json(plan), indent=2, ensure_ascii=False))
         elif fmt == "markdown":
@@ -256,7 +256,7 @@ def pause_command(root: Path, *, reason: str, commit: bool, echo: Echo, now: dat
         by = who_am_i(base)
         set_paused(base, {"reason": reason, "since": since, **({"by": by} if by else {})})
         if commit:
-            gitrepo.commit_paths(base, ["postops.yaml"], f"Pause publishing: {reason}")
+            git.commit_paths(base, ["postops.yaml"], f"Pause publishing: {reason}")
         echo(f"paused: {reason}" + ("" if commit else " (postops.yaml changed: commit and merge it)"))
         return 0
     return _guard(err or echo, body)
@@ -270,7 +270,7 @@ def resume_command(root: Path, *, commit: bool, echo: Echo, err: Echo | None = N
             return 0
         set_paused(base, None)
         if commit:
-            gitrepo.commit_paths(base, ["postops.yaml"], "Resume publishing")
+            git.commit_paths(base, ["postops.yaml"], "Resume publishing")
         echo("resumed" + ("" if commit else " (postops.yaml changed: commit and merge it)"))
         return 0
     return _guard(err or echo, body)
@@ -278,6 +278,6 @@ def resume_command(root: Path, *, commit: bool, echo: Echo, err: Echo | None = N
 
 def who_am_i(root: Path) -> str | None:
     """The person running postops here: git's user.name, else the login name."""
-    result = gitrepo.git(root, "config", "--get", "user.name", check=False) if gitrepo.is_repository(root) else None
+    result = git.run(root, "config", "--get", "user.name", check=False) if git.is_repository(root) else None
     name = result.stdout.decode().strip() if result is not None and result.returncode == 0 else ""
     return name or os.environ.get("USER") or None

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .config import Config
-from .errors import PostopsError, UsageError
-from .findings import LintResult
-from .posts import POSTS_DIR, SCHEMA_FILE, declared_ids, discover
-from .yamlfile import YamlProblem, parse
+from postops.repo.config import Config
+from postops.errors import PostopsError, UsageError
+from postops.lint.findings import LintResult
+from postops.repo.posts import POSTS_DIR, SCHEMA_FILE, declared_ids, discover
+from postops.repo.yamlfile import YamlProblem, parse
 
 # Everything from this line down in the editor is instructions, not the post (as in `git commit -v`).
 SCISSORS = "# ------------------------ >8 ------------------------"
@@ -79,7 +79,7 @@ def new_post(root: Path, config: Config, account: str, text: str | None = None, 
 
 def lint_new_post(root: Path, config: Config, post: NewPost, state: Any = None) -> LintResult:
     """Lint the new post; `state` is what the ledger says was published (postops.lint.PublishedState)."""
-    from .lint import run_lint
+    from postops.lint.engine import run_lint
 
     return run_lint(root, config, [str(post.path)], state=state)
 

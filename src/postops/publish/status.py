@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .ledger import FAILED, PUBLISHED, RETRACTED, Ledger, PartState
-from .plan import Plan
+from postops.publish.ledger import FAILED, PUBLISHED, RETRACTED, Ledger, PartState
+from postops.publish.plan import Plan
 
 
 def _part(index: int, state: PartState | None) -> dict[str, Any]:

@@ -16,11 +16,11 @@ from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator
 
-from . import facts as facts_mod
-from .config import Config
-from .posts import Post
-from .schemas import POST_SCHEMA, explain
-from .yamlfile import Mark
+from postops.lint import facts as facts_mod
+from postops.repo.config import Config
+from postops.repo.posts import Post
+from postops.repo.schemas import POST_SCHEMA, explain
+from postops.repo.yamlfile import Mark
 
 
 @dataclass(frozen=True)
@@ -267,7 +267,7 @@ def check_text_comment(ctx: Context, post: Post) -> Iterator[Hit]:
 def check_published_edit(ctx: Context, post: Post) -> Iterator[Hit]:
     if not ctx.published:
         return
-    from .posts import content_hash
+    from postops.repo.posts import content_hash
 
     for account in post.accounts:
         published = ctx.published.get((post.id, account))

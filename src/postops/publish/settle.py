@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import gitrepo
-from .config import Config
-from .errors import PostopsError, UsageError
-from .ledger import CLAIMED, PUBLISHED, RELEASED, Ledger, Store
-from .plan import Context, claim_holder
-from .publish import publisher_gone, this_publisher
+from postops.repo import git
+from postops.repo.config import Config
+from postops.errors import PostopsError, UsageError
+from postops.publish.ledger import CLAIMED, PUBLISHED, RELEASED, Ledger, Store
+from postops.publish.plan import Context, claim_holder
+from postops.publish.engine import publisher_gone, this_publisher
 
 
 def settle(root: Path, config: Config, *, post: str, account: str, part: int, platform_id: str | None,
@@ -31,7 +31,7 @@ def settle(root: Path, config: Config, *, post: str, account: str, part: int, pl
     if bool(platform_id) == not_published:
         raise UsageError("say what happened: --published PLATFORM_ID (it went out) or --not-published")
     moment = now or datetime.now(UTC)
-    store = Store(root, config.state_branch, gitrepo.remote(root))
+    store = Store(root, config.state_branch, git.remote(root))
     ledger = store.read(fetch=True)
     for _ in range(5):
         events = _answer(ledger, config, post=post, account=account, part=part, platform_id=platform_id,

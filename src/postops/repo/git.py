@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import PostopsError
+from postops.errors import PostopsError
 
 REMOTE = "origin"
 NO_COMMIT = "0" * 40
@@ -35,7 +35,7 @@ class RefusedError(PostopsError):
     exit_code = 2
 
 
-def git(root: Path, *args: str, input: bytes | None = None, env: Mapping[str, str] | None = None,
+def run(root: Path, *args: str, input: bytes | None = None, env: Mapping[str, str] | None = None,
         check: bool = True) -> subprocess.CompletedProcess[bytes]:
     full_env = None
     if env:
@@ -53,16 +53,16 @@ def git(root: Path, *args: str, input: bytes | None = None, env: Mapping[str, st
 
 
 def out(root: Path, *args: str, **kwargs: object) -> str:
-    return git(root, *args, **kwargs).stdout.decode("utf-8", "replace").strip()  # type: ignore[arg-type]
+    return run(root, *args, **kwargs).stdout.decode("utf-8", "replace").strip()  # type: ignore[arg-type]
 
 
 def is_repository(root: Path) -> bool:
-    return git(root, "rev-parse", "--git-dir", check=False).returncode == 0
+    return run(root, "rev-parse", "--git-dir", check=False).returncode == 0
 
 
 def resolve(root: Path, ref: str) -> str | None:
     """The commit `ref` points at, or None when it does not exist."""
-    result = git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+    result = run(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
     return result.stdout.decode().strip() or None if result.returncode == 0 else None
 
 
@@ -71,7 +71,7 @@ def head(root: Path) -> str | None:
 
 
 def current_branch(root: Path) -> str | None:
-    result = git(root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+    result = run(root, "symbolic-ref", "--quiet", "--short", "HEAD", check=False)
     return result.stdout.decode().strip() or None if result.returncode == 0 else None
 
 
@@ -83,7 +83,7 @@ def remote(root: Path) -> str | None:
 
 def default_branch(root: Path, remote_name: str | None) -> str:
     if remote_name:
-        result = git(root, "symbolic-ref", "--quiet", "--short", f"refs/remotes/{remote_name}/HEAD", check=False)
+        result = run(root, "symbolic-ref", "--quiet", "--short", f"refs/remotes/{remote_name}/HEAD", check=False)
         if result.returncode == 0:
             return result.stdout.decode().strip().split("/", 1)[1]
         for name in ("main", "master"):
@@ -102,20 +102,20 @@ def dirty_paths(root: Path) -> list[str]:
 
 
 def fetch(root: Path, remote_name: str, *refspecs: str) -> None:
-    git(root, "fetch", "--quiet", "--no-tags", remote_name, *refspecs)
+    run(root, "fetch", "--quiet", "--no-tags", remote_name, *refspecs)
 
 
 def read_file(root: Path, commit: str, path: str) -> bytes | None:
-    result = git(root, "cat-file", "blob", f"{commit}:{path}", check=False)
+    result = run(root, "cat-file", "blob", f"{commit}:{path}", check=False)
     return result.stdout if result.returncode == 0 else None
 
 
 def is_ancestor(root: Path, older: str, newer: str) -> bool:
-    return git(root, "merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
+    return run(root, "merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
 
 
 def _identity(root: Path) -> dict[str, str]:
-    if git(root, "config", "--get", "user.email", check=False).returncode == 0:
+    if run(root, "config", "--get", "user.email", check=False).returncode == 0:
         return {}
     return {k: v for k, v in _FALLBACK_IDENTITY.items() if k not in os.environ}
 
@@ -133,13 +133,13 @@ def commit_file(root: Path, path: str, content: bytes, parent: str | None, messa
 
 def compare_and_swap(root: Path, ref: str, new: str, old: str | None) -> bool:
     """Move `ref` from `old` (None: must not exist) to `new`; False when someone else moved it first."""
-    return git(root, "update-ref", ref, new, old or NO_COMMIT, check=False).returncode == 0
+    return run(root, "update-ref", ref, new, old or NO_COMMIT, check=False).returncode == 0
 
 
 def push(root: Path, remote_name: str, commit: str, branch: str) -> bool:
     """Push `commit` as `branch`, fast-forward only. False when the remote refused because it moved first;
     GitError for any other refusal (protected branch, credentials, network), which retrying cannot mend."""
-    result = git(root, "push", "--quiet", "--porcelain", remote_name, f"{commit}:refs/heads/{branch}",
+    result = run(root, "push", "--quiet", "--porcelain", remote_name, f"{commit}:refs/heads/{branch}",
                  check=False)
     if result.returncode == 0:
         return True
@@ -194,12 +194,12 @@ def content_times(root: Path, paths: Iterable[str], commit: str = "HEAD") -> dic
 
 
 def commit_paths(root: Path, paths: list[str], message: str) -> None:
-    git(root, "commit", "--quiet", "-m", message, "--", *paths)
+    run(root, "commit", "--quiet", "-m", message, "--", *paths)
 
 
 def changed_paths(root: Path, base: str) -> set[str]:
     """Paths that differ between `base` and HEAD since they diverged (`base...HEAD`): what a pull request changes."""
-    result = git(root, "-c", "core.quotepath=off", "diff", "--name-only", "--no-renames", f"{base}...HEAD",
+    result = run(root, "-c", "core.quotepath=off", "diff", "--name-only", "--no-renames", f"{base}...HEAD",
                  check=False)
     if result.returncode != 0:
         raise GitError(f"cannot compare with {base!r}: {result.stderr.decode(errors='replace').strip()}")
@@ -227,7 +227,7 @@ _LOG_FORMAT = "%x1e%H%x1f%P%x1f%an <%ae>%x1f%aI%x1f%cn <%ce>%x1f%cI%x1f%s%x1f%b%
 def log(root: Path, rev: str, *options: str) -> list[LoggedCommit]:
     """`git log <options> <rev>` in one process, each commit with the files it changed (a rename is reported
     as a deletion and an addition)."""
-    raw = git(root, "log", "-z", "--no-renames", "--name-status", f"--format={_LOG_FORMAT}", *options, rev,
+    raw = run(root, "log", "-z", "--no-renames", "--name-status", f"--format={_LOG_FORMAT}", *options, rev,
               "--").stdout.decode("utf-8", "replace")
     commits = []
     for record in raw.split("\x1e")[1:]:

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import __version__
-from .errors import PostopsError
+from postops import __version__
+from postops.errors import PostopsError
 
 API_URL = "https://api.github.com"
 PER_PAGE = 100

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jsonschema import Draft202012Validator
 
-from .errors import ConfigError
-from .schemas import CONFIG_SCHEMA, explain
-from .yamlfile import Document, YamlProblem, parse
+from postops.errors import ConfigError
+from postops.repo.schemas import CONFIG_SCHEMA, explain
+from postops.repo.yamlfile import Document, YamlProblem, parse
 
 CONFIG_FILE = "postops.yaml"
 _VALIDATOR = Draft202012Validator(CONFIG_SCHEMA)

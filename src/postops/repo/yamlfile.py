@@ -14,7 +14,7 @@ from typing import Any
 
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from .errors import PostopsError
+from postops.errors import PostopsError
 
 try:  # the C parser: ruamel.yaml.clib
     from ruamel.yaml.cyaml import CSafeLoader as _Loader

@@ -6,7 +6,7 @@ import difflib
 import re
 from typing import Any
 
-from .yamlfile import Document, Mark
+from postops.repo.yamlfile import Document, Mark
 
 DURATION = r"^[0-9]+(\.[0-9]+)?\s*(s|m|h|d)$"
 
