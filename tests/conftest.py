@@ -40,9 +40,9 @@ class ContentRepo:
 
     def sync_codeowners(self) -> None:
         """Keep CODEOWNERS in step with postops.yaml, as `postops codeowners` does, while the config is valid."""
-        from postops.publish.approvals import write_codeowners
-        from postops.repo.config import load_config
         from postops.errors import ConfigError
+        from postops.repo.codeowners import write_codeowners
+        from postops.repo.config import load_config
 
         try:
             write_codeowners(self.root, load_config(self.root))
@@ -56,8 +56,8 @@ class ContentRepo:
         return path
 
     def lint(self, paths: list[str] | None = None):
-        from postops.repo.config import load_config
         from postops.lint.engine import run_lint
+        from postops.repo.config import load_config
 
         return run_lint(self.root, load_config(self.root), paths)
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import shutil
-
 from typing import Any
 
 import pytest
@@ -9,9 +8,9 @@ import requests
 import responses
 from responses import matchers
 
-from postops.publish.approvals import (
-    ApprovalVerdict,
-    check_approval,
+from postops.publish.approvals import ApprovalVerdict, check_approval
+from postops.publish.github import GitHubClient, GitHubError
+from postops.repo.codeowners import (
     codeowners_command,
     codeowners_problems,
     locate_codeowners,
@@ -19,7 +18,6 @@ from postops.publish.approvals import (
     write_codeowners,
 )
 from postops.repo.config import Account, load_config
-from postops.publish.github import GitHubClient, GitHubError
 
 CONFIG = """\
 version: 1

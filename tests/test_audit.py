@@ -16,12 +16,12 @@ import responses
 from click.testing import CliRunner
 from gitfixtures import Repo, content_repo, post_yaml
 
-from postops.repo import git
-from postops.publish.audit import UnknownPost, audit_trail, log_command
 from postops.cli import main
-from postops.repo.config import load_config
-from postops.publish.ledger import Store
+from postops.publish.audit import UnknownPost, audit_trail, log_command
 from postops.publish.commands import publish_command
+from postops.publish.ledger import Store
+from postops.repo import git
+from postops.repo.config import load_config
 
 T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 M = timedelta(minutes=1)

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from postops.repo.config import find_root, load_config, parse_duration
 from postops.errors import ConfigError
+from postops.repo.config import find_root, load_config, parse_duration
 
 GOOD = """\
 version: 1

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from postops.lint.engine import run_lint
 from postops.repo.config import load_config
 from postops.scaffold.init import init_repo
-from postops.lint.engine import run_lint
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=ZoneInfo("America/New_York"))
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -12,14 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from postops.cli import main
-from postops.repo.config import load_config
 from postops.errors import UsageError
-from postops.scaffold.init import SCAFFOLD_TIMEZONE, init_repo
 from postops.lint.engine import run_lint
-from postops.repo.posts import SCHEMA_FILE, discover, load_post
 from postops.lint.rules import ALL_BUILTINS
+from postops.repo.config import load_config
+from postops.repo.posts import SCHEMA_FILE, discover, load_post
 from postops.repo.schemas import POST_SCHEMA
 from postops.repo.yamlfile import parse
+from postops.scaffold.init import SCAFFOLD_TIMEZONE, init_repo
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=ZoneInfo("America/New_York"))   # a Friday
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from gitfixtures import content_repo, post_yaml
 
-from postops.repo.config import load_config
-from postops.publish.ledger import lint_state
 from postops.lint.engine import run_lint
 from postops.publish.commands import publish_command
+from postops.publish.ledger import lint_state
+from postops.repo.config import load_config
 
 T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 M = timedelta(minutes=1)

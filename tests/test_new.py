@@ -11,13 +11,13 @@ import pytest
 from click.testing import CliRunner
 
 from postops.cli import main
-from postops.repo.config import load_config
 from postops.errors import UsageError
-from postops.scaffold.init import init_repo
 from postops.lint.engine import run_lint
-from postops.scaffold.newpost import EmptyPost, new_post, slug, yaml_text
+from postops.repo.config import load_config
 from postops.repo.posts import SCHEMA_FILE
 from postops.repo.yamlfile import parse
+from postops.scaffold.init import init_repo
+from postops.scaffold.newpost import EmptyPost, new_post, slug, yaml_text
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=ZoneInfo("America/New_York"))
 

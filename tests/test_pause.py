@@ -4,9 +4,9 @@ from pathlib import Path
 
 from gitfixtures import CONFIG, content_repo
 
-from postops.repo.config import load_config
-from postops.publish.pause import paused_text
 from postops.publish.commands import pause_command, resume_command
+from postops.publish.pause import paused_text
+from postops.repo.config import load_config
 
 CONFIG_TEXT = """\
 version: 1

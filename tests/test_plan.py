@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from postops.repo.config import PublishSettings
 from postops.publish.ledger import Ledger
 from postops.publish.plan import Context, Target, make_plan, reply_target
+from postops.repo.config import PublishSettings
 
 NOW = datetime.fromisoformat("2026-03-01T12:00:00+00:00")
 H = timedelta(hours=1)

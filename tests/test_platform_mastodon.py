@@ -12,10 +12,10 @@ import pytest
 import requests
 from platformfixtures import PNG, adapter_factory, assert_no_secrets, calls_to
 
-from postops.repo.config import Account
 from postops.platforms._common import Retry
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, get_platform
 from postops.platforms.mastodon import MastodonPlatform
+from postops.repo.config import Account
 
 BASE = "https://mastodon.example"
 STATUSES = f"{BASE}/api/v1/statuses"

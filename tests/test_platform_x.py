@@ -15,10 +15,10 @@ import requests
 import urllib3
 from platformfixtures import PNG, adapter_factory, assert_no_secrets, body, calls_to
 
-from postops.repo.config import Account
 from postops.platforms._common import Retry
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published
 from postops.platforms.x import XPlatform
+from postops.repo.config import Account
 
 TWEETS = "https://api.twitter.com/2/tweets"
 UPLOAD = "https://upload.twitter.com/1.1/media/upload.json"

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from gitfixtures import Repo, content_repo, post_yaml
 
-from postops.repo import git
 from postops.errors import UsageError
 from postops.publish.commands import parse_time, plan_command, publish_command, status_command
+from postops.repo import git
 
 T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 M = timedelta(minutes=1)
@@ -289,10 +289,10 @@ def test_time_parsing() -> None:
 
 
 def test_a_platform_in_doubt_is_resolved_by_asking_it_never_by_posting_again(run: Runner) -> None:
-    from postops.repo.config import load_config
     from postops.platforms.base import PlatformError
     from postops.platforms.outbox import OutboxPlatform
     from postops.publish.engine import publish
+    from postops.repo.config import load_config
 
     class Unanswered(OutboxPlatform):
         """Publishes, then cannot say so: X's 503 after it took the post, with its own check failing."""
@@ -359,9 +359,9 @@ def test_a_publisher_is_gone_only_when_that_is_certain() -> None:
 
 
 def test_a_claim_without_half_its_lease_left_is_released_not_acted_on(run: Runner) -> None:
-    from postops.repo.config import load_config
     from postops.platforms.outbox import OutboxPlatform
     from postops.publish.engine import publish
+    from postops.repo.config import load_config
 
     clock = [T]
 

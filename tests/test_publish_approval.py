@@ -10,8 +10,8 @@ import pytest
 import responses
 from gitfixtures import content_repo, post_yaml
 
-from postops.repo.config import load_config
 from postops.publish.engine import publish
+from postops.repo.config import load_config
 
 T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 M = timedelta(minutes=1)

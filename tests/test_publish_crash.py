@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from gitfixtures import Repo, content_repo, git, post_yaml
 
-from postops.publish.failpoints import EXIT_CODE
 from postops.publish.commands import publish_command
+from postops.publish.failpoints import EXIT_CODE
 
 T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 SRC = str(Path(__file__).resolve().parents[1] / "src")

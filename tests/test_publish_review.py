@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from gitfixtures import content_repo, post_yaml
 
-from postops.repo.config import load_config
 from postops.errors import PostopsError
-from postops.repo.git import GitError
-from postops.publish.ledger import Ledger
 from postops.platforms.outbox import OutboxPlatform
 from postops.publish.engine import publish
+from postops.publish.ledger import Ledger
+from postops.repo.config import load_config
+from postops.repo.git import GitError
 
 T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 M = timedelta(minutes=1)

@@ -10,9 +10,9 @@ import pytest
 import responses
 from gitfixtures import content_repo, post_yaml
 
-from postops.repo.config import load_config
 from postops.platforms.x import XPlatform
 from postops.publish.engine import publish
+from postops.repo.config import load_config
 
 T = datetime.fromisoformat("2026-11-24T14:00:00+00:00")
 M = timedelta(minutes=1)

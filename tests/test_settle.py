@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from gitfixtures import content_repo, post_yaml
 
-from postops.repo.config import load_config
 from postops.errors import PostopsError
 from postops.platforms.outbox import OutboxPlatform
 from postops.publish.engine import publish
 from postops.publish.settle import settle
+from postops.repo.config import load_config
 
 T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 M = timedelta(minutes=1)

@@ -71,8 +71,8 @@ def test_in_doubt_claims_show_as_in_doubt(tmp_path: Path) -> None:
 
 
 def test_status_warns_about_ledger_lines_it_cannot_read(tmp_path):
-    from postops.repo import git
     from postops.publish.ledger import Store
+    from postops.repo import git
 
     repo = content_repo(tmp_path, remote=False)
     ledger = Store(repo.root, "postops/state", None).read()

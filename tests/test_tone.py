@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from postops.lint import tone
 from postops.errors import ConfigError
+from postops.lint import tone
 from postops.lint.tone import TONE_EXTRA_HINT, TONE_FACTS, ToneUnavailable, check_available, tone_facts
 
 SRC = str(Path(tone.__file__).resolve().parents[2])

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from postops.scaffold import workflows
-from postops.repo.config import load_config
 from postops.errors import PostopsError, UsageError
+from postops.repo.config import load_config
+from postops.scaffold import workflows
 from postops.scaffold.workflows import ACTION_REF, credential_variables, render_workflows, write_workflows
 
 PROJECT = Path(__file__).resolve().parents[1]

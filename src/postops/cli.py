@@ -90,8 +90,8 @@ def main() -> None:
 def lint(paths: tuple[str, ...], repo: str | None, fmt: str, output: str | None, fail_on: str,
          quiet: bool) -> int:
     """Check posts (all of them, or PATHS) against the built-in rules and the policies."""
-    from postops.repo.config import load_config
     from postops.lint.engine import run_lint
+    from postops.repo.config import load_config
     from postops.report import render
 
     root = _root(repo)
@@ -116,7 +116,7 @@ def lint(paths: tuple[str, ...], repo: str | None, fmt: str, output: str | None,
 @_handle_errors
 def codeowners(repo: str | None, check: bool, path: str | None) -> int:
     """Write CODEOWNERS from postops.yaml: who must approve posts for each account."""
-    from postops.publish.approvals import codeowners_command
+    from postops.repo.codeowners import codeowners_command
 
     return codeowners_command(_root(repo), check=check, echo=click.echo, path=path)
 
@@ -306,9 +306,9 @@ def log(post: str | None, repo: str | None, fmt: str) -> int:
 def settle(post: str, account: str, part: int, platform_id: str | None, url: str | None, not_published: bool,
            repo: str | None, now: str | None) -> int:
     """Answer by hand for a claim left in doubt that the platform could not answer for."""
-    from postops.repo.config import load_config
     from postops.publish.commands import who_am_i
     from postops.publish.settle import settle as settle_claim
+    from postops.repo.config import load_config
 
     root = _root(repo)
     settle_claim(root, load_config(root), post=post, account=account, part=part - 1, platform_id=platform_id,

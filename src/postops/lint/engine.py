@@ -10,12 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from postops.lint import facts as facts_mod
-from postops.repo.config import Config
 from postops.errors import UsageError
+from postops.lint import facts as facts_mod
 from postops.lint.findings import Finding, LintResult, RuleInfo
 from postops.lint.policy import Policies, PolicyRule, load_policies
-from postops.repo.posts import POSTS_DIR, LoadProblem, Post, declared_ids, discover, is_post_file, load_post
 from postops.lint.rules import (
     ALL_BUILTINS,
     BUILTIN_RULES,
@@ -27,6 +25,8 @@ from postops.lint.rules import (
     default_severities,
 )
 from postops.lint.tone import TONE_FACTS
+from postops.repo.config import Config
+from postops.repo.posts import POSTS_DIR, LoadProblem, Post, declared_ids, discover, is_post_file, load_post
 
 # Facts that differ between the parts of a thread: rules using only other facts are checked once per post.
 TEXT_FACTS = frozenset({"text", "words", "mentions", "hashtags", "urls", "domains", "length", "media_count",
@@ -121,7 +121,7 @@ def _repository_findings(root: Path, config: Config, policies: Policies) -> list
     findings = []
     severity = policies.builtin[CODEOWNERS_RULE.id].severity
     if severity != "off":
-        from postops.publish.approvals import codeowners_problems, locate_codeowners
+        from postops.repo.codeowners import codeowners_problems, locate_codeowners
 
         rel = locate_codeowners(root)
         findings += [Finding(rel, line, column, CODEOWNERS_RULE.id, severity, message)

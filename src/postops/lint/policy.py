@@ -21,8 +21,8 @@ from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import extend
 
-from postops.repo.config import Account
 from postops.errors import ConfigError
+from postops.repo.config import Account
 from postops.repo.posts import Post
 from postops.repo.schemas import explain
 from postops.repo.yamlfile import Document, YamlProblem, parse

@@ -16,8 +16,8 @@ from typing import Any
 
 import requests
 
-from postops.repo.config import Account
 from postops.platforms.base import PartRequest, PlatformError
+from postops.repo.config import Account
 
 # A shorter value would be replaced inside ordinary words, mangling the message to hide almost nothing.
 _MIN_SECRET_LENGTH = 4

@@ -9,8 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from postops.repo.config import Account
 from postops.errors import PostopsError
+from postops.repo.config import Account
 
 
 @dataclass(frozen=True)

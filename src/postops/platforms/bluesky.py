@@ -23,7 +23,6 @@ from urllib.parse import urlsplit
 
 import requests
 
-from postops.repo.config import Account
 from postops.platforms._common import (
     DEFAULT_RETRY,
     Attempts,
@@ -38,6 +37,7 @@ from postops.platforms._common import (
     worth_hiding,
 )
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published
+from postops.repo.config import Account
 
 T = TypeVar("T")
 

@@ -22,7 +22,6 @@ from urllib.parse import parse_qs, quote, urlsplit
 import requests
 
 from postops import __version__
-from postops.repo.config import Account
 from postops.platforms._common import (
     DEFAULT_RETRY,
     Attempts,
@@ -38,6 +37,7 @@ from postops.platforms._common import (
     worth_hiding,
 )
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published
+from postops.repo.config import Account
 
 CREDENTIAL_SUFFIXES = ("ACCESS_TOKEN",)
 SCOPES = ("write:statuses", "write:media", "read:statuses", "read:accounts")

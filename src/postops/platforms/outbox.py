@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
-from postops.repo.config import Account
 from postops.platforms.base import PartRequest, PlatformError, Published
+from postops.repo.config import Account
 
 
 class OutboxPlatform:

@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 
 import requests
 
-from postops.repo.config import Account
 from postops.platforms._common import (
     DEFAULT_RETRY,
     Attempts,
@@ -33,6 +32,7 @@ from postops.platforms._common import (
     worth_hiding,
 )
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published
+from postops.repo.config import Account
 
 T = TypeVar("T")
 

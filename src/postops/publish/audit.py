@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from postops.repo import git
-from postops.repo.config import Config, load_config
 from postops.errors import PostopsError, UsageError
 from postops.publish.ledger import (
     CLAIMED,
@@ -35,6 +33,8 @@ from postops.publish.ledger import (
     parse_time,
     read_ledger,
 )
+from postops.repo import git
+from postops.repo.config import Config, load_config
 from postops.repo.posts import POSTS_DIR, declared_ids, discover, is_post_file, post_id_from_path
 
 Echo = Callable[[str], None]

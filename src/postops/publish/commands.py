@@ -12,14 +12,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from postops.repo import git
-from postops.repo.config import Config, find_root, load_config
 from postops.errors import PostopsError, UsageError
 from postops.lint.facts import length_on
-from postops.publish.ledger import LedgerError, Store, read_ledger
-from postops.publish.pause import set_paused
-from postops.publish.plan import Context, Plan, make_plan
-from postops.repo.posts import POSTS_DIR, post_id_from_path
 from postops.publish.engine import (
     LintFn,
     approval_blocks,
@@ -31,7 +25,13 @@ from postops.publish.engine import (
     publisher_gone,
     supported_accounts,
 )
+from postops.publish.ledger import LedgerError, Store, read_ledger
+from postops.publish.pause import set_paused
+from postops.publish.plan import Context, Plan, make_plan
 from postops.publish.status import post_states
+from postops.repo import git
+from postops.repo.config import Config, find_root, load_config
+from postops.repo.posts import POSTS_DIR, post_id_from_path
 
 Echo = Callable[[str], None]
 

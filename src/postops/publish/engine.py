@@ -19,10 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from postops.publish import failpoints
-from postops.repo import git
-from postops.repo.config import Config
 from postops.errors import PostopsError
+from postops.platforms.base import PLATFORMS, MediaFile, PartRequest, Platform, PlatformError, get_platform
+from postops.publish import failpoints
 from postops.publish.ledger import (
     CLAIMED,
     FAILED,
@@ -37,7 +36,8 @@ from postops.publish.ledger import (
     Store,
 )
 from postops.publish.plan import Action, Context, Plan, Target, make_plan, reply_target
-from postops.platforms.base import PLATFORMS, MediaFile, PartRequest, Platform, PlatformError, get_platform
+from postops.repo import git
+from postops.repo.config import Config
 from postops.repo.posts import (
     LoadProblem,
     Post,
@@ -154,8 +154,10 @@ def lint_verdicts(root: Path, config: Config) -> Verdicts | None:
     """What lint says about every post, or None where postops has no lint to ask."""
     if importlib.util.find_spec("postops.lint") is None:
         return None
+    from postops.lint.engine import (
+        run_lint,  # lint is only needed by publish and plan, not the other way round
+    )
     from postops.publish.ledger import lint_state
-    from postops.lint.engine import run_lint  # lint is only needed by publish and plan, not the other way round
 
     result = run_lint(root, config, state=lint_state(root, config))
     verdicts: dict[str, list[tuple[str, str]]] = {}

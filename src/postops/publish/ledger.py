@@ -21,8 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from postops.repo import git
 from postops.errors import PostopsError
+from postops.repo import git
 
 LEDGER_FILE = "ledger.jsonl"
 VERSION = 1
@@ -270,6 +270,8 @@ def lint_state(root: Path, config: Any) -> Any:
     ledger = read_ledger(root, config)
     if ledger.tip is None:
         return None
-    from postops.lint.engine import PublishedState  # lint imports nothing from here: no cycle, and no cost for publish
+    from postops.lint.engine import (
+        PublishedState,  # lint imports nothing from here: no cycle, and no cost for publish
+    )
 
     return PublishedState(published=ledger.published_hashes(), retracted=ledger.retired_ids())

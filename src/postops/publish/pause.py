@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from postops.repo.config import CONFIG_FILE, load_config
 from postops.errors import ConfigError
+from postops.repo.config import CONFIG_FILE, load_config
 
 _KEY = re.compile(r"^paused\s*:")
 _EMPTY = re.compile(r"^paused\s*:\s*(?:null|~)?\s*(#.*)?$")

@@ -10,8 +10,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from postops.publish.ledger import (
+    CLAIMED,
+    PUBLISHED,
+    RETRACT_CLAIMED,
+    RETRACT_FAILED,
+    RETRACTED,
+    Ledger,
+    PartState,
+)
 from postops.repo.config import PublishSettings
-from postops.publish.ledger import CLAIMED, PUBLISHED, RETRACT_CLAIMED, RETRACT_FAILED, RETRACTED, Ledger, PartState
 
 # The order a run works in, then the order the rest is reported in.
 ACTIONS = ("resolve", "retract", "publish", "missed", "conflict", "blocked", "wait")

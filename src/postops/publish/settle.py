@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from postops.repo import git
-from postops.repo.config import Config
 from postops.errors import PostopsError, UsageError
+from postops.publish.engine import publisher_gone, this_publisher
 from postops.publish.ledger import CLAIMED, PUBLISHED, RELEASED, Ledger, Store
 from postops.publish.plan import Context, claim_holder
-from postops.publish.engine import publisher_gone, this_publisher
+from postops.repo import git
+from postops.repo.config import Config
 
 
 def settle(root: Path, config: Config, *, post: str, account: str, part: int, platform_id: str | None,

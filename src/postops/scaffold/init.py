@@ -11,14 +11,14 @@ from importlib.abc import Traversable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from postops.publish.approvals import CODEOWNERS_FOR_CI, DEFAULT_CODEOWNERS, render_codeowners
-from postops.repo.config import load_config
 from postops.errors import PostopsError, UsageError
-from postops.scaffold.newpost import format_at, modeline, slug
+from postops.repo.codeowners import CODEOWNERS_FOR_CI, DEFAULT_CODEOWNERS, render_codeowners
+from postops.repo.config import load_config
 from postops.repo.posts import POSTS_DIR, SCHEMA_FILE
 from postops.repo.schemas import POST_SCHEMA
-from postops.scaffold.workflows import render_workflows
 from postops.repo.yamlfile import parse
+from postops.scaffold.newpost import format_at, modeline, slug
+from postops.scaffold.workflows import render_workflows
 
 # The scaffold's example posts and when, in postops.yaml's timezone, they are scheduled.
 EXAMPLE_POSTS = (("official", time(10, 0)), ("drill", time(10, 30)))

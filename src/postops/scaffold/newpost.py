@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from postops.repo.config import Config
 from postops.errors import PostopsError, UsageError
 from postops.lint.findings import LintResult
+from postops.repo.config import Config
 from postops.repo.posts import POSTS_DIR, SCHEMA_FILE, declared_ids, discover
 from postops.repo.yamlfile import YamlProblem, parse
 

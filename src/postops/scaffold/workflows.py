@@ -11,8 +11,8 @@ from importlib import resources
 from pathlib import Path
 
 from postops import __version__
-from postops.repo.config import Account, Config
 from postops.errors import PostopsError, UsageError
+from postops.repo.config import Account, Config
 from postops.repo.fsutil import write_atomic
 
 # The action the generated GitHub workflows use: this repository's action.yml.
