@@ -13,7 +13,10 @@ from postops.publish.github import GitHubClient, GitHubError
 from postops.repo.codeowners import (
     codeowners_command,
     codeowners_problems,
+    detect_forge,
     locate_codeowners,
+    media_folders,
+    precedence_problems,
     render_codeowners,
     write_codeowners,
 )
@@ -69,8 +72,13 @@ def test_codeowners_gives_each_account_folder_to_its_approvers(config):
         "/media/": ["@acme/comms-leads", "@dana", "@acme/social"],
         "/postops.yaml": ["@acme/governance"],
         "/policies/": ["@acme/governance"],
-        "/.github/CODEOWNERS": ["@acme/governance"],
-        "/.github/workflows/": ["@acme/governance"],
+        "/.pre-commit-config.yaml": ["@acme/governance"],
+        "/.gitattributes": ["@acme/governance"],
+        "/CODEOWNERS": ["@acme/governance"],
+        "/docs/CODEOWNERS": ["@acme/governance"],
+        "/.gitlab/CODEOWNERS": ["@acme/governance"],
+        "/.github/": ["@acme/governance"],
+        "/.gitlab-ci.yml": ["@acme/governance"],
     }
     assert "# /posts/drill/: account drill has no approvers in postops.yaml" in text
 
@@ -97,13 +105,12 @@ def test_codeowners_without_policy_owners_says_so(repo):
     assert "# /postops.yaml: nobody: postops.yaml names no policy_owners" in text
 
 
-def test_codeowners_for_gitlab_owns_its_own_file_and_pipeline(config):
-    rules = rules_of(render_codeowners(config, ".gitlab/CODEOWNERS"))
-    assert rules["/.gitlab/CODEOWNERS"] == ["@acme/governance"]
-    assert rules["/.gitlab-ci.yml"] == ["@acme/governance"]
-    assert "/.github/workflows/" not in rules
-    root_file = rules_of(render_codeowners(config, "CODEOWNERS"))
-    assert {"/CODEOWNERS", "/.gitlab-ci.yml", "/.github/workflows/"} <= set(root_file)
+def test_codeowners_owns_every_place_a_forge_reads_it_from_and_both_pipelines(config):
+    # A CODEOWNERS added where the forge looks first replaces the generated one: adding it needs the
+    # policy owners, whichever file is the generated one.
+    rules = rules_of(render_codeowners(config))
+    for pattern in ("/CODEOWNERS", "/docs/CODEOWNERS", "/.gitlab/CODEOWNERS", "/.github/", "/.gitlab-ci.yml"):
+        assert rules[pattern] == ["@acme/governance"]
 
 
 def test_written_codeowners_has_no_problems(repo, config):
@@ -176,16 +183,108 @@ def test_windows_line_endings_are_not_a_difference(repo, config):
     assert codeowners_problems(repo.root, config) == []
 
 
-def test_locate_codeowners_finds_the_file_where_it_is(repo, config):
-    assert locate_codeowners(repo.root) == ".github/CODEOWNERS"
+def test_locate_codeowners_finds_the_file_the_forge_reads(repo, config):
+    assert locate_codeowners(repo.root, "github") == ".github/CODEOWNERS"
+    assert locate_codeowners(repo.root, "gitlab") == "CODEOWNERS"
     repo.write(".gitlab/CODEOWNERS", "")
-    assert locate_codeowners(repo.root) == ".gitlab/CODEOWNERS"
+    assert locate_codeowners(repo.root, "gitlab") == ".gitlab/CODEOWNERS"
+    assert locate_codeowners(repo.root, "github") == ".github/CODEOWNERS"  # GitHub never reads .gitlab/
+    repo.write("docs/CODEOWNERS", "")
+    assert locate_codeowners(repo.root, "gitlab") == "docs/CODEOWNERS"
+    assert locate_codeowners(repo.root, "github") == "docs/CODEOWNERS"
+    repo.write(".github/CODEOWNERS", "")
+    assert locate_codeowners(repo.root, "github") == ".github/CODEOWNERS"
+    assert locate_codeowners(repo.root, "gitlab") == "docs/CODEOWNERS"
+
+
+def test_the_forge_is_gitlab_only_with_a_gitlab_pipeline_and_no_github_workflows(repo, config):
+    assert detect_forge(repo.root) == "github"
+    repo.write(".gitlab-ci.yml", "")
+    assert detect_forge(repo.root) == "gitlab"
+    repo.write(".github/workflows/postops-pr.yml", "")
+    assert detect_forge(repo.root) == "github"
 
 
 def test_codeowners_problems_checks_the_gitlab_file(repo, config):
+    repo.write(".gitlab-ci.yml", "")
     write_codeowners(repo.root, config, ".gitlab/CODEOWNERS")
     assert codeowners_problems(repo.root, config) == []
     assert codeowners_problems(repo.root, config, ".gitlab/CODEOWNERS") == []
+    assert precedence_problems(repo.root, "gitlab") == []
+
+
+GITLAB_SHADOW = "CODEOWNERS takes precedence over .gitlab/CODEOWNERS: GitLab reads only the first of "
+
+
+def test_a_root_codeowners_added_on_gitlab_is_reported_where_it_is(repo, config):
+    # the attack: postops' file is .gitlab/CODEOWNERS; a merge request adds a root CODEOWNERS naming
+    # its author, which GitLab reads instead, while the generated file still matches postops.yaml
+    repo.write(".gitlab-ci.yml", "")
+    write_codeowners(repo.root, config, ".gitlab/CODEOWNERS")
+    repo.write("CODEOWNERS", "* @mallory\n")
+    [shadow] = [f for f in repo.lint().findings if f.rule == "codeowners" and "precedence" in f.message]
+    assert (shadow.path, shadow.line, shadow.column, shadow.severity) == ("CODEOWNERS", 1, 1, "error")
+    assert shadow.message.startswith(GITLAB_SHADOW)
+    # and the file GitLab reads is the one compared with postops.yaml
+    assert any(f.path == "CODEOWNERS" and "* is approved by @mallory" in f.message for f in repo.lint().findings)
+    out: list[str] = []
+    assert codeowners_command(repo.root, check=True, echo=out.append, path=".gitlab/CODEOWNERS") == 1
+    assert any(line.startswith("CODEOWNERS:1:1: " + GITLAB_SHADOW) for line in out)
+
+
+def test_a_copy_that_agrees_still_takes_precedence(repo, config):
+    repo.write(".gitlab-ci.yml", "")
+    write_codeowners(repo.root, config, ".gitlab/CODEOWNERS")
+    write_codeowners(repo.root, config, "docs/CODEOWNERS")
+    [(path, line, column, message)] = precedence_problems(repo.root, "gitlab")
+    assert (path, line, column) == ("docs/CODEOWNERS", 1, 1)
+    assert "docs/CODEOWNERS takes precedence over .gitlab/CODEOWNERS" in message
+
+
+def test_on_github_the_github_folder_comes_first(repo, config):
+    write_codeowners(repo.root, config, "docs/CODEOWNERS")
+    write_codeowners(repo.root, config, "CODEOWNERS")
+    assert [p[0] for p in precedence_problems(repo.root, "github")] == ["CODEOWNERS"]
+    write_codeowners(repo.root, config, ".github/CODEOWNERS")
+    assert [m.split(":")[0] for _, _, _, m in precedence_problems(repo.root, "github")] == [
+        ".github/CODEOWNERS takes precedence over CODEOWNERS",
+        ".github/CODEOWNERS takes precedence over docs/CODEOWNERS"]
+
+
+def test_writing_a_file_the_forge_does_not_read_is_reported(repo, config):
+    out: list[str] = []
+    repo.write(".gitlab-ci.yml", "")
+    write_codeowners(repo.root, config, "CODEOWNERS")
+    assert codeowners_command(repo.root, check=False, echo=out.append, path=".gitlab/CODEOWNERS") == 1
+    assert out[-1].startswith("CODEOWNERS:1:1: " + GITLAB_SHADOW)
+    assert codeowners_command(repo.root, check=False, echo=out.append, path="elsewhere/CODEOWNERS") == 1
+    assert out[-1].startswith("elsewhere/CODEOWNERS:1:1: GitLab never reads elsewhere/CODEOWNERS")
+
+
+def test_media_folders_outside_media_are_owned_by_the_approvers(repo, config):
+    repo.write_bytes("assets/2026/chart.png", b"png")
+    repo.write_bytes("logo.png", b"png")
+    repo.write("posts/official/launch.yaml", """\
+        account: official
+        text: hi
+        media:
+          - path: assets/2026/chart.png
+            alt: a chart
+          - {path: logo.png, alt: logo}
+          - path: media/other.png
+          - path: ../outside.png
+          - path: assets/missing.png
+        """)
+    assert media_folders(repo.root) == ("/assets/2026/", "/logo.png")
+    write_codeowners(repo.root, config)
+    rules = rules_of((repo.root / ".github/CODEOWNERS").read_text())
+    assert rules["/assets/2026/"] == rules["/logo.png"] == ["@acme/comms-leads", "@dana", "@acme/social"]
+    assert codeowners_problems(repo.root, config) == []
+    # a post that starts using another folder makes the file out of date
+    repo.write_bytes("img/x.png", b"png")
+    repo.write("posts/social/x.yaml", "account: social\ntext: x\nmedia:\n  - path: img/x.png\n")
+    [(_, _, message)] = codeowners_problems(repo.root, config)
+    assert "says nothing about /img/" in message
 
 
 def test_codeowners_command_writes_then_checks(repo, config):

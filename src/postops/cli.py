@@ -112,13 +112,16 @@ def lint(paths: tuple[str, ...], repo: str | None, fmt: str, output: str | None,
 @repo_option
 @click.option("--check", is_flag=True, help="Only check: exit 1 when CODEOWNERS differs from postops.yaml.")
 @click.option("--path", "path", default=None, metavar="FILE",
-              help="Where CODEOWNERS is (default: where it exists, else .github/CODEOWNERS).")
+              help="Where CODEOWNERS is (default: the one the forge reads, else where it looks first).")
+@click.option("--ci", "forge", type=click.Choice(["github", "gitlab"]), default=None,
+              help="The forge whose lookup order counts (default: gitlab when .gitlab-ci.yml exists and "
+              ".github/workflows/ does not, else github).")
 @_handle_errors
-def codeowners(repo: str | None, check: bool, path: str | None) -> int:
+def codeowners(repo: str | None, check: bool, path: str | None, forge: str | None) -> int:
     """Write CODEOWNERS from postops.yaml: who must approve posts for each account."""
     from postops.repo.codeowners import codeowners_command
 
-    return codeowners_command(_root(repo), check=check, echo=click.echo, path=path)
+    return codeowners_command(_root(repo), check=check, echo=click.echo, path=path, forge=forge)
 
 
 @main.command()

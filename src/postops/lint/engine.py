@@ -121,11 +121,19 @@ def _repository_findings(root: Path, config: Config, policies: Policies) -> list
     findings = []
     severity = policies.builtin[CODEOWNERS_RULE.id].severity
     if severity != "off":
-        from postops.repo.codeowners import codeowners_problems, locate_codeowners
+        from postops.repo.codeowners import (
+            codeowners_problems,
+            detect_forge,
+            locate_codeowners,
+            precedence_problems,
+        )
 
-        rel = locate_codeowners(root)
+        forge = detect_forge(root)
+        rel = locate_codeowners(root, forge)
         findings += [Finding(rel, line, column, CODEOWNERS_RULE.id, severity, message)
                      for line, column, message in codeowners_problems(root, config, rel)]
+        findings += [Finding(path, line, column, CODEOWNERS_RULE.id, severity, message)
+                     for path, line, column, message in precedence_problems(root, forge)]
     severity = policies.builtin[WORKFLOW_SECRETS_RULE.id].severity
     if severity != "off":
         from postops.scaffold.workflows import workflow_problems

@@ -5,20 +5,40 @@ The publish-time check that they did is `postops.publish.approvals`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from postops.repo.config import Config, load_config
 from postops.repo.fsutil import write_atomic
+from postops.repo.posts import POSTS_DIR, discover
 
+# Where each forge looks for CODEOWNERS, in its order: it reads the first that exists and ignores the rest.
+# GitHub: "in the .github/, root, or docs/ directory ... it will search for them in that order and use the
+# first one it finds" (docs.github.com, About code owners, CODEOWNERS file location). GitLab: root, docs/,
+# .gitlab/ (Gitlab::CodeOwners::FILE_PATHS; gitlab-org/gitlab#219916: "only the first file will be used").
+LOOKUP_ORDER = {
+    "github": (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"),
+    "gitlab": ("CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS"),
+}
+FORGE_NAMES = {"github": "GitHub", "gitlab": "GitLab"}
 DEFAULT_CODEOWNERS = ".github/CODEOWNERS"
-# where GitHub and GitLab look for the file, in the order postops looks for an existing one
-CODEOWNERS_LOCATIONS = (".github/CODEOWNERS", ".gitlab/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
-# where `postops init --ci <ci>` writes a new one
-CODEOWNERS_FOR_CI = {"github": ".github/CODEOWNERS", "gitlab": ".gitlab/CODEOWNERS"}
+# where a new one goes: the first place each forge looks, so that no other file can take precedence over it
+CODEOWNERS_FOR_CI = {forge: order[0] for forge, order in LOOKUP_ORDER.items()}
+# every place some forge reads: each is owned by the policy owners, so that adding one needs their review
+CODEOWNERS_LOCATIONS = tuple(dict.fromkeys(rel for order in LOOKUP_ORDER.values() for rel in order))
 _RUN = "run `postops codeowners`"
+# a media path in a post file, found without parsing YAML (block or flow style); checked against the disk
+_MEDIA_PATH = re.compile(rb"""\bpath\s*:\s*['"]?([^'"\s#,}\]]+)""")
+
+
+def detect_forge(root: Path) -> str:
+    """github, or gitlab for a repository with a GitLab pipeline and no GitHub workflows."""
+    if (root / ".gitlab-ci.yml").is_file() and not (root / ".github" / "workflows").is_dir():
+        return "gitlab"
+    return "github"
 
 
 @dataclass(frozen=True)
@@ -29,15 +49,35 @@ class _Entry:
     unowned: str     # the comment written instead of a rule when there are no owners
 
 
-def _ci_patterns(path: str) -> tuple[str, ...]:
-    if path.startswith(".github/"):
-        return ("/.github/workflows/",)
-    if path.startswith(".gitlab/"):
-        return ("/.gitlab-ci.yml",)
-    return ("/.github/workflows/", "/.gitlab-ci.yml")
+# What a post, a policy owner's review or the approvers' machines depend on besides posts/ and media/:
+# pre-commit runs on the approvers' machines; .gitattributes changes how files are checked out and diffed.
+_GOVERNED = ("/postops.yaml", "/policies/", "/.pre-commit-config.yaml", "/.gitattributes",
+             *(f"/{rel}" for rel in CODEOWNERS_LOCATIONS if not rel.startswith(".github/")),
+             "/.github/", "/.gitlab-ci.yml")
 
 
-def _entries(config: Config, path: str) -> tuple[list[_Entry], list[_Entry]]:
+def media_folders(root: Path) -> tuple[str, ...]:
+    """Folders outside media/ and posts/ holding files that posts attach, as CODEOWNERS patterns."""
+    folders: set[str] = set()
+    resolved_root = root.resolve()
+    for rel in discover(root):
+        try:
+            raw = (root / rel).read_bytes()
+        except OSError:
+            continue
+        for match in _MEDIA_PATH.finditer(raw):
+            path = PurePosixPath(match.group(1).decode("utf-8", "replace"))
+            if path.is_absolute() or ".." in path.parts or path.parts[:1] in (("media",), (POSTS_DIR,)):
+                continue
+            target = root / path
+            if not target.is_file() or not target.resolve().is_relative_to(resolved_root):
+                continue
+            parent = path.parent.as_posix()
+            folders.add(f"/{path.as_posix()}" if parent == "." else f"/{parent}/")
+    return tuple(sorted(folders))
+
+
+def _entries(config: Config, extra_media: Sequence[str] = ()) -> tuple[list[_Entry], list[_Entry]]:
     """(content entries, governance entries) in the order they are written."""
     owners = config.policy_owners
     no_policy_owners = "nobody: postops.yaml names no policy_owners"
@@ -50,21 +90,20 @@ def _entries(config: Config, path: str) -> tuple[list[_Entry], list[_Entry]]:
                               f"/posts/{key}/: account {key} has no approvers in postops.yaml, "
                               f"so the /posts/ line applies"))
         every_approver.extend(a for a in account.approvers if a not in every_approver)
-    content.append(_Entry("/media/", tuple(every_approver), "the approvers of every account",
-                          "/media/: nobody: no account has approvers in postops.yaml"))
-    governance = [
-        _Entry(pattern, owners, "policy_owners", f"{pattern}: {no_policy_owners}")
-        for pattern in ("/postops.yaml", "/policies/", f"/{path.lstrip('/')}", *_ci_patterns(path))
-    ]
+    for pattern in ("/media/", *extra_media):
+        content.append(_Entry(pattern, tuple(every_approver), "the approvers of every account",
+                              f"{pattern}: nobody: no account has approvers in postops.yaml"))
+    governance = [_Entry(pattern, owners, "policy_owners", f"{pattern}: {no_policy_owners}")
+                  for pattern in _GOVERNED]
     return content, governance
 
 
-def render_codeowners(config: Config, path: str = DEFAULT_CODEOWNERS) -> str:
-    """CODEOWNERS text for `config`, to be written at `path` (relative to the repository root).
-
-    The same for the same config, whatever the order of accounts in postops.yaml.
+def render_codeowners(config: Config, media: Sequence[str] = ()) -> str:
+    """CODEOWNERS text for `config`; `media` names the folders outside media/ that posts attach files from
+    (`media_folders`). The same for the same config, whatever the order of accounts in postops.yaml, and
+    wherever the file is kept: it owns every place a forge looks for CODEOWNERS.
     """
-    content, governance = _entries(config, path)
+    content, governance = _entries(config, media)
 
     def lines(entries: list[_Entry]) -> list[str]:
         return [f"{e.pattern} {' '.join(e.owners)}" if e.owners else f"# {e.unowned}" for e in entries]
@@ -79,20 +118,51 @@ def render_codeowners(config: Config, path: str = DEFAULT_CODEOWNERS) -> str:
         "# approve it; the approval check at publish time still asks the post's own approvers.",
         *lines(content),
         "",
-        "# postops' configuration, policies, these review rules and the CI that enforces them.",
+        "# postops' configuration, policies, these review rules wherever a forge looks for them, the",
+        "# pre-commit hooks that run on approvers' machines, and the CI that enforces all of it.",
         *lines(governance),
         "",
     ])
 
 
-def locate_codeowners(root: Path) -> str:
-    """The CODEOWNERS file of the repository (relative path): the first that exists, else the default."""
-    return next((rel for rel in CODEOWNERS_LOCATIONS if (root / rel).is_file()), DEFAULT_CODEOWNERS)
+def codeowners_files(root: Path, forge: str) -> list[str]:
+    """The CODEOWNERS files that exist where `forge` looks, in its order: it reads the first alone."""
+    return [rel for rel in LOOKUP_ORDER[forge] if (root / rel).is_file()]
+
+
+def locate_codeowners(root: Path, forge: str | None = None) -> str:
+    """The CODEOWNERS file `forge` reads (relative path): the first that exists in its order, else where
+    a new one goes."""
+    forge = forge or detect_forge(root)
+    return next(iter(codeowners_files(root, forge)), CODEOWNERS_FOR_CI[forge])
+
+
+def precedence_problems(root: Path, forge: str, path: str | None = None) -> list[tuple[str, int, int, str]]:
+    """(file, line, column, message) for each CODEOWNERS that `forge` reads instead of another one.
+
+    With `path`, also when `path` is not the file the forge reads."""
+    order, name = LOOKUP_ORDER[forge], FORGE_NAMES[forge]
+    if path and path not in order:
+        message = f"{name} never reads {path}: it reads the first of {', '.join(order)} that exists; {_RUN} without --path"
+        return [(path, 1, 1, message)]
+    found = codeowners_files(root, forge)
+    if not found:
+        return []
+    read, ignored = found[0], found[1:]
+    if path and path not in found and order.index(path) > order.index(read):
+        ignored.append(path)
+    return [(read, 1, 1, _shadow_message(read, rel, name, order)) for rel in ignored]
+
+
+def _shadow_message(read: str, ignored: str, forge_name: str, order: Sequence[str]) -> str:
+    return (f"{read} takes precedence over {ignored}: {forge_name} reads only the first of {', '.join(order)} "
+            f"that exists, so {ignored} is ignored; keep one CODEOWNERS (delete {read}, or delete {ignored} "
+            f"and {_RUN})")
 
 
 def write_codeowners(root: Path, config: Config, path: str = DEFAULT_CODEOWNERS) -> Path:
     target = root / path
-    write_atomic(target, render_codeowners(config, path))
+    write_atomic(target, render_codeowners(config, media_folders(root)))
     return target
 
 
@@ -129,11 +199,12 @@ def codeowners_problems(root: Path, config: Config, path: str | None = None) -> 
         return [(1, 1, f"{rel} is missing, so nobody's review is required for any account's posts; {_RUN}")]
     except (OSError, UnicodeDecodeError) as exc:
         return [(1, 1, f"cannot read {rel} ({getattr(exc, 'strerror', None) or exc}); {_RUN}")]
-    expected = render_codeowners(config, rel)
+    media = media_folders(root)
+    expected = render_codeowners(config, media)
     if text == expected:
         return []
 
-    content, governance = _entries(config, rel)
+    content, governance = _entries(config, media)
     wanted = {e.pattern: e for e in (*content, *governance)}
     actual = _rules(text)
     problems: list[tuple[int, int, str]] = []
@@ -172,26 +243,35 @@ def codeowners_problems(root: Path, config: Config, path: str | None = None) -> 
 
 
 def codeowners_command(root: Path, *, check: bool, echo: Callable[[str], Any],
-                       path: str | None = None) -> int:
-    """`postops codeowners`: write the file, or with `check` report how it differs (exit 1)."""
+                       path: str | None = None, forge: str | None = None) -> int:
+    """`postops codeowners`: write the file the forge reads, or with `check` report how it differs (exit 1).
+
+    Either way, a CODEOWNERS that the forge reads instead of it is reported (exit 1)."""
     config = load_config(root)
-    rel = path or locate_codeowners(root)
+    forge = forge or detect_forge(root)
+    rel = path or locate_codeowners(root, forge)
     if check:
         problems = codeowners_problems(root, config, rel)
         for line, column, message in problems:
             echo(f"{rel}:{line}:{column}: {message}")
-        if not problems:
+        shadowed = precedence_problems(root, forge, rel)
+        for where, line, column, message in shadowed:
+            echo(f"{where}:{line}:{column}: {message}")
+        if not problems and not shadowed:
             echo(f"{rel} matches postops.yaml")
-        return 1 if problems else 0
+        return 1 if problems or shadowed else 0
     target = root / rel
-    text = render_codeowners(config, rel)
+    text = render_codeowners(config, media_folders(root))
     try:
         current = target.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         current = None
     if current == text:
         echo(f"{rel} is up to date")
-        return 0
-    write_codeowners(root, config, rel)
-    echo(f"wrote {rel}")
-    return 0
+    else:
+        write_codeowners(root, config, rel)
+        echo(f"wrote {rel}")
+    shadowed = precedence_problems(root, forge, rel)
+    for where, line, column, message in shadowed:
+        echo(f"{where}:{line}:{column}: {message}")
+    return 1 if shadowed else 0

@@ -60,7 +60,7 @@ def init_repo(target: Path, *, force: bool, now: datetime | None = None, ci: str
     # Generated from the postops.yaml just written, so that they name its accounts and lint passes from the start.
     config = load_config(target)
     generated = {**(render_workflows(ci, config) if ci != "none" else {}),
-                 codeowners: render_codeowners(config, codeowners)}
+                 codeowners: render_codeowners(config)}
     for rel, content in generated.items():
         written.append(_write(target / rel, content))
     if needs_git:
