@@ -54,7 +54,7 @@ def test_status_reports_every_state(tmp_path: Path) -> None:
     assert states["live"]["parts"][0]["platform_id"] == "live.0"
     text: list[str] = []
     assert status_command(repo.root, fmt="text", now=T + 3 * M, echo=text.append, lint=lint) == 0
-    assert any(line.startswith("published  live") for line in text)
+    assert any(line.startswith("published  live") for line in "\n".join(text).splitlines())
 
 
 def test_in_doubt_claims_show_as_in_doubt(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import click
 
 from postops import __version__
 from postops.errors import PostopsError, UsageError
+from postops.report import formats, render, write
 
 _CRASH_EXIT = 3
 
@@ -67,6 +68,16 @@ def _err(line: str) -> None:
     click.echo(line, err=True)
 
 
+def format_option(command: str, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--format`: exactly the formats the report registry has for `command`, `text` the default."""
+    choices = formats(command)
+    return click.option("--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True,
+                        help=help)
+
+
+output_option = click.option("--output", "-o", type=click.Path(dir_okay=False),
+                             help="Write the report to FILE (whole, or not at all) instead of standard output.")
+
 repo_option = click.option("--repo", "-C", metavar="DIR", help="The content repository (default: the one "
                            "containing the current folder).")
 
@@ -80,9 +91,9 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @repo_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]), default="text",
-              show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE.")
+@format_option("lint", "text: one line per finding, for people; json: for programs; github: annotations on a "
+               "pull request's diff; sarif: for GitHub code scanning and other review tools.")
+@output_option
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True,
               help="Exit 1 when there are findings at or above this severity.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the findings, no summary.")
@@ -92,19 +103,12 @@ def lint(paths: tuple[str, ...], repo: str | None, fmt: str, output: str | None,
     """Check posts (all of them, or PATHS) against the built-in rules and the policies."""
     from postops.lint.engine import run_lint
     from postops.repo.config import load_config
-    from postops.report import render
 
     root = _root(repo)
     config = load_config(root)
     result = run_lint(root, config, list(paths) if paths else None, state=_published_state(root, config))
     color = output is None and fmt == "text" and sys.stdout.isatty()
-    report = render(result, fmt, quiet=quiet, color=color)
-    if output:
-        from postops.repo.fsutil import write_atomic
-
-        write_atomic(Path(output), report)
-    elif report:
-        click.echo(report.rstrip("\n"))
+    write(render(result, fmt, quiet=quiet, color=color), click.echo, output)
     return 1 if result.fails(fail_on) else 0
 
 
@@ -217,18 +221,20 @@ now_option = click.option("--now", metavar="TIME", help="Act as if it were TIME 
 @repo_option
 @now_option
 @click.option("--until", metavar="TIME", help="Also list what would go out up to TIME: a preview of the schedule.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@format_option("plan", "text: a table, for people; json: for programs; markdown: a pull request comment.")
+@output_option
 @click.option("--allow-mass-retract", is_flag=True, help="Plan retractions beyond publish.max_retractions.")
 @click.option("--changed-since", metavar="REF", help="Only posts whose files changed since REF (e.g. "
               "origin/main): what a pull request changes.")
 @_handle_errors
-def plan(repo: str | None, now: str | None, until: str | None, fmt: str, allow_mass_retract: bool,
-         changed_since: str | None) -> int:
+def plan(repo: str | None, now: str | None, until: str | None, fmt: str, output: str | None,
+         allow_mass_retract: bool, changed_since: str | None) -> int:
     """Show what a publish run would do now, and why."""
     from postops.publish.commands import plan_command
 
     return plan_command(_root(repo), now=_parse_time(now, "--now"), until=_parse_time(until, "--until"), fmt=fmt,
-                        echo=click.echo, err=_err, allow_mass_retract=allow_mass_retract, changed_since=changed_since)
+                        echo=click.echo, err=_err, allow_mass_retract=allow_mass_retract, changed_since=changed_since,
+                        output=output)
 
 
 @main.command()
@@ -249,13 +255,15 @@ def publish(repo: str | None, now: str | None, dry_run: bool, allow_mass_retract
 @main.command()
 @repo_option
 @now_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option("status", "text: one line per post and account, for people; json: for programs.")
+@output_option
 @_handle_errors
-def status(repo: str | None, now: str | None, fmt: str) -> int:
+def status(repo: str | None, now: str | None, fmt: str, output: str | None) -> int:
     """Every post and its state: scheduled, published (with its URL), retracted, missed, failed, ..."""
     from postops.publish.commands import status_command
 
-    return status_command(_root(repo), fmt=fmt, now=_parse_time(now, "--now"), echo=click.echo, err=_err)
+    return status_command(_root(repo), fmt=fmt, now=_parse_time(now, "--now"), echo=click.echo, err=_err,
+                          output=output)
 
 
 @main.command()
@@ -284,14 +292,16 @@ def resume(repo: str | None, commit: bool) -> int:
 @main.command()
 @click.argument("post", required=False)
 @repo_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
+@format_option("log", "text: each post's events, for people; json: for programs; csv: one row per event, for "
+               "spreadsheets.")
+@output_option
 @_handle_errors
-def log(post: str | None, repo: str | None, fmt: str) -> int:
+def log(post: str | None, repo: str | None, fmt: str, output: str | None) -> int:
     """The audit trail of POST (an id or a post file), or of every post: who wrote and changed it, which pull
     request merged it, who approved it, when and where it was published, and what retracted it."""
     from postops.publish.audit import log_command
 
-    return log_command(_root(repo), post=post, fmt=fmt, echo=click.echo)
+    return log_command(_root(repo), post=post, fmt=fmt, echo=click.echo, output=output)
 
 
 @main.command()

@@ -8,9 +8,7 @@ is read in one `git log` process for the whole repository, whatever the number o
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -18,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from postops.errors import PostopsError, UsageError
+from postops import report
+from postops.errors import PostopsError
 from postops.publish.ledger import (
     CLAIMED,
     FAILED,
@@ -38,8 +36,6 @@ from postops.repo.config import Config, load_config
 from postops.repo.posts import POSTS_DIR, declared_ids, discover, is_post_file, post_id_from_path
 
 Echo = Callable[[str], None]
-FORMATS = ("text", "json", "csv")
-CSV_HEADER = ("post", "at", "event", "account", "part", "commit", "author", "pull", "url", "detail")
 
 # Events at the same moment read in this order: a change is written, then lands, then goes out.
 _RANK = {"added": 0, "changed": 0, "moved": 0, "deleted": 0, "merged": 1, "pushed": 1}
@@ -409,58 +405,14 @@ def audit_trail(root: Path, config: Config, *, post: str | None = None, now: dat
     return AuditLog(tuple(trails), config.state_branch, ledger.tip, config.timezone)
 
 
-# ------------------------------------------------------------------------------------------------ output
-
 def _iso(when: datetime) -> str:
     return when.astimezone(UTC).isoformat()
 
 
-def render_text(log: AuditLog) -> list[str]:
-    lines = []
-    if log.ledger_commit is None:
-        lines.append(f"no publish run has happened yet (no ledger on branch {log.ledger_branch}): "
-                     "this is the history from git alone")
-    if not log.posts:
-        lines.append("no posts in the history of main")
-        return lines
-    zone = ZoneInfo(log.timezone)
-    width = max(len(e.event) for trail in log.posts for e in trail.events)
-    for number, trail in enumerate(log.posts):
-        if number or lines:
-            lines.append("")
-        lines.append(f"{trail.post}  {trail.path or ''}".rstrip())
-        for e in trail.events:
-            when = e.at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-            lines.append(f"  {when}  {e.event:<{width}}  {(e.commit or '')[:7]:<7}  {e.detail}")
-    return lines
-
-
-def render_json(log: AuditLog) -> list[str]:
-    data = {"version": 1, "ledger": {"branch": log.ledger_branch, "commit": log.ledger_commit},
-            "posts": [{"post": t.post, "path": t.path, "events": [e.as_dict() for e in t.events]}
-                      for t in log.posts]}
-    return [json.dumps(data, indent=2, ensure_ascii=False)]
-
-
-def render_csv(log: AuditLog) -> list[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    for trail in log.posts:
-        for e in trail.events:
-            writer.writerow([trail.post, _iso(e.at), e.event, e.account or "", e.part or "", e.commit or "",
-                             e.author or "", e.pull or "", e.url or "", e.detail])
-    return [buffer.getvalue().rstrip("\n")]
-
-
-RENDERERS: dict[str, Callable[[AuditLog], list[str]]] = {"text": render_text, "json": render_json, "csv": render_csv}
-
-
-def log_command(root: Path, *, post: str | None, fmt: str, echo: Echo, now: datetime | None = None) -> int:
+def log_command(root: Path, *, post: str | None, fmt: str, echo: Echo, now: datetime | None = None,
+                output: str | Path | None = None) -> int:
     """`postops log`: print the trail of `post` (or of every post) in `fmt`."""
-    if fmt not in RENDERERS:
-        raise UsageError(f"unknown format {fmt!r} ({', '.join(FORMATS)})")
+    report.check_format("log", fmt)
     log = audit_trail(root, load_config(root), post=post, now=now)
-    for line in RENDERERS[fmt](log):
-        echo(line)
+    report.write(report.render_report("log", fmt, log), echo, output)
     return 0

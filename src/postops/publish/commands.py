@@ -3,17 +3,15 @@ line gave it, writes through `echo` and returns the exit code, so tests and dril
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from postops import report
 from postops.errors import PostopsError, UsageError
-from postops.lint.facts import length_on
 from postops.publish.engine import (
     LintFn,
     approval_blocks,
@@ -32,6 +30,8 @@ from postops.publish.status import post_states
 from postops.repo import git
 from postops.repo.config import Config, find_root, load_config
 from postops.repo.posts import POSTS_DIR, post_id_from_path
+from postops.report.plan import PlanReport
+from postops.report.status import StatusReport
 
 Echo = Callable[[str], None]
 
@@ -103,22 +103,16 @@ def _at_default_tip(root: Path, remote: str | None) -> bool:
 def plan_command(root: Path, *, now: datetime | None, until: datetime | None, fmt: str, echo: Echo,
                  allow_mass_retract: bool = False, lint: LintFn = lint_verdicts,
                  env: Mapping[str, str] | None = None, changed_since: str | None = None,
-                 err: Echo | None = None) -> int:
+                 err: Echo | None = None, output: str | Path | None = None) -> int:
     def body() -> int:
+        report.check_format("plan", fmt)
         base, config = _open(root)
         moment = now or datetime.now(UTC)
         plan, desired, verdicts = compute_plan(base, config, now=moment, until=until,
                                                allow_mass_retract=allow_mass_retract, lint=lint, env=env)
         if changed_since:
             plan = only_changed(plan, desired, git.changed_paths(base, changed_since))
-        if fmt == "json":
-            echo(json.dumps(plan_json(plan), indent=2, ensure_ascii=False))
-        elif fmt == "markdown":
-            echo(plan_markdown(plan, desired, verdicts, config))
-        elif fmt == "text":
-            echo(plan_text(plan, config))
-        else:
-            raise UsageError(f"unknown format {fmt!r} (text, json or markdown)")
+        report.write(report.render_report("plan", fmt, PlanReport(plan, config, desired, verdicts)), echo, output)
         return 0
     return _guard(err or echo, body)
 
@@ -134,54 +128,6 @@ def only_changed(plan: Plan, desired: Any, changed: set[str]) -> Plan:
         return post.path in changed or any(m.path in changed for part in post.parts for m in part.media)
 
     return replace(plan, actions=tuple(a for a in plan.actions if touched(a)))
-
-
-def _at(when: datetime | None) -> str | None:
-    return when.isoformat() if when else None
-
-
-def plan_json(plan: Plan) -> dict[str, Any]:
-    return {"version": 1, "now": plan.now.isoformat(), "actions": [
-        {"action": a.action, "post": a.post, "account": a.account, "at": _at(a.at), "reason": a.reason,
-         "parts": [p + 1 for p in a.parts]} for a in plan.actions]}
-
-
-def _local(when: datetime | None, zone: str) -> str:
-    return when.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z") if when else "-"
-
-
-def plan_text(plan: Plan, config: Config) -> str:
-    if not plan.actions:
-        return f"nothing to do at {plan.now.isoformat()}"
-    width = max(len(a.post) for a in plan.actions)
-    lines = [f"plan at {plan.now.isoformat()}:"]
-    for a in plan.actions:
-        zone = config.accounts[a.account].timezone if a.account in config.accounts else config.timezone
-        parts = f" parts {','.join(str(p + 1) for p in a.parts)}" if len(a.parts) > 1 else ""
-        lines.append(f"  {a.action:<8} {a.post:<{width}}  @{a.account}  {_local(a.at, zone)}  {a.reason}{parts}")
-    return "\n".join(lines)
-
-
-def plan_markdown(plan: Plan, desired: Any, verdicts: Mapping[str, list[tuple[str, str]]], config: Config) -> str:
-    lines = ["### postops plan", ""]
-    if not plan.actions:
-        lines.append(f"Nothing to publish or retract (as of {plan.now.isoformat()}).")
-        return "\n".join(lines)
-    for a in plan.actions:
-        zone = config.accounts[a.account].timezone if a.account in config.accounts else config.timezone
-        lines.append(f"**{a.action}** `{a.post}` on **@{a.account}** at {_local(a.at, zone)}: {a.reason}")
-        post = desired.posts.get(a.post)
-        platform = config.accounts[a.account].platform if a.account in config.accounts else ""
-        if post is not None and a.action != "retract":
-            for part in post.parts:
-                label = f"part {part.index + 1}/{len(post.parts)}, " if len(post.parts) > 1 else ""
-                length = length_on(platform, part.text) or f"{len(part.text)} characters"
-                quoted = "\n".join(f"> {line}" if line else ">" for line in part.text.splitlines() or [""])
-                lines += [quoted, f"<sub>{label}{length}</sub>", ""]
-        for severity, message in verdicts.get(a.post, []):
-            lines.append(f"- {severity}: {message}")
-        lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
 
 
 # --------------------------------------------------------------------------------------------- publish
@@ -218,8 +164,9 @@ def publish_command(root: Path, *, now: datetime | None, dry_run: bool, allow_ma
 # ---------------------------------------------------------------------------------------------- status
 
 def status_command(root: Path, *, fmt: str, now: datetime | None, echo: Echo, lint: LintFn = lint_verdicts,
-                   err: Echo | None = None) -> int:
+                   err: Echo | None = None, output: str | Path | None = None) -> int:
     def body() -> int:
+        report.check_format("status", fmt)
         base, config = _open(root)
         moment = now or datetime.now(UTC)
         plan, desired, _ = compute_plan(base, config, now=moment, lint=lint)
@@ -229,17 +176,7 @@ def status_command(root: Path, *, fmt: str, now: datetime | None, echo: Echo, li
             branch = config.state_branch
             (err or echo)(f"warning: {ledger.damaged} line(s) of the ledger on {branch} cannot be read and were "
                           f"skipped; see `git log -p {branch}`")
-        if fmt == "json":
-            echo(json.dumps({"version": 1, "posts": states}, indent=2, ensure_ascii=False))
-        elif fmt == "text":
-            if not states:
-                echo("no posts")
-            width = max((len(s["post"]) for s in states), default=0)
-            for s in states:
-                detail = s.get("url") or s.get("error") or s.get("at") or ""
-                echo(f"{s['state']:<10} {s['post']:<{width}}  @{s['account']}  {detail}".rstrip())
-        else:
-            raise UsageError(f"unknown format {fmt!r} (text or json)")
+        report.write(report.render_report("status", fmt, StatusReport(states, config)), echo, output)
         return 0
     return _guard(err or echo, body)
 
