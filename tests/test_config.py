@@ -90,3 +90,39 @@ def test_find_root_without_config(tmp_path):
                                                ("1.5h", 5400)])
 def test_durations(text, seconds):
     assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+PAGES = GOOD.replace("  drill:\n", """\
+  fb:
+    platform: facebook
+    page_id: 104729381234567
+    credentials: POSTOPS_FB
+  li:
+    platform: linkedin
+    organization: '2414183'
+    api_version: '202605'
+    credentials: POSTOPS_LI
+  drill:
+""")
+
+
+def test_facebook_and_linkedin_accounts(repo):
+    repo.write("postops.yaml", PAGES)
+    config = load_config(repo.root)
+    assert (config.accounts["fb"].page_id, config.accounts["fb"].api_version) == ("104729381234567", None)
+    assert (config.accounts["li"].organization, config.accounts["li"].api_version) == ("2414183", "202605")
+
+
+@pytest.mark.parametrize(("change", "message", "line", "column"), [
+    (("    page_id: 104729381234567\n", ""), "a facebook account needs `page_id:", 15, 5),
+    (("    organization: '2414183'\n", ""), "a linkedin account needs `organization:", 19, 5),
+    (("page_id: 104729381234567", "page_id: csis-page"), "page_id 'csis-page' is not in the expected form", 16, 14),
+    (("api_version: '202605'", "api_version: latest"), "api_version 'latest' is not in the expected form", 21, 18),
+    (("    platform: x\n", "    platform: x\n    page_id: '1'\n"), "`page_id` is for facebook accounts, not x", 6, 14),
+])
+def test_facebook_and_linkedin_mistakes_are_located(repo, change, message, line, column):
+    repo.write("postops.yaml", PAGES.replace(*change))
+    with pytest.raises(ConfigError) as info:
+        load_config(repo.root)
+    assert message in info.value.message
+    assert (info.value.line, info.value.column) == (line, column)

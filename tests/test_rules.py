@@ -321,3 +321,74 @@ def test_a_disable_comment_on_a_block_header_line_is_a_comment(repo):
                                     f"  {'x' * 300}\n")
     result = repo.lint()
     assert (result.findings, result.suppressed) == ((), 1)
+
+
+def with_pages(repo):
+    """`repo` with a Facebook Page (fb) and a LinkedIn organisation page (li) among its accounts."""
+    text = (repo.root / "postops.yaml").read_text()
+    repo.write("postops.yaml", text.replace("accounts:\n", "accounts:\n  fb:\n    platform: facebook\n"
+                                            "    page_id: '104729381234567'\n  li:\n    platform: linkedin\n"
+                                            "    organization: 2414183\n", 1))
+    return repo
+
+
+@pytest.mark.parametrize(("account", "text", "message"), [
+    ("fb", "x" * 63207, "text is 63207/63206 characters on Facebook (account fb)"),
+    ("fb", "x" * 63206, None),
+    ("li", "x" * 3001, "text is 3001/3000 characters on LinkedIn (account li)"),
+    ("li", "x" * 2980 + " https://example.org/" + "a" * 10, "text is 3011/3000 characters on LinkedIn (account li)"),
+])
+def test_text_length_on_facebook_and_linkedin(repo, account, text, message):
+    with_pages(repo).write(f"posts/{account}/p.yaml", f"account: {account}\ntext: {text}\n")
+    assert findings(repo, "text-length") == ([(2, 7, message)] if message else [])
+
+
+def test_media_facebook_and_linkedin_refuse(repo):
+    with_pages(repo)
+    repo.write_bytes("media/clip.mp4", b"\x00\x00\x00\x18ftypmp42")
+    repo.write_bytes("media/photo.webp", b"RIFF0000WEBP")
+    repo.write_bytes("media/big.jpg", b"0" * (10 * 1000 * 1000 + 1))
+    repo.write("posts/fb/p.yaml", """\
+        account: [fb, li]
+        text: hi
+        media:
+          - {path: media/clip.mp4, alt: x}
+          - {path: media/photo.webp, alt: x}
+          - {path: media/big.jpg, alt: x}
+        """)
+    assert findings(repo, "media") == [
+        (4, 5, "a video cannot be combined with other media in one part"),
+        (4, 12, "media 'media/clip.mp4' is a video; postops cannot post videos to Facebook"),
+        (4, 12, "media 'media/clip.mp4' is a video; postops cannot post videos to LinkedIn"),
+        (5, 12, "media 'media/photo.webp': LinkedIn takes only .gif, .jpeg, .jpg, .png files"),
+        (6, 12, "media 'media/big.jpg' is 10,000,001 bytes; facebook allows at most 10,000,000 bytes for images"),
+    ]
+
+
+def test_a_facebook_comment_takes_one_image(repo):
+    with_pages(repo)
+    for i in range(2):
+        repo.write_bytes(f"media/{i}.png", b"png")
+    repo.write("posts/fb/p.yaml", "account: fb\ntext: hi\nmedia:\n  - {path: media/0.png, alt: x}\n"
+                                  "  - {path: media/1.png, alt: x}\nthread:\n  - text: more\n    media:\n"
+                                  "      - {path: media/0.png, alt: x}\n      - {path: media/1.png, alt: x}\n")
+    assert findings(repo, "media") == [
+        (10, 9, "thread part 2 is a comment on Facebook, which takes at most 1 image")]
+
+
+@pytest.mark.parametrize(("account", "extra", "message"), [
+    ("fb", "reply_to: other-post\n", None),
+    ("fb", "reply_to: https://www.facebook.com/csis/posts/pfbid02xyz\n",
+     "on Facebook a reply is a comment by the page on one of its own posts (account fb): reply_to must be the id "
+     "of a post in this repository published there, not a URL"),
+    ("fb", "thread:\n  - text: more\n", None),
+    ("li", "reply_to: other-post\n", "postops cannot post replies to LinkedIn (account li); publish it as a post "
+                                     "of its own"),
+    ("li", "thread:\n  - text: more\n", "postops cannot post threads to LinkedIn (account li); make it one post, "
+                                        "or one post per part"),
+])
+def test_what_cannot_be_a_reply_on_facebook_and_linkedin(repo, account, extra, message):
+    with_pages(repo).write("posts/fb/other-post.yaml", "account: [fb, li]\ntext: the report\n")
+    repo.write(f"posts/{account}/p.yaml", f"account: {account}\ntext: reply\n{extra}")
+    got = [m for _, _, m in findings(repo, "reply-target")]
+    assert got == ([message] if message else [])

@@ -83,3 +83,36 @@ def test_status_warns_about_ledger_lines_it_cannot_read(tmp_path):
     assert status_command(repo.root, fmt="text", now=None, echo=out.append, err=err.append) == 0
     assert err == ["warning: 1 line(s) of the ledger on postops/state cannot be read and were skipped; "
                    "see `git log -p postops/state`"]
+
+
+def test_status_warns_of_a_page_token_that_expires_within_two_weeks(tmp_path: Path) -> None:
+    import responses
+
+    # debug_token's answer: https://developers.facebook.com/docs/graph-api/reference/debug_token
+    repo = content_repo(tmp_path, when=T - timedelta(days=1))
+    config = (repo.root / "postops.yaml").read_text().replace(
+        "accounts:\n", "accounts:\n  fb:\n    platform: facebook\n    page_id: '104729381234567'\n"
+                       "    credentials: POSTOPS_FB\n  news:\n    platform: facebook\n    page_id: '1047293'\n"
+                       "    credentials: POSTOPS_NEWS\n", 1)
+    repo.write("postops.yaml", config)
+    repo.commit("Add the pages", T - M)
+    token = "EAAGm0PX4ZCpsBAHxZBtQ9kLp2RfY7nBc4HjD6"
+    env = {"POSTOPS_FB_PAGE_TOKEN": token}          # news has no token here: not asked about
+    expires = T + timedelta(days=9, hours=3)
+    out: list[str] = []
+    err: list[str] = []
+    with responses.RequestsMock() as http:
+        http.get("https://graph.facebook.com/v26.0/debug_token", json={"data": {
+            "app_id": "138483919580948", "type": "PAGE", "expires_at": int(expires.timestamp()), "is_valid": True,
+            "profile_id": "104729381234567", "scopes": ["pages_manage_posts"]}})
+        assert status_command(repo.root, fmt="text", now=T, echo=out.append, err=err.append, lint=no_lint,
+                              env=env) == 0
+        http.get("https://graph.facebook.com/v26.0/debug_token", json={"data": {
+            "type": "PAGE", "expires_at": int((T + timedelta(days=15)).timestamp()), "is_valid": True}})
+        later: list[str] = []
+        assert status_command(repo.root, fmt="text", now=T, echo=out.append, err=later.append, lint=no_lint,
+                              env=env) == 0
+    assert err == ["warning: the token of account fb expires in 9 days (2026-03-10 13:00 UTC): make a new one "
+                   "before then (docs/platforms-facebook.md)"]
+    assert later == []
+    assert not any(token in line for line in out + err)

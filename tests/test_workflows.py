@@ -417,11 +417,12 @@ def test_action_refuses_extras_that_are_not_names(action, tmp_path):
 
 
 def test_credential_names_match_what_each_platform_reads():
-    from postops.platforms import bluesky, mastodon, x
+    from postops.platforms import bluesky, facebook, mastodon, x
     from postops.scaffold.workflows import CREDENTIAL_SUFFIXES
 
     assert CREDENTIAL_SUFFIXES == {"x": x.CREDENTIAL_SUFFIXES, "mastodon": mastodon.CREDENTIAL_SUFFIXES,
-                                   "bluesky": bluesky.CREDENTIAL_SUFFIXES, "outbox": ()}
+                                   "bluesky": bluesky.CREDENTIAL_SUFFIXES, "facebook": facebook.CREDENTIAL_SUFFIXES,
+                                   "linkedin": ("ACCESS_TOKEN",), "outbox": ()}
 
 
 def test_lint_reports_an_account_whose_secrets_the_publish_workflow_does_not_pass(repo, config):

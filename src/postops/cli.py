@@ -263,7 +263,7 @@ def status(repo: str | None, now: str | None, fmt: str, output: str | None) -> i
     from postops.publish.commands import status_command
 
     return status_command(_root(repo), fmt=fmt, now=_parse_time(now, "--now"), echo=click.echo, err=_err,
-                          output=output)
+                          output=output, env=os.environ)
 
 
 @main.command()

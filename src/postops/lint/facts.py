@@ -21,9 +21,12 @@ from postops.repo.yamlfile import Mark
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 URL_WEIGHT = 23
-LIMITS = {"x": 280, "mastodon": 500, "bluesky": 300}
-UNITS = {"x": "weighted characters", "mastodon": "characters", "bluesky": "graphemes"}
-PLATFORM_NAMES = {"x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky", "outbox": "outbox"}
+# Facebook: a Page post's message is cut at 63,206 characters; LinkedIn: the Posts API refuses commentary over 3,000.
+LIMITS = {"x": 280, "mastodon": 500, "bluesky": 300, "facebook": 63206, "linkedin": 3000}
+UNITS = {"x": "weighted characters", "mastodon": "characters", "bluesky": "graphemes", "facebook": "characters",
+         "linkedin": "characters"}
+PLATFORM_NAMES = {"x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky", "facebook": "Facebook",
+                  "linkedin": "LinkedIn", "outbox": "outbox"}
 
 
 def length_on(platform: str, text: str) -> str | None:
@@ -53,6 +56,8 @@ class TextMeasures:
     x: int
     mastodon: int
     bluesky: int
+    facebook: int
+    linkedin: int
 
 
 def _import_twitter_text() -> None:
@@ -73,7 +78,8 @@ def _find_urls(text: str) -> tuple[tuple[str, int, int], ...]:
 
 def measure(text: str) -> TextMeasures:
     """Lengths as each platform counts them. X: twitter-text v3 weighted length (URLs 23);
-    Mastodon: characters with URLs 23 and remote mentions counted by their user part; Bluesky: graphemes."""
+    Mastodon: characters with URLs 23 and remote mentions counted by their user part; Bluesky: graphemes;
+    Facebook and LinkedIn: characters, links in full."""
     urls = _find_urls(text)
     url_chars = sum(end - start for _, start, end in urls)
     plain = len(text) - url_chars + URL_WEIGHT * len(urls)
@@ -89,7 +95,8 @@ def measure(text: str) -> TextMeasures:
 
         bluesky = len(regex.findall(r"\X", unicodedata.normalize("NFC", text)))
     remote = sum(len(m.group(1)) - m.group(1).index("@") for m in _MENTION.finditer(text) if "@" in m.group(1))
-    return TextMeasures(urls=urls, x=x_len, mastodon=plain - remote, bluesky=bluesky)
+    return TextMeasures(urls=urls, x=x_len, mastodon=plain - remote, bluesky=bluesky, facebook=len(text),
+                        linkedin=len(text))
 
 
 @dataclass(frozen=True)
@@ -127,7 +134,8 @@ def part_facts(post: Post, part: Part, account: Account | None, account_key: str
         "hashtags": hashtags,
         "urls": urls,
         "domains": domains,
-        "length": {"x": measures.x, "mastodon": measures.mastodon, "bluesky": measures.bluesky},
+        "length": {"x": measures.x, "mastodon": measures.mastodon, "bluesky": measures.bluesky,
+                   "facebook": measures.facebook, "linkedin": measures.linkedin},
         "media_count": len(part.media),
         "media_missing_alt": [m.path for m in part.media if not (m.alt or "").strip()],
         "labels": list(post.labels),

@@ -132,12 +132,20 @@ MEDIA_TYPES = {
     ".mp4": "video", ".mov": "video",
 }
 # bytes, per platform and kind
-MEDIA_LIMITS = {
+MEDIA_LIMITS: dict[str, dict[str, int | None]] = {
     "x": {"image": 5 * 1024 * 1024, "video": 512 * 1024 * 1024},
     "mastodon": {"image": 16 * 1024 * 1024, "video": 99 * 1024 * 1024},
     "bluesky": {"image": 1000 * 1000, "video": 50 * 1024 * 1024},
+    # Facebook: "less than 10 MB" for a photo (Graph API Photo reference); LinkedIn's Images API limits pixels
+    # (36,152,320), not bytes. Neither takes video through postops: a kind left out is refused.
+    "facebook": {"image": 10 * 1000 * 1000},
+    "linkedin": {"image": None},
     "outbox": {"image": 50 * 1024 * 1024, "video": 512 * 1024 * 1024},
 }
+# Where a platform takes fewer file types than MEDIA_TYPES: the Images API takes JPEG, PNG and GIF only.
+MEDIA_FORMATS = {"linkedin": (".gif", ".jpeg", ".jpg", ".png")}
+# Images a reply or thread part can carry where that is fewer than a post: a Facebook comment takes one.
+MAX_REPLY_IMAGES = {"facebook": 1}
 MAX_IMAGES = 4
 
 
@@ -166,13 +174,29 @@ def check_media(ctx: Context, post: Post) -> Iterator[Hit]:
             kinds.append(kind)
             size = target.stat().st_size
             for platform in sorted(platforms):
-                limit = MEDIA_LIMITS.get(platform, {}).get(kind)
+                limits = MEDIA_LIMITS.get(platform, {})
+                name = facts_mod.PLATFORM_NAMES.get(platform, platform)
+                if platform in MEDIA_LIMITS and kind not in limits:
+                    yield Hit(mark, f"media {media.path!r} is a {kind}; postops cannot post {kind}s to {name}")
+                    continue
+                formats = MEDIA_FORMATS.get(platform)
+                if formats is not None and target.suffix.lower() not in formats:
+                    yield Hit(mark, f"media {media.path!r}: {name} takes only {', '.join(formats)} files")
+                limit = limits.get(kind)
                 if limit is not None and size > limit:
                     yield Hit(mark, f"media {media.path!r} is {size:,} bytes; {platform} allows at most "
                                     f"{limit:,} bytes for {kind}s")
         if kinds.count("image") > MAX_IMAGES:
             yield Hit(post.mark(part.media[MAX_IMAGES].where),
                       f"{kinds.count('image')} images in one part; at most {MAX_IMAGES} are allowed")
+        if part.index or post.reply_to is not None:
+            for platform in sorted(platforms):
+                most = MAX_REPLY_IMAGES.get(platform)
+                if most is not None and kinds.count("image") > most:
+                    which = f"thread part {part.index + 1}" if part.index else "a reply"
+                    yield Hit(post.mark(part.media[most].where),
+                              f"{which} is a comment on {facts_mod.PLATFORM_NAMES[platform]}, which takes at most "
+                              f"{most} image")
         if "video" in kinds and len(kinds) > 1:
             yield Hit(post.mark(part.media[0].where), "a video cannot be combined with other media in one part")
 
@@ -209,9 +233,14 @@ _REPLY_HOSTS = {
     "x": ("x.com", "twitter.com", "mobile.twitter.com", "www.x.com", "www.twitter.com"),
     "bluesky": ("bsky.app",),
 }
+# What a platform takes as a reply, where that is less than any post by its URL. "own": only a post of the same
+# account, named by its id in this repository (a Facebook Page comments on its own posts; a post's web address
+# does not give its Graph API id). "none": neither replies nor threads (postops posts to LinkedIn without them).
+REPLIES = {"facebook": "own", "linkedin": "none"}
 
 
 def check_reply_target(ctx: Context, post: Post) -> Iterator[Hit]:
+    yield from _replies_the_platform_refuses(ctx, post)
     target = post.reply_to
     if target is None:
         return
@@ -241,12 +270,35 @@ def check_reply_target(ctx: Context, post: Post) -> Iterator[Hit]:
         elif account.platform == "mastodon":
             ok = parts.scheme == "https" and bool(host) and re.search(r"/(@[^/]+|statuses)/\d+", parts.path) is not None
             expected = "https://<server>/@<user>/<id>"
+        elif account.platform in REPLIES:
+            continue  # said by _replies_the_platform_refuses
         else:
             ok = True
             expected = ""
         if not ok:
             yield Hit(mark, f"reply_to {target!r} is not a post URL on {account.platform} (account "
                             f"{account_key} expects {expected})", account_key)
+
+
+def _replies_the_platform_refuses(ctx: Context, post: Post) -> Iterator[Hit]:
+    for account_key in post.accounts:
+        account = ctx.config.accounts.get(account_key)
+        takes = REPLIES.get(account.platform) if account is not None else None
+        if account is None or takes is None:
+            continue
+        name = facts_mod.PLATFORM_NAMES[account.platform]
+        if takes == "none":
+            if post.reply_to is not None:
+                yield Hit(post.mark(("reply_to",)), f"postops cannot post replies to {name} (account "
+                                                    f"{account_key}); publish it as a post of its own", account_key)
+            if len(post.parts) > 1:
+                yield Hit(post.mark(("thread",)), f"postops cannot post threads to {name} (account {account_key}); "
+                                                  f"make it one post, or one post per part", account_key)
+        elif post.reply_to is not None and "://" in post.reply_to:
+            yield Hit(post.mark(("reply_to",)),
+                      f"on {name} a reply is a comment by the page on one of its own posts (account "
+                      f"{account_key}): reply_to must be the id of a post in this repository published there, "
+                      f"not a URL", account_key)
 
 
 def check_text_comment(ctx: Context, post: Post) -> Iterator[Hit]:
@@ -296,14 +348,16 @@ BUILTIN_RULES: dict[str, BuiltinRule] = {
         BuiltinRule("duplicate-id", "error", "Post ids (file names, or explicit ids) are unique.",
                     check_duplicate_id),
         BuiltinRule("text-length", "error", "Every part fits the platform: X 280 weighted characters, "
-                    "Mastodon 500 characters, Bluesky 300 graphemes (URLs count 23 on X and Mastodon).",
+                    "Mastodon 500 characters, Bluesky 300 graphemes, Facebook 63,206 and LinkedIn 3,000 characters (URLs "
+                    "count 23 on X and Mastodon).",
                     check_text_length),
         BuiltinRule("media", "error", "Media files exist inside the repository, have an allowed type and size, "
                     "at most 4 images per part.", check_media),
         BuiltinRule("secret-in-text", "error", "No API key, token or private key pasted into a post.",
                     check_secret_in_text),
         BuiltinRule("reply-target", "error", "reply_to is a post URL on the account's platform or the id of a "
-                    "post in this repository.", check_reply_target),
+                    "post in this repository, on a platform that takes it as a reply (Facebook: only the page's own posts; "
+                    "LinkedIn: no replies or threads).", check_reply_target),
         BuiltinRule("text-comment", "error", "No part of a post's text is lost to a YAML comment: in unquoted "
                     "text, ` #` starts a comment.", check_text_comment),
         BuiltinRule("published-edit", "error", "A post that was published is not edited.", check_published_edit),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -69,7 +69,42 @@ PLATFORMS: dict[str, str] = {
     "x": "postops.platforms.x:XPlatform",
     "mastodon": "postops.platforms.mastodon:MastodonPlatform",
     "bluesky": "postops.platforms.bluesky:BlueskyPlatform",
+    "facebook": "postops.platforms.facebook:FacebookPlatform",
+    "linkedin": "postops.platforms.linkedin:LinkedInPlatform",
 }
+
+
+# Platforms whose tokens expire and that can say when (`token_expires()` on their adapter).
+EXPIRING_TOKENS = ("facebook", "linkedin")
+TOKEN_WARNING = timedelta(days=14)
+
+
+def token_warnings(accounts: Mapping[str, Account], root: Path, env: Mapping[str, str], now: datetime) -> list[str]:
+    """A warning for each account whose token expires within TOKEN_WARNING, or whose expiry could not be read.
+
+    Only accounts whose secrets are in `env` are asked: `postops status` without them (on a laptop, in a pull
+    request) says nothing about tokens.
+    """
+    warnings = []
+    for key in sorted(accounts):
+        account = accounts[key]
+        if account.platform not in EXPIRING_TOKENS:
+            continue
+        try:
+            platform = get_platform(account, root, env)
+        except PlatformError:
+            continue  # no token here to ask about
+        try:
+            expires = platform.token_expires()  # type: ignore[attr-defined]
+        except PlatformError as exc:
+            warnings.append(f"cannot tell when the token of account {key} expires: {exc.message}")
+            continue
+        if expires is not None and expires - now <= TOKEN_WARNING:
+            days = max(0, (expires - now).days)
+            when = "has expired" if expires <= now else f"expires in {days} day{'s' if days != 1 else ''}"
+            warnings.append(f"the token of account {key} {when} ({expires:%Y-%m-%d %H:%M} UTC): make a new one "
+                            f"before then (docs/platforms-{account.platform}.md)")
+    return warnings
 
 
 def get_platform(account: Account, root: Path, env: Mapping[str, str]) -> Platform:

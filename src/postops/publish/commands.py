@@ -164,11 +164,16 @@ def publish_command(root: Path, *, now: datetime | None, dry_run: bool, allow_ma
 # ---------------------------------------------------------------------------------------------- status
 
 def status_command(root: Path, *, fmt: str, now: datetime | None, echo: Echo, lint: LintFn = lint_verdicts,
-                   err: Echo | None = None, output: str | Path | None = None) -> int:
+                   err: Echo | None = None, output: str | Path | None = None,
+                   env: Mapping[str, str] | None = None) -> int:
     def body() -> int:
         report.check_format("status", fmt)
         base, config = _open(root)
         moment = now or datetime.now(UTC)
+        from postops.platforms.base import token_warnings
+
+        for warning in token_warnings(config.accounts, base, env or {}, moment):
+            (err or echo)(f"warning: {warning}")
         plan, desired, _ = compute_plan(base, config, now=moment, lint=lint)
         ledger = read_ledger(base, config)
         states = post_states(plan, ledger, desired)

@@ -18,6 +18,9 @@ from postops.repo.yamlfile import Document, YamlProblem, parse
 CONFIG_FILE = "postops.yaml"
 _VALIDATOR = Draft202012Validator(CONFIG_SCHEMA)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# (platform, key, example): what an account on that platform cannot do without.
+_REQUIRED_KEYS = (("facebook", "page_id", "'123456789012345'"), ("linkedin", "organization", "'2414183'"))
+_KEY_PLATFORMS = {"page_id": ("facebook",), "organization": ("linkedin",), "api_version": ("facebook", "linkedin")}
 
 
 def parse_duration(text: str) -> timedelta:
@@ -38,6 +41,9 @@ class Account:
     path: str | None = None
     instance: str | None = None
     timezone: str = "UTC"
+    page_id: str | None = None          # facebook: the Page posted to
+    organization: str | None = None     # linkedin: the organisation posted as
+    api_version: str | None = None      # facebook, linkedin: the API version, when not the adapter's default
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,13 @@ def load_config(root: Path) -> Config:
         _check_zone(zone, fail, "accounts", key, "timezone")
         if spec["platform"] == "mastodon" and "instance" not in spec:
             raise fail("a mastodon account needs `instance: https://your.server`", "accounts", key)
+        for platform, needed, example in _REQUIRED_KEYS:
+            if spec["platform"] == platform and needed not in spec:
+                raise fail(f"a {platform} account needs `{needed}: {example}`", "accounts", key)
+        for name in ("page_id", "organization", "api_version"):
+            if name in spec and spec["platform"] not in _KEY_PLATFORMS[name]:
+                raise fail(f"`{name}` is for {' and '.join(_KEY_PLATFORMS[name])} accounts, not "
+                           f"{spec['platform']}", "accounts", key, name)
         accounts[key] = Account(
             key=key,
             platform=spec["platform"],
@@ -111,6 +124,9 @@ def load_config(root: Path) -> Config:
             path=spec.get("path", ".postops/outbox" if spec["platform"] == "outbox" else None),
             instance=spec.get("instance"),
             timezone=zone,
+            page_id=_text(spec.get("page_id")),
+            organization=_text(spec.get("organization")),
+            api_version=spec.get("api_version"),
         )
     pub = data.get("publish") or {}
     defaults = PublishSettings()
@@ -132,6 +148,11 @@ def load_config(root: Path) -> Config:
         max_file_bytes=(data.get("lint") or {}).get("max_file_bytes", 1024 * 1024),
         doc=doc,
     )
+
+
+def _text(value: Any) -> str | None:
+    # A numeric id written unquoted arrives as an int; the schema allows both.
+    return None if value is None else str(value)
 
 
 def _check_zone(name: str, fail: Any, *path: Any) -> None:

@@ -33,6 +33,8 @@ CREDENTIAL_SUFFIXES: dict[str, tuple[str, ...]] = {
     "x": ("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_SECRET"),
     "mastodon": ("ACCESS_TOKEN",),
     "bluesky": ("APP_PASSWORD",),
+    "facebook": ("PAGE_TOKEN",),
+    "linkedin": ("ACCESS_TOKEN",),
     "outbox": (),
 }
 
