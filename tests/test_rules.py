@@ -379,13 +379,13 @@ def test_a_facebook_comment_takes_one_image(repo):
 @pytest.mark.parametrize(("account", "extra", "message"), [
     ("fb", "reply_to: other-post\n", None),
     ("fb", "reply_to: https://www.facebook.com/csis/posts/pfbid02xyz\n",
-     "on Facebook a reply is a comment by the page on one of its own posts (account fb): reply_to must be the id "
-     "of a post in this repository published there, not a URL"),
+     ("on Facebook a reply is a comment by the page on one of its own posts (account fb): reply_to must be the id "
+      "of a post in this repository published there, not a URL")),
     ("fb", "thread:\n  - text: more\n", None),
-    ("li", "reply_to: other-post\n", "postops cannot post replies to LinkedIn (account li); publish it as a post "
-                                     "of its own"),
-    ("li", "thread:\n  - text: more\n", "postops cannot post threads to LinkedIn (account li); make it one post, "
-                                        "or one post per part"),
+    ("li", "reply_to: other-post\n", ("postops cannot post replies to LinkedIn (account li); publish it as a "
+                                      "post of its own")),
+    ("li", "thread:\n  - text: more\n", ("postops cannot post threads to LinkedIn (account li); make it one "
+                                         "post, or one post per part")),
 ])
 def test_what_cannot_be_a_reply_on_facebook_and_linkedin(repo, account, extra, message):
     with_pages(repo).write("posts/fb/other-post.yaml", "account: [fb, li]\ntext: the report\n")

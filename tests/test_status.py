@@ -112,7 +112,7 @@ def test_status_warns_of_a_page_token_that_expires_within_two_weeks(tmp_path: Pa
         later: list[str] = []
         assert status_command(repo.root, fmt="text", now=T, echo=out.append, err=later.append, lint=no_lint,
                               env=env) == 0
-    assert err == ["warning: the token of account fb expires in 9 days (2026-03-10 13:00 UTC): make a new one "
-                   "before then (docs/platforms-facebook.md)"]
+    assert err == [("warning: the token of account fb expires in 9 days (2026-03-10 13:00 UTC): make a new one "
+                    "before then (docs/platforms-facebook.md)")]
     assert later == []
     assert not any(token in line for line in out + err)
