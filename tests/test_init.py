@@ -14,6 +14,8 @@ from click.testing import CliRunner
 from postops.cli import main
 from postops.errors import UsageError
 from postops.lint.engine import run_lint
+from postops.lint.policy import POLICY_SCHEMA_FILE
+from postops.lint.policy_schema import POLICY_META_SCHEMA
 from postops.lint.rules import ALL_BUILTINS
 from postops.repo.config import load_config
 from postops.repo.posts import SCHEMA_FILE, discover, load_post
@@ -104,6 +106,17 @@ def test_schema_file_and_modelines(tmp_path):
         assert first.startswith("# yaml-language-server: $schema=")
         target = (tmp_path / rel).parent / first.split("=", 1)[1]
         assert target.resolve() == (tmp_path / SCHEMA_FILE).resolve()
+
+
+def test_policy_schema_file_and_modelines(tmp_path):
+    init_repo(tmp_path, force=False, now=NOW)
+    assert json.loads((tmp_path / POLICY_SCHEMA_FILE).read_text()) == POLICY_META_SCHEMA
+    policies = sorted((tmp_path / "policies").glob("*.yaml"))
+    assert policies
+    for path in policies:
+        first = path.read_text().splitlines()[0]
+        assert first.startswith("# yaml-language-server: $schema=")
+        assert (path.parent / first.split("=", 1)[1]).resolve() == (tmp_path / POLICY_SCHEMA_FILE).resolve()
 
 
 def test_git_gitignore_media_and_pre_commit(tmp_path):

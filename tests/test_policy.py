@@ -135,7 +135,7 @@ def test_catastrophic_pattern_cannot_hang_lint(repo):
     ("rules:\n  - id: r\n    schema: {$ref: '#'}\n", "$ref is not supported in policies", 3, 20),
     ("rules:\n  - id: r\n    schema: {not: {anyOf: [{$ref: '#/$defs/nope'}]}}\n",
      "$ref is not supported in policies", 3, 35),
-    ("rules:\n  - id: r\n    schema: {type: strng}\n", "invalid JSON Schema", 3, 20),
+    ("rules:\n  - id: r\n    schema: {type: strng}\n", "unknown type 'strng' (did you mean 'string'?)", 3, 20),
     ("rules:\n  - id: r\n    schema: {patternProperties: {'^a': {}}}\n", "patternProperties", 3, 33),
     ("rules:\n  - id: r\n    severity: fatal\n    schema: {}\n", "severity is 'fatal'", 3, 15),
     ("rules:\n  - id: r\n    schemaa: {}\n", "did you mean 'schema'", 3, 5),

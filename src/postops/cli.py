@@ -155,13 +155,16 @@ def _published_state(root: Path, config: Any) -> Any:
 
 
 @main.command()
-def schema() -> None:
+@click.option("--policy", is_flag=True, help="Print the schema of a policy file (policies/*.yaml) instead.")
+def schema(policy: bool) -> None:
     """Print the JSON Schema of a post file (for editors: yaml-language-server)."""
     import json
 
-    from postops.repo.schemas import POST_SCHEMA
-
-    click.echo(json.dumps(POST_SCHEMA, indent=2))
+    if policy:
+        from postops.lint.policy_schema import POLICY_META_SCHEMA as printed
+    else:
+        from postops.repo.schemas import POST_SCHEMA as printed
+    click.echo(json.dumps(printed, indent=2))
 
 
 @main.command()

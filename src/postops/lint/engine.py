@@ -29,8 +29,7 @@ from postops.repo.config import Config
 from postops.repo.posts import POSTS_DIR, LoadProblem, Post, declared_ids, discover, is_post_file, load_post
 
 # Facts that differ between the parts of a thread: rules using only other facts are checked once per post.
-TEXT_FACTS = frozenset({"text", "words", "mentions", "hashtags", "urls", "domains", "length", "media_count",
-                        "media_missing_alt", "part", "offensive", "sentiment", "language", "*"})
+TEXT_FACTS = facts_mod.PER_PART_FACTS | {"*"}
 
 
 @dataclass(frozen=True)

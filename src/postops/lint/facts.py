@@ -40,13 +40,76 @@ _MENTION = re.compile(r"(?<![\w@/.])@([A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*(?:@[A-
 _HASHTAG = re.compile(r"(?<![\w#&/])#(\w*[^\W\d]\w*)")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
-# Facts that come from part text; the rest come from the fields named here.
-_SOURCES = {
-    "account": ("account",), "platform": ("account",), "folder": ("account",),
-    "hour": ("publish_at",), "minute": ("publish_at",), "weekday": ("publish_at",),
-    "local_time": ("publish_at",), "date": ("publish_at",),
-    "labels": ("labels",),
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact policies can name: what its value looks like, and where it comes from."""
+
+    schema: dict[str, Any]          # the JSON Schema of its value
+    description: str
+    per_part: bool = True           # differs between the parts of a thread: rules on it run on every part
+    source: tuple[str, ...] = ()    # the post field it is derived from, when not the part's text
+
+
+def _strings(description: str) -> Fact:
+    return Fact({"type": "array", "items": {"type": "string"}}, description)
+
+
+def _time(schema: dict[str, Any], description: str) -> Fact:
+    return Fact({**schema, "type": [schema["type"], "null"]}, description + "; null without publish_at",
+                per_part=False, source=("publish_at",))
+
+
+# Every fact a policy can name, in one place: part_facts computes them (the tone facts come from tone.py),
+# the policy meta-schema refuses any other name, lint decides from `per_part` which rules run on every
+# part, and findings about a fact with a `source` point at that field.
+FACTS: dict[str, Fact] = {
+    "account": Fact({"type": "string"}, "The account being checked (a key of postops.yaml's accounts).",
+                    per_part=False, source=("account",)),
+    "platform": Fact({"type": ["string", "null"]}, "That account's platform: " + ", ".join(PLATFORM_NAMES) + ".",
+                     per_part=False, source=("account",)),
+    "folder": Fact({"type": ["string", "null"]}, "The folder under posts/ the post file is in.",
+                   per_part=False, source=("account",)),
+    "part": Fact({"type": "integer", "minimum": 0}, "0 for the post itself, 1.. for thread replies."),
+    "text": Fact({"type": "string"}, "The text of this part, in lower case."),
+    "words": _strings("Every word of the text, in lower case."),
+    "mentions": _strings("Every @mention, in lower case with its @ (Mastodon mentions keep their server)."),
+    "hashtags": _strings("Every hashtag, in lower case, without #."),
+    "urls": _strings("Every link, as twitter-text finds them."),
+    "domains": _strings("The host of every link, in lower case."),
+    "length": Fact({"type": "object", "additionalProperties": False,
+                    "properties": {name: {"type": "integer", "description": f"{UNITS[name]} on {PLATFORM_NAMES[name]}"}
+                                   for name in LIMITS}},
+                   "The length of the text as each platform counts it."),
+    "media_count": Fact({"type": "integer", "minimum": 0}, "How many media this part has."),
+    "media_missing_alt": _strings("The paths of this part's media without alt text."),
+    "labels": Fact({"type": "array", "items": {"type": "string"}}, "The post's labels.", per_part=False,
+                   source=("labels",)),
+    "hour": _time({"type": "integer", "minimum": 0, "maximum": 23},
+                  "The hour of publish_at in the account's timezone (0-23)"),
+    "minute": _time({"type": "integer", "minimum": 0, "maximum": 59}, "The minute of publish_at"),
+    "weekday": _time({"type": "string", "enum": [*WEEKDAYS, None]}, "The weekday of publish_at, monday to sunday"),
+    "local_time": _time({"type": "string"}, 'The local time of publish_at, "HH:MM"'),
+    "date": _time({"type": "string"}, 'The local date of publish_at, "YYYY-MM-DD"'),
+    "offensive": Fact({"type": "number", "minimum": 0, "maximum": 1},
+                      "The probability that the text reads as offensive (tone extra)."),
+    "sentiment": Fact({"type": "number", "minimum": -1, "maximum": 1},
+                      "VADER's compound score, -1 very negative to 1 very positive (tone extra)."),
+    "language": Fact({"type": ["string", "null"]},
+                     "The detected language (ISO 639-1), or null when it cannot tell (tone extra)."),
 }
+
+
+def facts_schema() -> dict[str, Any]:
+    """The JSON Schema of `facts` as rules see it: every fact, its type and what it means."""
+    return {"type": "object", "additionalProperties": False,
+            "description": "What postops derives from the post, per part and per account (docs/policies.md#facts).",
+            "properties": {name: {**fact.schema, "description": fact.description} for name, fact in FACTS.items()}}
+
+
+PER_PART_FACTS = frozenset(name for name, fact in FACTS.items() if fact.per_part)
+_SOURCES = {name: fact.source for name, fact in FACTS.items() if fact.source}
 _TEXT_LISTS = ("mentions", "hashtags", "urls", "domains", "words")
 
 

@@ -8,6 +8,7 @@ text, so neither a crafted policy nor a crafted post can hang lint.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import json
 import re
@@ -22,47 +23,25 @@ from jsonschema.exceptions import SchemaError
 from jsonschema.validators import extend
 
 from postops.errors import ConfigError
+from postops.lint.policy_schema import (
+    POLICY_SCHEMA,
+    REFUSED,
+    RULE_META_SCHEMA,
+    SUBSCHEMA_KEYWORDS,
+    SUBSCHEMA_LIST_KEYWORDS,
+    SUBSCHEMA_MAP_KEYWORDS,
+)
 from postops.repo.config import Account
 from postops.repo.posts import Post
-from postops.repo.schemas import explain
-from postops.repo.yamlfile import Document, YamlProblem, parse
+from postops.repo.schemas import explain, field_name
+from postops.repo.yamlfile import Document, Mark, YamlProblem, parse
 
 POLICIES_DIR = "policies"
-SEVERITIES = ("error", "warning", "info", "off")
+# Written by `postops init` (as `postops schema --policy` prints it): editors check policy files against it.
+POLICY_SCHEMA_FILE = ".postops-policy-schema.json"
 
-_SELECTOR = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        name: {"type": "array", "items": {"type": "string"}, "minItems": 1}
-        for name in ("accounts", "platforms", "labels", "paths")
-    },
-}
-POLICY_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["rules"],
-    "additionalProperties": False,
-    "properties": {
-        "description": {"type": "string"},
-        "rules": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["id"],
-                "additionalProperties": False,
-                "properties": {
-                    "id": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9-]*$"},
-                    "severity": {"enum": list(SEVERITIES)},
-                    "message": {"type": "string"},
-                    "description": {"type": "string"},
-                    "applies_to": _SELECTOR,
-                    "schema": {"type": ["object", "boolean"]},
-                },
-            },
-        },
-    },
-}
 _POLICY_VALIDATOR = Draft202012Validator(POLICY_SCHEMA)
+_RULE_SCHEMA_VALIDATOR = Draft202012Validator(RULE_META_SCHEMA)
 
 
 # --- RE2 in place of Python's backtracking `re` for every pattern a policy can contain ---------------
@@ -217,11 +196,12 @@ def load_policies(root: Path, builtin_severity: Mapping[str, str]) -> Policies:
                 mark = doc.value_mark(where)
                 raise ConfigError(f"rule '{rule_id}' has no schema (and is not a built-in rule)", rel,
                                   mark.line, mark.column)
+            schema = spec["schema"]
+            # Checked even when off: switching a rule on must not be what reveals that it checks nothing.
+            _check_schema(schema, doc, where + ("schema",))
             severity = spec.get("severity", "error")
             if severity == "off":
                 continue
-            schema = spec["schema"]
-            _check_schema(schema, doc, where + ("schema",))
             rules.append(PolicyRule(
                 id=rule_id,
                 severity=severity,
@@ -243,23 +223,24 @@ def _selector(spec: dict[str, list[str]] | None) -> Selector:
 
 
 def _check_schema(schema: Any, doc: Document, where: tuple[Any, ...]) -> None:
+    """Refuse a rule's schema that would not check what it says: raises ConfigError at the first mistake."""
     def fail(message: str, path: tuple[Any, ...]) -> ConfigError:
         mark = doc.value_mark(where + path)
         return ConfigError(message, doc.path, mark.line, mark.column)
 
+    keywords = list(_keywords(schema, ()))
+    for path, key, _ in keywords:
+        if key in REFUSED:
+            raise fail(f"{key} is not supported in policies: {REFUSED[key]}", path)
+    problems = [_problem(error, doc, where) for error in _RULE_SCHEMA_VALIDATOR.iter_errors(schema)]
+    if problems:
+        mark, message = min(problems, key=lambda p: (p[0].line, p[0].column))
+        raise ConfigError(message, doc.path, mark.line, mark.column)
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         raise fail(f"invalid JSON Schema: {exc.message}", tuple(exc.path)) from None
-    for path, key, value in _walk(schema, ()):
-        if key in ("$ref", "$dynamicRef", "$recursiveRef", "$id", "$anchor", "$dynamicAnchor"):
-            # A reference can point outside the rule, at nothing, or back at itself (endless); policies
-            # are data and every rule says what it means in place.
-            raise fail(f"{key} is not supported in policies: write the schema out in the rule (YAML anchors "
-                       "can share a piece between rules)", path)
-        if key == "patternProperties":
-            raise fail("patternProperties is not supported in policies; use propertyNames with a pattern",
-                       path)
+    for path, key, value in keywords:
         if key == "pattern" and isinstance(value, str):
             try:
                 compile_pattern(value)
@@ -267,6 +248,63 @@ def _check_schema(schema: Any, doc: Document, where: tuple[Any, ...]) -> None:
                 why = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
                 raise fail(f"pattern {value!r} cannot be matched in linear time ({why}); backreferences and "
                            "lookaround are not supported, so that no policy can hang lint", path) from None
+
+
+def _keywords(schema: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str, Any]]:
+    """(path, keyword, value) of every keyword in `schema` and its subschemas: property names and data
+    (`enum`, `const`, ...) are not keywords, whatever they are called."""
+    if not isinstance(schema, dict):
+        return
+    for key, value in schema.items():
+        here = path + (key,)
+        yield here, key, value
+        if key in SUBSCHEMA_KEYWORDS:
+            yield from _keywords(value, here)
+        elif key in SUBSCHEMA_LIST_KEYWORDS and isinstance(value, list):
+            for i, sub in enumerate(value):
+                yield from _keywords(sub, here + (i,))
+        elif key in SUBSCHEMA_MAP_KEYWORDS and isinstance(value, dict):
+            for name, sub in value.items():
+                yield from _keywords(sub, here + (name,))
+
+
+def _problem(error: ValidationError, doc: Document, where: tuple[Any, ...]) -> tuple[Mark, str]:
+    """Where a rule's schema breaks the meta-schema, and what to do about it, in a policy author's words."""
+    path = tuple(error.absolute_path)
+    # Name a value by its keyword and any list index after it (`maxItems`, `allOf[1]`), not by its whole path.
+    named = next((i for i in range(len(path) - 1, -1, -1) if isinstance(path[i], str)), 0)
+    what = field_name(path[named:]) if path else "schema"
+    meta = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = list(meta.get("properties", {}))
+        key = next(k for k in error.instance if k not in known)
+        mark = doc.key_mark(where + path + (key,))
+        if "allOf" in known:  # the keywords of a schema
+            names = list(meta["properties"]["properties"].get("properties", {}))
+            if key in names:
+                noun = meta["properties"]["properties"]["title"]
+                return mark, f"'{key}' is a {noun}, not a keyword: put it under `properties:`"
+            return mark, f"unknown keyword '{key}'{_suggest(key, known) or ' (not a JSON Schema keyword)'}"
+        noun = meta.get("title", "key")
+        return mark, f"unknown {noun} '{key}'{_suggest(key, known) or '; known: ' + ', '.join(known)}"
+    mark = doc.value_mark(where + path)
+    if error.validator == "enum" and "title" in meta and isinstance(error.instance, str):
+        known = [str(v) for v in error.validator_value]
+        return mark, f"unknown {meta['title']} '{error.instance}'{_suggest(error.instance, known) or '; known: ' + ', '.join(known)}"
+    if error.validator == "oneOf" and error.context:
+        # `type` is a name or a list of names: explain the branch that fits what was written.
+        sub = max(error.context, key=lambda e: (len(e.absolute_path), e.validator != "type"))
+        return _problem(sub, doc, where)
+    if error.validator == "type":
+        # "must be a whole number, not a string", said of the keyword, with the value that was written.
+        must = explain(error, doc)[0][1].removeprefix(field_name(path))
+        return mark, what + must + (f" ({error.instance!r})" if isinstance(error.instance, (str, int, float)) else "")
+    return mark, f"{what}: {error.message}"
+
+
+def _suggest(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _walk(node: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str, Any]]:

@@ -12,6 +12,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from postops.errors import PostopsError, UsageError
+from postops.lint.policy import POLICIES_DIR, POLICY_SCHEMA_FILE
+from postops.lint.policy_schema import POLICY_META_SCHEMA
 from postops.repo.codeowners import CODEOWNERS_FOR_CI, DEFAULT_CODEOWNERS, render_codeowners
 from postops.repo.config import load_config
 from postops.repo.posts import POSTS_DIR, SCHEMA_FILE
@@ -78,7 +80,11 @@ def scaffold_files(now: datetime) -> dict[str, str]:
             continue
         files[rel] = item.read_text(encoding="utf-8")
     files[TONE_POLICY] = _tone_policy(files[TONE_POLICY])
+    for rel, content in files.items():
+        if rel.startswith(f"{POLICIES_DIR}/"):
+            files[rel] = modeline(rel, POLICY_SCHEMA_FILE) + content
     files[SCHEMA_FILE] = json.dumps(POST_SCHEMA, indent=2) + "\n"
+    files[POLICY_SCHEMA_FILE] = json.dumps(POLICY_META_SCHEMA, indent=2) + "\n"
     day = example_day(now)
     for account, at in EXAMPLE_POSTS:
         template = (base / "example-posts" / f"{account}.yaml").read_text(encoding="utf-8")

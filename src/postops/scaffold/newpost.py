@@ -147,9 +147,10 @@ def unique_path(root: Path, account: str, day: date, text: str, reserved: Collec
     return f"{folder}/{name}.yaml"
 
 
-def modeline(rel: str) -> str:
-    """The yaml-language-server comment that points an editor at the post schema, from file `rel`."""
-    schema = os.path.relpath(SCHEMA_FILE, os.path.dirname(rel) or ".").replace(os.sep, "/")
+def modeline(rel: str, schema_file: str = SCHEMA_FILE) -> str:
+    """The yaml-language-server comment that points an editor at `schema_file` (the post schema unless
+    said otherwise), from file `rel`."""
+    schema = os.path.relpath(schema_file, os.path.dirname(rel) or ".").replace(os.sep, "/")
     return f"# yaml-language-server: $schema={schema}\n"
 
 
