@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from gitfixtures import CONFIG, content_repo
 
+from postops.errors import UsageError
 from postops.publish.commands import pause_command, resume_command
 from postops.publish.pause import paused_text
 from postops.repo.config import load_config
@@ -59,4 +61,6 @@ def test_pause_without_commit_leaves_the_change_to_review(tmp_path: Path) -> Non
     assert pause_command(repo.root, reason="wait", commit=False, echo=lines.append) == 0
     assert repo.git("status", "--porcelain") == "M postops.yaml"
     assert "commit and merge it" in lines[0]
-    assert pause_command(repo.root, reason="  ", commit=False, echo=lines.append) == 2
+    with pytest.raises(UsageError, match="say why") as refused:
+        pause_command(repo.root, reason="  ", commit=False, echo=lines.append)
+    assert refused.value.exit_code == 2

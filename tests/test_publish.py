@@ -186,15 +186,19 @@ def test_edited_after_publish_is_a_conflict_and_never_reposted(run: Runner) -> N
 
 def test_unclean_checkout_is_refused(run: Runner) -> None:
     run.repo.write("posts/drill/draft.yaml", post_yaml("drill", "draft", "2026-03-01T09:00:00Z"))
-    code, lines = run.publish(T)
-    assert code == 2 and "uncommitted changes (posts/" in lines[0]
+
+    def refusal() -> str:
+        with pytest.raises(git.RefusedError) as refused:
+            run.publish(T)
+        assert refused.value.exit_code == 2
+        return str(refused.value)
+
+    assert "uncommitted changes (posts/" in refusal()
     run.repo.commit("Add", T - 60 * M, push=False)            # committed but not pushed: not main's tip
-    code, lines = run.publish(T)
-    assert code == 2 and "is not the tip of origin/main" in lines[0]
+    assert "is not the tip of origin/main" in refusal()
     run.repo.git("push", "--quiet", "origin", "HEAD:main")
     run.repo.git("checkout", "--quiet", "-b", "feature")
-    code, lines = run.publish(T)
-    assert code == 2 and "on branch feature" in lines[0]
+    assert "on branch feature" in refusal()
     run.repo.git("checkout", "--quiet", "main")
     assert run.publish(T)[0] == 0 and run.files() == ["draft.0.json"]
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-import traceback
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
@@ -15,34 +13,21 @@ from typing import Any
 import click
 
 from postops import __version__
-from postops.errors import PostopsError, UsageError
+from postops.errors import UsageError, handle
 from postops.report import formats, render, write
-
-_CRASH_EXIT = 3
 
 
 def _handle_errors(func: Callable[..., int]) -> Callable[..., None]:
-    """One place that turns user-caused errors into messages and exit codes, and real bugs into a log."""
+    """Every command runs through the one error handler (errors.handle): a user-caused error is one line
+    and its exit code, a crash keeps its traceback (see there)."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> None:
-        try:
-            code = func(*args, **kwargs)
-        except PostopsError as exc:
-            click.echo(f"postops: {exc}", err=True)
-            sys.exit(exc.exit_code)
-        except BrokenPipeError:  # `postops plan | head`: the reader has gone, which is not an error
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            sys.exit(1)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, KeyboardInterrupt):
-            raise
-        except Exception:  # noqa: BLE001 - a bug in postops: keep the traceback out of the terminal
-            fd, log = tempfile.mkstemp(prefix="postops-crash-", suffix=".log")
-            with os.fdopen(fd, "w") as handle:
-                handle.write(traceback.format_exc())
-            click.echo(f"postops: internal error ({sys.exc_info()[1]!r}); details in {log}", err=True)
-            sys.exit(_CRASH_EXIT)
-        sys.exit(code or 0)
+        def repository() -> Path | None:
+            return _root(kwargs.get("repo"))
+
+        sys.exit(handle(lambda: func(*args, **kwargs) or 0, repository=repository,
+                        passthrough=(click.exceptions.Exit, click.exceptions.Abort, click.ClickException)))
 
     return wrapper
 
@@ -236,7 +221,7 @@ def plan(repo: str | None, now: str | None, until: str | None, fmt: str, output:
     from postops.publish.commands import plan_command
 
     return plan_command(_root(repo), now=_parse_time(now, "--now"), until=_parse_time(until, "--until"), fmt=fmt,
-                        echo=click.echo, err=_err, allow_mass_retract=allow_mass_retract, changed_since=changed_since,
+                        echo=click.echo, allow_mass_retract=allow_mass_retract, changed_since=changed_since,
                         output=output)
 
 
@@ -252,7 +237,7 @@ def publish(repo: str | None, now: str | None, dry_run: bool, allow_mass_retract
     from postops.publish.commands import publish_command
 
     return publish_command(_root(repo), now=_parse_time(now, "--now"), dry_run=dry_run,
-                           allow_mass_retract=allow_mass_retract, echo=click.echo, err=_err, env=os.environ)
+                           allow_mass_retract=allow_mass_retract, echo=click.echo, env=os.environ)
 
 
 @main.command()
@@ -278,7 +263,7 @@ def pause(repo: str | None, reason: str, commit: bool) -> int:
     """Stop all publishing (the kill switch). Retractions still run."""
     from postops.publish.commands import pause_command
 
-    return pause_command(_root(repo), reason=reason, commit=commit, echo=click.echo, err=_err)
+    return pause_command(_root(repo), reason=reason, commit=commit, echo=click.echo)
 
 
 @main.command()
@@ -289,7 +274,7 @@ def resume(repo: str | None, commit: bool) -> int:
     """Lift a pause."""
     from postops.publish.commands import resume_command
 
-    return resume_command(_root(repo), commit=commit, echo=click.echo, err=_err)
+    return resume_command(_root(repo), commit=commit, echo=click.echo)
 
 
 @main.command()

@@ -1,5 +1,6 @@
 """The plan, publish, status, pause and resume commands as plain functions: each takes what the command
-line gave it, writes through `echo` and returns the exit code, so tests and drills call them without click."""
+line gave it, writes through `echo` and returns the exit code, so tests and drills call them without click.
+A user-caused error is raised (a PostopsError) for the one handler, errors.handle, to print."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from postops import report
-from postops.errors import PostopsError, UsageError
+from postops.errors import UsageError
 from postops.publish.engine import (
     LintFn,
     approval_blocks,
@@ -46,17 +47,6 @@ def parse_time(text: str) -> datetime:
     if when.tzinfo is None:
         raise UsageError(f"{text!r} has no offset: write it as e.g. {text}+00:00 or {text}-05:00")
     return when
-
-
-def _guard(echo: Echo, body: Callable[[], int]) -> int:
-    """Run a command; a PostopsError becomes its message (on `echo`, which the CLI points at stderr) and its
-    exit code."""
-    try:
-        return body()
-    except PostopsError as exc:
-        prefix = "refused" if isinstance(exc, git.RefusedError) else "error"
-        echo(f"postops: {prefix}: {exc}")
-        return exc.exit_code
 
 
 def _open(root: Path) -> tuple[Path, Config]:
@@ -103,18 +93,16 @@ def _at_default_tip(root: Path, remote: str | None) -> bool:
 def plan_command(root: Path, *, now: datetime | None, until: datetime | None, fmt: str, echo: Echo,
                  allow_mass_retract: bool = False, lint: LintFn = lint_verdicts,
                  env: Mapping[str, str] | None = None, changed_since: str | None = None,
-                 err: Echo | None = None, output: str | Path | None = None) -> int:
-    def body() -> int:
-        report.check_format("plan", fmt)
-        base, config = _open(root)
-        moment = now or datetime.now(UTC)
-        plan, desired, verdicts = compute_plan(base, config, now=moment, until=until,
-                                               allow_mass_retract=allow_mass_retract, lint=lint, env=env)
-        if changed_since:
-            plan = only_changed(plan, desired, git.changed_paths(base, changed_since))
-        report.write(report.render_report("plan", fmt, PlanReport(plan, config, desired, verdicts)), echo, output)
-        return 0
-    return _guard(err or echo, body)
+                 output: str | Path | None = None) -> int:
+    report.check_format("plan", fmt)
+    base, config = _open(root)
+    moment = now or datetime.now(UTC)
+    plan, desired, verdicts = compute_plan(base, config, now=moment, until=until,
+                                           allow_mass_retract=allow_mass_retract, lint=lint, env=env)
+    if changed_since:
+        plan = only_changed(plan, desired, git.changed_paths(base, changed_since))
+    report.write(report.render_report("plan", fmt, PlanReport(plan, config, desired, verdicts)), echo, output)
+    return 0
 
 
 def only_changed(plan: Plan, desired: Any, changed: set[str]) -> Plan:
@@ -133,32 +121,30 @@ def only_changed(plan: Plan, desired: Any, changed: set[str]) -> Plan:
 # --------------------------------------------------------------------------------------------- publish
 
 def publish_command(root: Path, *, now: datetime | None, dry_run: bool, allow_mass_retract: bool, echo: Echo,
-                    env: Mapping[str, str], lint: LintFn = lint_verdicts, err: Echo | None = None) -> int:
+                    env: Mapping[str, str], lint: LintFn = lint_verdicts) -> int:
     if dry_run:
         return plan_command(root, now=now, until=None, fmt="text", echo=echo,
-                            allow_mass_retract=allow_mass_retract, lint=lint, env=env, err=err)
+                            allow_mass_retract=allow_mass_retract, lint=lint, env=env)
 
-    def body() -> int:
-        base, config = _open(root)
-        result = publish(base, config, now=now, env=env, allow_mass_retract=allow_mass_retract, lint=lint, echo=echo)
-        if result.lint_missing:
-            echo("warning: lint is not available here: posts were not checked against the policies")
-        reason = paused_reason(config)
-        if reason:
-            echo(f"paused: {reason}: nothing new is published until `postops resume` is merged")
-        for a in result.last_plan.of("conflict", "blocked"):
-            if a.action == "blocked" and reason and a.reason.startswith("paused:"):
-                continue
-            echo(f"{a.action} {a.post} @{a.account}: {a.reason}")
-        for outcome in result.outcomes:
-            if outcome.what == "missed":
-                echo(f"missed {outcome.post} @{outcome.account}: {outcome.detail}")
-        waiting = result.last_plan.of("wait")
-        done = sum(1 for o in result.outcomes if o.what in ("published", "retracted", "resolved"))
-        echo(f"{done} done, {len(waiting)} waiting" + (f", next at {min(a.at for a in waiting if a.at).isoformat()}"
-                                                       if any(a.at for a in waiting) else ""))
-        return result.exit_code
-    return _guard(err or echo, body)
+    base, config = _open(root)
+    result = publish(base, config, now=now, env=env, allow_mass_retract=allow_mass_retract, lint=lint, echo=echo)
+    if result.lint_missing:
+        echo("warning: lint is not available here: posts were not checked against the policies")
+    reason = paused_reason(config)
+    if reason:
+        echo(f"paused: {reason}: nothing new is published until `postops resume` is merged")
+    for a in result.last_plan.of("conflict", "blocked"):
+        if a.action == "blocked" and reason and a.reason.startswith("paused:"):
+            continue
+        echo(f"{a.action} {a.post} @{a.account}: {a.reason}")
+    for outcome in result.outcomes:
+        if outcome.what == "missed":
+            echo(f"missed {outcome.post} @{outcome.account}: {outcome.detail}")
+    waiting = result.last_plan.of("wait")
+    done = sum(1 for o in result.outcomes if o.what in ("published", "retracted", "resolved"))
+    echo(f"{done} done, {len(waiting)} waiting" + (f", next at {min(a.at for a in waiting if a.at).isoformat()}"
+                                                   if any(a.at for a in waiting) else ""))
+    return result.exit_code
 
 
 # ---------------------------------------------------------------------------------------------- status
@@ -166,56 +152,49 @@ def publish_command(root: Path, *, now: datetime | None, dry_run: bool, allow_ma
 def status_command(root: Path, *, fmt: str, now: datetime | None, echo: Echo, lint: LintFn = lint_verdicts,
                    err: Echo | None = None, output: str | Path | None = None,
                    env: Mapping[str, str] | None = None) -> int:
-    def body() -> int:
-        report.check_format("status", fmt)
-        base, config = _open(root)
-        moment = now or datetime.now(UTC)
-        from postops.platforms.base import token_warnings
+    report.check_format("status", fmt)
+    base, config = _open(root)
+    moment = now or datetime.now(UTC)
+    from postops.platforms.base import token_warnings
 
-        for warning in token_warnings(config.accounts, base, env or {}, moment):
-            (err or echo)(f"warning: {warning}")
-        plan, desired, _ = compute_plan(base, config, now=moment, lint=lint)
-        ledger = read_ledger(base, config)
-        states = post_states(plan, ledger, desired)
-        if ledger.damaged:
-            branch = config.state_branch
-            (err or echo)(f"warning: {ledger.damaged} line(s) of the ledger on {branch} cannot be read and were "
-                          f"skipped; see `git log -p {branch}`")
-        report.write(report.render_report("status", fmt, StatusReport(states, config)), echo, output)
-        return 0
-    return _guard(err or echo, body)
+    for warning in token_warnings(config.accounts, base, env or {}, moment):
+        (err or echo)(f"warning: {warning}")
+    plan, desired, _ = compute_plan(base, config, now=moment, lint=lint)
+    ledger = read_ledger(base, config)
+    states = post_states(plan, ledger, desired)
+    if ledger.damaged:
+        branch = config.state_branch
+        (err or echo)(f"warning: {ledger.damaged} line(s) of the ledger on {branch} cannot be read and were "
+                      f"skipped; see `git log -p {branch}`")
+    report.write(report.render_report("status", fmt, StatusReport(states, config)), echo, output)
+    return 0
 
 
 # -------------------------------------------------------------------------------------- pause, resume
 
-def pause_command(root: Path, *, reason: str, commit: bool, echo: Echo, now: datetime | None = None,
-                  err: Echo | None = None) -> int:
-    def body() -> int:
-        base, _ = _open(root)
-        if not reason.strip():
-            raise UsageError("say why: postops pause --reason \"...\"")
-        since = (now or datetime.now(UTC)).replace(microsecond=0).isoformat()
-        by = who_am_i(base)
-        set_paused(base, {"reason": reason, "since": since, **({"by": by} if by else {})})
-        if commit:
-            git.commit_paths(base, ["postops.yaml"], f"Pause publishing: {reason}")
-        echo(f"paused: {reason}" + ("" if commit else " (postops.yaml changed: commit and merge it)"))
-        return 0
-    return _guard(err or echo, body)
+def pause_command(root: Path, *, reason: str, commit: bool, echo: Echo, now: datetime | None = None) -> int:
+    base, _ = _open(root)
+    if not reason.strip():
+        raise UsageError("say why: postops pause --reason \"...\"")
+    since = (now or datetime.now(UTC)).replace(microsecond=0).isoformat()
+    by = who_am_i(base)
+    set_paused(base, {"reason": reason, "since": since, **({"by": by} if by else {})})
+    if commit:
+        git.commit_paths(base, ["postops.yaml"], f"Pause publishing: {reason}")
+    echo(f"paused: {reason}" + ("" if commit else " (postops.yaml changed: commit and merge it)"))
+    return 0
 
 
-def resume_command(root: Path, *, commit: bool, echo: Echo, err: Echo | None = None) -> int:
-    def body() -> int:
-        base, config = _open(root)
-        if not config.paused:
-            echo("publishing is not paused")
-            return 0
-        set_paused(base, None)
-        if commit:
-            git.commit_paths(base, ["postops.yaml"], "Resume publishing")
-        echo("resumed" + ("" if commit else " (postops.yaml changed: commit and merge it)"))
+def resume_command(root: Path, *, commit: bool, echo: Echo) -> int:
+    base, config = _open(root)
+    if not config.paused:
+        echo("publishing is not paused")
         return 0
-    return _guard(err or echo, body)
+    set_paused(base, None)
+    if commit:
+        git.commit_paths(base, ["postops.yaml"], "Resume publishing")
+    echo("resumed" + ("" if commit else " (postops.yaml changed: commit and merge it)"))
+    return 0
 
 
 def who_am_i(root: Path) -> str | None:

@@ -33,6 +33,7 @@ class RefusedError(PostopsError):
     """The checkout is not one postops may publish from."""
 
     exit_code = 2
+    kind = "refused"
 
 
 def run(root: Path, *args: str, input: bytes | None = None, env: Mapping[str, str] | None = None,
