@@ -82,5 +82,6 @@ def test_a_user_error_from_any_layer_is_one_line_with_one_prefix(tmp_path: Path)
         done = subprocess.run([sys.executable, "-m", "postops", *command, "-C", str(repo.root)],
                               capture_output=True, text=True, env=_env())
         assert done.returncode == 2, command
-        assert done.stderr == "postops: postops.yaml:4:15: accounts.drill.platform is 'fax'; it must be one of " \
-                              "'x', 'mastodon', 'bluesky', 'outbox'\n", command
+        line, end = done.stderr.split("\n")
+        assert end == "" and line.startswith("postops: postops.yaml:4:15: accounts.drill.platform is 'fax'; it "
+                                             "must be one of 'x', "), command
