@@ -384,7 +384,7 @@ def _matching(schema: Any, instance: Any) -> str | None:
     if "pattern" in schema and isinstance(instance, str):
         found = compile_pattern(schema["pattern"]).search(instance)
         if found:
-            return found.group(0)
+            return str(found.group(0))
     if "contains" in schema and isinstance(instance, list):
         inner = PolicyValidator(schema["contains"])
         hits = [item for item in instance if inner.is_valid(item)]
