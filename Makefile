@@ -23,7 +23,13 @@ $(VENV)/.demo-deps: $(BIN)/postops
 demo: $(VENV)/.demo-deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash demo/demo.sh
 
-test: $(VENV)/.test-deps
+# axe-core, the accessibility checker the calendar page test runs in Chromium, from the npm registry.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/browser --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the calendar page test will be skipped"; fi
+
+test: $(VENV)/.test-deps $(AXE)
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -256,6 +256,29 @@ def status(repo: str | None, now: str | None, fmt: str, output: str | None) -> i
 
 @main.command()
 @repo_option
+@now_option
+@format_option("calendar", "markdown: to read; ics: a feed to subscribe to in a calendar application; html: one "
+               "self-contained page with a month and a week view per account.")
+@click.option("--from", "start", metavar="TIME", help="Only posts at or after TIME (ISO 8601 with an offset, or a "
+              "date read in postops.yaml's timezone).")
+@click.option("--until", "end", metavar="TIME", help="Only posts before TIME (a date: up to the end of that day).")
+@click.option("--account", "accounts", multiple=True, metavar="KEY", help="Only this account (repeatable).")
+@click.option("--changed-since", metavar="REF", help="Mark the posts whose files changed since REF (e.g. "
+              "origin/main): what a pull request changes.")
+@output_option
+@_handle_errors
+def calendar(repo: str | None, now: str | None, fmt: str, start: str | None, end: str | None,
+             accounts: tuple[str, ...], changed_since: str | None, output: str | None) -> int:
+    """Every post on a calendar, per account, with its state: to subscribe to (ics), to open (html), to read."""
+    from postops.publish.calendar import calendar_command
+
+    return calendar_command(_root(repo), fmt=fmt, now=_parse_time(now, "--now"), echo=click.echo, err=_err,
+                            accounts=accounts, start=start, end=end, changed_since=changed_since,
+                            output=output)
+
+
+@main.command()
+@repo_option
 @click.option("--reason", required=True, help="Why: shown by every publish run while paused.")
 @click.option("--commit", is_flag=True, help="Commit the change to postops.yaml (then push and merge it).")
 @_handle_errors

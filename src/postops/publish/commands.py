@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from postops.publish.engine import (
     publisher_gone,
     supported_accounts,
 )
-from postops.publish.ledger import LedgerError, Store, read_ledger
+from postops.publish.ledger import Ledger, LedgerError, Store, read_ledger
 from postops.publish.pause import set_paused
 from postops.publish.plan import Context, Plan, make_plan
 from postops.publish.status import post_states
@@ -107,15 +107,22 @@ def plan_command(root: Path, *, now: datetime | None, until: datetime | None, fm
 
 def only_changed(plan: Plan, desired: Any, changed: set[str]) -> Plan:
     """The plan's actions about posts whose files (or media) are among `changed`: a pull request's own."""
+    touched = changed_posts(desired, changed)
+    return replace(plan, actions=tuple(a for a in plan.actions if touched(a.post)))
+
+
+def changed_posts(desired: Any, changed: set[str]) -> Callable[[str], bool]:
+    """Whether a post id is about one of the `changed` paths: its file or its media changed, or, for a post
+    no longer on main, a post file of that name was removed."""
     removed_ids = {post_id_from_path(p) for p in changed if p.startswith(POSTS_DIR + "/")}
 
-    def touched(action: Any) -> bool:
-        post = desired.posts.get(action.post)
+    def touched(post_id: str) -> bool:
+        post = desired.posts.get(post_id)
         if post is None:
-            return action.post in removed_ids
+            return post_id in removed_ids
         return post.path in changed or any(m.path in changed for part in post.parts for m in part.media)
 
-    return replace(plan, actions=tuple(a for a in plan.actions if touched(a)))
+    return touched
 
 
 # --------------------------------------------------------------------------------------------- publish
@@ -149,6 +156,26 @@ def publish_command(root: Path, *, now: datetime | None, dry_run: bool, allow_ma
 
 # ---------------------------------------------------------------------------------------------- status
 
+@dataclass(frozen=True)
+class States:
+    """What `postops status` and `postops calendar` show, read once: every post's state with what it came from."""
+
+    plan: Plan
+    desired: Any
+    ledger: Ledger
+    states: list[dict[str, Any]]
+
+
+def read_states(root: Path, config: Config, *, now: datetime, lint: LintFn, err: Echo) -> States:
+    plan, desired, _ = compute_plan(root, config, now=now, lint=lint)
+    ledger = read_ledger(root, config)
+    if ledger.damaged:
+        branch = config.state_branch
+        err(f"warning: {ledger.damaged} line(s) of the ledger on {branch} cannot be read and were "
+            f"skipped; see `git log -p {branch}`")
+    return States(plan, desired, ledger, post_states(plan, ledger, desired))
+
+
 def status_command(root: Path, *, fmt: str, now: datetime | None, echo: Echo, lint: LintFn = lint_verdicts,
                    err: Echo | None = None, output: str | Path | None = None,
                    env: Mapping[str, str] | None = None) -> int:
@@ -159,13 +186,7 @@ def status_command(root: Path, *, fmt: str, now: datetime | None, echo: Echo, li
 
     for warning in token_warnings(config.accounts, base, env or {}, moment):
         (err or echo)(f"warning: {warning}")
-    plan, desired, _ = compute_plan(base, config, now=moment, lint=lint)
-    ledger = read_ledger(base, config)
-    states = post_states(plan, ledger, desired)
-    if ledger.damaged:
-        branch = config.state_branch
-        (err or echo)(f"warning: {ledger.damaged} line(s) of the ledger on {branch} cannot be read and were "
-                      f"skipped; see `git log -p {branch}`")
+    states = read_states(base, config, now=moment, lint=lint, err=err or echo).states
     report.write(report.render_report("status", fmt, StatusReport(states, config)), echo, output)
     return 0
 

@@ -111,6 +111,20 @@ def read_file(root: Path, commit: str, path: str) -> bytes | None:
     return result.stdout if result.returncode == 0 else None
 
 
+def list_files(root: Path, commit: str, folder: str) -> list[str]:
+    """Every file under `folder` at `commit` (paths relative to the repository root)."""
+    result = run(root, "-c", "core.quotepath=off", "ls-tree", "-r", "--name-only", commit, "--", folder,
+                 check=False)
+    return result.stdout.decode("utf-8", "replace").splitlines() if result.returncode == 0 else []
+
+
+def root_commit(root: Path, rev: str = "HEAD") -> str | None:
+    """The first commit of `rev`'s history: the same in every clone, so it names the repository."""
+    result = run(root, "rev-list", "--max-parents=0", "--first-parent", rev, check=False)
+    lines = result.stdout.decode().split() if result.returncode == 0 else []
+    return lines[-1] if lines else None
+
+
 def is_ancestor(root: Path, older: str, newer: str) -> bool:
     return run(root, "merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from postops.errors import UsageError
 from postops.lint.findings import LintResult
 from postops.repo.fsutil import write_atomic
-from postops.report import lint, log, plan, status
+from postops.report import calendar, lint, log, plan, status
 from postops.report._common import PLAIN, Options, Renderer
 
 __all__ = ["REPORTERS", "REPORTS", "Options", "Renderer", "check_format", "formats", "render", "render_report", "write"]
@@ -31,6 +31,7 @@ REPORTS: dict[str, dict[str, Renderer]] = {
     "plan": plan.FORMATS,
     "status": status.FORMATS,
     "log": log.FORMATS,
+    "calendar": calendar.FORMATS,
 }
 
 REPORTERS = REPORTS["lint"]   # lint's formats, the first command that had a registry
