@@ -7,8 +7,9 @@ from pathlib import Path
 
 import icalendar
 import pytest
-from calendarfixtures import EXPECTED, HOSTILE, M, T, calendar_repo, rude_lint
+from calendarfixtures import EXPECTED, HOSTILE, CalendarRepo, M, T, calendar_repo, rude_lint
 from click.testing import CliRunner
+from gitfixtures import post_yaml
 
 from postops.cli import main
 from postops.publish.calendar import calendar_command
@@ -34,8 +35,14 @@ def by_post(feed: str) -> dict[tuple[str, str], icalendar.Event]:
     return {tuple(uid.split("@")[0].split(".")[:2]): e for uid, e in events(feed).items()}  # type: ignore[misc]
 
 
-def test_ics_has_one_event_per_post_and_account_with_its_state(tmp_path: Path) -> None:
-    cal = calendar_repo(tmp_path)
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> CalendarRepo:
+    """One repository for the tests that only read it (building it publishes three times)."""
+    return calendar_repo(tmp_path_factory.mktemp("calendar"))
+
+
+def test_ics_has_one_event_per_post_and_account_with_its_state(shared: CalendarRepo) -> None:
+    cal = shared
     found = by_post(run(cal.root, "ics"))
     assert set(found) == set(EXPECTED)
     status = {key: str(e["STATUS"]) for key, e in found.items()}
@@ -87,8 +94,8 @@ def test_ics_uids_are_the_same_in_another_clone(tmp_path: Path) -> None:
     assert set(events(run(other.root, "ics"))) == set(events(run(cal.root, "ics")))
 
 
-def test_filters_by_time_and_account(tmp_path: Path) -> None:
-    cal = calendar_repo(tmp_path)
+def test_filters_by_time_and_account(shared: CalendarRepo, tmp_path: Path) -> None:
+    cal = shared
     only_news = by_post(run(cal.root, "ics", accounts=["news"]))
     assert {a for _, a in only_news} == {"news"}
     # dates are read in postops.yaml's timezone (New York); --until includes that whole day
@@ -98,8 +105,8 @@ def test_filters_by_time_and_account(tmp_path: Path) -> None:
     assert set(exact) == {("cross", "news"), ("cross", "sky"), ("thread", "news")}
 
 
-def test_markdown_escapes_post_text(tmp_path: Path) -> None:
-    cal = calendar_repo(tmp_path)
+def test_markdown_escapes_post_text(shared: CalendarRepo, tmp_path: Path) -> None:
+    cal = shared
     text = run(cal.root, "markdown")
     assert "<script>" not in text and "\\<script\\>" in text
     assert "@CSIS_Energy" not in text and "&#64;CSIS\\_Energy" in text
@@ -121,8 +128,8 @@ def test_changed_since_marks_what_a_pull_request_changes(tmp_path: Path) -> None
     assert len(changed) == 1 and "`rude`" in changed[0]
 
 
-def test_command_line_writes_the_file_and_reports_bad_input(tmp_path: Path) -> None:
-    cal = calendar_repo(tmp_path)
+def test_command_line_writes_the_file_and_reports_bad_input(shared: CalendarRepo, tmp_path: Path) -> None:
+    cal = shared
     runner = CliRunner()
     out = tmp_path / "site" / "calendar.ics"
     result = runner.invoke(main, ["calendar", "-C", str(cal.root), "--format", "ics", "--now", "2026-03-04T15:03:00Z",
@@ -144,3 +151,17 @@ def test_an_empty_repository_renders(tmp_path: Path, fmt: str) -> None:
 
     repo = content_repo(tmp_path, remote=False)
     assert run(repo.root, fmt) is not None
+
+
+def test_text_is_one_line_per_post_and_account_and_cannot_rewrite_the_terminal(tmp_path: Path) -> None:
+    cal = calendar_repo(tmp_path)
+    cal.repo.write("posts/news/escape.yaml", post_yaml("news", "Red \x1b[31malert\x1b[0m\nsecond line",
+                                                       "2026-03-07T09:00:00Z"))
+    cal.repo.commit("A post with control characters", T + 2 * M)
+    lines = run(cal.root, "text").splitlines()
+    assert len(lines) == len(EXPECTED) + 1
+    assert not any("\x1b" in line for line in lines)
+    escape = next(line for line in lines if " escape " in line)
+    assert escape.startswith("2026-03-07 10:00 CET ")
+    assert "Red \ufffd[31malert\ufffd[0m second line" in escape
+    assert next(line for line in lines if " rude " in line).split()[4:7] == ["@news", "Blocked:", "lint:"]

@@ -257,7 +257,7 @@ def status(repo: str | None, now: str | None, fmt: str, output: str | None) -> i
 @main.command()
 @repo_option
 @now_option
-@format_option("calendar", "markdown: to read; ics: a feed to subscribe to in a calendar application; html: one "
+@format_option("calendar", "text: one line per post and account; markdown: to read or paste; ics: a feed to subscribe to in a calendar application; html: one "
                "self-contained page with a month and a week view per account.")
 @click.option("--from", "start", metavar="TIME", help="Only posts at or after TIME (ISO 8601 with an offset, or a "
               "date read in postops.yaml's timezone).")
