@@ -417,12 +417,12 @@ def test_action_refuses_extras_that_are_not_names(action, tmp_path):
 
 
 def test_credential_names_match_what_each_platform_reads():
-    from postops.platforms import bluesky, facebook, mastodon, x
+    from postops.platforms import bluesky, facebook, linkedin, mastodon, x
     from postops.scaffold.workflows import CREDENTIAL_SUFFIXES
 
     assert CREDENTIAL_SUFFIXES == {"x": x.CREDENTIAL_SUFFIXES, "mastodon": mastodon.CREDENTIAL_SUFFIXES,
                                    "bluesky": bluesky.CREDENTIAL_SUFFIXES, "facebook": facebook.CREDENTIAL_SUFFIXES,
-                                   "linkedin": ("ACCESS_TOKEN",), "outbox": ()}
+                                   "linkedin": linkedin.CREDENTIAL_SUFFIXES, "outbox": ()}
 
 
 def test_lint_reports_an_account_whose_secrets_the_publish_workflow_does_not_pass(repo, config):
@@ -458,3 +458,19 @@ def test_zizmor_finds_nothing_in_the_generated_workflows_but_tags_instead_of_has
     findings = json.loads(done.stdout)
     assert findings, done.stderr                       # it did read the workflows
     assert {f["ident"] for f in findings} == {"unpinned-uses"}
+
+
+def test_the_publish_workflow_passes_facebook_and_linkedin_secrets(repo, config):
+    text = (repo.root / "postops.yaml").read_text()
+    (repo.root / "postops.yaml").write_text(text.replace("accounts:\n", (
+        "accounts:\n  fb:\n    platform: facebook\n    page_id: '104729381234567'\n    credentials: POSTOPS_FB\n"
+        "  li:\n    platform: linkedin\n    organization: 2414183\n    credentials: POSTOPS_LI\n"), 1))
+    write_workflows(repo.root, "github", config, force=False)      # written before the pages were added
+    found = [f.message for f in repo.lint().findings if f.rule == "workflow-secrets"]
+    assert any("POSTOPS_FB_PAGE_TOKEN (account fb)" in m for m in found), found
+    assert any("POSTOPS_LI_ACCESS_TOKEN (account li)" in m for m in found), found
+    write_workflows(repo.root, "github", load_config(repo.root), force=True)
+    assert [f for f in repo.lint().findings if f.rule == "workflow-secrets"] == []
+    publish = (repo.root / ".github/workflows/postops-publish.yml").read_text()
+    assert "POSTOPS_FB_PAGE_TOKEN: ${{ secrets.POSTOPS_FB_PAGE_TOKEN }}" in publish
+    assert "POSTOPS_LI_ACCESS_TOKEN: ${{ secrets.POSTOPS_LI_ACCESS_TOKEN }}" in publish
