@@ -131,7 +131,7 @@ def test_plan_job_posts_one_comment_and_skips_it_for_forks(github):
     assert "if" not in job  # the plan itself runs on forks too
     [checkout] = steps_using(job, "actions/checkout@")
     assert checkout["with"]["fetch-depth"] == 0
-    [plan] = steps_using(job, ACTION_REF)
+    [plan] = [step for step in steps_using(job, ACTION_REF) if step["with"]["command"].startswith("plan ")]
     assert plan["with"] == {"command": "plan --format markdown --changed-since origin/${{ github.base_ref }}",
                             "output": "plan.md", "extras": "tone"}
     [comment] = steps_using(job, "actions/github-script@")
@@ -199,7 +199,8 @@ def test_publish_runs_never_overlap(github):
 def test_publish_has_write_access_only_in_its_job(github):
     workflow = github[PUBLISH]
     assert workflow["permissions"] == {"contents": "read"}
-    assert list(workflow["jobs"]) == ["publish"]
+    assert list(workflow["jobs"]) == ["publish", "pages"]   # pages: the calendar, test_calendar_ci.py
+    assert workflow["jobs"]["pages"]["permissions"]["contents"] == "read"
     assert workflow["jobs"]["publish"]["permissions"] == {"contents": "write", "pull-requests": "read"}
     assert workflow["jobs"]["publish"]["environment"] == "postops-publish"
 
