@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -46,6 +47,28 @@ class Account:
     api_version: str | None = None      # facebook, linkedin: the API version, when not the adapter's default
 
 
+class AlertKind(StrEnum):
+    """What `notify:` in postops.yaml can ask to be told about."""
+
+    PUBLISHED = "published"
+    FAILED = "failed"
+    MISSED = "missed"
+    BLOCKED = "blocked"
+    RETRACTED = "retracted"
+    UNMANAGED = "unmanaged"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+
+
+DEFAULT_ALERTS = frozenset(AlertKind) - {AlertKind.PUBLISHED}
+
+
+@dataclass(frozen=True)
+class NotifyTarget:
+    env: str                                   # the environment variable holding the Apprise URL
+    kinds: frozenset[AlertKind] = DEFAULT_ALERTS
+
+
 @dataclass(frozen=True)
 class PublishSettings:
     min_lead: timedelta = timedelta(minutes=10)
@@ -65,6 +88,7 @@ class Config:
     paused: dict[str, Any] | None = None
     approval: str = "none"
     max_file_bytes: int = 1024 * 1024
+    notify: tuple[NotifyTarget, ...] = ()
     doc: Document | None = field(default=None, compare=False, repr=False)
 
 
@@ -146,6 +170,8 @@ def load_config(root: Path) -> Config:
         paused=data.get("paused"),
         approval=data.get("approval", "none"),
         max_file_bytes=(data.get("lint") or {}).get("max_file_bytes", 1024 * 1024),
+        notify=tuple(NotifyTarget(entry["to"], frozenset(AlertKind(k) for k in entry["on"]) if "on" in entry
+                                  else DEFAULT_ALERTS) for entry in data.get("notify") or ()),
         doc=doc,
     )
 

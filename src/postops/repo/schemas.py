@@ -126,6 +126,21 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {"branch": {"type": "string", "minLength": 1}},
         },
+        "notify": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["to"],
+                "additionalProperties": False,
+                "properties": {
+                    # the name of an environment variable holding an Apprise URL, never the URL itself
+                    "to": {"type": "string", "pattern": r"^[A-Z_][A-Z0-9_]*$"},
+                    "on": {"type": "array", "minItems": 1, "uniqueItems": True,
+                           "items": {"enum": ["published", "failed", "missed", "blocked", "retracted",
+                                              "unmanaged", "paused", "resumed"]}},
+                },
+            },
+        },
         "paused": {
             "oneOf": [
                 {"type": "null"},

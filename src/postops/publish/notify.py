@@ -1,0 +1,110 @@
+"""Alerts: tell people what publishing did, through Apprise (Slack, Teams, email, Matrix, webhooks, ...).
+
+postops.yaml names environment variables, never URLs: an Apprise URL carries its service's secret.
+```yaml
+notify:
+  - to: POSTOPS_NOTIFY_COMMS
+    on: [unmanaged, failed, missed, blocked, retracted, paused, resumed]
+```
+A failing alert never stops publishing: it is reported in the run's output and makes the run exit 1.
+Apprise is imported only when there is something to send, so lint and quiet runs do not pay for it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from postops.repo.config import AlertKind, NotifyTarget
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: AlertKind
+    account: str | None
+    post: str | None
+    summary: str                      # what happened, one line
+    next_step: str                    # what a person should do now
+    url: str | None = None
+
+    @property
+    def title(self) -> str:
+        where = " ".join(part for part in (self.post, f"on @{self.account}" if self.account else None) if part)
+        return f"postops: {self.kind}" + (f" {where}" if where else "")
+
+    @property
+    def body(self) -> str:
+        lines = [self.summary]
+        if self.url:
+            lines.append(self.url)
+        lines.append(f"Next: {self.next_step}")
+        return "\n".join(lines)
+
+
+# Send one message to one Apprise URL; True when the service accepted it. Replaceable in tests of callers.
+Sender = Callable[[str, str, str], bool]
+
+
+def _apprise_send(url: str, title: str, body: str) -> bool:
+    import apprise  # costs ~0.3 s to import: only when an alert is due
+
+    client = apprise.Apprise()
+    if not client.add(url):
+        raise ValueError("Apprise does not know this URL's scheme or cannot read it")
+    return bool(client.notify(title=title, body=body))
+
+
+def url_problem(url: str) -> str | None:
+    """Why Apprise cannot use `url`, or None. The URL itself is never repeated: it holds a secret."""
+    import apprise
+
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if not scheme:
+        return "is not an Apprise URL (expected e.g. slack://..., mailto://..., json://...)"
+    client = apprise.Apprise()
+    if not client.add(url):
+        return f"has a scheme Apprise does not know or cannot read ({scheme}://)"
+    return None
+
+
+class Notifier:
+    """Sends the alerts each target asked for. Failures are collected, never raised."""
+
+    def __init__(self, targets: Sequence[NotifyTarget], env: Mapping[str, str] | None = None,
+                 send: Sender = _apprise_send) -> None:
+        self.targets = tuple(targets)
+        self.env = os.environ if env is None else env
+        self.send_one = send
+
+    def problems(self) -> list[str]:
+        """Targets that cannot work as configured: said once per run, before anything is sent."""
+        found = []
+        for target in self.targets:
+            url = self.env.get(target.env, "").strip()
+            if not url:
+                found.append(f"notify: {target.env} is not set in the environment, so its alerts go nowhere")
+                continue
+            problem = url_problem(url)
+            if problem:
+                found.append(f"notify: the URL in {target.env} {problem}")
+        return found
+
+    def send(self, alerts: Iterable[Alert]) -> list[str]:
+        """Send every alert to every target that wants its kind; return one line per failed delivery."""
+        failures: list[str] = []
+        alerts = list(alerts)
+        for target in self.targets:
+            url = self.env.get(target.env, "").strip()
+            wanted = [a for a in alerts if a.kind in target.kinds]
+            if not url or not wanted:
+                continue
+            for alert in wanted:
+                try:
+                    delivered = self.send_one(url, alert.title, alert.body)
+                except Exception as exc:  # an alert must never stop publishing, whatever the service does
+                    failures.append(f"notify: {target.env}: {alert.title}: not sent ({exc})")
+                    continue
+                if not delivered:
+                    failures.append(f"notify: {target.env}: {alert.title}: the service refused it")
+        return failures
