@@ -675,3 +675,26 @@ def test_importing_through_the_registry(tmp_path):
 
     platform = get_platform(ACCOUNT, tmp_path, ENV)
     assert isinstance(platform, BlueskyPlatform)
+
+
+# -- the account's own posts, for `postops watch` ---------------------------------------------------
+
+LIST_RECORDS = f"{XRPC}/com.atproto.repo.listRecords"
+
+
+def test_recent_lists_the_accounts_post_records(http, make):
+    # com.atproto.repo.listRecords: {"records": [{"uri", "cid", "value"}], "cursor"}
+    signed_in(http)
+    http.get(LIST_RECORDS, json={"cursor": "3jzfcijpj2z2a", "records": [
+        {"uri": uri("3lnew2222222a"), "cid": "bafynew", "value": {
+            "$type": "app.bsky.feed.post", "text": "Suck it.", "createdAt": "2026-11-24T14:05:00.000Z"}},
+        {"uri": uri("3lold1111111a"), "cid": "bafyold", "value": {
+            "$type": "app.bsky.feed.post", "text": "older", "createdAt": "2026-11-24T13:00:00.000Z"}}]})
+
+    posts = make().recent(NOW)
+
+    assert [(p.platform_id, p.text, p.url) for p in posts] == [
+        (f"{uri('3lnew2222222a')}|bafynew", "Suck it.",
+         "https://bsky.app/profile/csis.bsky.social/post/3lnew2222222a")]
+    assert query(calls_to(http, LIST_RECORDS)[0]) == {"repo": DID, "collection": "app.bsky.feed.post",
+                                                       "limit": "100"}

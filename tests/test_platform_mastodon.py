@@ -635,3 +635,34 @@ def test_lookup_raises_on_an_answer_it_cannot_read(http, make):
         make().lookup(part(), NOW)
 
     assert caught.value.retryable
+
+
+# -- the account's own posts, for `postops watch` ---------------------------------------------------
+
+
+def test_recent_lists_the_accounts_statuses_as_text(http, make):
+    http.get(VERIFY, json={"id": ACCOUNT_ID, "username": "csis", "acct": "csis"})
+    http.get(TIMELINE, json=[
+        status("113541234567890003", "<p>Suck it, <span class=\"h-card\"><a href=\"https://mastodon.example/@amnesty\" "
+               "class=\"u-url mention\">@<span>amnesty</span></a></span></p>", "2026-11-24T14:05:00.000Z"),
+        status("113541234567890002", "", "2026-11-24T14:04:00.000Z",
+               reblog=status("99", "<p>theirs</p>", url="https://other.example/@x/99")),
+        status("113541234567890001", "<p>old</p>", "2026-11-24T13:00:00.000Z")])
+
+    posts = make().recent(NOW)
+
+    assert [(p.platform_id, p.text, p.url) for p in posts] == [
+        ("113541234567890003", "Suck it, @amnesty", "https://mastodon.example/@csis/113541234567890003"),
+        ("113541234567890002", "boost of https://other.example/@x/99",
+         "https://mastodon.example/@csis/113541234567890002")]
+
+
+def test_recent_with_a_token_that_cannot_read_says_so(http, make):
+    # Mastodon answers a token without the scope an endpoint needs with 403 and an error body
+    http.get(VERIFY, json={"error": "This action is outside the authorized scopes"}, status=403)
+
+    with pytest.raises(PlatformError) as caught:
+        make().recent(NOW)
+
+    assert caught.value.kind == "unavailable"
+    assert "read:statuses" in str(caught.value)

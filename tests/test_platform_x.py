@@ -563,3 +563,41 @@ def test_lookup_raises_when_x_refuses(http, make):
 
     assert caught.value.kind == "auth"
     assert_no_secrets(caught.value, SECRETS)
+
+
+# -- the account's own posts, for `postops watch` ---------------------------------------------------
+
+
+def test_recent_lists_the_accounts_posts_as_x_shows_them(http, make):
+    http.get(ME, **me())
+    http.get(TIMELINE, **timeline(
+        {"id": "1861000000000000009", "created_at": "2026-11-24T14:03:00.000Z", "text": "Suck it. &amp; more"},
+        {"id": "1861000000000000008", "created_at": "2026-11-24T14:01:00.000Z", "text": "cut short…",
+         "note_tweet": {"text": "A long post, whole"}}))
+
+    posts = make().recent(NOW)
+
+    assert [(p.platform_id, p.text, p.url) for p in posts] == [
+        ("1861000000000000009", "Suck it. & more", "https://x.com/CSIS/status/1861000000000000009"),
+        ("1861000000000000008", "A long post, whole", "https://x.com/CSIS/status/1861000000000000008")]
+    assert posts[0].created_at == datetime(2026, 11, 24, 14, 3, tzinfo=UTC)
+    query = parse_qs(urlsplit(calls_to(http, "GET", TIMELINE)[0].request.url).query)
+    assert query["start_time"] == ["2026-11-24T14:00:00Z"]
+
+
+def test_recent_on_an_access_level_that_cannot_read_timelines_says_so(http, make):
+    # X's answer to a Free-tier app reading a timeline (403 client-not-enrolled, problem details)
+    http.get(ME, **me())
+    http.get(TIMELINE, json={
+        "title": "Client Forbidden", "type": "https://api.twitter.com/2/problems/client-forbidden",
+        "detail": "When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens "
+                  "from a Twitter developer App that is attached to a Project.",
+        "reason": "client-not-enrolled", "registration_url": "https://developer.twitter.com/en/docs/projects"},
+        status=403)
+
+    with pytest.raises(PlatformError) as caught:
+        make().recent(NOW)
+
+    assert caught.value.kind == "unavailable" and not caught.value.retryable
+    assert "cannot read the account's posts" in str(caught.value) and "Basic" in str(caught.value)
+    assert_no_secrets(caught.value, SECRETS)

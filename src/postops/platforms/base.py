@@ -39,6 +39,16 @@ class Published:
     published_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class RemotePost:
+    """A post as the platform shows it on the account: what `postops watch` compares with the ledger."""
+
+    platform_id: str                # in the same form `publish` returns, so it can be matched with the ledger
+    text: str
+    url: str | None = None
+    created_at: datetime | None = None
+
+
 class PlatformError(PostopsError):
     """A platform refused or failed. `retryable` says whether a later run may try again."""
 
@@ -60,6 +70,10 @@ class Platform(Protocol):
 
     def lookup(self, request: PartRequest, claimed_at: datetime) -> Published | None:
         """Whether `request`, claimed at `claimed_at` by a publisher that then died, was published."""
+
+    def recent(self, since: datetime) -> list[RemotePost]:
+        """The account's own posts made since `since`, newest first, as many as one bounded read returns.
+        Raises PlatformError with kind "unavailable" when these credentials cannot read the account's posts."""
 
 
 # platform name -> "module:factory"; factories take (account, repository root, environment).

@@ -36,7 +36,7 @@ from postops.platforms._common import (
     utc_now,
     worth_hiding,
 )
-from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published
+from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, RemotePost
 from postops.repo.config import Account
 
 T = TypeVar("T")
@@ -232,6 +232,24 @@ class BlueskyPlatform:
         except PlatformError as exc:
             # In doubt stays in doubt until Bluesky answers: a later run asks again.
             raise PlatformError(exc.message, retryable=True, kind=exc.kind) from None
+
+    def recent(self, since: datetime) -> list[RemotePost]:
+        # The account's own post records, newest first (com.atproto.repo.listRecords): what any app that
+        # signs in as the account writes ends up there, whatever client made it.
+        repo = self._signed_in()
+        listed = self._call(f"reading {self.account.key}'s recent posts", lambda: self._xrpc(
+            "GET", "com.atproto.repo.listRecords", params={"repo": repo, "collection": POST_COLLECTION,
+                                                           "limit": "100"}))
+        posts = []
+        for record in _mapping(listed).get("records") or []:
+            value = _mapping(_mapping(record).get("value"))
+            created = parse_time(value.get("createdAt"))
+            uri = str(record.get("uri") or "")
+            if not uri or (created is not None and created < since):
+                continue
+            posts.append(RemotePost(_platform_id(record), str(value.get("text") or ""),
+                                    self._url(uri.rsplit("/", 1)[-1]), created))
+        return posts
 
     # -- publishing --------------------------------------------------------------------------------
 

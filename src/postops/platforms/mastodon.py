@@ -36,7 +36,7 @@ from postops.platforms._common import (
     wait_past,
     worth_hiding,
 )
-from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published
+from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, RemotePost
 from postops.repo.config import Account
 
 CREDENTIAL_SUFFIXES = ("ACCESS_TOKEN",)
@@ -160,6 +160,37 @@ class MastodonPlatform:
         if not user:
             return f"{self._base}/statuses/{status_id}"
         return f"{self._base}/@{user}/{status_id}"
+
+    def recent(self, since: datetime) -> list[RemotePost]:
+        what = f"reading {self.account.key}'s recent posts"
+        try:
+            if self._account_id is None:
+                me = self._record(what, self._call(what, "GET", "/api/v1/accounts/verify_credentials"))
+                self._account_id = str(me["id"])
+            path = f"/api/v1/accounts/{quote(self._account_id, safe='')}/statuses"
+            statuses = self._json(what, self._call(what, "GET", path, params={"limit": _PAGE_SIZE}))
+        except PlatformError as exc:
+            if exc.kind == "auth":
+                raise PlatformError(f"{what}: this token cannot read the account's posts, so posts made outside "
+                                    f"postops go unnoticed; give it the read:accounts and read:statuses scopes "
+                                    f"({exc.message})", retryable=False, kind="unavailable") from None
+            raise
+        if not isinstance(statuses, list):
+            raise PlatformError(f"{what}: {self._server} answered with something other than a list of posts",
+                                retryable=True, kind="error")
+        posts = []
+        for status in statuses:
+            created = _parse_time(status.get("created_at"))
+            if not isinstance(status, dict) or "id" not in status or (created is not None and created < since):
+                continue
+            boosted = status.get("reblog")
+            if isinstance(boosted, dict):
+                text = f"boost of {boosted.get('url') or boosted.get('uri')}"
+            else:
+                text = _html_text(str(status.get("content") or "")).strip()
+            published = self._published(status)
+            posts.append(RemotePost(published.platform_id, text, published.url, created))
+        return posts
 
     # -- in-doubt resolution -----------------------------------------------------------------------
 

@@ -11,10 +11,10 @@ import json
 import os
 import time
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
-from postops.platforms.base import PartRequest, PlatformError, Published
+from postops.platforms.base import PartRequest, PlatformError, Published, RemotePost
 from postops.repo.config import Account
 
 
@@ -77,6 +77,22 @@ class OutboxPlatform:
         except OSError as exc:
             raise PlatformError(f"cannot move {source.name} out of the outbox: {exc.strerror}",
                                 retryable=True, kind="transient") from None
+
+    def recent(self, since: datetime) -> list[RemotePost]:
+        """Every part file in the account's folder, written by postops or dropped there by hand (a drill's
+        "post made outside postops"): a JSON object with a `text`. Files written since `since`."""
+        self._slow()
+        posts = []
+        for path in self.folder.glob("*.json") if self.folder.is_dir() else ():
+            try:
+                written = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                record = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue  # half-written or not ours to read: the next run sees it whole
+            if written < since or not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                continue
+            posts.append(RemotePost(path.stem, record["text"], path.as_uri(), written))
+        return sorted(posts, key=lambda p: (p.created_at or since, p.platform_id), reverse=True)
 
     def lookup(self, request: PartRequest, claimed_at: datetime) -> Published | None:
         self._slow()

@@ -31,7 +31,7 @@ from postops.platforms._common import (
     utc_now,
     worth_hiding,
 )
-from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published
+from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, RemotePost
 from postops.repo.config import Account
 
 T = TypeVar("T")
@@ -139,6 +139,33 @@ class XPlatform:
 
     def lookup(self, request: PartRequest, claimed_at: datetime) -> Published | None:
         return self._find(request, since=claimed_at - self._lookup_slack)
+
+    def recent(self, since: datetime) -> list[RemotePost]:
+        client = self._client
+        what = f"reading {self.account.key}'s recent posts"
+        try:
+            if self._user_id is None:
+                me = self._call(what, lambda: client.get_me(user_auth=True))
+                self._user_id = str(me["data"]["id"])
+            user_id = self._user_id
+            page = self._call(what, partial(
+                client.get_users_tweets, user_id, start_time=since, max_results=100,
+                tweet_fields=["created_at", "text", "note_tweet"], user_auth=True))
+        except PlatformError as exc:
+            if exc.kind == "auth":
+                # X's Free access level can post but not read timelines: that answer is a 403 too.
+                raise PlatformError(f"{what}: these credentials cannot read the account's posts, so posts "
+                                    f"made outside postops go unnoticed on X; reading them needs X's Basic "
+                                    f"access level or higher ({exc.message})", retryable=False,
+                                    kind="unavailable") from None
+            raise
+        posts = []
+        for tweet in page.get("data") or []:
+            tweet_id = str(tweet["id"])
+            text = (tweet.get("note_tweet") or {}).get("text") or tweet.get("text") or ""
+            posts.append(RemotePost(tweet_id, html.unescape(text), self._url(tweet_id),
+                                    parse_time(tweet.get("created_at"))))
+        return posts
 
     # -- publishing --------------------------------------------------------------------------------
 
