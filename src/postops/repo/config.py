@@ -45,6 +45,7 @@ class Account:
     page_id: str | None = None          # facebook: the Page posted to
     organization: str | None = None     # linkedin: the organisation posted as
     api_version: str | None = None      # facebook, linkedin: the API version, when not the adapter's default
+    unmanaged: str = "report"           # report | delete | delete-if-violating: posts made outside postops
 
 
 class AlertKind(StrEnum):
@@ -151,6 +152,7 @@ def load_config(root: Path) -> Config:
             page_id=_text(spec.get("page_id")),
             organization=_text(spec.get("organization")),
             api_version=spec.get("api_version"),
+            unmanaged=spec.get("unmanaged", "report"),
         )
     pub = data.get("publish") or {}
     defaults = PublishSettings()

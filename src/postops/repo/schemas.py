@@ -78,6 +78,7 @@ _ACCOUNT: dict[str, Any] = {
         "approvers": {"type": "array", "items": {"type": "string", "pattern": r"^@[A-Za-z0-9_./-]+$"}},
         "approvals": {"type": "integer", "minimum": 0},
         "credentials": {"type": "string", "pattern": r"^[A-Z][A-Z0-9_]*$"},
+        "unmanaged": {"enum": ["report", "delete", "delete-if-violating"]},
         "path": {"type": "string", "minLength": 1},
         "instance": {"type": "string", "pattern": r"^https://"},
         "page_id": {"type": ["string", "integer"], "pattern": r"^[0-9]+$", "minimum": 1,

@@ -1,0 +1,221 @@
+"""Posts made outside postops: each account's recent posts compared with the ledger.
+
+The incident postops exists for did not come through review: someone signed in to the official account in
+an app and posted there. `postops watch` (and every publish run) reads each account's recent posts; one
+that the ledger does not know is `unmanaged`: recorded once in the ledger, judged by the organisation's
+policies as if it were a post, alerted, and, where the account asks for it, taken down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from postops.lint.findings import Finding
+from postops.platforms.base import Platform, PlatformError, RemotePost
+from postops.publish import ledger as ledger_mod
+from postops.publish.ledger import CLAIMED, Ledger, LedgerError, Store
+from postops.publish.notify import Alert
+from postops.repo.config import AlertKind, Config
+
+MAX_RACES = 50
+
+UNMANAGED = "unmanaged"                      # ledger event: a post the ledger did not know, found on an account
+WATCH_UNAVAILABLE = "watch-unavailable"      # ledger event: an account whose posts cannot be read (said once)
+
+# How far back each run looks. Posts older than that were looked at by earlier runs.
+WINDOW = timedelta(days=2)
+# A claim still open may be a post that went out and is not recorded yet: posts made from this long before
+# it are left for the next run, when the claim is resolved, rather than called unmanaged.
+CLAIM_SLACK = timedelta(minutes=5)
+
+
+class UnmanagedPolicy(StrEnum):
+    REPORT = "report"
+    DELETE = "delete"
+    DELETE_IF_VIOLATING = "delete-if-violating"
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    account: str
+    post: RemotePost
+    findings: tuple[Finding, ...]
+
+    @property
+    def violating(self) -> bool:
+        return any(f.severity == "error" for f in self.findings)
+
+
+@dataclass(frozen=True)
+class WatchResult:
+    found: tuple[Unmanaged, ...] = ()
+    unavailable: tuple[tuple[str, str], ...] = ()    # (account, why), only those not recorded before
+    errors: tuple[tuple[str, str], ...] = ()         # (account, error): the platform could not answer this time
+
+
+Judge = Callable[[str, str], Sequence[Finding]]      # (account, text) -> the policies' findings
+
+
+def _events(ledger: Ledger) -> list[Mapping[str, Any]]:
+    return ledger_mod._decode(ledger.raw)[0]
+
+
+def known_ids(ledger: Ledger) -> dict[str, set[str]]:
+    """account -> every platform id the ledger knows: published by postops, or already found unmanaged."""
+    known: dict[str, set[str]] = {}
+    for (_, account, _), state in ledger.parts.items():
+        if state.published is not None and state.published.get("platform_id"):
+            known.setdefault(account, set()).add(str(state.published["platform_id"]))
+    for event in _events(ledger):
+        if event.get("event") == UNMANAGED and isinstance(event.get("platform_id"), str):
+            known.setdefault(str(event.get("account")), set()).add(event["platform_id"])
+    return known
+
+
+def said_unavailable(ledger: Ledger) -> set[str]:
+    """Accounts whose posts postops last found it cannot read (and has said so)."""
+    latest: dict[str, bool] = {}
+    for event in _events(ledger):
+        if event.get("event") == WATCH_UNAVAILABLE:
+            latest[str(event.get("account"))] = True
+        elif event.get("event") == UNMANAGED:
+            latest[str(event.get("account"))] = False
+    return {account for account, unavailable in latest.items() if unavailable}
+
+
+def _open_claims_since(ledger: Ledger, account: str) -> datetime | None:
+    """The earliest time an open claim on `account` was made, if any claim is still open."""
+    earliest = None
+    for (_, key, _), state in ledger.parts.items():
+        if key == account and state.status == CLAIMED:
+            at = ledger_mod.parse_time(state.event.get("at"))
+            if at is not None and (earliest is None or at < earliest):
+                earliest = at
+    return earliest
+
+
+def _same_id(platform_id: str, known: set[str]) -> bool:
+    # Bluesky's ids are "<at-uri>|<cid>": the record is the same whatever its content id.
+    return platform_id in known or platform_id.split("|", 1)[0] in {k.split("|", 1)[0] for k in known}
+
+
+def find_unmanaged(ledger: Ledger, platforms: Mapping[str, Platform], judge: Judge, now: datetime,
+                   window: timedelta = WINDOW) -> WatchResult:
+    """Each account's recent posts that the ledger does not know, judged by `judge`."""
+    known = known_ids(ledger)
+    quiet = said_unavailable(ledger)
+    found: list[Unmanaged] = []
+    unavailable: list[tuple[str, str]] = []
+    errors: list[tuple[str, str]] = []
+    for account in sorted(platforms):
+        try:
+            posts = platforms[account].recent(now - window)
+        except PlatformError as exc:
+            if exc.kind == "unavailable":
+                if account not in quiet:
+                    unavailable.append((account, exc.message))
+            else:
+                errors.append((account, exc.message))
+            continue
+        open_since = _open_claims_since(ledger, account)
+        for post in posts:
+            if _same_id(post.platform_id, known.get(account, set())):
+                continue
+            if open_since is not None and (post.created_at is None or post.created_at >= open_since - CLAIM_SLACK):
+                continue  # may be the open claim's own post: decided once the claim is resolved
+            found.append(Unmanaged(account, post, tuple(judge(account, post.text))))
+    return WatchResult(tuple(found), tuple(unavailable), tuple(errors))
+
+
+def unmanaged_event(item: Unmanaged, *, run: str, by: str, at: datetime, action: str) -> dict[str, Any]:
+    return {
+        "event": UNMANAGED, "account": item.account, "platform_id": item.post.platform_id, "url": item.post.url,
+        "text": item.post.text, "posted_at": item.post.created_at.isoformat() if item.post.created_at else None,
+        "findings": [f"{f.severity} [{f.rule}] {f.message}" for f in item.findings], "action": action,
+        "run": run, "by": by, "at": at.isoformat(),
+    }
+
+
+def unavailable_event(account: str, why: str, *, run: str, by: str, at: datetime) -> dict[str, Any]:
+    return {"event": WATCH_UNAVAILABLE, "account": account, "error": why, "run": run, "by": by, "at": at.isoformat()}
+
+
+def should_delete(item: Unmanaged, policy: UnmanagedPolicy) -> bool:
+    return policy is UnmanagedPolicy.DELETE or (policy is UnmanagedPolicy.DELETE_IF_VIOLATING and item.violating)
+
+
+def unrecorded(items: Iterable[Unmanaged], ledger: Ledger) -> list[Unmanaged]:
+    """`items` that a concurrent run has not recorded in the meantime."""
+    known = known_ids(ledger)
+    return [i for i in items if not _same_id(i.post.platform_id, known.get(i.account, set()))]
+
+
+@dataclass(frozen=True)
+class WatchOutcome:
+    lines: tuple[str, ...]            # what the run says, one line each
+    alerts: tuple[Alert, ...]
+    exit_code: int                    # 1 when something was found, newly unreadable, or could not be asked
+
+
+def watch(store: Store, config: Config, *, now: datetime, platforms: Mapping[str, Platform], judge: Judge,
+          run: str, by: str, window: timedelta = WINDOW) -> WatchOutcome:
+    """Find posts made outside postops on `platforms`' accounts, record each once, take down what the
+    account asks to be taken down, and say what was found. Recording goes through the ledger's
+    compare-and-swap, so two runs that find the same post record (and alert, and delete) it once."""
+    for _ in range(MAX_RACES):
+        ledger = store.read(fetch=True)
+        result = find_unmanaged(ledger, platforms, judge, now, window)
+        if not result.found and not result.unavailable:
+            break
+        events: list[dict[str, Any]] = []
+        actions: dict[tuple[str, str], str] = {}
+        for item in result.found:
+            policy = config.accounts[item.account].unmanaged
+            action = "delete" if should_delete(item, UnmanagedPolicy(policy)) else "report"
+            actions[(item.account, item.post.platform_id)] = action
+            events.append(unmanaged_event(item, run=run, by=by, at=now, action=action))
+        events += [unavailable_event(a, why, run=run, by=by, at=now) for a, why in result.unavailable]
+        if store.append(ledger, events, f"postops watch {run}: {len(result.found)} unmanaged") is not None:
+            break
+    else:
+        raise LedgerError(f"the ledger branch kept moving: {MAX_RACES} tries to record what watch found failed")
+    lines: list[str] = []
+    alerts: list[Alert] = []
+    for account, why in result.unavailable:
+        lines.append(f"watch @{account}: {why}")
+        alerts.append(Alert(AlertKind.UNMANAGED, account, None, f"postops cannot see posts made outside it on "
+                            f"@{account}: {why}", "give the account's credentials read access (see the "
+                            "platform's page in postops' docs)"))
+    for account, why in result.errors:
+        lines.append(f"watch @{account}: could not read the account's posts this time: {why}")
+    for item in result.found:
+        lines.append(_describe(item))
+        lines += [f"    {f.severity} [{f.rule}] {f.message}" for f in item.findings]
+        step = "check it, and delete it on the platform if it should not be there"
+        if actions.get((item.account, item.post.platform_id)) == "delete":
+            try:
+                platforms[item.account].delete(item.post.platform_id)
+                lines.append(f"    deleted from @{item.account} (unmanaged: {config.accounts[item.account].unmanaged})")
+                step = "it was deleted; find out who posted it and how they could"
+            except PlatformError as exc:
+                lines.append(f"    could not delete it: {exc.message}")
+                step = f"delete it by hand: postops could not ({exc.message})"
+        alerts.append(Alert(AlertKind.UNMANAGED, item.account, None, f"a post made outside postops: "
+                            f"{_quote(item.post.text)}" + (f" ({len(item.findings)} policy findings)"
+                                                            if item.findings else ""), step, item.post.url))
+    code = 1 if result.found or result.unavailable or result.errors else 0
+    return WatchOutcome(tuple(lines), tuple(alerts), code)
+
+
+def _quote(text: str, limit: int = 120) -> str:
+    flat = " ".join(text.split())
+    return f'"{flat if len(flat) <= limit else flat[: limit - 1] + "…"}"'
+
+
+def _describe(item: Unmanaged) -> str:
+    when = f" at {item.post.created_at:%Y-%m-%d %H:%M} UTC" if item.post.created_at else ""
+    return f"unmanaged @{item.account}{when}: {item.post.url or item.post.platform_id}: {_quote(item.post.text)}"

@@ -1,0 +1,164 @@
+"""Posts made outside postops: found on the account, recorded once, judged, alerted and, if asked, deleted.
+
+The outbox stands in for the account: a JSON file with a `text` that postops did not write is a post made
+in an app by someone signed in to the official account."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from gitfixtures import content_repo, post_yaml
+
+from postops.lint.findings import Finding
+from postops.platforms.outbox import OutboxPlatform
+from postops.publish.commands import publish_command
+from postops.publish.ledger import Store
+from postops.publish.watch import WATCH_UNAVAILABLE, watch
+from postops.repo.config import load_config
+
+NOW = datetime.now(UTC)   # the outbox dates a post by its file's time, which is the real clock's
+
+
+def no_lint(root: Path, config: object) -> dict:
+    return {}
+
+
+def judge(account: str, text: str) -> list[Finding]:
+    """The organisation's policies, reduced to one banned phrase."""
+    if "suck it" not in text.lower():
+        return []
+    return [Finding(f"unmanaged/{account}", 1, 1, "banned-phrases", "error", "Official accounts don't say 'suck it'")]
+
+
+class Account:
+    def __init__(self, tmp_path: Path, unmanaged: str = "report") -> None:
+        self.repo = content_repo(tmp_path, when=NOW - timedelta(days=1))
+        config = (self.repo.root / "postops.yaml").read_text().replace(
+            "    path: .postops/outbox\n  drill2:", f"    path: .postops/outbox\n    unmanaged: {unmanaged}\n  drill2:")
+        self.repo.write("postops.yaml", config)
+        self.repo.commit("Watch the drill account", NOW - timedelta(days=1))
+        self.outbox = tmp_path / "outbox"
+        self.env = {"POSTOPS_OUTBOX_DIR": str(self.outbox)}
+
+    def publish_one(self) -> None:
+        self.repo.write("posts/drill/ours.yaml", post_yaml("drill", "Ours, reviewed and merged",
+                                                            (NOW - timedelta(hours=1)).isoformat()))
+        self.repo.commit("A post", NOW - timedelta(hours=2))
+        lines: list[str] = []
+        assert publish_command(self.repo.root, now=NOW, dry_run=False, allow_mass_retract=False,
+                               echo=lines.append, env=self.env, lint=no_lint) == 0, lines
+
+    def post_in_the_app(self, name: str, text: str) -> Path:
+        path = self.outbox / "drill" / f"{name}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"text": text}))
+        return path
+
+    def watch(self):  # type: ignore[no-untyped-def]
+        config = load_config(self.repo.root)
+        platforms = {"drill": OutboxPlatform(config.accounts["drill"], self.repo.root, self.env)}
+        return watch(Store(self.repo.root, config.state_branch, "origin"), config, now=NOW,
+                     platforms=platforms, judge=judge, run="run-1", by="test")
+
+    def events(self, kind: str) -> list[dict]:
+        return [e for e in self.repo.ledger_events() if e["event"] == kind]
+
+
+def test_a_post_made_in_the_app_is_found_recorded_once_and_alerted(tmp_path):
+    account = Account(tmp_path)
+    account.publish_one()
+    account.post_in_the_app("from-the-app", "Suck it, @amnesty")
+
+    first = account.watch()
+
+    assert first.exit_code == 1
+    assert first.lines[0].startswith("unmanaged @drill at ") and first.lines[0].endswith(
+        '/outbox/drill/from-the-app.json: "Suck it, @amnesty"')
+    assert first.lines[1] == "    error [banned-phrases] Official accounts don't say 'suck it'"
+    (alert,) = first.alerts
+    assert alert.kind == "unmanaged" and alert.account == "drill" and alert.url.endswith("from-the-app.json")
+    (event,) = account.events("unmanaged")
+    assert (event["account"], event["platform_id"], event["text"], event["action"]) == (
+        "drill", "from-the-app", "Suck it, @amnesty", "report")
+    assert event["findings"] == ["error [banned-phrases] Official accounts don't say 'suck it'"]
+    assert (account.outbox / "drill" / "from-the-app.json").exists()   # report only: left where it is
+
+    second = account.watch()
+    assert (second.exit_code, second.lines, second.alerts) == (0, (), ())
+    assert len(account.events("unmanaged")) == 1
+
+
+def test_what_postops_published_is_not_unmanaged(tmp_path):
+    account = Account(tmp_path)
+    account.publish_one()
+
+    outcome = account.watch()
+
+    assert (outcome.exit_code, outcome.lines) == (0, ())
+    assert account.events("unmanaged") == []
+
+
+@pytest.mark.parametrize(("policy", "text", "deleted"), [
+    ("delete", "Lunch was nice", True),
+    ("delete-if-violating", "Lunch was nice", False),
+    ("delete-if-violating", "Suck it, @amnesty", True),
+])
+def test_an_account_can_ask_for_unmanaged_posts_to_be_taken_down(tmp_path, policy, text, deleted):
+    account = Account(tmp_path, unmanaged=policy)
+    account.post_in_the_app("from-the-app", text)
+
+    outcome = account.watch()
+
+    assert outcome.exit_code == 1
+    assert (account.outbox / "drill" / "retracted" / "from-the-app.json").exists() is deleted
+    assert (account.outbox / "drill" / "from-the-app.json").exists() is not deleted
+    (event,) = account.events("unmanaged")
+    assert event["action"] == ("delete" if deleted else "report")
+    assert any("deleted from @drill" in line for line in outcome.lines) is deleted
+    assert outcome.alerts[0].next_step.startswith("it was deleted") is deleted
+
+
+def test_a_post_that_may_be_an_open_claims_own_is_left_for_the_next_run(tmp_path):
+    account = Account(tmp_path)
+    config = load_config(account.repo.root)
+    store = Store(account.repo.root, config.state_branch, "origin")
+    ledger = store.read(fetch=True)
+    claim = {"event": "claimed", "post": "ours", "account": "drill", "part": 0, "hash": "h", "commit": "c",
+             "run": "dead-run", "by": "elsewhere:1:x", "at": (NOW - timedelta(minutes=1)).isoformat(),
+             "lease_until": (NOW + timedelta(minutes=9)).isoformat()}
+    assert store.append(ledger, [claim], "a claim whose publisher died after posting") is not None
+    account.post_in_the_app("ours.0", "Ours, reviewed and merged")
+
+    outcome = account.watch()
+
+    assert (outcome.exit_code, outcome.lines) == (0, ())
+    assert account.events("unmanaged") == []
+
+
+class Unreadable:
+    def recent(self, since: datetime) -> list:
+        from postops.platforms.base import PlatformError
+
+        raise PlatformError("reading drill's recent posts: these credentials cannot read the account's posts",
+                            retryable=False, kind="unavailable")
+
+
+def test_an_account_whose_posts_cannot_be_read_is_said_once(tmp_path):
+    account = Account(tmp_path)
+    config = load_config(account.repo.root)
+    store = Store(account.repo.root, config.state_branch, "origin")
+
+    def run():  # type: ignore[no-untyped-def]
+        return watch(store, config, now=NOW, platforms={"drill": Unreadable()}, judge=judge, run="r", by="t")
+
+    first = run()
+    assert first.exit_code == 1
+    assert first.lines == ("watch @drill: reading drill's recent posts: these credentials cannot read the "
+                           "account's posts",)
+    assert len(account.events(WATCH_UNAVAILABLE)) == 1
+    second = run()
+    assert (second.exit_code, second.lines) == (0, ())
+    assert len(account.events(WATCH_UNAVAILABLE)) == 1
