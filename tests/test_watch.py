@@ -162,3 +162,20 @@ def test_an_account_whose_posts_cannot_be_read_is_said_once(tmp_path):
     second = run()
     assert (second.exit_code, second.lines) == (0, ())
     assert len(account.events(WATCH_UNAVAILABLE)) == 1
+
+
+def test_the_organisations_policies_judge_a_post_made_outside_postops(tmp_path):
+    from postops.lint.engine import lint_text
+    from postops.scaffold.init import init_repo
+
+    init_repo(tmp_path, force=False, now=datetime(2026, 11, 23, 12, tzinfo=UTC))
+    config = load_config(tmp_path)
+
+    findings = lint_text(tmp_path, config, "official", "Suck it, @amnesty")
+    clean = lint_text(tmp_path, config, "official", "Our annual report is out.")
+
+    rules = {f.rule for f in findings}
+    assert {"banned-phrases", "official-mentions"} <= rules
+    assert all(f.path == "posts/official/unmanaged.yaml" and f.line == 2 for f in findings)
+    assert not {"account-folder", "publish-at", "duplicate-id"} & rules
+    assert [f for f in clean if f.severity == "error"] == []

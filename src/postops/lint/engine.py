@@ -26,7 +26,16 @@ from postops.lint.rules import (
 )
 from postops.lint.tone import TONE_FACTS
 from postops.repo.config import Config
-from postops.repo.posts import POSTS_DIR, LoadProblem, Post, declared_ids, discover, is_post_file, load_post
+from postops.repo.posts import (
+    POSTS_DIR,
+    LoadProblem,
+    Post,
+    build_post,
+    declared_ids,
+    discover,
+    is_post_file,
+    load_post,
+)
 
 # Facts that differ between the parts of a thread: rules using only other facts are checked once per post.
 TEXT_FACTS = facts_mod.PER_PART_FACTS | {"*"}
@@ -249,3 +258,28 @@ def _tone_facts(policies: Policies, posts: list[Post]) -> dict[tuple[str, int], 
     keys = [(post.path, part.index) for post in posts for part in post.parts]
     texts = [part.text for post in posts for part in post.parts]
     return dict(zip(keys, tone_facts(texts, wanted)))
+
+
+# Built-in rules that judge a post's text; the others are about files, folders and schedules, which a post
+# made outside postops does not have.
+_TEXT_RULES = frozenset({"text-length", "secret-in-text"})
+
+
+def lint_text(root: Path, config: Config, account: str, text: str) -> list[Finding]:
+    """What the organisation's policies say of `text` as a post on `account`: how `postops watch` judges a
+    post made outside postops. Findings point into a post file that does not exist,
+    `posts/<account>/unmanaged.yaml`, whose text starts at line 2."""
+    import json
+
+    from postops.repo.yamlfile import parse
+
+    policies = load_policies(root, default_severities())
+    _require_tone(policies)
+    rel = f"{POSTS_DIR}/{account}/unmanaged.yaml"
+    raw = f"account: {json.dumps(account)}\ntext: {json.dumps(text, ensure_ascii=False)}\n".encode()
+    post = build_post(parse(raw, rel, max(config.max_file_bytes, len(raw))), config)
+    ctx = Context(config=config, root=root, ids={post.id: [rel]}, measures={}, published=None,
+                  retracted=frozenset())
+    findings = _check_post(ctx, policies, post, _tone_facts(policies, [post]))
+    wanted = _TEXT_RULES | {r.id for r in policies.rules}
+    return sorted(f for f in findings if f.rule in wanted)
