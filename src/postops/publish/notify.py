@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 from dataclasses import dataclass
 
 from postops.repo.config import AlertKind, NotifyTarget
@@ -108,3 +109,34 @@ class Notifier:
                 if not delivered:
                     failures.append(f"notify: {target.env}: {alert.title}: the service refused it")
         return failures
+
+
+_NEXT = {
+    "published": "nothing; `git revert` of the post takes it down again",
+    "resolved": "nothing; it had gone out before its run was cut short, and is recorded now",
+    "retracted": "nothing; it is down",
+    "failed": "read the error; `postops status` shows the post, and the next run retries what can be retried",
+    "unknown": "check the account by hand: postops cannot tell whether it went out, and will not post it twice",
+    "missed": "it was never published: add it again under a new id with a new time if it should still go out",
+}
+_KINDS = {"published": AlertKind.PUBLISHED, "resolved": AlertKind.PUBLISHED, "retracted": AlertKind.RETRACTED,
+          "failed": AlertKind.FAILED, "unknown": AlertKind.FAILED, "missed": AlertKind.MISSED}
+
+
+def run_alerts(outcomes: Iterable[Any], blocked: Iterable[Any]) -> list[Alert]:
+    """Alerts for what a publish run did (its outcomes) and for the due posts it could not publish
+    (`blocked` plan actions): those are said again every run until someone acts."""
+    alerts = []
+    for outcome in outcomes:
+        kind = _KINDS.get(outcome.what)
+        if kind is None:
+            continue
+        part = f" (part {outcome.part + 1})" if outcome.part else ""
+        url = outcome.detail if outcome.what in ("published", "resolved", "retracted") and "://" in outcome.detail \
+            else None
+        summary = f"{outcome.what}{part}" + ("" if url or not outcome.detail else f": {outcome.detail}")
+        alerts.append(Alert(kind, outcome.account, outcome.post, summary, _NEXT[outcome.what], url))
+    for action in blocked:
+        alerts.append(Alert(AlertKind.BLOCKED, action.account, action.post, f"due but blocked: {action.reason}",
+                            "fix what the reason says; this alert repeats every run until then"))
+    return alerts
