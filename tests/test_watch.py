@@ -179,3 +179,57 @@ def test_the_organisations_policies_judge_a_post_made_outside_postops(tmp_path):
     assert all(f.path == "posts/official/unmanaged.yaml" and f.line == 2 for f in findings)
     assert not {"account-folder", "publish-at", "duplicate-id"} & rules
     assert [f for f in clean if f.severity == "error"] == []
+
+
+def test_postops_watch_and_every_publish_run_find_it_and_alert(tmp_path, monkeypatch):
+    import responses
+    from click.testing import CliRunner
+
+    from postops.cli import main
+
+    account = Account(tmp_path)
+    account.repo.write("postops.yaml", (account.repo.root / "postops.yaml").read_text()
+                       + "notify:\n  - to: POSTOPS_NOTIFY_COMMS\n")
+    account.repo.commit("Tell the comms team", NOW - timedelta(days=1))
+    env = account.env = {**account.env, "POSTOPS_NOTIFY_COMMS": "jsons://hooks.example/alert"}
+    with responses.RequestsMock() as hooks:   # published is not among the default alerts
+        account.publish_one()
+    account.post_in_the_app("from-the-app", "Lunch was nice")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    with responses.RequestsMock() as hooks:
+        hooks.post("https://hooks.example/alert", json={})
+        first = CliRunner().invoke(main, ["watch", "--repo", str(account.repo.root)])
+        assert [json.loads(c.request.body)["title"] for c in hooks.calls] == ["postops: unmanaged on @drill"]
+    assert first.exit_code == 1, first.output
+    assert "unmanaged @drill" in first.output and "Lunch was nice" in first.output
+
+    account.post_in_the_app("another", "Second one")
+    with responses.RequestsMock() as hooks:
+        hooks.post("https://hooks.example/alert", json={})
+        lines: list[str] = []
+        code = publish_command(account.repo.root, now=NOW, dry_run=False, allow_mass_retract=False,
+                               echo=lines.append, env=env, lint=no_lint)
+        assert len(hooks.calls) == 1 and "Second one" in json.loads(hooks.calls[0].request.body)["message"]
+    assert code == 1 and any(line.startswith("unmanaged @drill") and "Second one" in line for line in lines)
+    assert len(account.events("unmanaged")) == 2
+
+
+def test_a_notify_url_apprise_cannot_use_is_said_and_publishing_goes_on(tmp_path):
+    account = Account(tmp_path)
+    account.repo.write("postops.yaml", (account.repo.root / "postops.yaml").read_text()
+                       + "notify:\n  - to: POSTOPS_NOTIFY_COMMS\n")
+    account.repo.commit("Tell the comms team", NOW - timedelta(days=1))
+    account.repo.write("posts/drill/ours.yaml", post_yaml("drill", "Ours", (NOW - timedelta(hours=1)).isoformat()))
+    account.repo.commit("A post", NOW - timedelta(hours=2))
+    lines: list[str] = []
+
+    code = publish_command(account.repo.root, now=NOW, dry_run=False, allow_mass_retract=False,
+                           echo=lines.append, env={**account.env, "POSTOPS_NOTIFY_COMMS": "slak://T0/B0/secret"},
+                           lint=no_lint)
+
+    assert code == 1
+    assert "notify: the URL in POSTOPS_NOTIFY_COMMS has a scheme Apprise does not know or cannot read (slak://)" in lines
+    assert not any("secret" in line for line in lines)
+    assert (account.outbox / "drill" / "ours.0.json").exists()

@@ -243,6 +243,17 @@ def publish(repo: str | None, now: str | None, dry_run: bool, allow_mass_retract
 @main.command()
 @repo_option
 @now_option
+@_handle_errors
+def watch(repo: str | None, now: str | None) -> int:
+    """Find posts made on the accounts outside postops (every publish run does this too), and alert."""
+    from postops.publish.commands import watch_command
+
+    return watch_command(_root(repo), now=_parse_time(now, "--now"), echo=click.echo, env=os.environ)
+
+
+@main.command()
+@repo_option
+@now_option
 @format_option("status", "text: one line per post and account, for people; json: for programs.")
 @output_option
 @_handle_errors

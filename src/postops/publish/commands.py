@@ -5,7 +5,7 @@ A user-caused error is raised (a PostopsError) for the one handler, errors.handl
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,10 +21,16 @@ from postops.publish.engine import (
     load_desired,
     paused_reason,
     publish,
+    new_run_id,
     publisher_gone,
+    this_publisher,
     supported_accounts,
 )
+from postops.lint.engine import lint_text
+from postops.platforms.base import Platform, get_platform
 from postops.publish.ledger import Ledger, LedgerError, Store, read_ledger
+from postops.publish.notify import Notifier, run_alerts
+from postops.publish.watch import watch
 from postops.publish.pause import set_paused
 from postops.publish.plan import Context, Plan, make_plan
 from postops.publish.status import post_states
@@ -147,11 +153,51 @@ def publish_command(root: Path, *, now: datetime | None, dry_run: bool, allow_ma
     for outcome in result.outcomes:
         if outcome.what == "missed":
             echo(f"missed {outcome.post} @{outcome.account}: {outcome.detail}")
+    watched = watch_and_notify(base, config, now=now, env=env, echo=echo, outcomes=result.outcomes,
+                               blocked=[a for a in result.last_plan.of("blocked")
+                                        if a.at is not None and a.at <= (now or datetime.now(UTC))])
     waiting = result.last_plan.of("wait")
     done = sum(1 for o in result.outcomes if o.what in ("published", "retracted", "resolved"))
     echo(f"{done} done, {len(waiting)} waiting" + (f", next at {min(a.at for a in waiting if a.at).isoformat()}"
                                                    if any(a.at for a in waiting) else ""))
-    return result.exit_code
+    return max(result.exit_code, watched)
+
+
+# ----------------------------------------------------------------------------------------------- watch
+
+def watch_and_notify(root: Path, config: Config, *, now: datetime | None, env: Mapping[str, str], echo: Echo,
+                     outcomes: Sequence[Any] = (), blocked: Sequence[Any] = (),
+                     platforms: Callable[..., Platform] = get_platform) -> int:
+    """Look for posts made outside postops on every account whose credentials are here, then send the
+    alerts of this run (what publish did, and what watch found). Returns 1 when watch found something or a
+    notification failed: someone must be told, and a red run is how CI tells."""
+    when = now or datetime.now(UTC)
+    watched: dict[str, Platform] = {}
+    for key, account in sorted(config.accounts.items()):
+        try:
+            watched[key] = platforms(account, root, env)
+        except PostopsError:
+            continue  # no credentials here (a laptop, a pull request): publish says what that blocks
+    store = Store(root, config.state_branch, git.remote(root))
+    outcome = watch(store, config, now=when, platforms=watched, run=new_run_id(when), by=this_publisher(),
+                    judge=lambda account, text: lint_text(root, config, account, text))
+    for line in outcome.lines:
+        echo(line)
+    notifier = Notifier(config.notify, env)
+    failures = notifier.problems() if config.notify else []
+    failures += notifier.send([*run_alerts(outcomes, blocked), *outcome.alerts])
+    for line in failures:
+        echo(line)
+    return 1 if outcome.exit_code or failures else 0
+
+
+def watch_command(root: Path, *, now: datetime | None, echo: Echo, env: Mapping[str, str],
+                  platforms: Callable[..., Platform] = get_platform) -> int:
+    base, config = _open(root)
+    code = watch_and_notify(base, config, now=now, env=env, echo=echo, platforms=platforms)
+    if code == 0:
+        echo("nothing posted outside postops")
+    return code
 
 
 # ---------------------------------------------------------------------------------------------- status

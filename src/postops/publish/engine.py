@@ -194,6 +194,10 @@ def _process_space() -> str:
 MAX_RACES = 50
 
 
+def new_run_id(when: datetime) -> str:
+    return when.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+
+
 def this_publisher() -> str:
     """`host:pid:space`, so that another run can tell whether this one is still alive."""
     return f"{socket.gethostname()}:{os.getpid()}:{_process_space()}"
@@ -308,7 +312,7 @@ class Publisher:
         self.platform_factory = platforms
         self.echo = echo
         self.batch = batch
-        self.run = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+        self.run = new_run_id(datetime.now(UTC))
         self.by = this_publisher()
         self.targets = {(t.post, t.account): t for t in desired.targets}
         self._platforms: dict[str, Platform] = {}
