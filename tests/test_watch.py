@@ -233,3 +233,18 @@ def test_a_notify_url_apprise_cannot_use_is_said_and_publishing_goes_on(tmp_path
     assert "notify: the URL in POSTOPS_NOTIFY_COMMS has a scheme Apprise does not know or cannot read (slak://)" in lines
     assert not any("secret" in line for line in lines)
     assert (account.outbox / "drill" / "ours.0.json").exists()
+
+
+def test_accounts_without_credentials_here_are_not_watched_and_the_rest_are(tmp_path):
+    from postops.publish.commands import watch_command
+
+    account = Account(tmp_path)
+    account.repo.write("postops.yaml", (account.repo.root / "postops.yaml").read_text().replace(
+        "accounts:\n", "accounts:\n  official:\n    platform: x\n    handle: \"@Official\"\n    credentials: POSTOPS_OFFICIAL\n"))
+    account.repo.commit("An X account whose secrets only the publish job has", NOW - timedelta(days=1))
+    account.post_in_the_app("from-the-app", "Lunch was nice")
+    lines: list[str] = []
+
+    assert watch_command(account.repo.root, now=NOW, echo=lines.append, env=account.env) == 1
+
+    assert len(lines) == 1 and lines[0].startswith("unmanaged @drill")

@@ -12,28 +12,28 @@ from pathlib import Path
 from typing import Any
 
 from postops import report
-from postops.errors import UsageError
+from postops.errors import PostopsError, UsageError
+from postops.lint.engine import lint_text
+from postops.platforms.base import Platform, get_platform
 from postops.publish.engine import (
     LintFn,
     approval_blocks,
     errors_of,
     lint_verdicts,
     load_desired,
+    new_run_id,
     paused_reason,
     publish,
-    new_run_id,
     publisher_gone,
-    this_publisher,
     supported_accounts,
+    this_publisher,
 )
-from postops.lint.engine import lint_text
-from postops.platforms.base import Platform, get_platform
 from postops.publish.ledger import Ledger, LedgerError, Store, read_ledger
 from postops.publish.notify import Notifier, run_alerts
-from postops.publish.watch import watch
 from postops.publish.pause import set_paused
 from postops.publish.plan import Context, Plan, make_plan
 from postops.publish.status import post_states
+from postops.publish.watch import watch
 from postops.repo import git
 from postops.repo.config import Config, find_root, load_config
 from postops.repo.posts import POSTS_DIR, post_id_from_path
