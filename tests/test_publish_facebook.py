@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 import responses
 from gitfixtures import content_repo, post_yaml
+from publishfixtures import Died, DiesOnPublish, run
 
 from postops.platforms.facebook import FacebookPlatform
-from postops.publish.engine import publish
-from postops.repo.config import load_config
 
 T = datetime.fromisoformat("2026-11-24T14:00:00+00:00")
 M = timedelta(minutes=1)
@@ -22,22 +21,6 @@ FEED = f"https://graph.facebook.com/v26.0/{PAGE}/feed"
 POSTS = f"https://graph.facebook.com/v26.0/{PAGE}/posts"
 ENV = {"POSTOPS_FB_PAGE_TOKEN": "EAAGm0PX4ZCpsBAHxZBtQ9kLp2RfY7nBc4HjD6"}
 TEXT = "Energy & security: our report is out https://www.csis.org/analysis/energy-security"
-
-
-class Died(BaseException):
-    """The publisher's process ending between claim and act (a crash, a cancelled CI job)."""
-
-
-class DiesOnPublish:
-    def __init__(self, *args: object) -> None:
-        pass
-
-    def publish(self, request: object) -> None:
-        raise Died
-
-
-def no_lint(root: Path, config: object) -> dict:
-    return {}
 
 
 @pytest.fixture
@@ -50,16 +33,9 @@ def repo(tmp_path: Path):
     repo.write("posts/fb/report.yaml", post_yaml("fb", TEXT, "2026-11-24T14:00:00Z"))
     repo.commit("Add the report post", T - 60 * M)
     with pytest.raises(Died):                      # claimed, then the process is gone
-        run(repo, T, DiesOnPublish)
+        run(repo, T, DiesOnPublish, ENV)
     assert [e["event"] for e in repo.ledger_events()] == ["claimed"]
     return repo
-
-
-def run(repo, now, platform):  # type: ignore[no-untyped-def]
-    lines: list[str] = []
-    result = publish(repo.root, load_config(repo.root), now=now, env=ENV, lint=no_lint, platforms=platform,
-                     echo=lines.append)
-    return result, lines
 
 
 def facebook(account, root, env):  # type: ignore[no-untyped-def]
@@ -71,7 +47,7 @@ def test_an_in_doubt_claim_that_the_page_shows_is_recorded_without_reposting(rep
     responses.get(POSTS, json={"data": [{"id": f"{PAGE}_122101234567890123", "message": TEXT,
                                          "created_time": "2026-11-24T14:00:02+0000",
                                          "permalink_url": f"https://www.facebook.com/{PAGE}/posts/122101234567890123"}]})
-    result, lines = run(repo, T + 11 * M, facebook)          # the lease has run out: in doubt
+    result, lines = run(repo, T + 11 * M, facebook, ENV)          # the lease has run out: in doubt
     assert result.exit_code == 0, lines
     events = repo.ledger_events()
     assert [e["event"] for e in events] == ["claimed", "claimed", "published"]
@@ -84,7 +60,7 @@ def test_an_in_doubt_claim_that_the_page_shows_is_recorded_without_reposting(rep
 def test_an_in_doubt_claim_that_the_page_does_not_show_is_posted_once(repo):
     responses.get(POSTS, json={"data": []})
     responses.post(FEED, json={"id": f"{PAGE}_122101234567890999"})
-    result, lines = run(repo, T + 11 * M, facebook)
+    result, lines = run(repo, T + 11 * M, facebook, ENV)
     assert result.exit_code == 0, lines
     assert [e["event"] for e in repo.ledger_events()] == ["claimed", "claimed", "released", "claimed",
                                                          "published"]
@@ -97,7 +73,7 @@ def test_an_in_doubt_claim_the_page_cannot_be_asked_about_stays_in_doubt(repo):
     responses.get(POSTS, json={"error": {"message": "(#10) This endpoint requires the 'pages_read_engagement' "
                                                     "permission", "type": "OAuthException", "code": 10,
                                          "fbtrace_id": "AbCdEfGhIjK"}}, status=403)
-    result, lines = run(repo, T + 11 * M, facebook)
+    result, lines = run(repo, T + 11 * M, facebook, ENV)
     assert result.exit_code != 0
     assert [e["event"] for e in repo.ledger_events()][:1] == ["claimed"]
     assert "published" not in [e["event"] for e in repo.ledger_events()]

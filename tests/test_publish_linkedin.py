@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 import responses
 from gitfixtures import content_repo, post_yaml
+from publishfixtures import Died, DiesOnPublish, run
 
 from postops.platforms.linkedin import LinkedInPlatform
-from postops.publish.engine import publish
-from postops.repo.config import load_config
 
 T = datetime.fromisoformat("2026-11-24T14:00:00+00:00")
 M = timedelta(minutes=1)
@@ -21,22 +20,6 @@ POSTS = "https://api.linkedin.com/rest/posts"
 ENV = {"POSTOPS_LI_ACCESS_TOKEN": "AQVh7cKZa9mDq2LpX4tR8sW1nB6yE3uJ0oF5gH"}
 TEXT = "Energy & security (our report) is out https://www.csis.org/analysis/energy-security"
 URN = "urn:li:share:7271234567890123456"
-
-
-class Died(BaseException):
-    """The publisher's process ending between claim and act (a crash, a cancelled CI job)."""
-
-
-class DiesOnPublish:
-    def __init__(self, *args: object) -> None:
-        pass
-
-    def publish(self, request: object) -> None:
-        raise Died
-
-
-def no_lint(root: Path, config: object) -> dict:
-    return {}
 
 
 @pytest.fixture
@@ -49,16 +32,9 @@ def repo(tmp_path: Path):
     repo.write("posts/li/report.yaml", post_yaml("li", TEXT, "2026-11-24T14:00:00Z"))
     repo.commit("Add the report post", T - 60 * M)
     with pytest.raises(Died):                      # claimed, then the process is gone
-        run(repo, T, DiesOnPublish)
+        run(repo, T, DiesOnPublish, ENV)
     assert [e["event"] for e in repo.ledger_events()] == ["claimed"]
     return repo
-
-
-def run(repo, now, platform):  # type: ignore[no-untyped-def]
-    lines: list[str] = []
-    result = publish(repo.root, load_config(repo.root), now=now, env=ENV, lint=no_lint, platforms=platform,
-                     echo=lines.append)
-    return result, lines
 
 
 def linkedin(account, root, env):  # type: ignore[no-untyped-def]
@@ -73,7 +49,7 @@ def test_an_in_doubt_claim_that_the_page_shows_is_recorded_without_reposting(rep
         "id": URN, "author": "urn:li:organization:2414183", "createdAt": at, "publishedAt": at,
         "commentary": r"Energy & security \(our report\) is out https://www.csis.org/analysis/energy-security"}],
         "paging": {"start": 0, "count": 50}})
-    result, lines = run(repo, T + 11 * M, linkedin)          # the lease has run out: in doubt
+    result, lines = run(repo, T + 11 * M, linkedin, ENV)          # the lease has run out: in doubt
     assert result.exit_code == 0, lines
     events = repo.ledger_events()
     assert [e["event"] for e in events] == ["claimed", "claimed", "published"]
@@ -86,7 +62,7 @@ def test_an_in_doubt_claim_that_the_page_shows_is_recorded_without_reposting(rep
 def test_an_in_doubt_claim_that_the_page_does_not_show_is_posted_once(repo):
     responses.get(POSTS, json={"elements": [], "paging": {"start": 0, "count": 50}})
     responses.post(POSTS, status=201, headers={"x-restli-id": URN})
-    result, lines = run(repo, T + 11 * M, linkedin)
+    result, lines = run(repo, T + 11 * M, linkedin, ENV)
     assert result.exit_code == 0, lines
     assert [e["event"] for e in repo.ledger_events()] == ["claimed", "claimed", "released", "claimed",
                                                          "published"]

@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 import responses
 from gitfixtures import content_repo, post_yaml
+from publishfixtures import Died, DiesOnPublish, run
 
 from postops.platforms.x import XPlatform
-from postops.publish.engine import publish
-from postops.repo.config import load_config
 
 T = datetime.fromisoformat("2026-11-24T14:00:00+00:00")
 M = timedelta(minutes=1)
@@ -25,22 +24,6 @@ TEXT = "Energy & security: our report is out https://www.csis.org/analysis/energ
 pytestmark = pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")
 
 
-class Died(BaseException):
-    """The publisher's process ending between claim and act (a crash, a cancelled CI job)."""
-
-
-class DiesOnPublish:
-    def __init__(self, *args: object) -> None:
-        pass
-
-    def publish(self, request: object) -> None:
-        raise Died
-
-
-def no_lint(root: Path, config: object) -> dict:
-    return {}
-
-
 @pytest.fixture
 def repo(tmp_path: Path):
     repo = content_repo(tmp_path, when=T - timedelta(days=1))
@@ -50,16 +33,9 @@ def repo(tmp_path: Path):
     repo.write("posts/csis/report.yaml", post_yaml("csis", TEXT, "2026-11-24T14:00:00Z"))
     repo.commit("Add the report post", T - 60 * M)
     with pytest.raises(Died):                      # claimed, then the process is gone
-        run(repo, T, DiesOnPublish)
+        run(repo, T, DiesOnPublish, ENV)
     assert [e["event"] for e in repo.ledger_events()] == ["claimed"]
     return repo
-
-
-def run(repo, now, platform):  # type: ignore[no-untyped-def]
-    lines: list[str] = []
-    result = publish(repo.root, load_config(repo.root), now=now, env=ENV, lint=no_lint, platforms=platform,
-                     echo=lines.append)
-    return result, lines
 
 
 def x_platform(account, root, env):  # type: ignore[no-untyped-def]
@@ -77,7 +53,7 @@ def test_an_in_doubt_claim_that_x_shows_is_recorded_without_reposting(repo):
     # X returns the text with its link shortened to t.co and & escaped
     serve_timeline([{"id": "1861000000000000007", "created_at": "2026-11-24T14:00:02.000Z",
                      "text": "Energy &amp; security: our report is out https://t.co/AbC123xyZ"}])
-    result, lines = run(repo, T + 11 * M, x_platform)          # the lease has run out: in doubt
+    result, lines = run(repo, T + 11 * M, x_platform, ENV)          # the lease has run out: in doubt
     assert result.exit_code == 0, lines
     events = repo.ledger_events()
     assert [e["event"] for e in events] == ["claimed", "claimed", "published"]
@@ -90,7 +66,7 @@ def test_an_in_doubt_claim_that_x_shows_is_recorded_without_reposting(repo):
 def test_an_in_doubt_claim_that_x_does_not_show_is_posted_once(repo):
     serve_timeline([])
     responses.post(TWEETS, json={"data": {"id": "1861000000000000009", "text": TEXT}}, status=201)
-    result, lines = run(repo, T + 11 * M, x_platform)
+    result, lines = run(repo, T + 11 * M, x_platform, ENV)
     assert result.exit_code == 0, lines
     assert [e["event"] for e in repo.ledger_events()] == ["claimed", "claimed", "released", "claimed",
                                                          "published"]
@@ -101,7 +77,7 @@ def test_an_in_doubt_claim_that_x_does_not_show_is_posted_once(repo):
 
 @responses.activate
 def test_before_the_lease_runs_out_nobody_touches_the_claim(repo):
-    result, lines = run(repo, T + 5 * M, x_platform)
+    result, lines = run(repo, T + 5 * M, x_platform, ENV)
     assert [e["event"] for e in repo.ledger_events()] == ["claimed"]
     assert len(responses.calls) == 0
     assert result.last_plan.actions[0].action == "wait"

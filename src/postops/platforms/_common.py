@@ -1,5 +1,6 @@
-"""What the X, Mastodon and Bluesky adapters do alike: read credentials from the environment, keep secrets
-out of messages, and count attempts, back-offs and rate-limit waits while calling a platform.
+"""What the platform adapters do alike: read credentials from the environment, keep secrets out of messages,
+count attempts, back-offs and rate-limit waits while calling a platform, and, where a request may have acted
+without saying so, ask whether it did before anything is sent again.
 
 What each platform says and how it fails stays in its own module; this is only the arithmetic and the
 wording that must read the same whichever platform a message is about.
@@ -12,12 +13,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
 from postops.platforms.base import PartRequest, PlatformError
 from postops.repo.config import Account
+
+T = TypeVar("T")
 
 # A shorter value would be replaced inside ordinary words, mangling the message to hide almost nothing.
 _MIN_SECRET_LENGTH = 4
@@ -176,3 +179,36 @@ def surely_unsent(exc: requests.RequestException) -> bool:
         reason = getattr(exc.args[0], "reason", None)
         return isinstance(reason, urllib3.exceptions.NewConnectionError)
     return False
+
+
+def network_failure(exc: requests.RequestException, who: str) -> tuple[str, bool] | None:
+    """(why `who` was not heard from, whether the request may have reached it) for a timeout or a connection
+    failure; None for any other failure of requests, which is no reason to try again."""
+    if isinstance(exc, requests.Timeout):
+        return f"{who} did not answer in time", not surely_unsent(exc)
+    if isinstance(exc, requests.ConnectionError):
+        return f"could not reach {who}", not surely_unsent(exc)
+    return None
+
+
+def ask_whether_it_went_out(what: str, reason: str, went_out: Callable[[], T | None],
+                            scrub: Callable[[str], str]) -> T | None:
+    """What `went_out()` finds after a failure (`reason`) that leaves open whether the platform acted; when it
+    cannot find out either, the in-doubt error that keeps the part from being sent a second time."""
+    try:
+        return went_out()
+    except PlatformError as check:
+        raise PlatformError(scrub(
+            f"{what}: {reason}, so it may have gone out, and checking failed ({check.message}); "
+            f"it was not sent again so that it cannot go out twice"), retryable=True, kind="in-doubt") from None
+
+
+def json_answer(response: requests.Response, who: str) -> Any:
+    """The JSON of a successful answer ({} for an empty one), or a retryable PlatformError."""
+    if not response.content:
+        return {}
+    try:
+        return response.json()
+    except ValueError:
+        raise PlatformError(f"{who} answered {response.status_code} with something that is not JSON",
+                            retryable=True, kind="error") from None

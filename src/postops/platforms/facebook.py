@@ -23,13 +23,17 @@ from postops.platforms._common import (
     DEFAULT_RETRY,
     Attempts,
     Retry,
+    ask_whether_it_went_out,
     describe,
+    json_answer,
+    network_failure,
     parse_time,
+    rate_limit_used_up,
     read_credentials,
     scrub,
     shown_path,
-    surely_unsent,
     utc_now,
+    wait_past,
     worth_hiding,
 )
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published
@@ -274,19 +278,24 @@ class FacebookPlatform:
                 response = self._session.request(method, url, params=params, headers=self._headers,
                                                   timeout=self._timeout, **kwargs)
             except requests.RequestException as exc:
-                if not isinstance(exc, requests.Timeout | requests.ConnectionError):
+                failure = network_failure(exc, "Facebook")
+                if failure is None:
                     raise PlatformError(self._scrub(f"{what}: {exc}"), retryable=False, kind="error") from None
-                reason = "Facebook did not answer in time" if isinstance(exc, requests.Timeout) \
-                    else "could not reach Facebook"
-                sent = not surely_unsent(exc)
+                reason, sent = failure
             else:
                 error = _graph_error(response)
                 if error is None and response.status_code < 400:
-                    return _json(response)
+                    return json_answer(response, "Facebook")
                 error = error or {}
                 code, subcode = error.get("code"), error.get("error_subcode")
                 if code in _RATE_CODES or response.status_code == 429:
-                    tries.wait_out_rate_limit(what, "Facebook", _reset_time(response, self._clock()), self._clock())
+                    # Facebook estimates in whole minutes: whether to wait goes by the time left, so that "1"
+                    # is waited out within a minute's budget; the wait itself runs a little past it.
+                    now = self._clock()
+                    reset = _reset_time(response, now)
+                    if reset is None or not tries.will_wait((reset - now).total_seconds()):
+                        raise rate_limit_used_up(what, "Facebook", reset, now)
+                    self._sleep(wait_past(reset, now))
                     continue
                 if absent_ok and ((code, subcode) == _GONE or response.status_code == 404):
                     return {}
@@ -297,7 +306,8 @@ class FacebookPlatform:
                     refused = self._refused(what, response, error)
                     if refused.kind == "duplicate" and unanswered and may_have_acted is not None:
                         # The unanswered attempt did go out; the page's posts had not shown it yet.
-                        found = self._check(what, "Facebook refused a repeat as a duplicate", may_have_acted)
+                        found = ask_whether_it_went_out(what, "Facebook refused a repeat as a duplicate",
+                                                        may_have_acted, self._scrub)
                         if found is not None:
                             return found
                         refused = PlatformError(
@@ -306,19 +316,10 @@ class FacebookPlatform:
                     raise refused
             if sent and may_have_acted is not None:
                 unanswered = True
-                found = self._check(what, reason, may_have_acted)
+                found = ask_whether_it_went_out(what, reason, may_have_acted, self._scrub)
                 if found is not None:
                     return found
             tries.back_off(what, reason, self._scrub)
-
-    def _check(self, what: str, reason: str, may_have_acted: Callable[[], T | None]) -> T | None:
-        try:
-            return may_have_acted()
-        except PlatformError as check:
-            raise PlatformError(self._scrub(
-                f"{what}: {reason}, so it may have gone out, and checking failed ({check.message}); "
-                f"it was not sent again so that it cannot go out twice"), retryable=True,
-                kind="in-doubt") from None
 
     def _refused(self, what: str, response: requests.Response, error: Mapping[str, Any]) -> PlatformError:
         code = error.get("code")
@@ -354,16 +355,6 @@ class FacebookPlatform:
 def _root(reply_to: str) -> str:
     """The post a comment goes on: a thread's parts are all comments on its first part, the page's post."""
     return reply_to.partition("|")[0].strip()
-
-
-def _json(response: requests.Response) -> Any:
-    if not response.content:
-        return {}
-    try:
-        return response.json()
-    except ValueError:
-        raise PlatformError(f"Facebook answered {response.status_code} with something that is not JSON",
-                            retryable=True, kind="error") from None
 
 
 def _graph_error(response: requests.Response) -> dict[str, Any] | None:

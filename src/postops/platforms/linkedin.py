@@ -24,11 +24,13 @@ from postops.platforms._common import (
     DEFAULT_RETRY,
     Attempts,
     Retry,
+    ask_whether_it_went_out,
     describe,
+    json_answer,
+    network_failure,
     read_credentials,
     scrub,
     shown_path,
-    surely_unsent,
     utc_now,
     worth_hiding,
 )
@@ -154,7 +156,7 @@ class LinkedInPlatform:
         doing = f"checking the access token of {self.account.key} in {self._variable}"
         response = self._call(doing, "POST", INTROSPECT, headers={"Authorization": ""},
                               data={"token": self._token, "client_id": client_id, "client_secret": client_secret})
-        answer = _json(response)
+        answer = json_answer(response, "LinkedIn")
         if not isinstance(answer, dict) or answer.get("active") is False:
             raise PlatformError(f"{doing}: LinkedIn says the token is not active (expired or revoked); make a new "
                                 f"one (docs/platforms-linkedin.md)", retryable=False, kind="auth")
@@ -177,8 +179,8 @@ class LinkedInPlatform:
                                 kind="invalid") from None
         doing = f"uploading {shown} for {what}"
         # An image nobody attached is never shown: initialising or uploading again after a lost answer is safe.
-        answer = _json(self._call(doing, "POST", f"{API}/images", params={"action": "initializeUpload"},
-                                  json={"initializeUploadRequest": {"owner": self.author}}))
+        answer = json_answer(self._call(doing, "POST", f"{API}/images", params={"action": "initializeUpload"},
+                                        json={"initializeUploadRequest": {"owner": self.author}}), "LinkedIn")
         value = answer.get("value") if isinstance(answer, dict) else None
         if not (isinstance(value, dict) and value.get("uploadUrl") and value.get("image")):
             raise PlatformError(f"{doing}: LinkedIn answered without an upload address", retryable=True,
@@ -198,8 +200,8 @@ class LinkedInPlatform:
             for _ in range(self._lookup_pages):
                 params = {"author": self.author, "q": "author", "count": _PAGE_SIZE, "start": start,
                           "sortBy": "CREATED"}
-                page = _json(self._call(what, "GET", f"{API}/posts", params=params,
-                                        headers={"X-RestLi-Method": "FINDER"}))
+                page = json_answer(self._call(what, "GET", f"{API}/posts", params=params,
+                                              headers={"X-RestLi-Method": "FINDER"}), "LinkedIn")
                 posts = page.get("elements") if isinstance(page, dict) else None
                 if not isinstance(posts, list):
                     raise PlatformError(f"{what}: LinkedIn answered without a list of posts", retryable=True,
@@ -241,11 +243,10 @@ class LinkedInPlatform:
             try:
                 response = self._session.request(method, url, headers=sent_headers, timeout=self._timeout, **kwargs)
             except requests.RequestException as exc:
-                if not isinstance(exc, requests.Timeout | requests.ConnectionError):
+                failure = network_failure(exc, "LinkedIn")
+                if failure is None:
                     raise PlatformError(self._scrub(f"{what}: {exc}"), retryable=False, kind="error") from None
-                reason = "LinkedIn did not answer in time" if isinstance(exc, requests.Timeout) \
-                    else "could not reach LinkedIn"
-                sent = not surely_unsent(exc)
+                reason, sent = failure
             else:
                 status = response.status_code
                 if status < 400:
@@ -267,13 +268,7 @@ class LinkedInPlatform:
                 sent = True
             if sent and may_have_acted is not None:
                 unanswered = True
-                try:
-                    found = may_have_acted()
-                except PlatformError as check:
-                    raise PlatformError(self._scrub(
-                        f"{what}: {reason}, so it may have gone out, and checking failed ({check.message}); "
-                        f"it was not sent again so that it cannot go out twice"), retryable=True,
-                        kind="in-doubt") from None
+                found = ask_whether_it_went_out(what, reason, may_have_acted, self._scrub)
                 if found is not None:
                     return found
             tries.back_off(what, reason, self._scrub)
@@ -292,7 +287,7 @@ class LinkedInPlatform:
                 f"administrator or content admin of organisation {self.author.rsplit(':', 1)[1]}, with the scopes "
                 f"{' '.join(SCOPES)}, and has not expired (they last 60 days) (LinkedIn said: {said})"),
                 retryable=False, kind="auth")
-        if status == 426 or "version" in said.lower() and status == 400:
+        if status == 426 or (status == 400 and "version" in said.lower()):
             return PlatformError(self._scrub(
                 f"{what}: LinkedIn refused the API version {self._headers['LinkedIn-Version']}: set `api_version:` "
                 f"in postops.yaml to a current one, or upgrade postops (LinkedIn said: {said})"),
@@ -352,16 +347,6 @@ def _plain(little: str) -> str:
 
 def _url(urn: str) -> str:
     return f"https://www.linkedin.com/feed/update/{urn}/"
-
-
-def _json(response: requests.Response) -> Any:
-    if not response.content:
-        return {}
-    try:
-        return response.json()
-    except ValueError:
-        raise PlatformError(f"LinkedIn answered {response.status_code} with something that is not JSON",
-                            retryable=True, kind="error") from None
 
 
 def _said(response: requests.Response) -> str:
