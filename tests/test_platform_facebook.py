@@ -391,3 +391,28 @@ def test_the_api_version_comes_from_the_account(http, tmp_path):
 
 def test_get_platform_builds_the_facebook_adapter(tmp_path):
     assert isinstance(get_platform(ACCOUNT, tmp_path, ENV), FacebookPlatform)
+
+
+# -- posts made outside postops --------------------------------------------------------------------
+
+
+def test_recent_lists_the_pages_posts_since_a_time(http, make):
+    from postops.platforms.base import RemotePost
+
+    http.get(POSTS, json={"data": [page_post(), page_post(f"{PAGE}_1", "Old news", "2026-11-20T09:00:00+0000")]})
+
+    posts = make().recent(NOW - timedelta(hours=1))
+
+    assert posts == [RemotePost(POST_ID, TEXT, f"https://www.facebook.com/{PAGE}/posts/122101234567890123",
+                                datetime(2026, 11, 24, 14, 0, 2, tzinfo=UTC))]
+    assert query(http.calls[0])["since"] == [str(int((NOW - timedelta(hours=1)).timestamp()))]
+
+
+def test_recent_without_permission_to_read_is_unavailable(http, make):
+    http.get(POSTS, **graph_error("(#10) This endpoint requires the 'pages_read_engagement' permission", 10,
+                                  status=403))
+
+    with pytest.raises(PlatformError) as caught:
+        make().recent(NOW)
+
+    assert caught.value.kind == "unavailable" and "pages_read_engagement" in str(caught.value)

@@ -311,3 +311,32 @@ def test_the_version_comes_from_the_account(http, tmp_path):
 
 def test_get_platform_builds_the_linkedin_adapter(tmp_path):
     assert isinstance(get_platform(ACCOUNT, tmp_path, ENV), LinkedInPlatform)
+
+
+# -- posts made outside postops --------------------------------------------------------------------
+
+
+def test_recent_lists_the_organisations_posts_as_readers_see_them(http, make):
+    from datetime import timedelta
+
+    from postops.platforms.base import RemotePost
+
+    http.get(POSTS, json={"elements": [org_post(text="Our report (2026) on #EnergySecurity\nRead it."),
+                                       org_post("urn:li:share:1", "Old", datetime(2026, 11, 1, tzinfo=UTC))],
+                          "paging": {"start": 0, "count": 50}})
+
+    posts = make().recent(NOW - timedelta(days=1))
+
+    assert posts == [RemotePost(URN, "Our report (2026) on #EnergySecurity\nRead it.",
+                                f"https://www.linkedin.com/feed/update/{URN}/",
+                                datetime(2026, 11, 24, 14, 0, 2, tzinfo=UTC))]
+
+
+def test_recent_without_the_read_scope_is_unavailable(http, make):
+    http.get(POSTS, **refusal(403, "Not enough permissions to access: posts.FINDER-author.20260501",
+                              "ACCESS_DENIED", 100))
+
+    with pytest.raises(PlatformError) as caught:
+        make().recent(NOW)
+
+    assert caught.value.kind == "unavailable" and "r_organization_social" in str(caught.value)

@@ -36,7 +36,7 @@ from postops.platforms._common import (
     wait_past,
     worth_hiding,
 )
-from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published
+from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, RemotePost
 from postops.repo.config import Account
 
 T = TypeVar("T")
@@ -133,6 +133,30 @@ class FacebookPlatform:
         if claimed_at.tzinfo is None:
             claimed_at = claimed_at.replace(tzinfo=UTC)
         return self._find(request, since=claimed_at - self._lookup_slack)
+
+    def recent(self, since: datetime) -> list[RemotePost]:
+        what = f"reading {self.account.key}'s recent posts"
+        params = {"fields": "id,message,created_time,permalink_url", "since": int(since.timestamp()),
+                  "limit": _PAGE_SIZE}
+        try:
+            page = self._call(what, "GET", f"/{self.page_id}/posts", params=params)
+        except PlatformError as exc:
+            if exc.kind == "auth":
+                raise PlatformError(f"{what}: this Page token cannot read the page's posts, so posts made outside "
+                                    f"postops go unnoticed; give it the pages_read_engagement permission "
+                                    f"({exc.message})", retryable=False, kind="unavailable") from None
+            raise
+        items = page.get("data") if isinstance(page, dict) else None
+        if not isinstance(items, list):
+            raise PlatformError(f"{what}: Facebook answered without a list of posts", retryable=True, kind="error")
+        posts = []
+        for item in items:
+            created = parse_time(item.get("created_time")) if isinstance(item, dict) else None
+            if not isinstance(item, dict) or not item.get("id") or (created is not None and created < since):
+                continue
+            found = self._found(item, None)
+            posts.append(RemotePost(found.platform_id, str(item.get("message") or ""), found.url, created))
+        return posts
 
     def token_expires(self) -> datetime | None:
         """When the Page token stops working, as Facebook's debug_token says; None when it does not expire."""

@@ -34,7 +34,7 @@ from postops.platforms._common import (
     utc_now,
     worth_hiding,
 )
-from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published
+from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, RemotePost
 from postops.repo.config import Account
 
 T = TypeVar("T")
@@ -147,6 +147,25 @@ class LinkedInPlatform:
             claimed_at = claimed_at.replace(tzinfo=UTC)
         return self._find(request, since=claimed_at - self._lookup_slack)
 
+    def recent(self, since: datetime) -> list[RemotePost]:
+        what = f"reading {self.account.key}'s recent posts"
+        try:
+            posts = self._posts(what, start=0)
+        except PlatformError as exc:
+            if exc.kind == "auth":
+                raise PlatformError(f"{what}: this token cannot read the organisation's posts, so posts made "
+                                    f"outside postops go unnoticed; make one with the r_organization_social scope "
+                                    f"({exc.message})", retryable=False, kind="unavailable") from None
+            raise
+        found = []
+        for post in posts:
+            created = _millis(post.get("createdAt")) if isinstance(post, dict) else None
+            if not isinstance(post, dict) or not post.get("id") or (created is not None and created < since):
+                continue
+            urn = str(post["id"])
+            found.append(RemotePost(urn, _plain(str(post.get("commentary") or ""), spacing=False), _url(urn), created))
+        return found
+
     def token_expires(self) -> datetime | None:
         """When the access token expires, by LinkedIn's token introspection; None without the app's client id
         and secret in the environment, which introspection needs."""
@@ -198,14 +217,7 @@ class LinkedInPlatform:
         start = 0
         try:
             for _ in range(self._lookup_pages):
-                params = {"author": self.author, "q": "author", "count": _PAGE_SIZE, "start": start,
-                          "sortBy": "CREATED"}
-                page = json_answer(self._call(what, "GET", f"{API}/posts", params=params,
-                                              headers={"X-RestLi-Method": "FINDER"}), "LinkedIn")
-                posts = page.get("elements") if isinstance(page, dict) else None
-                if not isinstance(posts, list):
-                    raise PlatformError(f"{what}: LinkedIn answered without a list of posts", retryable=True,
-                                        kind="error")
+                posts = self._posts(what, start)
                 for post in posts:
                     created = _millis(post.get("createdAt"))
                     if created is not None and created < since:
@@ -227,6 +239,16 @@ class LinkedInPlatform:
             f"{what}: more than {self._lookup_pages * _PAGE_SIZE} posts since {since.astimezone(UTC):%Y-%m-%d %H:%M} "
             f"UTC and none matched; check the page by hand before publishing it again",
             retryable=False, kind="error")
+
+    def _posts(self, what: str, start: int) -> list[Any]:
+        """One page of the organisation's posts, newest first (the Posts API's find-by-author)."""
+        params = {"author": self.author, "q": "author", "count": _PAGE_SIZE, "start": start, "sortBy": "CREATED"}
+        page = json_answer(self._call(what, "GET", f"{API}/posts", params=params,
+                                      headers={"X-RestLi-Method": "FINDER"}), "LinkedIn")
+        posts = page.get("elements") if isinstance(page, dict) else None
+        if not isinstance(posts, list):
+            raise PlatformError(f"{what}: LinkedIn answered without a list of posts", retryable=True, kind="error")
+        return posts
 
     # -- calling LinkedIn --------------------------------------------------------------------------
 
@@ -334,12 +356,13 @@ def _escape(piece: str, urls: list[tuple[int, int]], offset: int) -> str:
     return "".join(out)
 
 
-def _plain(little: str) -> str:
-    """Little text format as a reader sees it, spacing aside: templates as their text, escapes undone."""
+def _plain(little: str, *, spacing: bool = True) -> str:
+    """Little text format as a reader sees it: templates as their text, escapes undone; with `spacing`, its
+    spacing made uniform for comparing."""
     little = re.sub(r"\{hashtag\|\\?#\|([^}]*)\}", r"#\1", little)
     little = re.sub(r"@\[([^\]]*)\]\(urn:li:[^)]*\)", r"@\1", little)
     little = re.sub(r"\\(.)", r"\1", little)
-    return " ".join(unicodedata.normalize("NFC", little).split())
+    return " ".join(unicodedata.normalize("NFC", little).split()) if spacing else little
 
 
 # -- answers ----------------------------------------------------------------------------------------
