@@ -63,6 +63,23 @@ def format_option(command: str, help: str) -> Callable[[Callable[..., Any]], Cal
 output_option = click.option("--output", "-o", type=click.Path(dir_okay=False),
                              help="Write the report to FILE (whole, or not at all) instead of standard output.")
 
+yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (it is only asked in a "
+                          "terminal, never in CI).")
+
+
+def _asks(yes: bool) -> bool:
+    """Whether to ask "are you sure?": a person at a terminal who did not say --yes."""
+    return not yes and sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _ask(question: str) -> str:
+    return str(click.prompt(question, default="", show_default=False))
+
+
+def _bold(text: str) -> str:
+    return click.style(text, bold=True)
+
+
 repo_option = click.option("--repo", "-C", metavar="DIR", help="The content repository (default: the one "
                            "containing the current folder).")
 
@@ -231,12 +248,19 @@ def plan(repo: str | None, now: str | None, until: str | None, fmt: str, output:
 @click.option("--dry-run", is_flag=True, help="Only show the plan (the same as `postops plan`).")
 @click.option("--allow-mass-retract", is_flag=True,
               help="Retract more posts in this run than publish.max_retractions allows.")
+@yes_option
 @_handle_errors
-def publish(repo: str | None, now: str | None, dry_run: bool, allow_mass_retract: bool) -> int:
+def publish(repo: str | None, now: str | None, dry_run: bool, allow_mass_retract: bool, yes: bool) -> int:
     """Publish what is due and retract what was removed, recording every step in the ledger."""
-    from postops.publish.commands import publish_command
+    from postops.confirm import confirm
+    from postops.publish.commands import publish_command, publish_steps
 
-    return publish_command(_root(repo), now=_parse_time(now, "--now"), dry_run=dry_run,
+    root, when = _root(repo), _parse_time(now, "--now")
+    if not dry_run and _asks(yes):
+        steps = publish_steps(root, now=when, env=os.environ, allow_mass_retract=allow_mass_retract)
+        if not confirm(steps, ask=_ask, say=click.echo, bold=_bold, verb="publish"):
+            return 1
+    return publish_command(root, now=when, dry_run=dry_run,
                            allow_mass_retract=allow_mass_retract, echo=click.echo, env=os.environ)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from postops import report
 from postops.errors import PostopsError, UsageError
+from postops.confirm import Step
 from postops.lint.engine import lint_text
 from postops.platforms.base import Platform, get_platform
 from postops.publish.engine import (
@@ -161,6 +162,23 @@ def publish_command(root: Path, *, now: datetime | None, dry_run: bool, allow_ma
     echo(f"{done} done, {len(waiting)} waiting" + (f", next at {min(a.at for a in waiting if a.at).isoformat()}"
                                                    if any(a.at for a in waiting) else ""))
     return max(result.exit_code, watched)
+
+
+def publish_steps(root: Path, *, now: datetime | None, env: Mapping[str, str],
+                  allow_mass_retract: bool = False) -> list[Step]:
+    """What a publish run would do now, per account: for the "are you sure?" a person gets in a terminal."""
+    base, config = _open(root)
+    plan, _, _ = compute_plan(base, config, now=now or datetime.now(UTC), allow_mass_retract=allow_mass_retract,
+                              env=env)
+    steps = []
+    for action in plan.actions:
+        account = config.accounts.get(action.account)
+        if account is None or action.action not in ("publish", "retract"):
+            continue
+        parts = f" ({len(action.parts)} parts)" if len(action.parts) > 1 else ""
+        verb = "publish" if action.action == "publish" else "take down"
+        steps.append(Step(account, f"{verb} {action.post}{parts}"))
+    return steps
 
 
 # ----------------------------------------------------------------------------------------------- watch
