@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from pathlib import Path
 
 import icalendar
 import pytest
-from calendarfixtures import EXPECTED, HOSTILE, CalendarRepo, M, T, calendar_repo, rude_lint
+from calendarfixtures import EXPECTED, HOSTILE, CalendarRepo, M, T, calendar_repo, png, rude_lint
 from click.testing import CliRunner
-from gitfixtures import post_yaml
+from gitfixtures import content_repo, post_yaml
 
 from postops.cli import main
-from postops.publish.calendar import calendar_command
+from postops.publish.calendar import MEDIA_CAP, calendar_command
 
 
 def run(root: Path, fmt: str, now: datetime = T + 3 * M, **options: object) -> str:
@@ -147,8 +148,6 @@ def test_command_line_writes_the_file_and_reports_bad_input(shared: CalendarRepo
 
 @pytest.mark.parametrize("fmt", ["ics", "markdown", "html"])
 def test_an_empty_repository_renders(tmp_path: Path, fmt: str) -> None:
-    from gitfixtures import content_repo
-
     repo = content_repo(tmp_path, remote=False)
     assert run(repo.root, fmt) is not None
 
@@ -165,3 +164,23 @@ def test_text_is_one_line_per_post_and_account_and_cannot_rewrite_the_terminal(t
     assert escape.startswith("2026-03-07 10:00 CET ")
     assert "Red \ufffd[31malert\ufffd[0m second line" in escape
     assert next(line for line in lines if " rude " in line).split()[4:7] == ["@news", "Blocked:", "lint:"]
+
+
+def test_the_page_embeds_images_up_to_the_cap_and_only_from_inside_the_repository(tmp_path: Path) -> None:
+    repo = content_repo(tmp_path, remote=False)
+    small = png()
+    (repo.root / "media").mkdir()
+    (repo.root / "media" / "small.png").write_bytes(small)
+    (repo.root / "media" / "big.png").write_bytes(png() + b"\0" * MEDIA_CAP)
+    (tmp_path / "outside.png").write_bytes(png())
+    repo.write("posts/drill/pics.yaml", (
+        "account: drill\npublish_at: 2026-03-05T09:00:00Z\ntext: Pictures\nmedia:\n"
+        "  - {path: media/small.png, alt: A small chart}\n  - {path: media/big.png, alt: A big chart}\n"
+        "  - {path: ../outside.png, alt: Not ours}\n"))
+    repo.commit("Pictures", T - 60 * M)
+    page = run(repo.root, "html")
+    assert page.count('src="data:') == 1
+    assert f'src="data:image/png;base64,{base64.b64encode(small).decode()}" alt="A small chart"' in page
+    assert f"media/big.png ({(len(small) + MEDIA_CAP + 1023) // 1024} KiB, too large to embed). Alt text: A big chart" \
+        in page
+    assert "../outside.png (file not found). Alt text: Not ours" in page

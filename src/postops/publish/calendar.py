@@ -22,8 +22,8 @@ from postops.publish.commands import Echo, States, _open, changed_posts, read_st
 from postops.publish.engine import LintFn, lint_verdicts
 from postops.publish.ledger import Ledger, parse_time
 from postops.repo import git
-from postops.repo.config import Config
-from postops.repo.posts import POSTS_DIR, Post, build_post, is_post_file, post_id_from_path
+from postops.repo.config import Account, Config
+from postops.repo.posts import POSTS_DIR, Part, Post, build_post, is_post_file, post_id_from_path
 from postops.repo.yamlfile import YamlProblem, parse
 from postops.report.calendar.model import Calendar, CalendarPart, Entry, Mark, MediaItem
 
@@ -63,15 +63,19 @@ def build_calendar(root: Path, config: Config, states: States, *, now: datetime,
     touched = changed_posts(states.desired, changed) if changed is not None else None
     old_posts = _RetractedPosts(root, config, states.ledger)
     arrivals = {(t.post, t.account): t.arrived_at for t in states.desired.targets}
+    changes = _ledger_changes(states.ledger)
     entries = []
     for state in states.states:
-        if state["account"] not in shown:
+        key = (state["post"], state["account"])
+        if key[1] not in shown:
             continue
-        post: Post | None = states.desired.posts.get(state["post"]) or old_posts.get(state["post"], state["account"])
-        entry = _entry(root, config, state, post, arrivals.get((state["post"], state["account"])), states.ledger,
-                       with_media=with_media, changed=bool(touched and touched(state["post"])),
-                       old_commit=old_posts.commit_of(state["post"], state["account"]) if post is not None
-                       and state["post"] not in states.desired.posts else None)
+        post: Post | None = states.desired.posts.get(key[0])
+        old_commit = None
+        if post is None:   # no longer on main: as it was when published
+            post, old_commit = old_posts.get(*key), old_posts.commit_of(*key)
+        updated = max((t for t in (arrivals.get(key), changes.get(key)) if t is not None), default=None)
+        entry = _entry(root, config, state, post, updated, states.ledger, with_media=with_media,
+                       changed=bool(touched and touched(key[0])), old_commit=old_commit)
         if entry.when is not None and ((start and entry.when < start) or (end and entry.when >= end)):
             continue
         if entry.when is None and (start or end):
@@ -83,33 +87,35 @@ def build_calendar(root: Path, config: Config, states: States, *, now: datetime,
                     or "local", start, end, changed_since)
 
 
-def _entry(root: Path, config: Config, state: Mapping[str, Any], post: Post | None, arrived: datetime | None,
+def _entry(root: Path, config: Config, state: Mapping[str, Any], post: Post | None, updated: datetime | None,
            ledger: Ledger, *, with_media: bool, changed: bool, old_commit: str | None) -> Entry:
     account = config.accounts.get(state["account"])
     published_at = parse_time(state.get("published_at"))
     when = (post.publish_at if post else None) or published_at or parse_time(state.get("at"))
-    part_states = {p["part"] - 1: p for p in state.get("parts", [])}
-    parts = []
-    for part in post.parts if post else ():
-        measures = measure(part.text)
-        facts = part_facts(post, part, account, state["account"], measures) if post else None
-        marks = _marks(facts.spans if facts else {})
-        platform = account.platform if account else ""
-        length = getattr(measures, platform) if platform in LIMITS else None
-        ps = part_states.get(part.index, {})
-        media = tuple(_media(root, m.path, m.alt, old_commit) if with_media else MediaItem(m.path, m.alt, None, None, None)
-                      for m in part.media)
-        parts.append(CalendarPart(part.index, part.text, marks, media, length, LIMITS.get(platform),
-                                  UNITS.get(platform), ps.get("state", state["state"]), ps.get("url")))
+    parts = tuple(_part(root, post, part, account, state, with_media=with_media, old_commit=old_commit)
+                  for part in post.parts) if post is not None else ()
     reason = state.get("error") or None
     missed = ledger.missed.get((state["post"], state["account"]))
     if state["state"] == "missed" and not reason:
         due = (missed or {}).get("publish_at") or state.get("at")
         reason = f"due {due}: too late, never published" if due else "too late, never published"
     return Entry(post=state["post"], account=state["account"], when=when, state=state["state"],
-                 url=state.get("url"), published_at=published_at, reason=reason, parts=tuple(parts),
+                 url=state.get("url"), published_at=published_at, reason=reason, parts=parts,
                  path=post.path if post else None, labels=post.labels if post else (), changed=changed,
-                 updated=_last_change(ledger, state["post"], state["account"], arrived))
+                 updated=updated)
+
+
+def _part(root: Path, post: Post, part: Part, account: Account | None, state: Mapping[str, Any], *,
+          with_media: bool, old_commit: str | None) -> CalendarPart:
+    measures = measure(part.text)
+    marks = _marks(part_facts(post, part, account, state["account"], measures).spans)
+    platform = account.platform if account else ""
+    length = getattr(measures, platform) if platform in LIMITS else None
+    recorded: Mapping[str, Any] = next((p for p in state.get("parts", []) if p["part"] == part.index + 1), {})
+    media = tuple(_media(root, m.path, m.alt, old_commit) if with_media else MediaItem(m.path, m.alt, None, None, None)
+                  for m in part.media)
+    return CalendarPart(part.index, part.text, marks, media, length, LIMITS.get(platform), UNITS.get(platform),
+                        recorded.get("state", state["state"]), recorded.get("url"))
 
 
 def _marks(spans: Mapping[tuple[str, int], tuple[int, int]]) -> tuple[Mark, ...]:
@@ -128,32 +134,43 @@ def _marks(spans: Mapping[tuple[str, int], tuple[int, int]]) -> tuple[Mark, ...]
 
 def _media(root: Path, path: str, alt: str | None, commit: str | None) -> MediaItem:
     mime = _IMAGE_TYPES.get(Path(path).suffix.lower())
-    data: bytes | None
     if commit:
         data = git.read_file(root, commit, path)
-    else:
-        target = (root / path).resolve()
-        try:
-            # only files inside the repository: a post must not be able to embed /etc/passwd in the page
-            data = target.read_bytes() if target.is_relative_to(root.resolve()) and target.is_file() else None
-        except (OSError, ValueError):
-            data = None
-    size = len(data) if data is not None else None
+        return _item(path, alt, mime, data, len(data) if data is not None else None)
+    target = (root / path).resolve()
+    try:
+        # only files inside the repository: a post must not be able to put /etc/passwd into the page
+        if not target.is_relative_to(root.resolve()) or not target.is_file():
+            return _item(path, alt, mime, None, None)
+        size = target.stat().st_size
+        # a video or a huge image is never read whole just to be left out
+        data = target.read_bytes() if mime and size <= MEDIA_CAP else None
+    except (OSError, ValueError):   # ValueError: a NUL in the path (lint reports it)
+        return _item(path, alt, mime, None, None)
+    return _item(path, alt, mime, data, size)
+
+
+def _item(path: str, alt: str | None, mime: str | None, data: bytes | None, size: int | None) -> MediaItem:
     keep = data if data is not None and mime and len(data) <= MEDIA_CAP else None
     return MediaItem(path, alt, mime, keep, size)
 
 
-def _last_change(ledger: Ledger, post: str, account: str, arrived: datetime | None) -> datetime | None:
-    """The latest of: the commit that brought the post's content to main, and every ledger event about it."""
-    times = [arrived] if arrived else []
-    for (p, a, _), part in ledger.parts.items():
-        if (p, a) == (post, account):
-            times += [t for t in (parse_time(part.event.get("at")), parse_time((part.published or {}).get("at")))
-                      if t]
-    missed = ledger.missed.get((post, account))
-    if missed and parse_time(missed.get("at")):
-        times.append(parse_time(missed.get("at")))  # type: ignore[arg-type]
-    return max(times) if times else None
+def _ledger_changes(ledger: Ledger) -> dict[tuple[str, str], datetime]:
+    """(post, account) -> its latest ledger event's time: with the commit that brought its content to main,
+    the entry's last change."""
+    latest: dict[tuple[str, str], datetime] = {}
+
+    def note(key: tuple[str, str], value: Any) -> None:
+        when = parse_time(value)
+        if when is not None and (key not in latest or when > latest[key]):
+            latest[key] = when
+
+    for (post, account, _), part in ledger.parts.items():
+        note((post, account), part.event.get("at"))
+        note((post, account), (part.published or {}).get("at"))
+    for key, event in ledger.missed.items():
+        note(key, event.get("at"))
+    return latest
 
 
 class _RetractedPosts:
