@@ -70,6 +70,42 @@ def test_config_errors_are_located(repo, change, message, line, column):
     assert info.value.exit_code == 2
 
 
+@pytest.mark.parametrize(("change", "message", "line", "column"), [
+    (("min_lead: 10m", "min_lead: 10 minutes"),
+     "publish.min_lead '10 minutes' is not in the expected form: write it like '10m' or '90s' or '1.5h' or '2d'",
+     19, 13),
+    (("credentials: POSTOPS_CSIS", "credentials: postops-csis"),
+     "credentials 'postops-csis' is not in the expected form: write it like 'POSTOPS_CSIS'", 9, 18),
+    (("  csis:\n", "  CSIS:\n"), "accounts has a key 'CSIS' that is not a valid name: write it like 'csis' or "
+                                  "'csis_mastodon'", 4, 3),
+])
+def test_a_value_in_the_wrong_form_is_shown_the_right_form_not_a_regular_expression(repo, change, message, line,
+                                                                                      column):
+    repo.write("postops.yaml", GOOD.replace(*change))
+    with pytest.raises(ConfigError) as info:
+        load_config(repo.root)
+    assert message in info.value.message and "^" not in info.value.message
+    assert (info.value.line, info.value.column) == (line, column)
+
+
+def test_every_pattern_in_postops_schemas_has_examples_of_its_form():
+    from postops.repo.schemas import CONFIG_SCHEMA, POST_SCHEMA
+
+    def patterns(node, where=""):
+        if isinstance(node, dict):
+            if "pattern" in node:
+                yield where, node
+            for key, value in node.items():
+                yield from patterns(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for value in node:
+                yield from patterns(value, where)
+
+    found = list(patterns(CONFIG_SCHEMA)) + list(patterns(POST_SCHEMA))
+    assert len(found) >= 10
+    assert [where for where, node in found if not node.get("examples")] == []
+
+
 def test_config_duplicate_key(repo):
     repo.write("postops.yaml", GOOD + "timezone: UTC\n")
     with pytest.raises(ConfigError, match="duplicate key 'timezone'"):

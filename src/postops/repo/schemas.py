@@ -9,6 +9,7 @@ from typing import Any
 from postops.repo.yamlfile import Document, Mark
 
 DURATION = r"^[0-9]+(\.[0-9]+)?\s*(s|m|h|d)$"
+DURATION_EXAMPLES = ["10m", "90s", "1.5h", "2d"]
 
 _MEDIA_ITEM: dict[str, Any] = {
     "type": "object",
@@ -31,7 +32,7 @@ POST_SCHEMA: dict[str, Any] = {
     "required": ["account", "text"],
     "additionalProperties": False,
     "properties": {
-        "id": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        "id": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "examples": ["report-launch", "2026.11_brief"],
                "description": "The post's id; defaults to the file name without .yaml. Unique in the repository."},
         "account": {
             "description": "The account key from postops.yaml, or a list of keys to cross-post.",
@@ -75,17 +76,18 @@ _ACCOUNT: dict[str, Any] = {
     "properties": {
         "platform": {"enum": ["x", "mastodon", "bluesky", "facebook", "linkedin", "outbox"]},
         "handle": {"type": "string"},
-        "approvers": {"type": "array", "items": {"type": "string", "pattern": r"^@[A-Za-z0-9_./-]+$"}},
+        "approvers": {"type": "array", "items": {"type": "string", "pattern": r"^@[A-Za-z0-9_./-]+$",
+                                                  "examples": ["@jane-doe", "@csis-org/comms-leads"]}},
         "approvals": {"type": "integer", "minimum": 0},
-        "credentials": {"type": "string", "pattern": r"^[A-Z][A-Z0-9_]*$"},
+        "credentials": {"type": "string", "pattern": r"^[A-Z][A-Z0-9_]*$", "examples": ["POSTOPS_CSIS"]},
         "unmanaged": {"enum": ["report", "delete", "delete-if-violating"]},
         "path": {"type": "string", "minLength": 1},
-        "instance": {"type": "string", "pattern": r"^https://"},
-        "page_id": {"type": ["string", "integer"], "pattern": r"^[0-9]+$", "minimum": 1,
+        "instance": {"type": "string", "pattern": r"^https://", "examples": ["https://mastodon.social"]},
+        "page_id": {"type": ["string", "integer"], "pattern": r"^[0-9]+$", "minimum": 1, "examples": ["104387295019"],
                     "description": "facebook: the numeric id of the Page."},
-        "organization": {"type": ["string", "integer"], "pattern": r"^[0-9]+$", "minimum": 1,
+        "organization": {"type": ["string", "integer"], "pattern": r"^[0-9]+$", "minimum": 1, "examples": ["2414183"],
                          "description": "linkedin: the numeric id of the organisation (urn:li:organization:<id>)."},
-        "api_version": {"type": "string", "pattern": r"^(v[0-9]+\.[0-9]+|[0-9]{6})$",
+        "api_version": {"type": "string", "pattern": r"^(v[0-9]+\.[0-9]+|[0-9]{6})$", "examples": ["v26.0", "202511"],
                         "description": "facebook: the Graph API version (v26.0); linkedin: LinkedIn-Version (YYYYMM)."},
         "timezone": {"type": "string"},
     },
@@ -102,7 +104,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "accounts": {
             "type": "object",
             "minProperties": 1,
-            "propertyNames": {"pattern": r"^[a-z0-9][a-z0-9_-]*$"},
+            "propertyNames": {"pattern": r"^[a-z0-9][a-z0-9_-]*$", "examples": ["csis", "csis_mastodon"]},
             "additionalProperties": _ACCOUNT,
         },
         "policy_owners": {"type": "array", "items": {"type": "string"}},
@@ -111,10 +113,10 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": False,
             "properties": {
-                "min_lead": {"type": "string", "pattern": DURATION},
-                "max_delay": {"type": "string", "pattern": DURATION},
+                "min_lead": {"type": "string", "pattern": DURATION, "examples": DURATION_EXAMPLES},
+                "max_delay": {"type": "string", "pattern": DURATION, "examples": DURATION_EXAMPLES},
                 "max_retractions": {"type": "integer", "minimum": 0},
-                "claim_lease": {"type": "string", "pattern": DURATION},
+                "claim_lease": {"type": "string", "pattern": DURATION, "examples": DURATION_EXAMPLES},
             },
         },
         "lint": {
@@ -176,6 +178,11 @@ def field_name(path: tuple[Any, ...]) -> str:
     return out or "the file"
 
 
+def _like(schema: Any) -> str:
+    examples = schema.get("examples") if isinstance(schema, dict) else None
+    return f": write it like {' or '.join(repr(e) for e in examples)}" if examples else ""
+
+
 def explain(error: Any, doc: Document, base: tuple[Any, ...] = ()) -> list[tuple[Mark, str]]:
     """One or more (position, message) pairs for a jsonschema ValidationError about `doc`'s data.
 
@@ -218,9 +225,11 @@ def explain(error: Any, doc: Document, base: tuple[Any, ...] = ()) -> list[tuple
     if validator == "uniqueItems":
         return [(mark, f"{where} lists the same item twice")]
     if validator == "pattern":
-        return [(mark, f"{where} {error.instance!r} is not in the expected form ({error.validator_value})")]
-    if validator == "propertyNames":
-        return [(mark, f"{where} has a key that is not a valid name: {error.message}")]
+        # A regular expression tells a newcomer little: every pattern here comes with examples of its form.
+        if list(error.relative_schema_path)[-2:-1] == ["propertyNames"]:   # about a key, not a value
+            return [(doc.key_mark(path + (error.instance,)), f"{where} has a key {error.instance!r} that is not a "
+                                                              f"valid name{_like(error.schema)}")]
+        return [(mark, f"{where} {error.instance!r} is not in the expected form{_like(error.schema)}")]
     if validator == "oneOf" and error.context:
         # Pick the branch whose type matched, else describe the types allowed.
         for sub in error.context:
