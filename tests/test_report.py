@@ -80,7 +80,7 @@ def test_text_lines_are_sorted_and_end_with_the_summary():
         "posts/csis/a.yaml:4:9: info [hashtags] three hashtags; two read better\n"
         "posts/csis/a.yaml:12:1: error [no-insults] Official accounts don't use 'suck'\n"
         "posts/csis/b.yaml:3:7: warning [max-length] text is 291 characters; x allows 280\n"
-        "2 errors, 2 warnings, 1 info in 12 files (40 posts), 2 suppressed\n"
+        "2 errors, 2 warnings, 1 info in 3 files (12 files, 40 posts checked), 2 suppressed\n"
     )
 
 
@@ -95,15 +95,23 @@ def test_text_quiet_prints_only_the_findings():
     ((), 12, 40, 0, "no problems in 12 files (40 posts)"),
     ((), 1, 1, 0, "no problems in 1 file (1 post)"),
     ((), 0, 0, 3, "no problems in 0 files (0 posts), 3 suppressed"),
-    (("error",), 1, 0, 0, "1 error in 1 file (0 posts)"),
+    (("error",), 1, 0, 0, "1 error in 1 file (1 file, 0 posts checked)"),
     (("warning", "warning", "error", "error", "error"), 12, 40, 2,
-     "3 errors, 2 warnings in 12 files (40 posts), 2 suppressed"),
-    (("info", "info", "warning"), 5, 5, 1, "1 warning, 2 info in 5 files (5 posts), 1 suppressed"),
+     "3 errors, 2 warnings in 1 file (12 files, 40 posts checked), 2 suppressed"),
+    (("info", "info", "warning"), 5, 5, 1, "1 warning, 2 info in 1 file (5 files, 5 posts checked), 1 suppressed"),
+    # three errors in one of the three files checked: not "3 errors in 3 files"
+    (("error", "error", "error"), 3, 3, 0, "3 errors in 1 file (3 files, 3 posts checked)"),
 ])
 def test_text_summary(severities, files, posts, suppressed, expected):
     findings = tuple(Finding("p.yaml", i + 1, 1, "r", s, "m", "p") for i, s in enumerate(severities))
     result = LintResult(findings=findings, files=files, posts=posts, suppressed=suppressed)
     assert text.render(result).splitlines()[-1] == expected
+
+
+def test_text_summary_counts_each_file_with_problems_once():
+    findings = tuple(Finding(path, 1, 1, "r", "error", "m", None) for path in ("a.yaml", "b.yaml", "a.yaml"))
+    result = LintResult(findings=findings, files=4, posts=4)
+    assert text.summary(result) == "3 errors in 2 files (4 files, 4 posts checked)"
 
 
 def test_text_color_marks_only_the_severity():

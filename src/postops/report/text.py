@@ -27,10 +27,19 @@ def format_finding(finding: Finding, *, color: bool = False) -> str:
 
 
 def summary(result: LintResult) -> str:
-    """`3 errors, 1 warning in 12 files (40 posts), 2 suppressed`, or `no problems in ...`."""
+    """`3 errors, 1 warning in 2 files (12 files, 40 posts checked), 2 suppressed`, or `no problems in ...`.
+
+    The files with problems and the files checked are counted apart: "3 errors in 3 files" read as one
+    error in each of three files when all three were in one.
+    """
     counts = [(result.count(severity), severity) for severity in SEVERITIES]
-    problems = ", ".join(_count(n, word) for n, word in counts if n) or "no problems"
-    line = f"{problems} in {_count(result.files, 'file')} ({_count(result.posts, 'post')})"
+    problems = ", ".join(_count(n, word) for n, word in counts if n)
+    if problems:
+        with_problems = len({f.path for f in result.findings})
+        line = (f"{problems} in {_count(with_problems, 'file')} "
+                f"({_count(result.files, 'file')}, {_count(result.posts, 'post')} checked)")
+    else:
+        line = f"no problems in {_count(result.files, 'file')} ({_count(result.posts, 'post')})"
     if result.suppressed:
         line += f", {result.suppressed} suppressed"
     return line
