@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -38,8 +39,30 @@ def zone_of(config: Config, account: str) -> str:
 
 
 def local_time(when: datetime | None, zone: str) -> str:
-    """The one way text reports show a time: `2026-11-24 09:00 EST`, in the reader's timezone."""
+    """The one way text reports show a time: `2026-11-24 09:00 EST`, in the account's timezone."""
     return when.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z") if when else "-"
+
+
+# An ISO 8601 time with an offset, as the plan's reasons and the ledger's errors write them.
+_ISO_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:\d{2}|Z)")
+
+
+def local_times(text: str, zone: str) -> str:
+    """`text` with each ISO 8601 time in it shown as `local_time` shows times, so that a line of a text
+    report never mixes two styles. Reasons are data (JSON keeps them as they are); this is presentation."""
+    def restyle(match: re.Match[str]) -> str:
+        try:
+            return local_time(datetime.fromisoformat(match.group()), zone)
+        except ValueError:
+            return match.group()
+    return _ISO_TIME.sub(restyle, text)
+
+
+def columns(rows: Sequence[tuple[str, ...]], indent: str = "") -> list[str]:
+    """Rows as lines of left-aligned columns two spaces apart; the last column is not padded."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)] if rows else []
+    return [(indent + "  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]])).rstrip()
+            for row in rows]
 
 
 class Renderer(Protocol):

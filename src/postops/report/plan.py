@@ -11,7 +11,7 @@ from postops.lint.facts import length_on
 from postops.publish.plan import Plan
 from postops.repo.config import Config
 from postops.repo.posts import Post
-from postops.report._common import PLAIN, Options, Renderer, local_time, zone_of
+from postops.report._common import PLAIN, Options, Renderer, columns, local_time, local_times, zone_of
 
 
 class Posts(Protocol):
@@ -38,16 +38,17 @@ def render_json(report: PlanReport, options: Options = PLAIN) -> str:
 
 
 def render_text(report: PlanReport, options: Options = PLAIN) -> str:
+    """`plan at <time>:` then one aligned row per action: action, post, account, when, why."""
     plan, config = report.plan, report.config
     if not plan.actions:
-        return f"nothing to do at {plan.now.isoformat()}\n"
-    width = max(len(a.post) for a in plan.actions)
-    lines = [f"plan at {plan.now.isoformat()}:"]
+        return f"nothing to do at {local_time(plan.now, config.timezone)}\n"
+    rows = []
     for a in plan.actions:
+        zone = zone_of(config, a.account)
         parts = f" parts {','.join(str(p + 1) for p in a.parts)}" if len(a.parts) > 1 else ""
-        when = local_time(a.at, zone_of(config, a.account))
-        lines.append(f"  {a.action:<8} {a.post:<{width}}  @{a.account}  {when}  {a.reason}{parts}")
-    return "\n".join(lines) + "\n"
+        rows.append((a.action, a.post, f"@{a.account}", local_time(a.at, zone), local_times(a.reason, zone) + parts))
+    lines = [f"plan at {local_time(plan.now, config.timezone)}:", *columns(rows, indent="  ")]
+    return "".join(line + "\n" for line in lines)
 
 
 def render_markdown(report: PlanReport, options: Options = PLAIN) -> str:
