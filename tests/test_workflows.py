@@ -329,6 +329,40 @@ def test_write_workflows_refuses_to_overwrite(repo, config):
     assert (repo.root / PR).read_text() == render_workflows("github", config)[PR]
 
 
+def test_workflows_check_reports_where_the_files_differ_from_postops_yaml(repo):
+    from click.testing import CliRunner
+
+    from postops.cli import main
+
+    def check(ci: str = "github"):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(main, ["workflows", "--check", "--ci", ci, "-C", str(repo.root)])
+
+    written = CliRunner().invoke(main, ["workflows", "-C", str(repo.root)])
+    assert written.exit_code == 0, written.output
+    assert (check().exit_code, check().output) == (0, "the CI files match postops.yaml\n")
+
+    # An account added to postops.yaml: the publish job must now pass its secret on.
+    repo.write("postops.yaml", (repo.root / "postops.yaml").read_text()
+               + "  extra:\n    platform: mastodon\n    instance: https://m.example\n    credentials: POSTOPS_EXTRA\n")
+    stale = check()
+    assert stale.exit_code == 1
+    [line] = stale.output.splitlines()
+    where, message = line.split(": ", 1)
+    path, row, column = where.split(":")
+    assert path == PUBLISH and message.startswith("differs from what postops.yaml generates (")
+    assert "POSTOPS_EXTRA_ACCESS_TOKEN" in render_workflows("github", load_config(repo.root))[PUBLISH].splitlines()[
+        int(row) - 1]
+    assert int(column) >= 1 and "postops workflows --ci github --force" in message
+    assert (repo.root / PR).exists()      # checking writes nothing
+
+    (repo.root / PR).unlink()
+    missing = check()
+    assert missing.exit_code == 1
+    assert f"{PR}:1:1: {PR} is missing: run `postops workflows --ci github`" in missing.output.splitlines()
+    assert check("gitlab").output == ".gitlab-ci.yml:1:1: .gitlab-ci.yml is missing: run `postops workflows --ci " \
+                                     "gitlab`\n"
+
+
 def test_write_workflows_for_gitlab(repo, config):
     [path] = write_workflows(repo.root, "gitlab", config, force=False)
     assert path == repo.root / ".gitlab-ci.yml"

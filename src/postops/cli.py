@@ -135,13 +135,22 @@ def codeowners(repo: str | None, check: bool, path: str | None, forge: str | Non
 @click.option("--ci", type=click.Choice(["github", "gitlab"]), default="github", show_default=True)
 @click.option("--force", is_flag=True, help="Replace the CI files that exist (they are generated: edit "
               "postops.yaml, not them).")
+@click.option("--check", is_flag=True, help="Only check: exit 1 when the CI files differ from what postops.yaml "
+              "generates.")
 @_handle_errors
-def workflows(repo: str | None, ci: str, force: bool) -> int:
+def workflows(repo: str | None, ci: str, force: bool, check: bool) -> int:
     """Write the CI workflows again from postops.yaml (after adding an account: its secrets' names)."""
     from postops.repo.config import load_config
-    from postops.scaffold.workflows import write_workflows
+    from postops.scaffold.workflows import workflow_differences, write_workflows
 
     root = _root(repo)
+    if check:
+        problems = workflow_differences(root, ci, load_config(root))
+        for rel, line, column, message in problems:
+            click.echo(f"{rel}:{line}:{column}: {message}")
+        if not problems:
+            click.echo("the CI files match postops.yaml")
+        return 1 if problems else 0
     for path in write_workflows(root, ci, load_config(root), force=force):
         click.echo(f"wrote {path.relative_to(root).as_posix()}")
     return 0

@@ -7,6 +7,7 @@ the platforms' credentials and the right to push the ledger.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -105,6 +106,38 @@ def write_workflows(root: Path, ci: str, config: Config | None, *, force: bool) 
         write_atomic(root / rel, text)
         written.append(root / rel)
     return written
+
+
+def workflow_differences(root: Path, ci: str, config: Config | None) -> list[tuple[str, int, int, str]]:
+    """(file, line, column, message) for each CI file on disk that is not what postops.yaml generates: the
+    first line where it differs, or line 1 when it is missing. Empty when every file matches."""
+    problems = []
+    for rel, expected in render_workflows(ci, config).items():
+        try:
+            actual = (root / rel).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            problems.append((rel, 1, 1, f"{rel} is missing: run `postops workflows --ci {ci}`"))
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append((rel, 1, 1, f"cannot read {rel} ({getattr(exc, 'strerror', None) or exc})"))
+            continue
+        if actual == expected:
+            continue
+        have, want = actual.splitlines(), expected.splitlines()
+        line = _first_difference(have, want)
+        if line < len(have) and line < len(want):
+            column, shown = _first_difference(have[line], want[line]), f"{want[line].strip()!r} here"
+        else:
+            column, shown = 0, "the file to end here" if line < len(have) else f"{want[line].strip()!r} after it"
+        message = (f"differs from what postops.yaml generates ({shown}): run `postops workflows --ci {ci} "
+                   "--force` (edit postops.yaml, not the file)")
+        problems.append((rel, line + 1, column + 1, message))
+    return problems
+
+
+def _first_difference(have: Sequence[object], want: Sequence[object]) -> int:
+    """The first index where two sequences differ; the shorter one's length when one begins the other."""
+    return next((i for i, (a, b) in enumerate(zip(have, want, strict=False)) if a != b), min(len(have), len(want)))
 
 
 GITHUB_PUBLISH = ".github/workflows/postops-publish.yml"
