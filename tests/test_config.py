@@ -76,8 +76,8 @@ def test_config_errors_are_located(repo, change, message, line, column):
      19, 13),
     (("credentials: POSTOPS_CSIS", "credentials: postops-csis"),
      "credentials 'postops-csis' is not in the expected form: write it like 'POSTOPS_CSIS'", 9, 18),
-    (("  csis:\n", "  CSIS:\n"), "accounts has a key 'CSIS' that is not a valid name: write it like 'csis' or "
-                                  "'csis_mastodon'", 4, 3),
+    (("  csis:\n", "  CSIS:\n"),
+     "accounts has a key 'CSIS' that is not a valid name: write it like 'csis' or 'csis_mastodon'", 4, 3),
 ])
 def test_a_value_in_the_wrong_form_is_shown_the_right_form_not_a_regular_expression(repo, change, message, line,
                                                                                       column):

@@ -352,9 +352,10 @@ def test_a_publisher_is_gone_only_when_that_is_certain() -> None:
     from postops.publish.engine import publisher_gone, this_publisher
 
     me = this_publisher()
-    host, pid, space = me.split(":")
+    host, _pid, space = me.split(":")
     assert not publisher_gone(me)                                   # this very process
-    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=False,
+                          capture_output=True, text=True)
     dead = done.stdout.strip()
     assert publisher_gone(f"{host}:{dead}:{space}")                 # exited, here
     assert not publisher_gone(f"{host}:{dead}")                     # no process space: wait for the lease

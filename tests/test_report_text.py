@@ -72,3 +72,48 @@ def test_plan_text_columns_line_up_and_times_have_one_style(tmp_path: Path) -> N
     assert len({tuple(_starts(line, 4)) for line in body}) == 1, body    # action, post, account, when
     assert "scheduled for 2026-03-01 12:00 UTC" in body[1]
     assert all(ISO not in line for line in lines), lines
+
+
+def _cli(*args: str):  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from postops.cli import main
+
+    return CliRunner().invoke(main, list(args))
+
+
+def test_status_and_log_filter_by_account_and_since(tmp_path: Path) -> None:
+    root = str(_repo(tmp_path).root)
+    now = ["--now", (T + 20 * M).isoformat()]
+
+    def posts(*args: str) -> list[tuple[str, str]]:
+        done = _cli("status", "--format", "json", *now, "-C", root, *args)
+        assert done.exit_code == 0, done.output
+        return [(p["post"], p["account"]) for p in json.loads(done.output)["posts"]]
+
+    assert posts() == [("a-long-post-name", "drill2"), ("edited", "drill")]
+    assert posts("--account", "drill2") == [("a-long-post-name", "drill2")]
+    assert posts("--since", (T + M).isoformat()) == [("a-long-post-name", "drill2")]   # edited went out at T
+    assert posts("--since", T.isoformat(), "--account", "drill") == [("edited", "drill")]
+    text = _cli("status", *now, "-C", root, "--account", "drill2").output.splitlines()
+    assert len(text) == 1 and text[0].startswith("scheduled  a-long-post-name  @drill2")
+
+    def trail(*args: str) -> dict[str, list[str]]:
+        done = _cli("log", "--format", "json", "-C", root, *args)
+        assert done.exit_code == 0, done.output
+        return {p["post"]: [e["event"] for e in p["events"]] for p in json.loads(done.output)["posts"]}
+
+    assert trail() == {"a-long-post-name": ["added", "pushed"],
+                       "edited": ["added", "pushed", "published", "changed", "pushed"]}
+    assert trail("--account", "drill2") == {"a-long-post-name": ["added", "pushed"]}
+    assert trail("--since", (T + M).isoformat()) == {"edited": ["changed", "pushed"]}
+    assert trail("--account", "drill", "--since", T.isoformat()) == {"edited": ["published", "changed", "pushed"]}
+
+
+def test_an_unknown_account_filter_names_the_accounts(tmp_path: Path) -> None:
+    root = str(_repo(tmp_path).root)
+    for command in ("status", "log"):
+        done = _cli(command, "-C", root, "--account", "dril")
+        assert done.exit_code == 2
+        assert "--account 'dril' is not an account in postops.yaml (did you mean drill? accounts: drill, drill2)" \
+            in done.output

@@ -81,8 +81,8 @@ def test_status_warns_about_ledger_lines_it_cannot_read(tmp_path):
     out: list[str] = []
     err: list[str] = []
     assert status_command(repo.root, fmt="text", now=None, echo=out.append, err=err.append) == 0
-    assert err == ["warning: 1 line(s) of the ledger on postops/state cannot be read and were skipped; "
-                   "see `git log -p postops/state`"]
+    assert err == [("warning: 1 line(s) of the ledger on postops/state cannot be read and were skipped; "
+                    "see `git log -p postops/state`")]
 
 
 def test_status_warns_of_a_page_token_that_expires_within_two_weeks(tmp_path: Path) -> None:

@@ -289,13 +289,16 @@ def watch(repo: str | None, now: str | None) -> int:
 @now_option
 @format_option("status", "text: one line per post and account, for people; json: for programs.")
 @output_option
+@click.option("--account", metavar="ACCOUNT", help="Only the posts for ACCOUNT (a key in postops.yaml).")
+@click.option("--since", metavar="TIME", help="Only the posts published, or due, at or after TIME (ISO 8601).")
 @_handle_errors
-def status(repo: str | None, now: str | None, fmt: str, output: str | None) -> int:
+def status(repo: str | None, now: str | None, fmt: str, output: str | None, account: str | None,
+           since: str | None) -> int:
     """Every post and its state: scheduled, published (with its URL), retracted, missed, failed, ..."""
     from postops.publish.commands import status_command
 
     return status_command(_root(repo), fmt=fmt, now=_parse_time(now, "--now"), echo=click.echo, err=_err,
-                          output=output, env=os.environ)
+                          output=output, env=os.environ, account=account, since=_parse_time(since, "--since"))
 
 
 @main.command()
@@ -350,13 +353,18 @@ def resume(repo: str | None, commit: bool) -> int:
 @format_option("log", "text: each post's events, for people; json: for programs; csv: one row per event, for "
                "spreadsheets.")
 @output_option
+@click.option("--account", metavar="ACCOUNT", help="Only the posts for ACCOUNT (a key in postops.yaml), and "
+              "of their publish events only that account's.")
+@click.option("--since", metavar="TIME", help="Only what happened at or after TIME (ISO 8601).")
 @_handle_errors
-def log(post: str | None, repo: str | None, fmt: str, output: str | None) -> int:
+def log(post: str | None, repo: str | None, fmt: str, output: str | None, account: str | None,
+        since: str | None) -> int:
     """The audit trail of POST (an id or a post file), or of every post: who wrote and changed it, which pull
     request merged it, who approved it, when and where it was published, and what retracted it."""
     from postops.publish.audit import log_command
 
-    return log_command(_root(repo), post=post, fmt=fmt, echo=click.echo, output=output)
+    return log_command(_root(repo), post=post, fmt=fmt, echo=click.echo, output=output, account=account,
+                       since=_parse_time(since, "--since"))
 
 
 @main.command()

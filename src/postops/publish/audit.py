@@ -12,13 +12,13 @@ import difflib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from postops import report
-from postops.errors import PostopsError
+from postops.errors import PostopsError, UsageError
 from postops.publish.ledger import (
     CLAIMED,
     FAILED,
@@ -410,9 +410,41 @@ def _iso(when: datetime) -> str:
 
 
 def log_command(root: Path, *, post: str | None, fmt: str, echo: Echo, now: datetime | None = None,
-                output: str | Path | None = None) -> int:
-    """`postops log`: print the trail of `post` (or of every post) in `fmt`."""
+                output: str | Path | None = None, account: str | None = None, since: datetime | None = None) -> int:
+    """`postops log`: print the trail of `post` (or of every post) in `fmt`, only about `account` and only
+    what happened at or after `since` when given."""
     report.check_format("log", fmt)
-    log = audit_trail(root, load_config(root), post=post, now=now)
+    config = load_config(root)
+    if account is not None:
+        known_account(config, account)
+    log = only(audit_trail(root, config, post=post, now=now), account=account, since=since)
     report.write(report.render_report("log", fmt, log), echo, output)
     return 0
+
+
+def known_account(config: Config, account: str) -> None:
+    """A UsageError naming the accounts there are, for a filter on an account postops.yaml does not have."""
+    if account not in config.accounts:
+        close = difflib.get_close_matches(account, list(config.accounts), n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise UsageError(f"--account {account!r} is not an account in postops.yaml ({hint}accounts: "
+                         f"{', '.join(sorted(config.accounts))})")
+
+
+def only(log: AuditLog, *, account: str | None, since: datetime | None) -> AuditLog:
+    """The trails of posts for `account` (a post lives under one of its accounts' folders; a ledger event
+    names its account), keeping the events about no account or that one, at or after `since`. A post with
+    no event left is left out."""
+    trails = []
+    for trail in log.posts:
+        events = trail.events
+        if account is not None:
+            if not (any(e.account == account for e in events)
+                    or (trail.path or "").startswith(f"{POSTS_DIR}/{account}/")):
+                continue
+            events = tuple(e for e in events if e.account in (None, account))
+        if since is not None:
+            events = tuple(e for e in events if e.at >= since)
+        if events:
+            trails.append(PostTrail(trail.post, trail.path, events))
+    return replace(log, posts=tuple(trails))

@@ -16,6 +16,7 @@ from postops.errors import PostopsError, UsageError
 from postops.confirm import Step
 from postops.lint.engine import lint_text
 from postops.platforms.base import Platform, get_platform
+from postops.publish.audit import known_account
 from postops.publish.engine import (
     LintFn,
     approval_blocks,
@@ -242,17 +243,30 @@ def read_states(root: Path, config: Config, *, now: datetime, lint: LintFn, err:
 
 def status_command(root: Path, *, fmt: str, now: datetime | None, echo: Echo, lint: LintFn = lint_verdicts,
                    err: Echo | None = None, output: str | Path | None = None,
-                   env: Mapping[str, str] | None = None) -> int:
+                   env: Mapping[str, str] | None = None, account: str | None = None,
+                   since: datetime | None = None) -> int:
+    """`postops status`: every post's state, only `account`'s and only those published or due at or after
+    `since` when given."""
     report.check_format("status", fmt)
     base, config = _open(root)
+    if account is not None:
+        known_account(config, account)
     moment = now or datetime.now(UTC)
     from postops.platforms.base import token_warnings
 
     for warning in token_warnings(config.accounts, base, env or {}, moment):
         (err or echo)(f"warning: {warning}")
     states = read_states(base, config, now=moment, lint=lint, err=err or echo).states
+    states = [s for s in states if (account is None or s["account"] == account)
+              and (since is None or any(when >= since for when in _times(s)))]
     report.write(report.render_report("status", fmt, StatusReport(states, config)), echo, output)
     return 0
+
+
+def _times(entry: Mapping[str, Any]) -> list[datetime]:
+    """When a post went out (each part) or is due, as status shows it."""
+    found = [entry.get("published_at"), entry.get("at")] + [p.get("published_at") for p in entry["parts"]]
+    return [datetime.fromisoformat(t) for t in found if isinstance(t, str)]
 
 
 # -------------------------------------------------------------------------------------- pause, resume

@@ -227,8 +227,8 @@ def explain(error: Any, doc: Document, base: tuple[Any, ...] = ()) -> list[tuple
     if validator == "pattern":
         # A regular expression tells a newcomer little: every pattern here comes with examples of its form.
         if list(error.relative_schema_path)[-2:-1] == ["propertyNames"]:   # about a key, not a value
-            return [(doc.key_mark(path + (error.instance,)), f"{where} has a key {error.instance!r} that is not a "
-                                                              f"valid name{_like(error.schema)}")]
+            message = f"{where} has a key {error.instance!r} that is not a valid name{_like(error.schema)}"
+            return [(doc.key_mark(path + (error.instance,)), message)]
         return [(mark, f"{where} {error.instance!r} is not in the expected form{_like(error.schema)}")]
     if validator == "oneOf" and error.context:
         # Pick the branch whose type matched, else describe the types allowed.
