@@ -74,6 +74,14 @@ def test_plan_text_columns_line_up_and_times_have_one_style(tmp_path: Path) -> N
     assert all(ISO not in line for line in lines), lines
 
 
+def test_plan_markdown_writes_times_in_the_same_style(tmp_path: Path) -> None:
+    root = _repo(tmp_path).root
+    markdown = _lines(plan_command, root, "markdown", until=T + timedelta(days=1))
+    assert ("**wait** `a-long-post-name` on **@drill2** at 2026-03-01 12:00 UTC: scheduled for 2026-03-01 12:00 UTC"
+            in markdown)
+    assert all(ISO not in line for line in markdown), markdown
+
+
 def _cli(*args: str):  # type: ignore[no-untyped-def]
     from click.testing import CliRunner
 

@@ -55,12 +55,13 @@ def render_markdown(report: PlanReport, options: Options = PLAIN) -> str:
     plan, config = report.plan, report.config
     lines = ["### postops plan", ""]
     if not plan.actions:
-        lines.append(f"Nothing to publish or retract (as of {plan.now.isoformat()}).")
+        lines.append(f"Nothing to publish or retract (as of {local_time(plan.now, config.timezone)}).")
         return "\n".join(lines) + "\n"
     posts: Mapping[str, Post] = report.desired.posts if report.desired is not None else {}
     for a in plan.actions:
-        when = local_time(a.at, zone_of(config, a.account))
-        lines.append(f"**{a.action}** `{a.post}` on **@{a.account}** at {when}: {a.reason}")
+        zone = zone_of(config, a.account)
+        lines.append(f"**{a.action}** `{a.post}` on **@{a.account}** at {local_time(a.at, zone)}: "
+                     f"{local_times(a.reason, zone)}")
         post = posts.get(a.post)
         platform = config.accounts[a.account].platform if a.account in config.accounts else ""
         if post is not None and a.action != "retract":
