@@ -137,7 +137,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
                 "additionalProperties": False,
                 "properties": {
                     # the name of an environment variable holding an Apprise URL, never the URL itself
-                    "to": {"type": "string", "pattern": r"^[A-Z_][A-Z0-9_]*$"},
+                    "to": {"type": "string", "pattern": r"^[A-Z_][A-Z0-9_]*$", "examples": ["POSTOPS_ALERTS_URL"]},
                     "on": {"type": "array", "minItems": 1, "uniqueItems": True,
                            "items": {"enum": ["published", "failed", "missed", "blocked", "retracted",
                                               "unmanaged", "paused", "resumed"]}},
