@@ -155,6 +155,9 @@ def test_facebook_and_linkedin_accounts(repo):
     (("page_id: 104729381234567", "page_id: csis-page"), "page_id 'csis-page' is not in the expected form", 16, 14),
     (("api_version: '202605'", "api_version: latest"), "api_version 'latest' is not in the expected form", 21, 18),
     (("    platform: x\n", "    platform: x\n    page_id: '1'\n"), "`page_id` is for facebook accounts, not x", 6, 14),
+    (("api_version: '202605'", "api_version: v26.0"), "api_version 'v26.0' is not a linkedin API version", 21, 18),
+    (("    page_id: 104729381234567\n", "    page_id: 104729381234567\n    api_version: '202605'\n"),
+     "api_version '202605' is not a facebook API version (use e.g. v26.0)", 17, 18),
 ])
 def test_facebook_and_linkedin_mistakes_are_located(repo, change, message, line, column):
     repo.write("postops.yaml", PAGES.replace(*change))

@@ -374,9 +374,16 @@ def test_token_expiry_comes_from_debug_token(http, make):
         "is_valid": True, "issued_at": 1790000000, "profile_id": PAGE, "scopes": ["pages_manage_posts"],
         "user_id": "10100000000000000"}})
     http.get(f"{GRAPH}/debug_token", json={"data": {"type": "PAGE", "expires_at": 0, "is_valid": True}})
+    http.get(f"{GRAPH}/debug_token", json={"data": {"type": "PAGE", "expires_at": 0, "is_valid": True,
+                                                    "data_access_expires_at": 1790000000}})
+    http.get(f"{GRAPH}/debug_token", json={"data": {"type": "PAGE", "expires_at": 0, "is_valid": False}})
 
     assert make().token_expires() == datetime.fromtimestamp(1796256000, UTC)
     assert make().token_expires() is None
+    assert make().token_expires() == datetime.fromtimestamp(1790000000, UTC)
+    with pytest.raises(PlatformError) as caught:
+        make().token_expires()
+    assert caught.value.kind == "auth" and "no longer valid" in str(caught.value)
     assert query(http.calls[0])["input_token"] == [TOKEN]
 
 

@@ -168,9 +168,11 @@ class FacebookPlatform:
         if data.get("is_valid") is False:
             raise PlatformError(f"{doing}: Facebook says the token is no longer valid; make a new one "
                                 f"(docs/platforms-facebook.md)", retryable=False, kind="auth")
-        expires = data.get("expires_at")
-        # 0: a Page token made from a long-lived user token, which does not expire.
-        return datetime.fromtimestamp(int(expires), UTC) if isinstance(expires, int) and expires > 0 else None
+        # expires_at 0: a Page token made from a long-lived user token, which does not expire. Its data access
+        # (data_access_expires_at, 90 days from the person's last grant) can still run out: whichever comes first.
+        ends = [value for value in (data.get("expires_at"), data.get("data_access_expires_at"))
+                if isinstance(value, int) and value > 0]
+        return datetime.fromtimestamp(min(ends), UTC) if ends else None
 
     # -- publishing --------------------------------------------------------------------------------
 

@@ -21,6 +21,8 @@ _VALIDATOR = Draft202012Validator(CONFIG_SCHEMA)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # (platform, key, example): what an account on that platform cannot do without.
 _REQUIRED_KEYS = (("facebook", "page_id", "'123456789012345'"), ("linkedin", "organization", "'2414183'"))
+# The form of each platform's API versions: the Graph API's v26.0, LinkedIn-Version's YYYYMM.
+_API_VERSIONS = {"facebook": (r"v[0-9]+\.[0-9]+", "v26.0"), "linkedin": (r"20[0-9]{2}(0[1-9]|1[0-2])", "'202605'")}
 _KEY_PLATFORMS = {"page_id": ("facebook",), "organization": ("linkedin",), "api_version": ("facebook", "linkedin")}
 
 
@@ -139,6 +141,10 @@ def load_config(root: Path) -> Config:
             if name in spec and spec["platform"] not in _KEY_PLATFORMS[name]:
                 raise fail(f"`{name}` is for {' and '.join(_KEY_PLATFORMS[name])} accounts, not "
                            f"{spec['platform']}", "accounts", key, name)
+        version = spec.get("api_version")
+        if version is not None and not re.fullmatch(_API_VERSIONS[spec["platform"]][0], version):
+            raise fail(f"api_version {version!r} is not a {spec['platform']} API version (use e.g. "
+                       f"{_API_VERSIONS[spec['platform']][1]})", "accounts", key, "api_version")
         accounts[key] = Account(
             key=key,
             platform=spec["platform"],
