@@ -227,6 +227,25 @@ def new(account: str, text: str | None, at: str | None, repo: str | None) -> int
     return 0
 
 
+@main.command("import")
+@click.argument("tool", type=click.Choice(["twitter-together", "toot-together"]))
+@click.argument("source_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--account", required=True, help="The account the posts are for (a key in postops.yaml).")
+@click.option("--dry-run", is_flag=True, help="Only show what would be written.")
+@click.option("--published", is_flag=True, help="They were published already: record them so in the ledger, "
+              "so that they are never published again.")
+@repo_option
+@_handle_errors
+def import_(tool: str, source_dir: str, account: str, dry_run: bool, published: bool, repo: str | None) -> int:
+    """Turn the .tweet (twitter-together) or .toot (toot-together) files under SOURCE_DIR into posts of ACCOUNT."""
+    from postops.repo.config import load_config
+    from postops.scaffold.importer import import_command
+
+    root = _root(repo)
+    return import_command(root, load_config(root), tool, Path(source_dir), account=account, dry_run=dry_run,
+                          published=published, echo=click.echo).exit_code
+
+
 now_option = click.option("--now", metavar="TIME", help="Act as if it were TIME (ISO 8601 with an offset): for "
                           "drills and rehearsals. Replaces the clock everywhere: due times, min_lead, leases.")
 

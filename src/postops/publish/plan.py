@@ -154,6 +154,11 @@ def _takedown(key: tuple[str, str], parts: dict[int, PartState], begun: bool, ct
     live = sorted((i for i, s in parts.items() if s.status in (PUBLISHED, RETRACT_FAILED)), reverse=True)
     if not live:
         return []
+    if any((parts[i].published or {}).get("platform_id") is None for i in live):
+        # Imported as published before postops (`postops import --published`): nothing says which post on
+        # the platform it is, so postops cannot take it down, and never guesses.
+        return [Action("blocked", post, account, None, "published before postops, with no platform id: delete it "
+                       "on the platform yourself", tuple(live), kind="retract")]
     failed = [parts[i] for i in live if parts[i].status == RETRACT_FAILED]
     if failed:
         reason = f"retrying the retraction after: {failed[0].event.get('error', 'an error')}"

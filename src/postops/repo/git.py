@@ -253,3 +253,17 @@ def log(root: Path, rev: str, *options: str) -> list[LoggedCommit]:
         commits.append(LoggedCommit(sha, tuple(parents.split()), author, datetime.fromisoformat(authored),
                                     committer, datetime.fromisoformat(committed), subject, body.strip(), changes))
     return commits
+
+
+def toplevel(folder: Path) -> Path | None:
+    """The root of the git work tree holding `folder`, or None when it is in none."""
+    result = run(folder, "rev-parse", "--show-toplevel", check=False)
+    return Path(result.stdout.decode("utf-8", "replace").strip()) if result.returncode == 0 else None
+
+
+def first_added(root: Path, rel: str) -> datetime | None:
+    """When the file `rel` (relative to `root`) was first committed, following renames: its author date,
+    with the author's offset. None for a file git does not know."""
+    result = run(root, "log", "--follow", "--diff-filter=A", "--format=%aI", "--", rel, check=False)
+    dates = result.stdout.decode("utf-8", "replace").split()
+    return datetime.fromisoformat(dates[-1]) if result.returncode == 0 and dates else None

@@ -16,6 +16,8 @@ from postops.repo.config import Config
 from postops.repo.yamlfile import Document, Mark, YamlProblem, parse
 
 POSTS_DIR = "posts"
+PART_KEYS = ("quote", "poll")              # what a thread part may have besides text and media
+SHARED_KEYS = ("repost", *PART_KEYS)       # ... and the post itself
 SCHEMA_FILE = ".postops-schema.json"
 # `# postops: disable=rule-a,rule-b -- why this post may break them`
 _DISABLE = re.compile(r"#\s*postops:\s*disable=([A-Za-z0-9_,\s-]+?)\s*(?:--\s*(.*?))?\s*$", re.MULTILINE)
@@ -203,7 +205,7 @@ def content_hash(post: Post, account: str, root: Path) -> str:
     """Hash of everything that is published for `account`: text of every part, media bytes and alt text,
     reply target. A published post whose hash changes has been edited."""
     digest = hashlib.sha256()
-    record = {
+    record: dict[str, Any] = {
         "account": account,
         "reply_to": post.reply_to,
         "parts": [
@@ -212,6 +214,14 @@ def content_hash(post: Post, account: str, root: Path) -> str:
             for part in post.parts
         ],
     }
+    # Reposts, quotes and polls count only where a post has them, so every other post keeps its hash.
+    for key in SHARED_KEYS:
+        if key in post.data:
+            record[key] = post.data[key]
+    thread = post.data.get("thread")
+    for i, item in enumerate(thread if isinstance(thread, list) else []):
+        if isinstance(item, dict) and i + 1 < len(record["parts"]):
+            record["parts"][i + 1].update({k: item[k] for k in PART_KEYS if k in item})
     digest.update(json.dumps(record, sort_keys=True, ensure_ascii=False).encode())
     return digest.hexdigest()
 

@@ -175,6 +175,16 @@ def yaml_text(text: str, indent: int) -> str:
     return quoted
 
 
+def yaml_scalar(text: str, indent: int) -> str:
+    """`text` on the key's line when it reads back exactly that way (as it is, else double-quoted), for short
+    values such as URLs, paths and poll options; else as yaml_text writes it."""
+    if "\n" not in text and len(text) <= 200:
+        for written in (text, _double_quoted(text)):
+            if written and _reads_back(written + "\n", text, indent):
+                return written + "\n"
+    return yaml_text(text, indent)
+
+
 def _literal(text: str, indent: int) -> str:
     trailing = len(text) - len(text.rstrip("\n"))
     chomp = "-" if trailing == 0 else "" if trailing == 1 else "+"
