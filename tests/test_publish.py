@@ -184,6 +184,18 @@ def test_edited_after_publish_is_a_conflict_and_never_reposted(run: Runner) -> N
     assert json.loads((run.outbox / "drill" / "fact.0.json").read_text())["text"] == "The report is out"
 
 
+def test_a_checkout_behind_the_remote_is_told_to_pull(run: Runner, tmp_path: Path) -> None:
+    from gitfixtures import clone
+
+    other = clone(run.repo.root.parent / "remote.git", tmp_path / "other")
+    other.write("posts/drill/elsewhere.yaml", post_yaml("drill", "from elsewhere", "2026-03-01T09:00:00Z"))
+    other.commit("Add from another clone", T - 60 * M)        # pushed: origin/main moves on
+    with pytest.raises(git.RefusedError) as refused:
+        run.publish(T)
+    assert "is not the tip of origin/main" in str(refused.value)
+    assert "1 commit behind: pull first" in str(refused.value) and "unpushed" not in str(refused.value)
+
+
 def test_unclean_checkout_is_refused(run: Runner) -> None:
     run.repo.write("posts/drill/draft.yaml", post_yaml("drill", "draft", "2026-03-01T09:00:00Z"))
 
@@ -195,7 +207,9 @@ def test_unclean_checkout_is_refused(run: Runner) -> None:
 
     assert "uncommitted changes (posts/" in refusal()
     run.repo.commit("Add", T - 60 * M, push=False)            # committed but not pushed: not main's tip
-    assert "is not the tip of origin/main" in refusal()
+    ahead = refusal()
+    # ahead of the remote, not behind it: pulling would not help, pushing (through review) would
+    assert "is not the tip of origin/main" in ahead and "1 unpushed commit" in ahead and "pull first" not in ahead
     run.repo.git("push", "--quiet", "origin", "HEAD:main")
     run.repo.git("checkout", "--quiet", "-b", "feature")
     assert "on branch feature" in refusal()

@@ -239,6 +239,22 @@ def supported_accounts(config: Config) -> dict[str, str]:
     return missing
 
 
+def _not_at_tip(root: Path, head: str, tip: str | None, main: str) -> str:
+    """Why HEAD is not `main`'s tip, and what would fix it: pulling helps only a checkout that is behind."""
+    where = f"HEAD ({head[:12]}) is not the tip of {main} ({(tip or 'missing')[:12]})"
+    if tip is None:
+        return f"{where}: publish only runs from {main}"
+    ahead, behind = git.ahead_behind(root, head, tip)
+    unpushed = f"{ahead} unpushed commit{'s' if ahead != 1 else ''}"
+    if ahead and behind:
+        return (f"{where}: it has {unpushed} and is {behind} commit{'s' if behind != 1 else ''} behind; only what "
+                f"is on {main} is published: publish from a checkout of {main}")
+    if ahead:
+        return (f"{where}: it has {unpushed}, and only what is on {main} is published: push them through a "
+                f"pull request, or publish from a checkout of {main}")
+    return f"{where}: it is {behind} commit{'s' if behind != 1 else ''} behind: pull first"
+
+
 def check_checkout(root: Path, remote: str | None) -> str:
     """HEAD's commit, when publishing from here is allowed; else RefusedError with the reason."""
     if not git.is_repository(root):
@@ -259,8 +275,7 @@ def check_checkout(root: Path, remote: str | None) -> str:
         if branch not in (default, None):
             raise git.RefusedError(f"on branch {branch}: publish only runs from {default}")
         if head != tip:
-            raise git.RefusedError(f"HEAD ({head[:12]}) is not the tip of {remote}/{default} "
-                                       f"({(tip or 'missing')[:12]}): pull first")
+            raise git.RefusedError(_not_at_tip(root, head, tip, f"{remote}/{default}"))
     elif branch != default:
         raise git.RefusedError(f"on {'a detached HEAD' if branch is None else 'branch ' + branch}: "
                                    f"publish only runs from {default}")

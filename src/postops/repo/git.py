@@ -106,6 +106,12 @@ def fetch(root: Path, remote_name: str, *refspecs: str) -> None:
     run(root, "fetch", "--quiet", "--no-tags", remote_name, *refspecs)
 
 
+def ahead_behind(root: Path, head: str, tip: str) -> tuple[int, int]:
+    """How many commits `head` has that `tip` has not, and how many `tip` has that `head` has not."""
+    ahead, behind = out(root, "rev-list", "--left-right", "--count", f"{head}...{tip}").split()
+    return int(ahead), int(behind)
+
+
 def read_file(root: Path, commit: str, path: str) -> bytes | None:
     result = run(root, "cat-file", "blob", f"{commit}:{path}", check=False)
     return result.stdout if result.returncode == 0 else None
