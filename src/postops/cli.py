@@ -38,13 +38,16 @@ def _root(repo: str | None) -> Path:
     return find_root(Path(repo) if repo else Path.cwd())
 
 
-def _parse_time(value: str | None, option: str) -> datetime | None:
+def _parse_time(value: str | None, option: str, repo: str | None) -> datetime | None:
+    """A time from the command line: ISO 8601 with an offset, or without one in postops.yaml's timezone, the
+    same way for every option (`new --at` too)."""
     if value is None:
         return None
     from postops.publish.commands import parse_time
+    from postops.repo.config import load_config
 
     try:
-        return parse_time(value)
+        return parse_time(value, lambda: load_config(_root(repo)).timezone)
     except UsageError as exc:
         raise UsageError(f"{option}: {exc.message}") from None
 
@@ -246,14 +249,18 @@ def import_(tool: str, source_dir: str, account: str, dry_run: bool, published: 
                           published=published, echo=click.echo).exit_code
 
 
-now_option = click.option("--now", metavar="TIME", help="Act as if it were TIME (ISO 8601 with an offset): for "
-                          "drills and rehearsals. Replaces the clock everywhere: due times, min_lead, leases.")
+# Every TIME option reads its value the same way (see _parse_time); the help says so once, here.
+TIME_FORM = "ISO 8601: 2026-11-24T09:00 in postops.yaml's timezone, or with an offset, 2026-11-24T09:00-05:00"
+
+now_option = click.option("--now", metavar="TIME", help=f"Act as if it were TIME ({TIME_FORM}): for drills and "
+                          "rehearsals. Replaces the clock everywhere: due times, min_lead, leases.")
 
 
 @main.command()
 @repo_option
 @now_option
-@click.option("--until", metavar="TIME", help="Also list what would go out up to TIME: a preview of the schedule.")
+@click.option("--until", metavar="TIME", help="Also list what would go out up to TIME (like --now): a preview of "
+              "the schedule.")
 @format_option("plan", "text: a table, for people; json: for programs; markdown: a pull request comment.")
 @output_option
 @click.option("--allow-mass-retract", is_flag=True, help="Plan retractions beyond publish.max_retractions.")
@@ -265,7 +272,7 @@ def plan(repo: str | None, now: str | None, until: str | None, fmt: str, output:
     """Show what a publish run would do now, and why."""
     from postops.publish.commands import plan_command
 
-    return plan_command(_root(repo), now=_parse_time(now, "--now"), until=_parse_time(until, "--until"), fmt=fmt,
+    return plan_command(_root(repo), now=_parse_time(now, "--now", repo), until=_parse_time(until, "--until", repo), fmt=fmt,
                         echo=click.echo, allow_mass_retract=allow_mass_retract, changed_since=changed_since,
                         output=output)
 
@@ -283,7 +290,7 @@ def publish(repo: str | None, now: str | None, dry_run: bool, allow_mass_retract
     from postops.confirm import confirm
     from postops.publish.commands import publish_command, publish_steps
 
-    root, when = _root(repo), _parse_time(now, "--now")
+    root, when = _root(repo), _parse_time(now, "--now", repo)
     if not dry_run and _asks(yes):
         steps = publish_steps(root, now=when, env=os.environ, allow_mass_retract=allow_mass_retract)
         if not confirm(steps, ask=_ask, say=click.echo, bold=_bold, verb="publish"):
@@ -300,7 +307,7 @@ def watch(repo: str | None, now: str | None) -> int:
     """Find posts made on the accounts outside postops (every publish run does this too), and alert."""
     from postops.publish.commands import watch_command
 
-    return watch_command(_root(repo), now=_parse_time(now, "--now"), echo=click.echo, env=os.environ)
+    return watch_command(_root(repo), now=_parse_time(now, "--now", repo), echo=click.echo, env=os.environ)
 
 
 @main.command()
@@ -309,15 +316,15 @@ def watch(repo: str | None, now: str | None) -> int:
 @format_option("status", "text: one line per post and account, for people; json: for programs.")
 @output_option
 @click.option("--account", metavar="ACCOUNT", help="Only the posts for ACCOUNT (a key in postops.yaml).")
-@click.option("--since", metavar="TIME", help="Only the posts published, or due, at or after TIME (ISO 8601).")
+@click.option("--since", metavar="TIME", help="Only the posts published, or due, at or after TIME (like --now).")
 @_handle_errors
 def status(repo: str | None, now: str | None, fmt: str, output: str | None, account: str | None,
            since: str | None) -> int:
     """Every post and its state: scheduled, published (with its URL), retracted, missed, failed, ..."""
     from postops.publish.commands import status_command
 
-    return status_command(_root(repo), fmt=fmt, now=_parse_time(now, "--now"), echo=click.echo, err=_err,
-                          output=output, env=os.environ, account=account, since=_parse_time(since, "--since"))
+    return status_command(_root(repo), fmt=fmt, now=_parse_time(now, "--now", repo), echo=click.echo, err=_err,
+                          output=output, env=os.environ, account=account, since=_parse_time(since, "--since", repo))
 
 
 @main.command()
@@ -338,7 +345,7 @@ def calendar(repo: str | None, now: str | None, fmt: str, start: str | None, end
     """Every post on a calendar, per account, with its state: to subscribe to (ics), to open (html), to read."""
     from postops.publish.calendar import calendar_command
 
-    return calendar_command(_root(repo), fmt=fmt, now=_parse_time(now, "--now"), echo=click.echo, err=_err,
+    return calendar_command(_root(repo), fmt=fmt, now=_parse_time(now, "--now", repo), echo=click.echo, err=_err,
                             accounts=accounts, start=start, end=end, changed_since=changed_since,
                             output=output)
 
@@ -374,7 +381,7 @@ def resume(repo: str | None, commit: bool) -> int:
 @output_option
 @click.option("--account", metavar="ACCOUNT", help="Only the posts for ACCOUNT (a key in postops.yaml), and "
               "of their publish events only that account's.")
-@click.option("--since", metavar="TIME", help="Only what happened at or after TIME (ISO 8601).")
+@click.option("--since", metavar="TIME", help=f"Only what happened at or after TIME ({TIME_FORM}).")
 @_handle_errors
 def log(post: str | None, repo: str | None, fmt: str, output: str | None, account: str | None,
         since: str | None) -> int:
@@ -383,7 +390,7 @@ def log(post: str | None, repo: str | None, fmt: str, output: str | None, accoun
     from postops.publish.audit import log_command
 
     return log_command(_root(repo), post=post, fmt=fmt, echo=click.echo, output=output, account=account,
-                       since=_parse_time(since, "--since"))
+                       since=_parse_time(since, "--since", repo))
 
 
 @main.command()
@@ -407,6 +414,6 @@ def settle(post: str, account: str, part: int, platform_id: str | None, url: str
 
     root = _root(repo)
     settle_claim(root, load_config(root), post=post, account=account, part=part - 1, platform_id=platform_id,
-                 url=url, not_published=not_published, now=_parse_time(now, "--now"), who=who_am_i(root),
+                 url=url, not_published=not_published, now=_parse_time(now, "--now", repo), who=who_am_i(root),
                  echo=click.echo)
     return 0

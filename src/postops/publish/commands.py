@@ -5,15 +5,17 @@ A user-caused error is raised (a PostopsError) for the one handler, errors.handl
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from postops import report
-from postops.errors import PostopsError, UsageError
 from postops.confirm import Step
+from postops.errors import PostopsError, UsageError
 from postops.lint.engine import lint_text
 from postops.platforms.base import Platform, get_platform
 from postops.publish.audit import known_account
@@ -45,15 +47,22 @@ from postops.report.status import StatusReport
 Echo = Callable[[str], None]
 
 
-def parse_time(text: str) -> datetime:
-    """An ISO 8601 time with an offset (`Z` for UTC), as --now and --until take it."""
+def parse_time(text: str, timezone: Callable[[], str] | None = None) -> datetime:
+    """A date and time in ISO 8601 (`Z` for UTC) as --now, --until and --since take it: with an offset, or
+    without one in `timezone()` (postops.yaml's, asked only when needed), as `new --at` reads it."""
+    value = text.strip()
+    if not re.search(r"\d[T ]\d{1,2}:\d{2}", value):
+        raise UsageError(f"not a time: {text!r} (use ISO 8601 with a date and a time, e.g. 2026-11-24T09:00 in "
+                         "postops.yaml's timezone, or 2026-11-24T09:00:00-05:00)")
     try:
-        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        when = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise UsageError(f"not a time: {text!r} (use ISO 8601 with an offset, e.g. 2026-11-24T09:00:00-05:00)") \
-            from None
+        raise UsageError(f"not a time: {text!r} (use ISO 8601, e.g. 2026-11-24T09:00 in postops.yaml's timezone, "
+                         "or 2026-11-24T09:00:00-05:00)") from None
     if when.tzinfo is None:
-        raise UsageError(f"{text!r} has no offset: write it as e.g. {text}+00:00 or {text}-05:00")
+        if timezone is None:
+            raise UsageError(f"{text!r} has no offset: write it as e.g. {text}+00:00 or {text}-05:00")
+        when = when.replace(tzinfo=ZoneInfo(timezone()))
     return when
 
 
