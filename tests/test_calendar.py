@@ -61,6 +61,7 @@ def test_ics_has_one_event_per_post_and_account_with_its_state(shared: CalendarR
     assert "[no-insults]" in str(found[("rude", "news")]["DESCRIPTION"])
     # the retracted post's text is read from the commit it was published from
     assert "Suck it." in str(found[("oops", "drill")]["DESCRIPTION"])
+    assert "Retracted at 2026-03-04T15:02:00+00:00" in str(found[("oops", "drill")]["DESCRIPTION"])
 
 
 def test_ics_uids_are_stable_and_changes_raise_the_sequence(tmp_path: Path) -> None:

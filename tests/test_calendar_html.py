@@ -103,3 +103,4 @@ def test_calendar_page_in_chromium(tmp_path: Path) -> None:
             assert violations == [], json.dumps(violations, indent=2)
     assert re.search(r"603/500 characters — 103 over the limit", shown[("long", "toot")])
     assert "view it on X" in shown[("on-x", "news")]
+    assert "Retracted at 2026-03-04 10:02 EST" in shown[("oops", "drill")]

@@ -20,7 +20,7 @@ from postops.errors import UsageError
 from postops.lint.facts import LIMITS, UNITS, measure, part_facts
 from postops.publish.commands import Echo, States, _open, changed_posts, read_states
 from postops.publish.engine import LintFn, lint_verdicts
-from postops.publish.ledger import Ledger, parse_time
+from postops.publish.ledger import RETRACTED, Ledger, parse_time
 from postops.repo import git
 from postops.repo.config import Account, Config
 from postops.repo.posts import POSTS_DIR, Part, Post, build_post, is_post_file, post_id_from_path
@@ -64,6 +64,7 @@ def build_calendar(root: Path, config: Config, states: States, *, now: datetime,
     old_posts = _RetractedPosts(root, config, states.ledger)
     arrivals = {(t.post, t.account): t.arrived_at for t in states.desired.targets}
     changes = _ledger_changes(states.ledger)
+    retractions = _retractions(states.ledger)
     entries = []
     for state in states.states:
         key = (state["post"], state["account"])
@@ -75,7 +76,8 @@ def build_calendar(root: Path, config: Config, states: States, *, now: datetime,
             post, old_commit = old_posts.get(*key), old_posts.commit_of(*key)
         updated = max((t for t in (arrivals.get(key), changes.get(key)) if t is not None), default=None)
         entry = _entry(root, config, state, post, updated, states.ledger, with_media=with_media,
-                       changed=bool(touched and touched(key[0])), old_commit=old_commit)
+                       changed=bool(touched and touched(key[0])), old_commit=old_commit,
+                       retracted_at=retractions.get(key) if state["state"] == "retracted" else None)
         if entry.when is not None and ((start and entry.when < start) or (end and entry.when >= end)):
             continue
         if entry.when is None and (start or end):
@@ -88,7 +90,8 @@ def build_calendar(root: Path, config: Config, states: States, *, now: datetime,
 
 
 def _entry(root: Path, config: Config, state: Mapping[str, Any], post: Post | None, updated: datetime | None,
-           ledger: Ledger, *, with_media: bool, changed: bool, old_commit: str | None) -> Entry:
+           ledger: Ledger, *, with_media: bool, changed: bool, old_commit: str | None,
+           retracted_at: datetime | None) -> Entry:
     account = config.accounts.get(state["account"])
     published_at = parse_time(state.get("published_at"))
     when = (post.publish_at if post else None) or published_at or parse_time(state.get("at"))
@@ -102,7 +105,7 @@ def _entry(root: Path, config: Config, state: Mapping[str, Any], post: Post | No
     return Entry(post=state["post"], account=state["account"], when=when, state=state["state"],
                  url=state.get("url"), published_at=published_at, reason=reason, parts=parts,
                  path=post.path if post else None, labels=post.labels if post else (), changed=changed,
-                 updated=updated)
+                 updated=updated, retracted_at=retracted_at)
 
 
 def _part(root: Path, post: Post, part: Part, account: Account | None, state: Mapping[str, Any], *,
@@ -155,22 +158,29 @@ def _item(path: str, alt: str | None, mime: str | None, data: bytes | None, size
     return MediaItem(path, alt, mime, keep, size)
 
 
-def _ledger_changes(ledger: Ledger) -> dict[tuple[str, str], datetime]:
-    """(post, account) -> its latest ledger event's time: with the commit that brought its content to main,
-    the entry's last change."""
+def _latest(times: Iterable[tuple[tuple[str, str], Any]]) -> dict[tuple[str, str], datetime]:
+    """(post, account) -> the latest of the times given for it (ISO strings; others are skipped)."""
     latest: dict[tuple[str, str], datetime] = {}
-
-    def note(key: tuple[str, str], value: Any) -> None:
+    for key, value in times:
         when = parse_time(value)
         if when is not None and (key not in latest or when > latest[key]):
             latest[key] = when
-
-    for (post, account, _), part in ledger.parts.items():
-        note((post, account), part.event.get("at"))
-        note((post, account), (part.published or {}).get("at"))
-    for key, event in ledger.missed.items():
-        note(key, event.get("at"))
     return latest
+
+
+def _retractions(ledger: Ledger) -> dict[tuple[str, str], datetime]:
+    """(post, account) -> when its retraction finished: the last part deleted (the first, parts go last to first)."""
+    return _latest(((post, account), part.event.get("at")) for (post, account, _), part in ledger.parts.items()
+                   if part.status == RETRACTED)
+
+
+def _ledger_changes(ledger: Ledger) -> dict[tuple[str, str], datetime]:
+    """(post, account) -> its latest ledger event's time: with the commit that brought its content to main,
+    the entry's last change."""
+    return _latest([*(((post, account), part.event.get("at")) for (post, account, _), part in ledger.parts.items()),
+                    *(((post, account), (part.published or {}).get("at"))
+                      for (post, account, _), part in ledger.parts.items()),
+                    *((key, event.get("at")) for key, event in ledger.missed.items())])
 
 
 class _RetractedPosts:

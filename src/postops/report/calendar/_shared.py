@@ -51,6 +51,8 @@ def explain(entry: Entry) -> str:
         return f"{label}: {entry.url}"
     if entry.reason:
         return f"{label}: {entry.reason}"
+    if entry.retracted_at:
+        return f"{label} at {entry.retracted_at.isoformat()}"
     return label
 
 

@@ -52,6 +52,7 @@ table.month td.out{background:var(--bg)}
 .avatar{flex:none;width:2.5rem;height:2.5rem;border-radius:50%;display:grid;place-items:center;color:#fff;font-weight:700;
  background:#444}
 .who{flex:1 1 8rem;min-width:0}.who .name{font-weight:700}.who .handle{color:var(--muted)}
+.meta{display:block;font-size:.85rem;color:var(--muted)}
 .platform-x .avatar{background:#0f1419}.platform-x .card-head .name{color:#0f1419}
 .platform-mastodon .avatar{background:#563acc}.platform-mastodon{border-top:4px solid #563acc}
 .platform-bluesky .avatar{background:#0a5dc2}.platform-bluesky{border-top:4px solid #0a5dc2}
@@ -148,6 +149,9 @@ def _state(entry: Entry, account: Account | None, zone: ZoneInfo) -> str:
         target = (f'<a href="{_e(link)}" rel="nofollow noopener noreferrer">view it on {_e(platform_name(account))}</a>'
                   if link else (f"<code>{_e(entry.url)}</code>" if entry.url else ""))
         lines.append(f'<p class="state-link">Published{when}{": " + target if target else ""}</p>')
+    if entry.retracted_at:
+        lines.append(f'<p class="state-link">Retracted at {_e(local(entry.retracted_at, zone).strftime("%Y-%m-%d %H:%M %Z"))}'
+                     "</p>")
     if entry.reason:
         lines.append(f'<p class="reason">{_e(entry.reason)}</p>')
     return "".join(lines)
@@ -173,8 +177,8 @@ def _card(calendar: Calendar, entry: Entry, anchor: str) -> str:
     return (f'<article class="{classes}" id="{anchor}" aria-label="{_e(handle)}: {_e(entry.post)}" '
             f'data-post="{_e(entry.post)}" data-account="{_e(entry.account)}" data-state="{_e(entry.state)}">'
             f'<div class="card-head"><span class="avatar" aria-hidden="true">{_e(name[:1].upper())}</span>'
-            f'<span class="who"><span class="name">{_e(name)}</span> <span class="handle">{_e(handle)}</span> '
-            f'<span class="muted">on {_e(platform_name(account))}</span></span>{when}</div>'
+            f'<span class="who"><span class="name">{_e(name)}</span> <span class="handle">{_e(handle)}</span>'
+            f'<span class="meta">{when} · {_e(platform_name(account))}</span></span></div>'
             f'{_state(entry, account, zone)}{body}'
             f'<p class="card-foot"><code>{_e(entry.post)}</code>{" · " + _e(entry.path) if entry.path else ""}'
             f'{labels}</p></article>')

@@ -59,6 +59,7 @@ class Entry:
     labels: tuple[str, ...]
     changed: bool                   # among the posts a pull request changes (--changed-since)
     updated: datetime | None        # the last change to the post's content or its ledger record
+    retracted_at: datetime | None = None    # when it was taken down (its first part, the last one deleted)
 
     @property
     def uid_key(self) -> str:
