@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from gitfixtures import Repo, content_repo, git
 
 from postops.cli import main
 from postops.publish.commands import plan_command
 from postops.repo.config import load_config
 from postops.repo.yamlfile import parse
-from tests.gitfixtures import Repo, content_repo, git
 
 ADDED = datetime.fromisoformat("2025-03-04T10:00:00+01:00")
 NOW = datetime.fromisoformat("2026-01-02T12:00:00+00:00")

@@ -653,7 +653,7 @@ def test_recent_lists_the_accounts_statuses_as_text(http, make):
 
     assert [(p.platform_id, p.text, p.url) for p in posts] == [
         ("113541234567890003", "Suck it, @amnesty", "https://mastodon.example/@csis/113541234567890003"),
-        ("113541234567890002", "boost of https://other.example/@x/99",
+        ("repost:99", "boost of https://other.example/@x/99",
          "https://mastodon.example/@csis/113541234567890002")]
 
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from jsonschema import Draft202012Validator
 
 from postops.lint import facts as facts_mod
+from postops.lint import shares
 from postops.repo.config import Config
 from postops.repo.posts import Post
 from postops.repo.schemas import POST_SCHEMA, explain
@@ -362,6 +363,14 @@ BUILTIN_RULES: dict[str, BuiltinRule] = {
                     "text, ` #` starts a comment.", check_text_comment),
         BuiltinRule("published-edit", "error", "A post that was published is not edited.", check_published_edit),
         BuiltinRule("retracted-id", "error", "A retracted post's id is not used again.", check_retracted_id),
+        BuiltinRule("repost", "error", "A repost (repost:) has no text, media, thread, poll or reply of its own, "
+                    "names a URL or a post in this repository, and is for platforms that repost (X, Mastodon).",
+                    shares.check_repost),
+        BuiltinRule("quote", "error", "A quote (quote:) names a URL or a post in this repository, on platforms "
+                    "that quote (X, Mastodon 4.5 and later).", shares.check_quote),
+        BuiltinRule("poll", "error", "A poll fits its platform: X 2-4 options of up to 25 characters, open 5 "
+                    "minutes to 7 days, no media; Mastodon 2-4 options of up to 50 characters (its defaults), "
+                    "no media; no polls on Bluesky, Facebook or LinkedIn.", shares.check_poll),
     )
 }
 

@@ -30,6 +30,51 @@ class PartRequest:
     media: tuple[MediaFile, ...] = ()
     reply_to: str | None = None     # platform id of the post this part replies to
     idempotency_key: str = ""       # stable for this post, account, part and content
+    repost: str | None = None       # repost this (a URL, or the platform id of a post published here): no text
+    quote: str | None = None        # quote this (a URL, or a platform id) beside the text
+    poll: PollRequest | None = None
+
+
+@dataclass(frozen=True)
+class PollRequest:
+    options: tuple[str, ...]
+    minutes: int
+
+
+@dataclass(frozen=True)
+class PollLimits:
+    """What a platform accepts in a poll (Mastodon: the defaults of its software; an instance may differ)."""
+
+    min_options: int
+    max_options: int
+    max_option_chars: int
+    min_minutes: int
+    max_minutes: int
+    with_media: bool                # whether a poll can go with images or video in the same post
+
+
+@dataclass(frozen=True)
+class Features:
+    """Which kinds of post a platform takes besides text, media, replies and threads."""
+
+    repost: bool = False            # X retweet, Mastodon boost, Bluesky repost record
+    quote: bool = False             # X quote post, Mastodon quote, Bluesky record embed
+    poll: PollLimits | None = None
+
+
+# The one place lint and the publisher ask what each platform can do with reposts, quotes and polls.
+FEATURES: dict[str, Features] = {
+    # X API v2 POST /2/tweets: poll.options 2-4 of up to 25 characters, duration_minutes 5-10080, and a
+    # post has a poll or media, never both.
+    "x": Features(repost=True, quote=True, poll=PollLimits(2, 4, 25, 5, 10080, with_media=False)),
+    # Mastodon's defaults (GET /api/v2/instance, configuration.polls): 4 options of 50 characters, 5 minutes
+    # to 2629746 seconds; media_ids and poll cannot be combined. Quotes need Mastodon 4.5 (quoted_status_id).
+    "mastodon": Features(repost=True, quote=True, poll=PollLimits(2, 4, 50, 5, 43829, with_media=False)),
+    "bluesky": Features(),
+    "facebook": Features(),
+    "linkedin": Features(),
+    "outbox": Features(repost=True, quote=True, poll=PollLimits(2, 10, 1000, 1, 10**6, with_media=True)),
+}
 
 
 @dataclass(frozen=True)

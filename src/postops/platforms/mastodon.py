@@ -96,11 +96,18 @@ class MastodonPlatform:
 
     def publish(self, request: PartRequest) -> Published:
         what = describe(request)
+        if request.repost is not None:
+            return self._boost(request.repost, what)
         media_ids = [self._upload(media, what) for media in request.media]
         form: list[tuple[str, str]] = [("status", request.text), ("visibility", "public")]
         if request.reply_to is not None:
             form.append(("in_reply_to_id", str(request.reply_to)))
         form += [("media_ids[]", media_id) for media_id in media_ids]
+        if request.quote is not None:
+            form.append(("quoted_status_id", self._local_id(request.quote, what)))
+        if request.poll is not None:
+            form += [("poll[options][]", option) for option in request.poll.options]
+            form.append(("poll[expires_in]", str(request.poll.minutes * 60)))
         # The same key on every attempt, and on every run for this part: a repeat within the hour returns
         # the status the first attempt created, so a retry after a lost answer cannot post twice.
         key = request.idempotency_key or _fallback_key(request)
@@ -108,7 +115,40 @@ class MastodonPlatform:
                               headers={"Idempotency-Key": key})
         return self._published(self._record(f"publishing {what}", response))
 
+    def _boost(self, reference: str, what: str) -> Published:
+        """POST /api/v1/statuses/:id/reblog. Mastodon boosts a status once: asked again, it answers with the
+        boost it has, so a repeat after a lost answer makes no second one."""
+        source = self._local_id(reference, what)
+        response = self._call(f"boosting {reference} for {what}", "POST",
+                              f"/api/v1/statuses/{quote(source, safe='')}/reblog")
+        boosted = self._record(f"boosting {reference} for {what}", response)
+        original = boosted.get("reblog")
+        original = original if isinstance(original, dict) else {}
+        return Published(platform_id=REPOST_PREFIX + source, url=str(original.get("url") or reference),
+                         published_at=_parse_time(boosted.get("created_at")) or self._clock())
+
+    def _local_id(self, reference: str, what: str) -> str:
+        """The id on this server of the status `reference` names: a status id as it is; a URL through
+        GET /api/v2/search with resolve=true, which fetches a status from another server."""
+        if "://" not in reference:
+            return reference
+        doing = f"finding {reference} on {self._server} for {what}"
+        found = self._json(doing, self._call(doing, "GET", "/api/v2/search",
+                                             params={"q": reference, "type": "statuses", "resolve": "true",
+                                                     "limit": "1"}))
+        statuses = found.get("statuses") if isinstance(found, dict) else None
+        statuses = statuses if isinstance(statuses, list) else []
+        if not statuses or not isinstance(statuses[0], dict) or "id" not in statuses[0]:
+            raise PlatformError(f"{what}: {self._server} cannot find {reference}", retryable=False, kind="invalid")
+        return str(statuses[0]["id"])
+
     def delete(self, platform_id: str) -> None:
+        if platform_id.startswith(REPOST_PREFIX):
+            source = platform_id.removeprefix(REPOST_PREFIX)
+            # Undoing a boost that is not there is a success too: what was asked for.
+            self._call(f"undoing the boost of {source}", "POST", f"/api/v1/statuses/{quote(source, safe='')}/unreblog",
+                       absent_ok=True)
+            return
         # A status that is already gone (404) is what was asked for.
         self._call(f"deleting post {platform_id}", "DELETE",
                    f"/api/v1/statuses/{quote(str(platform_id), safe='')}", absent_ok=True)
@@ -118,7 +158,21 @@ class MastodonPlatform:
         # publish it, and if it did go out more than an hour ago, publish it twice. Its statuses are read instead.
         if claimed_at.tzinfo is None:
             claimed_at = claimed_at.replace(tzinfo=UTC)
+        if request.repost is not None:
+            return self._boosted(request, request.repost)
         return self._find(request, since=claimed_at - self._lookup_slack)
+
+    def _boosted(self, request: PartRequest, reference: str) -> Published | None:
+        """Whether this account boosted the status: its `reblogged`, as the account sees it."""
+        what = f"checking whether {describe(request)} went out"
+        try:
+            source = self._local_id(reference, what)
+            status = self._record(what, self._call(what, "GET", f"/api/v1/statuses/{quote(source, safe='')}"))
+        except PlatformError as exc:
+            raise PlatformError(exc.message, retryable=True, kind=exc.kind) from None
+        if not status.get("reblogged"):
+            return None
+        return Published(platform_id=REPOST_PREFIX + source, url=str(status.get("url") or reference))
 
     # -- publishing --------------------------------------------------------------------------------
 
@@ -184,12 +238,15 @@ class MastodonPlatform:
             if not isinstance(status, dict) or "id" not in status or (created is not None and created < since):
                 continue
             boosted = status.get("reblog")
+            published = self._published(status)
+            platform_id = published.platform_id
             if isinstance(boosted, dict):
                 text = f"boost of {boosted.get('url') or boosted.get('uri')}"
+                # A boost is known to the ledger by the post it boosts (see _boost), never by its own id.
+                platform_id = REPOST_PREFIX + str(boosted.get("id"))
             else:
                 text = _html_text(str(status.get("content") or "")).strip()
-            published = self._published(status)
-            posts.append(RemotePost(published.platform_id, text, published.url, created))
+            posts.append(RemotePost(platform_id, text, published.url, created))
         return posts
 
     # -- in-doubt resolution -----------------------------------------------------------------------
@@ -303,6 +360,9 @@ class MastodonPlatform:
 
     def _scrub(self, message: str) -> str:
         return scrub(message, self._secrets)
+
+
+REPOST_PREFIX = "repost:"     # the platform id of a boost: undone by unreblog on the boosted status
 
 
 def _base_url(account: Account) -> str:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from postops.platforms.base import PartRequest, PlatformError, Published, RemotePost
 from postops.repo.config import Account
@@ -43,11 +44,18 @@ class OutboxPlatform:
         self._slow()
         platform_id = self._id(request)
         final = self._file(platform_id)
-        record = {
+        record: dict[str, Any] = {
             "post": request.post_id, "account": request.account.key, "part": request.part,
             "text": request.text, "media": [{"path": str(m.path), "alt": m.alt} for m in request.media],
             "reply_to": request.reply_to, "idempotency_key": request.idempotency_key,
         }
+        # Only where a post has them, so every other part's file stays as it was.
+        if request.repost is not None:
+            record["repost"] = request.repost
+        if request.quote is not None:
+            record["quote"] = request.quote
+        if request.poll is not None:
+            record["poll"] = {"options": list(request.poll.options), "minutes": request.poll.minutes}
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             tmp = self.folder / f".{platform_id}.{os.getpid()}.tmp"

@@ -110,14 +110,20 @@ class XPlatform:
 
     def publish(self, request: PartRequest) -> Published:
         what = describe(request)
+        if request.repost is not None:
+            return self._repost(request, what)
         media_ids = [self._upload(media, what) for media in request.media]
         started = self._clock()
         client = self._client
+        quoted = tweet_id_of(request.quote) if request.quote is not None else None
+        poll = request.poll
 
         def create() -> Published:
             response = client.create_tweet(
                 text=request.text, in_reply_to_tweet_id=request.reply_to,
-                media_ids=media_ids or None, user_auth=True)
+                media_ids=media_ids or None, quote_tweet_id=quoted,
+                poll_options=list(poll.options) if poll else None,
+                poll_duration_minutes=poll.minutes if poll else None, user_auth=True)
             tweet_id = str(response["data"]["id"])
             return Published(platform_id=tweet_id, url=self._url(tweet_id), published_at=self._clock())
 
@@ -126,7 +132,36 @@ class XPlatform:
 
         return self._call(f"publishing {what}", create, may_have_acted=went_out_after_all)
 
+    def _repost(self, request: PartRequest, what: str) -> Published:
+        """A retweet: POST /2/users/:id/retweets. X answers `{"retweeted": true}` and no id of its own, and
+        makes no second retweet of the same post, so the platform id names what was retweeted."""
+        reference = request.repost or ""
+        source = tweet_id_of(reference)
+        client = self._client
+        started = self._clock()
+
+        def retweet() -> Published:
+            response = client.retweet(source, user_auth=True)
+            if not (response.get("data") or {}).get("retweeted"):
+                raise PlatformError(f"{what}: X did not retweet {source}", retryable=False, kind="invalid")
+            return Published(platform_id=REPOST_PREFIX + source, url=self._source_url(reference, source),
+                             published_at=self._clock())
+
+        def went_out_after_all() -> Published | None:
+            return self._find(request, since=started - self._lookup_slack)
+
+        return self._call(f"reposting {source} for {what}", retweet, may_have_acted=went_out_after_all)
+
+    @staticmethod
+    def _source_url(reference: str, source: str) -> str:
+        return reference if "://" in reference else f"https://x.com/i/web/status/{source}"
+
     def delete(self, platform_id: str) -> None:
+        if platform_id.startswith(REPOST_PREFIX):
+            source, client = platform_id.removeprefix(REPOST_PREFIX), self._client
+            # X answers success when there is no retweet to remove: already undone counts as done.
+            self._call(f"undoing the repost of {source}", lambda: client.unretweet(source, user_auth=True))
+            return
         tweepy, client = self._tweepy, self._client
 
         def delete() -> None:
@@ -150,7 +185,7 @@ class XPlatform:
             user_id = self._user_id
             page = self._call(what, partial(
                 client.get_users_tweets, user_id, start_time=since, max_results=100,
-                tweet_fields=["created_at", "text", "note_tweet"], user_auth=True))
+                tweet_fields=["created_at", "text", "note_tweet", "referenced_tweets"], user_auth=True))
         except PlatformError as exc:
             if exc.kind == "auth":
                 # X's Free access level can post but not read timelines: that answer is a 403 too.
@@ -163,7 +198,10 @@ class XPlatform:
         for tweet in page.get("data") or []:
             tweet_id = str(tweet["id"])
             text = (tweet.get("note_tweet") or {}).get("text") or tweet.get("text") or ""
-            posts.append(RemotePost(tweet_id, html.unescape(text), self._url(tweet_id),
+            retweeted = sorted(_references(tweet, "retweeted"))
+            # A retweet is known to the ledger by what it retweets (see _repost), never by its own id.
+            shown_id = REPOST_PREFIX + retweeted[0] if retweeted else tweet_id
+            posts.append(RemotePost(shown_id, html.unescape(text), self._url(tweet_id),
                                     parse_time(tweet.get("created_at"))))
         return posts
 
@@ -213,7 +251,13 @@ class XPlatform:
                 client.get_users_tweets, user_id, start_time=since, max_results=100, pagination_token=token,
                 tweet_fields=["created_at", "text", "note_tweet", "referenced_tweets"], user_auth=True))
             for tweet in page.get("data") or []:
-                if _is_request(tweet, request, wanted):
+                if request.repost is not None:
+                    source = tweet_id_of(request.repost)
+                    if source in _references(tweet, "retweeted"):
+                        return Published(platform_id=REPOST_PREFIX + source,
+                                         url=self._source_url(request.repost, source),
+                                         published_at=parse_time(tweet.get("created_at")))
+                elif _is_request(tweet, request, wanted):
                     tweet_id = str(tweet["id"])
                     return Published(platform_id=tweet_id, url=self._url(tweet_id),
                                      published_at=parse_time(tweet.get("created_at")))
@@ -338,12 +382,25 @@ def _comparable(text: str) -> str:
     return " ".join("".join(pieces).split())
 
 
+REPOST_PREFIX = "repost:"     # the platform id of a retweet: X gives a retweet no id of its own to undo it by
+_STATUS_ID = re.compile(r"/status(?:es)?/(\d+)")
+
+
+def tweet_id_of(reference: str) -> str:
+    """The post id in https://x.com/<user>/status/<id> (or twitter.com), or the reference itself (an id)."""
+    match = _STATUS_ID.search(reference) if "://" in reference else None
+    return match.group(1) if match else reference.strip()
+
+
+def _references(tweet: Mapping[str, Any], kind: str) -> set[str]:
+    return {str(ref.get("id")) for ref in tweet.get("referenced_tweets") or [] if ref.get("type") == kind}
+
+
 def _is_request(tweet: Mapping[str, Any], request: PartRequest, wanted: str) -> bool:
-    if request.reply_to is not None:
-        replied_to = {str(ref.get("id")) for ref in tweet.get("referenced_tweets") or []
-                      if ref.get("type") == "replied_to"}
-        if str(request.reply_to) not in replied_to:
-            return False
+    if request.reply_to is not None and str(request.reply_to) not in _references(tweet, "replied_to"):
+        return False
+    if request.quote is not None and tweet_id_of(request.quote) not in _references(tweet, "quoted"):
+        return False
     # Long posts come back cut short in `text`, whole in `note_tweet`.
     text = (tweet.get("note_tweet") or {}).get("text") or tweet.get("text") or ""
     seen = _comparable(html.unescape(text))

@@ -317,10 +317,10 @@ def _from_ledger(events: Iterable[Mapping[str, Any]], main: _MainLine, collected
             url = event.get("url")
             urls[key] = url
             found = " (found on the platform: its claim had been in doubt)" if event.get("resolved") else ""
-            what = url or event.get("platform_id") or (
+            published_as = url or event.get("platform_id") or (
                 f"before postops, by {event.get('imported')} ({event.get('imported_from')})" if event.get("imported")
                 else None)
-            collected.add(post, AuditEvent(at, "published", f"{where}: {what}{found} "
+            collected.add(post, AuditEvent(at, "published", f"{where}: {published_as}{found} "
                                            f"(run {run})", source(post, event), url=url, **common), _LEDGER_RANK)
         elif kind == FAILED:
             retry = "; a later run tries again" if event.get("retryable") else ""

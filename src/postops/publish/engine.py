@@ -14,13 +14,23 @@ import os
 import secrets
 import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from postops.errors import PostopsError
-from postops.platforms.base import PLATFORMS, MediaFile, PartRequest, Platform, PlatformError, get_platform
+from postops.platforms.base import (
+    FEATURES,
+    PLATFORMS,
+    Features,
+    MediaFile,
+    PartRequest,
+    Platform,
+    PlatformError,
+    PollRequest,
+    get_platform,
+)
 from postops.publish import failpoints
 from postops.publish.ledger import (
     CLAIMED,
@@ -537,12 +547,12 @@ class Publisher:
         else:  # what was claimed is no longer what main says: ask about what was claimed
             target, post = self._claimed_content(action, claim)
         piece = post.parts[part]
-        return PartRequest(
+        return shared_kinds(PartRequest(
             post_id=post.id, account=spec, part=part, text=piece.text,
             media=tuple(MediaFile(self.root / m.path, m.alt) for m in piece.media),
             reply_to=reply_target(ledger, target, part),
             idempotency_key=f"{post.id}:{spec.key}:{part}:{target.hash[:16]}",
-        )
+        ), post, part, ledger)
 
     def _claimed_content(self, action: Action, claim: Mapping[str, Any]) -> tuple[Target, Post]:
         """The post as it was when claimed, read from the commit it was published from."""
@@ -573,6 +583,36 @@ class Publisher:
             for event in group:
                 counts[event["event"]] = counts.get(event["event"], 0) + 1
         return f"postops run {self.run}: " + ", ".join(f"{n} {kind}" for kind, n in counts.items())
+
+
+def shared_kinds(request: PartRequest, post: Post, part: int, ledger: Ledger) -> PartRequest:
+    """`request` with its repost, quote and poll, each checked against what the platform takes (lint says
+    so first; this keeps a post from going out without the poll or quote it was written with)."""
+    piece, account = post.parts[part], request.account
+    features = FEATURES.get(account.platform, Features())
+    repost = post.repost if part == 0 else None
+    poll = None
+    if piece.poll is not None:
+        minutes = piece.poll.minutes
+        if features.poll is None or minutes is None:
+            raise PlatformError(f"{account.platform} takes no polls (account {account.key})", retryable=False,
+                                kind="invalid")
+        poll = PollRequest(piece.poll.options, minutes)
+    if (repost and not features.repost) or (piece.quote and not features.quote):
+        raise PlatformError(f"{account.platform} cannot {'repost' if repost else 'quote'} (account {account.key})",
+                            retryable=False, kind="invalid")
+    return replace(request, repost=_referenced(repost, account.key, ledger),
+                   quote=_referenced(piece.quote, account.key, ledger), poll=poll)
+
+
+def _referenced(reference: str | None, account: str, ledger: Ledger) -> str | None:
+    """A URL as it is; the id of a post in this repository as its platform id on `account`."""
+    if reference is None or "://" in reference:
+        return reference
+    state = ledger.parts.get((reference, account, 0))
+    if state is None or state.published is None or not state.published.get("platform_id"):
+        raise PlatformError(f"{reference} is not published on {account} yet", retryable=True, kind="transient")
+    return str(state.published["platform_id"])
 
 
 def _part(part: int | None, action: Action) -> str:

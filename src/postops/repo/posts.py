@@ -32,6 +32,16 @@ class Media:
 
 
 @dataclass(frozen=True)
+class Poll:
+    options: tuple[str, ...]
+    duration: str               # as written: 30m, 1d, ...
+
+    @property
+    def minutes(self) -> int | None:
+        return duration_minutes(self.duration)
+
+
+@dataclass(frozen=True)
 class Part:
     """One part of a post: part 0 is the post itself, parts 1.. are the thread's replies."""
 
@@ -39,6 +49,8 @@ class Part:
     text: str
     media: tuple[Media, ...]
     where: tuple[Any, ...]      # path of this part's text inside the post file
+    quote: str | None = None    # the post it quotes: a URL, or the id of a post in this repository
+    poll: Poll | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,7 @@ class Post:
     publish_at: datetime | None                # timezone-aware; None when absent or unreadable
     reply_to: str | None
     labels: tuple[str, ...]
+    repost: str | None = field(default=None, kw_only=True)   # reposts this (a URL or post id); no text
     data: dict[str, Any] = field(compare=False, repr=False)
     doc: Document = field(compare=False, repr=False)
     suppressions: tuple[Suppression, ...] = field(default=(), compare=False)
@@ -99,13 +112,15 @@ def build_post(doc: Document, config: Config) -> Post:
         accounts = tuple(a for a in account if isinstance(a, str))
     else:
         accounts = ()
-    parts = [Part(0, _text(data.get("text")), _media(data.get("media"), ("media",)), ("text",))]
+    parts = [Part(0, _text(data.get("text")), _media(data.get("media"), ("media",)), ("text",),
+                  _reference(data.get("quote")), _poll(data.get("poll")))]
     thread = data.get("thread")
     if isinstance(thread, list):
         for i, item in enumerate(thread):
             item = item if isinstance(item, dict) else {}
             parts.append(Part(i + 1, _text(item.get("text")),
-                              _media(item.get("media"), ("thread", i, "media")), ("thread", i, "text")))
+                              _media(item.get("media"), ("thread", i, "media")), ("thread", i, "text"),
+                              _reference(item.get("quote")), _poll(item.get("poll"))))
     explicit_id = data.get("id")
     suppressions = tuple(_suppressions(doc)) if "postops:" in doc.text else ()
     return Post(
@@ -120,6 +135,7 @@ def build_post(doc: Document, config: Config) -> Post:
         data=data,
         doc=doc,
         suppressions=suppressions,
+        repost=_reference(data.get("repost")),
     )
 
 
@@ -133,6 +149,28 @@ def _suppressions(doc: Document) -> list[Suppression]:
         rules = tuple(r.strip() for r in match.group(1).split(",") if r.strip())
         found.append(Suppression(rules, (match.group(2) or "").strip(), line))
     return found
+
+
+def _reference(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _poll(value: Any) -> Poll | None:
+    if not isinstance(value, dict) or not isinstance(value.get("options"), list):
+        return None
+    options = tuple(o for o in value["options"] if isinstance(o, str))
+    return Poll(options, value["duration"] if isinstance(value.get("duration"), str) else "")
+
+
+_DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d)$")
+
+
+def duration_minutes(text: str) -> int | None:
+    """Whole minutes in a duration such as `30m`, `12h` or `1d` (rounded down), or None if unreadable."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        return None
+    return int(float(match.group(1)) * {"s": 1 / 60, "m": 1, "h": 60, "d": 1440}[match.group(2)])
 
 
 def _text(value: Any) -> str:

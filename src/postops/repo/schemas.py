@@ -23,13 +23,31 @@ _MEDIA_ITEM: dict[str, Any] = {
     },
 }
 
+_REFERENCE: dict[str, Any] = {"type": "string", "minLength": 1}
+
+_POLL: dict[str, Any] = {
+    "type": "object",
+    "description": "A poll: its options, and how long it is open.",
+    "required": ["options", "duration"],
+    "additionalProperties": False,
+    "properties": {
+        "options": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 2,
+                    "description": "The choices, in order."},
+        "duration": {"type": "string", "pattern": DURATION,
+                     "description": "How long the poll is open: 30m, 12h, 1d, ..."},
+    },
+}
+
 POST_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://postops.dev/schema/post.json",
     "title": "postops post",
     "description": "One social media post, published by postops when it is due.",
     "type": "object",
-    "required": ["account", "text"],
+    "required": ["account"],
+    # A repost has no text of its own (the repost rule says so when one is given); every other post needs one.
+    "if": {"not": {"required": ["repost"]}},
+    "then": {"required": ["text"]},
     "additionalProperties": False,
     "properties": {
         "id": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "examples": ["report-launch", "2026.11_brief"],
@@ -59,9 +77,16 @@ POST_SCHEMA: dict[str, Any] = {
                 "properties": {
                     "text": {"type": "string", "minLength": 1},
                     "media": {"type": "array", "items": _MEDIA_ITEM},
+                    "quote": {**_REFERENCE, "description": "The post this part quotes: a URL, or a post id here."},
+                    "poll": _POLL,
                 },
             },
         },
+        "repost": {**_REFERENCE, "description": "Repost (retweet, boost) this post, a URL or the id of a post in "
+                   "this repository, instead of writing one: no text, media, thread or poll."},
+        "quote": {**_REFERENCE, "description": "The post this one quotes: a URL, or the id of a post in this "
+                  "repository."},
+        "poll": _POLL,
         "reply_to": {"type": "string", "minLength": 1,
                      "description": "A URL of a post on the same platform, or the id of another post in this repository."},
         "labels": {"type": "array", "items": {"type": "string"}, "uniqueItems": True,

@@ -1,0 +1,66 @@
+"""Reposts, quotes and polls through the whole publisher (outbox): published once, the repost of a post in
+this repository after that post, retracted by a revert, and a repost whose run died found, not made again."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+from gitfixtures import content_repo
+from test_publish import M, Runner, T
+
+
+@pytest.fixture
+def run(tmp_path) -> Runner:
+    return Runner(content_repo(tmp_path, when=T - timedelta(days=1)), tmp_path / "outbox")
+
+
+def test_repost_quote_and_poll_are_published_once_and_a_revert_undoes_the_repost(run: Runner) -> None:
+    repo = run.repo
+    repo.write("posts/drill/study.yaml", "account: drill\npublish_at: 2026-03-01T10:00:00Z\ntext: Our study\n")
+    repo.write("posts/drill/boost.yaml", "account: drill\npublish_at: 2026-03-01T10:30:00Z\nrepost: study\n")
+    repo.write("posts/drill/ask.yaml", "account: drill\npublish_at: 2026-03-01T10:30:00Z\ntext: Read it?\n"
+                                       "quote: study\npoll: {options: [Yes, Not yet], duration: 2h}\n")
+    repo.commit("Study, its repost and a poll", T - 20 * M)
+
+    code, lines = run.publish(T + M)
+    assert code == 0, lines
+    assert run.files() == ["study.0.json"]
+    code, lines = run.publish(T + 31 * M)
+    assert code == 0, lines
+    assert run.files() == ["ask.0.json", "boost.0.json", "study.0.json"]
+    boost = json.loads((run.outbox / "drill" / "boost.0.json").read_text())
+    assert (boost["repost"], boost["text"]) == ("study.0", "")      # the platform id of the post it reposts
+    ask = json.loads((run.outbox / "drill" / "ask.0.json").read_text())
+    assert (ask["quote"], ask["poll"]) == ("study.0", {"options": ["Yes", "Not yet"], "minutes": 120})
+
+    code, lines = run.publish(T + 40 * M)                           # nothing made twice
+    assert code == 0 and len(run.events()) == 6
+
+    repo.remove("posts/drill/boost.yaml")
+    repo.commit("Undo the repost", T + 50 * M)
+    code, lines = run.publish(T + 51 * M)
+    assert code == 0, lines
+    assert run.retracted() == ["boost.0.json"]
+
+
+def test_a_repost_whose_publisher_died_after_the_call_is_found_not_made_again(run: Runner, tmp_path) -> None:
+    repo = run.repo
+    repo.write("posts/drill/boost.yaml", "account: drill\npublish_at: 2026-03-01T10:00:00Z\n"
+                                         "repost: https://example.social/@a/1\n")
+    repo.commit("A repost", T - 20 * M)
+    env = {**os.environ, **run.env, "POSTOPS_FAILPOINT": "after-act", "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    died = subprocess.run([sys.executable, "-m", "postops", "publish", "-C", str(repo.root), "--now",
+                           (T + M).isoformat()], env=env, capture_output=True, text=True, check=False)
+    assert died.returncode == 86, died.stderr
+    assert [e["event"] for e in run.events()] == ["claimed"]
+
+    code, lines = run.publish(T + 15 * M)                            # the lease has run out: in doubt
+    assert code == 0, lines
+    assert [e["event"] for e in run.events()] == ["claimed", "claimed", "published"]
+    assert run.events()[-1]["resolved"] is True
+    assert run.files() == ["boost.0.json"]
