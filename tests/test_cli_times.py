@@ -58,3 +58,10 @@ def test_status_since_without_an_offset(root: str) -> None:
                    "-C", root)
     assert done.exit_code == 0, done.output
     assert json.loads(done.output)["posts"] == []
+
+
+def test_calendar_bounds_read_a_time_without_an_offset_like_every_other_option() -> None:
+    from postops.publish.calendar import parse_bound
+
+    assert parse_bound("2026-03-01T09:30", "America/New_York", end=False).isoformat() == "2026-03-01T09:30:00-05:00"
+    assert parse_bound("2026-03-01", "America/New_York", end=True).isoformat() == "2026-03-02T00:00:00-05:00"

@@ -332,8 +332,7 @@ def status(repo: str | None, now: str | None, fmt: str, output: str | None, acco
 @now_option
 @format_option("calendar", "text: one line per post and account; markdown: to read or paste; ics: a feed to subscribe to in a calendar application; html: one "
                "self-contained page with a month and a week view per account.")
-@click.option("--from", "start", metavar="TIME", help="Only posts at or after TIME (ISO 8601 with an offset, or a "
-              "date read in postops.yaml's timezone).")
+@click.option("--from", "start", metavar="TIME", help=f"Only posts at or after TIME ({TIME_FORM}; or a date).")
 @click.option("--until", "end", metavar="TIME", help="Only posts before TIME (a date: up to the end of that day).")
 @click.option("--account", "accounts", multiple=True, metavar="KEY", help="Only this account (repeatable).")
 @click.option("--changed-since", metavar="REF", help="Mark the posts whose files changed since REF (e.g. "

@@ -34,8 +34,8 @@ _IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"
 
 
 def parse_bound(text: str, timezone: str, *, end: bool) -> datetime:
-    """--from/--until: an ISO 8601 time with an offset, or a date read in `timezone` (for --until, the whole
-    day is included)."""
+    """--from/--until: an ISO 8601 time (without an offset, read in `timezone`, as every TIME option reads it),
+    or a date read in `timezone` (for --until, the whole day is included)."""
     raw = text.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
         try:
@@ -47,7 +47,7 @@ def parse_bound(text: str, timezone: str, *, end: bool) -> datetime:
         return datetime.combine(day, time(), ZoneInfo(timezone))
     from postops.publish.commands import parse_time as parse_instant
 
-    return parse_instant(raw)
+    return parse_instant(raw, lambda: timezone)
 
 
 def build_calendar(root: Path, config: Config, states: States, *, now: datetime, accounts: Iterable[str] = (),
