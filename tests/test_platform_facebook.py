@@ -423,3 +423,12 @@ def test_recent_without_permission_to_read_is_unavailable(http, make):
         make().recent(NOW)
 
     assert caught.value.kind == "unavailable" and "pages_read_engagement" in str(caught.value)
+
+
+def test_a_failed_delete_names_the_post_and_the_account(http, make):
+    http.delete(f"{GRAPH}/{POST_ID}", **graph_error("(#200) Permissions error", 200, status=403))
+
+    with pytest.raises(PlatformError) as caught:
+        make().delete(POST_ID)
+
+    assert f"deleting post {POST_ID} from fb" in str(caught.value) and "POSTOPS_FB_PAGE_TOKEN" in str(caught.value)

@@ -340,3 +340,13 @@ def test_recent_without_the_read_scope_is_unavailable(http, make):
         make().recent(NOW)
 
     assert caught.value.kind == "unavailable" and "r_organization_social" in str(caught.value)
+
+
+def test_a_failed_delete_names_the_post_and_the_account(http, make, sleeps):
+    url = f"{POSTS}/urn%3Ali%3Ashare%3A7271234567890123456"
+    http.delete(url, **refusal(403, "Not enough permissions to access: posts.DELETE.20260501", "ACCESS_DENIED", 100))
+
+    with pytest.raises(PlatformError) as caught:
+        make().delete(URN)
+
+    assert f"deleting post {URN} from li" in str(caught.value) and "POSTOPS_LI_ACCESS_TOKEN" in str(caught.value)

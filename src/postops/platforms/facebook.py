@@ -127,7 +127,7 @@ class FacebookPlatform:
     def delete(self, platform_id: str) -> None:
         _, _, comment = platform_id.partition("|")
         target = comment or platform_id
-        self._call(f"deleting post {platform_id}", "DELETE", f"/{quote(target, safe='_')}", absent_ok=True)
+        self._call(f"deleting post {platform_id} from {self.account.key}", "DELETE", f"/{quote(target, safe='_')}", absent_ok=True)
 
     def lookup(self, request: PartRequest, claimed_at: datetime) -> Published | None:
         if claimed_at.tzinfo is None:

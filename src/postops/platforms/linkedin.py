@@ -139,7 +139,7 @@ class LinkedInPlatform:
         return Published(platform_id=urn, url=_url(urn), published_at=self._clock())
 
     def delete(self, platform_id: str) -> None:
-        self._call(f"deleting post {platform_id}", "DELETE", f"{API}/posts/{quote(platform_id, safe='')}",
+        self._call(f"deleting post {platform_id} from {self.account.key}", "DELETE", f"{API}/posts/{quote(platform_id, safe='')}",
                    headers={"X-RestLi-Method": "DELETE"}, absent_ok=True)
 
     def lookup(self, request: PartRequest, claimed_at: datetime) -> Published | None:
