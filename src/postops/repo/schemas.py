@@ -33,7 +33,7 @@ _POLL: dict[str, Any] = {
     "properties": {
         "options": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 2,
                     "description": "The choices, in order."},
-        "duration": {"type": "string", "pattern": DURATION,
+        "duration": {"type": "string", "pattern": DURATION, "examples": ["30m", "12h", "1d"],
                      "description": "How long the poll is open: 30m, 12h, 1d, ..."},
     },
 }
