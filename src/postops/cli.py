@@ -161,10 +161,8 @@ def workflows(repo: str | None, ci: str, force: bool, check: bool) -> int:
 
 def _published_state(root: Path, config: Any) -> Any:
     """The ledger's view of what was published, when this repository has a ledger."""
-    try:
-        from postops.publish.ledger import lint_state
-    except ImportError:
-        return None
+    from postops.publish.gate import lint_state
+
     return lint_state(root, config)
 
 

@@ -19,7 +19,7 @@ from postops import report
 from postops.errors import UsageError
 from postops.lint.facts import LIMITS, UNITS, measure, part_facts
 from postops.publish.commands import Echo, States, _open, changed_posts, read_states
-from postops.publish.engine import LintFn, lint_verdicts
+from postops.publish.gate import LintFn, lint_verdicts
 from postops.publish.ledger import RETRACTED, Ledger, parse_time
 from postops.repo import git
 from postops.repo.config import Account, Config

@@ -8,11 +8,6 @@ pushes; a thread still goes part by part, each part replying to the one before.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import os
-import secrets
-import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -22,7 +17,6 @@ from typing import Any
 from postops.errors import PostopsError
 from postops.platforms.base import (
     FEATURES,
-    PLATFORMS,
     Features,
     MediaFile,
     PartRequest,
@@ -32,6 +26,9 @@ from postops.platforms.base import (
     get_platform,
 )
 from postops.publish import failpoints
+from postops.publish.approvals import approval_blocks
+from postops.publish.desired import Desired, check_checkout, load_desired
+from postops.publish.gate import LintFn, Verdicts, lint_verdicts, plan_context
 from postops.publish.ledger import (
     CLAIMED,
     FAILED,
@@ -46,250 +43,17 @@ from postops.publish.ledger import (
     Store,
 )
 from postops.publish.plan import Action, Context, Plan, Target, make_plan, reply_target
+from postops.publish.process import new_run_id, this_publisher
 from postops.repo import git
 from postops.repo.config import Config
-from postops.repo.posts import (
-    LoadProblem,
-    Post,
-    build_post,
-    content_hash,
-    declared_ids,
-    discover,
-    load_post,
-    post_id_from_path,
-)
+from postops.repo.posts import Post, build_post
 from postops.repo.yamlfile import YamlProblem, parse
 
 BATCH = 20   # parts claimed per round
-# Verdicts of lint per post id: (severity, message) pairs.
-Verdicts = Mapping[str, list[tuple[str, str]]]
-LintFn = Callable[[Path, Config], "Verdicts | None"]
-
-
-@dataclass(frozen=True)
-class Desired:
-    """Main's HEAD as the publisher sees it."""
-
-    targets: tuple[Target, ...]
-    posts: dict[str, Post]
-    unreadable: dict[str, str]      # post id -> why its file cannot be used
-
-
-def load_desired(root: Path, config: Config, *, commit: str = "HEAD") -> Desired:
-    paths = discover(root)
-    posts: dict[str, Post] = {}
-    unreadable: dict[str, str] = {}
-    for rel in paths:
-        loaded = load_post(root, rel, config)
-        if isinstance(loaded, LoadProblem):
-            ids = [i for i, files in declared_ids(root, [rel]).items() if rel in files] or [post_id_from_path(rel)]
-            for post_id in ids:
-                unreadable[post_id] = f"{rel}:{loaded.line}:{loaded.column}: {loaded.message}"
-            continue
-        if not loaded.accounts:
-            unreadable[loaded.id] = f"{rel}: no account"
-            continue
-        if loaded.id in posts:
-            unreadable[loaded.id] = f"{rel}: the id {loaded.id} is also used by {posts[loaded.id].path}"
-            continue
-        posts[loaded.id] = loaded
-    for post_id in unreadable:
-        posts.pop(post_id, None)
-    media = {m.path for post in posts.values() for part in post.parts for m in part.media}
-    times = git.content_times(root, [p.path for p in posts.values()] + sorted(media), commit) \
-        if git.is_repository(root) else {}
-    targets = []
-    for post in posts.values():
-        post_media = tuple(m.path for part in post.parts for m in part.media)
-        # the latest of the post file's and its media's arrivals: changing an image changes the post
-        arrivals = [times[p] for p in (post.path, *post_media) if p in times] if post.path in times else []
-        arrived, arrived_in = max(arrivals) if arrivals else (None, None)
-        for account in post.accounts:
-            spec = config.accounts.get(account)
-            targets.append(Target(post.id, account, post.path, content_hash(post, account, root), len(post.parts),
-                                  post.publish_at, arrived, post.reply_to, spec.platform if spec else None,
-                                  arrived_in, post_media))
-    return Desired(tuple(targets), posts, unreadable)
-
-
-@dataclass(frozen=True)
-class Approvals:
-    blocked: dict[tuple[str, str], str] = field(default_factory=dict)    # (post, account) -> why not approved
-    approved: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # -> {pull, approved_by}
-
-
-def approval_blocks(config: Config, desired: Desired, plan: Plan, env: Mapping[str, str],
-                    client: Any = None) -> Approvals:
-    """Which of the posts `plan` would start publishing are approved (and by whom), which are not (and why).
-
-    With `approval: github`, the pull request that brought each post's current content to main must have
-    the approvals its account needs (approvals.check_approval). Whatever GitHub cannot answer is not an
-    approval: the post waits, blocked, for a run that can tell.
-    """
-    if config.approval != "github":
-        return Approvals()
-    starting = [a for a in plan.of("publish") if a.parts and a.parts[0] == 0]
-    if not starting:
-        return Approvals()
-    from postops.publish.approvals import check_approval
-    from postops.publish.github import client_from_env, repository_from_env
-
-    try:
-        client = client or client_from_env(env)
-        repo = repository_from_env(env)
-    except PostopsError as exc:
-        return Approvals(blocked={a.key: exc.message for a in starting})
-    targets = {(t.post, t.account): t for t in desired.targets}
-    result = Approvals()
-    blocks = result.blocked
-    for action in starting:
-        target = targets[action.key]
-        if target.arrived_in is None:
-            blocks[action.key] = "not committed on main"
-            continue
-        try:
-            verdict = check_approval(client, repo, merge_commit=target.arrived_in, post_path=target.path,
-                                     account=config.accounts[action.account], media_paths=target.media)
-        except PostopsError as exc:
-            blocks[action.key] = f"GitHub could not say who approved it ({exc.message})"
-            continue
-        if verdict.approved:
-            result.approved[action.key] = {"pull": verdict.pull, "approved_by": list(verdict.approved_by)}
-        else:
-            blocks[action.key] = verdict.reason
-    return result
-
-
-def lint_verdicts(root: Path, config: Config) -> Verdicts | None:
-    """What lint says about every post, or None where postops has no lint to ask."""
-    if importlib.util.find_spec("postops.lint") is None:
-        return None
-    from postops.lint.engine import (
-        run_lint,  # lint is only needed by publish and plan, not the other way round
-    )
-    from postops.publish.ledger import lint_state
-
-    result = run_lint(root, config, state=lint_state(root, config))
-    verdicts: dict[str, list[tuple[str, str]]] = {}
-    for finding in result.findings:
-        if finding.post:
-            verdicts.setdefault(finding.post, []).append((finding.severity, f"[{finding.rule}] {finding.message}"))
-    return verdicts
-
-
-def errors_of(verdicts: Verdicts | None) -> dict[str, str]:
-    return {post: next(m for s, m in found if s == "error")
-            for post, found in (verdicts or {}).items() if any(s == "error" for s, _ in found)}
-
-
-def paused_reason(config: Config) -> str | None:
-    if not config.paused:
-        return None
-    return str(config.paused.get("reason") or "no reason given")
-
-
-def _process_space() -> str:
-    """What makes a pid mean the same process here and there: the same kernel boot and the same pid
-    namespace. Two containers with one hostname share neither their pids nor this token."""
-    parts = []
-    for path in ("/proc/sys/kernel/random/boot_id", "/proc/self/ns/pid"):
-        try:
-            parts.append(os.readlink(path) if path.endswith("/pid") else Path(path).read_text().strip())
-        except OSError:
-            return ""
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
 
 
 # Consecutive lost compare-and-swaps before a run gives up (publishers racing for the branch win in turn).
 MAX_RACES = 50
-
-
-def new_run_id(when: datetime) -> str:
-    return when.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
-
-
-def this_publisher() -> str:
-    """`host:pid:space`, so that another run can tell whether this one is still alive."""
-    return f"{socket.gethostname()}:{os.getpid()}:{_process_space()}"
-
-
-def publisher_gone(by: str) -> bool:
-    """Whether the publisher `by` is provably dead: in this very process space (same host, same kernel boot,
-    same pid namespace), and its process is not running. Anything less certain waits for the lease."""
-    host, _, rest = by.partition(":")
-    pid_text, _, space = rest.partition(":")
-    if host != socket.gethostname() or not pid_text.isdigit() or not space or space != _process_space():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            if handle.read().rsplit(")", 1)[-1].split()[0] == "Z":
-                return True  # exited, waiting for its parent to collect it
-    except (OSError, IndexError):
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def supported_accounts(config: Config) -> dict[str, str]:
-    """account -> why it cannot be published to, for accounts whose platform postops lacks (no credentials
-    needed: this is for plan)."""
-    missing = {}
-    for key, account in config.accounts.items():
-        module = PLATFORMS.get(account.platform, "").partition(":")[0]
-        if not module or importlib.util.find_spec(module) is None:
-            missing[key] = f"publishing to {account.platform} is not supported yet"
-    return missing
-
-
-def _not_at_tip(root: Path, head: str, tip: str | None, main: str) -> str:
-    """Why HEAD is not `main`'s tip, and what would fix it: pulling helps only a checkout that is behind."""
-    where = f"HEAD ({head[:12]}) is not the tip of {main} ({(tip or 'missing')[:12]})"
-    if tip is None:
-        return f"{where}: publish only runs from {main}"
-    ahead, behind = git.ahead_behind(root, head, tip)
-    unpushed = f"{ahead} unpushed commit{'s' if ahead != 1 else ''}"
-    if ahead and behind:
-        return (f"{where}: it has {unpushed} and is {behind} commit{'s' if behind != 1 else ''} behind; only what "
-                f"is on {main} is published: publish from a checkout of {main}")
-    if ahead:
-        return (f"{where}: it has {unpushed}, and only what is on {main} is published: push them through a "
-                f"pull request, or publish from a checkout of {main}")
-    return f"{where}: it is {behind} commit{'s' if behind != 1 else ''} behind: pull first"
-
-
-def check_checkout(root: Path, remote: str | None) -> str:
-    """HEAD's commit, when publishing from here is allowed; else RefusedError with the reason."""
-    if not git.is_repository(root):
-        raise git.RefusedError(f"{root} is not a git repository: postops publishes from a clone of main")
-    head = git.head(root)
-    if head is None:
-        raise git.RefusedError("the repository has no commits yet")
-    dirty = git.dirty_paths(root)
-    if dirty:
-        shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
-        raise git.RefusedError(f"the working tree has uncommitted changes ({shown}): publish only runs "
-                                   "from a clean checkout of main")
-    default = git.default_branch(root, remote)
-    branch = git.current_branch(root)
-    if remote:
-        git.fetch(root, remote, f"+refs/heads/{default}:refs/remotes/{remote}/{default}")
-        tip = git.resolve(root, f"refs/remotes/{remote}/{default}")
-        if branch not in (default, None):
-            raise git.RefusedError(f"on branch {branch}: publish only runs from {default}")
-        if head != tip:
-            raise git.RefusedError(_not_at_tip(root, head, tip, f"{remote}/{default}"))
-    elif branch != default:
-        raise git.RefusedError(f"on {'a detached HEAD' if branch is None else 'branch ' + branch}: "
-                                   f"publish only runs from {default}")
-    return head
 
 
 @dataclass
@@ -306,7 +70,6 @@ class RunResult:
     first_plan: Plan
     last_plan: Plan
     outcomes: list[Outcome] = field(default_factory=list)
-    lint_missing: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -333,7 +96,7 @@ class Publisher:
         self.root, self.config, self.desired, self.env, self.now = root, config, desired, env, now
         self.allow_mass_retract = allow_mass_retract
         self.head = head
-        self.blocked = errors_of(verdicts)
+        self.verdicts: Verdicts = verdicts or {}
         self.platform_factory = platforms
         self.echo = echo
         self.batch = batch
@@ -367,10 +130,8 @@ class Publisher:
         return self._platforms[account]
 
     def context(self) -> Context:
-        return Context(now=self.now(), settings=self.config.publish, paused=paused_reason(self.config),
-                       blocked=self.blocked, unavailable=self.unavailable, unreadable=self.desired.unreadable,
-                       unapproved=self.unapproved, allow_mass_retract=self.allow_mass_retract, gone=publisher_gone,
-                       run=self.run)
+        return plan_context(self.config, self.desired, self.verdicts, now=self.now(), unavailable=self.unavailable,
+                            unapproved=self.unapproved, allow_mass_retract=self.allow_mass_retract, run=self.run)
 
     def plan(self, ledger: Ledger) -> Plan:
         return make_plan(self.desired.targets, ledger, self.context())
@@ -642,6 +403,4 @@ def publish(root: Path, config: Config, *, now: datetime | None, env: Mapping[st
     publisher = Publisher(root, config, desired, env=env, now=ticking or clock(now),
                           allow_mass_retract=allow_mass_retract,
                           head=head, verdicts=verdicts, platforms=platforms, echo=echo, batch=batch)
-    result = publisher.execute(store)
-    result.lint_missing = verdicts is None
-    return result
+    return publisher.execute(store)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 import shutil
 from collections import Counter
 from collections.abc import Callable
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from postops.errors import PostopsError, UsageError
+from postops.publish.ledger import PUBLISHED, Ledger, Store
+from postops.publish.process import new_run_id, this_publisher
 from postops.repo import git
 from postops.repo.config import Config
 from postops.repo.posts import POSTS_DIR, build_post, content_hash, declared_ids, discover, parse_publish_at
@@ -455,9 +456,7 @@ def import_command(root: Path, config: Config, tool_name: str, source_dir: Path,
     return result
 
 
-def _ledger(root: Path, config: Config) -> Any:
-    from postops.publish.ledger import Store
-
+def _ledger(root: Path, config: Config) -> Ledger:
     return Store(root, config.state_branch, git.remote(root)).read(fetch=True)
 
 
@@ -516,11 +515,8 @@ def _record_published(root: Path, config: Config, planned: list[Planned], accoun
                       now: datetime) -> None:
     """One `published` event per part of every imported post, in one commit on the state branch. They have
     no platform id (the old tool kept none), so postops never deletes them itself: see docs/migrating.md."""
-    from postops.publish.engine import this_publisher
-    from postops.publish.ledger import PUBLISHED, Store
-
     store = Store(root, config.state_branch, git.remote(root))
-    run = "import-" + now.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+    run = "import-" + new_run_id(now)
     events: list[dict[str, Any]] = []
     for item in planned:
         post = build_post(parse(item.content.encode(), item.rel), config)
