@@ -20,10 +20,9 @@ from urllib.parse import quote
 import requests
 
 from postops import __version__
+from postops.http import DEFAULT_RETRY, Retry
 from postops.platforms._common import (
-    DEFAULT_RETRY,
     Attempts,
-    Retry,
     ask_whether_it_went_out,
     describe,
     json_answer,

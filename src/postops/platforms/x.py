@@ -18,12 +18,10 @@ from typing import Any, TypeVar
 
 import requests
 
+from postops.http import DEFAULT_RETRY, Retry
 from postops.platforms._common import (
-    DEFAULT_RETRY,
     Attempts,
-    Retry,
     describe,
-    parse_time,
     read_credentials,
     scrub,
     shown_path,
@@ -33,6 +31,7 @@ from postops.platforms._common import (
 )
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, RemotePost
 from postops.repo.config import Account
+from postops.times import parse_time
 
 T = TypeVar("T")
 

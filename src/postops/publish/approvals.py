@@ -13,7 +13,7 @@ from typing import Any
 from postops.errors import PostopsError
 from postops.publish.desired import Desired
 from postops.publish.github import GitHubClient, client_from_env, repository_from_env
-from postops.publish.plan import Plan
+from postops.publish.plan import ActionName, Plan
 from postops.repo.config import Account, Config
 
 PairKey = tuple[str, str]   # post id, account
@@ -35,7 +35,7 @@ def approval_blocks(config: Config, desired: Desired, plan: Plan, env: Mapping[s
     """
     if config.approval != "github":
         return Approvals()
-    starting = [a for a in plan.of("publish") if a.parts and a.parts[0] == 0]
+    starting = [a for a in plan.of(ActionName.PUBLISH) if a.parts and a.parts[0] == 0]
     if not starting:
         return Approvals()
     try:

@@ -28,12 +28,12 @@ from postops.publish.ledger import (
     RETRACT_CLAIMED,
     RETRACT_FAILED,
     RETRACTED,
-    parse_time,
     read_ledger,
 )
 from postops.repo import git
 from postops.repo.config import Config, load_config
 from postops.repo.posts import POSTS_DIR, declared_ids, discover, is_post_file, post_id_from_path
+from postops.times import parse_time
 
 Echo = Callable[[str], None]
 
@@ -263,8 +263,7 @@ def _ledger_events(raw: bytes) -> list[Mapping[str, Any]]:
 
 
 def _when(event: Mapping[str, Any]) -> datetime:
-    at = parse_time(event.get("at")) or datetime.fromtimestamp(0, UTC)
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+    return parse_time(event.get("at"), UTC) or datetime.fromtimestamp(0, UTC)
 
 
 def _from_ledger(events: Iterable[Mapping[str, Any]], main: _MainLine, collected: _Collected, now: datetime) -> None:

@@ -5,7 +5,6 @@ A user-caused error is raised (a PostopsError) for the one handler, errors.handl
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -13,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from postops import report
+from postops import report, times
 from postops.confirm import Step
 from postops.errors import PostopsError, UsageError
 from postops.lint.engine import lint_text
@@ -21,7 +20,7 @@ from postops.platforms.base import Platform, get_platform
 from postops.publish.approvals import approval_blocks
 from postops.publish.audit import known_account
 from postops.publish.desired import Desired, at_default_tip, load_desired
-from postops.publish.engine import publish
+from postops.publish.engine import OutcomeKind, publish
 from postops.publish.gate import (
     LintFn,
     Verdicts,
@@ -33,7 +32,7 @@ from postops.publish.gate import (
 from postops.publish.ledger import Ledger, LedgerError, Store, read_ledger
 from postops.publish.notify import Notifier, run_alerts
 from postops.publish.pause import set_paused
-from postops.publish.plan import Plan, make_plan
+from postops.publish.plan import ActionName, Plan, make_plan
 from postops.publish.process import new_run_id, this_publisher
 from postops.publish.status import post_states
 from postops.publish.watch import watch
@@ -49,15 +48,13 @@ Echo = Callable[[str], None]
 def parse_time(text: str, timezone: Callable[[], str] | None = None) -> datetime:
     """A date and time in ISO 8601 (`Z` for UTC) as --now, --until and --since take it: with an offset, or
     without one in `timezone()` (postops.yaml's, asked only when needed), as `new --at` reads it."""
-    value = text.strip()
-    if not re.search(r"\d[T ]\d{1,2}:\d{2}", value):
+    if not times.has_clock(text):
         raise UsageError(f"not a time: {text!r} (use ISO 8601 with a date and a time, e.g. 2026-11-24T09:00 in "
                          "postops.yaml's timezone, or 2026-11-24T09:00:00-05:00)")
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+    when = times.parse_time(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if when is None:
         raise UsageError(f"not a time: {text!r} (use ISO 8601, e.g. 2026-11-24T09:00 in postops.yaml's timezone, "
-                         "or 2026-11-24T09:00:00-05:00)") from None
+                         "or 2026-11-24T09:00:00-05:00)")
     if when.tzinfo is None:
         if timezone is None:
             raise UsageError(f"{text!r} has no offset: write it as e.g. {text}+00:00 or {text}-05:00")
@@ -145,18 +142,19 @@ def publish_command(root: Path, *, now: datetime | None, dry_run: bool, allow_ma
     reason = paused_reason(config)
     if reason:
         echo(f"paused: {reason}: nothing new is published until `postops resume` is merged")
-    for a in result.last_plan.of("conflict", "blocked"):
-        if a.action == "blocked" and reason and a.reason.startswith("paused:"):
+    for a in result.last_plan.of(ActionName.CONFLICT, ActionName.BLOCKED):
+        if a.action == ActionName.BLOCKED and reason and a.reason.startswith("paused:"):
             continue
         echo(f"{a.action} {a.post} @{a.account}: {a.reason}")
     for outcome in result.outcomes:
-        if outcome.what == "missed":
+        if outcome.what == OutcomeKind.MISSED:
             echo(f"missed {outcome.post} @{outcome.account}: {outcome.detail}")
     watched = watch_and_notify(base, config, now=now, env=env, echo=echo, outcomes=result.outcomes,
-                               blocked=[a for a in result.last_plan.of("blocked")
+                               blocked=[a for a in result.last_plan.of(ActionName.BLOCKED)
                                         if a.at is not None and a.at <= (now or datetime.now(UTC))])
-    waiting = result.last_plan.of("wait")
-    done = sum(1 for o in result.outcomes if o.what in ("published", "retracted", "resolved"))
+    waiting = result.last_plan.of(ActionName.WAIT)
+    done = sum(1 for o in result.outcomes
+               if o.what in (OutcomeKind.PUBLISHED, OutcomeKind.RETRACTED, OutcomeKind.RESOLVED))
     echo(f"{done} done, {len(waiting)} waiting" + (f", next at {min(a.at for a in waiting if a.at).isoformat()}"
                                                    if any(a.at for a in waiting) else ""))
     return max(result.exit_code, watched)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from postops.errors import PostopsError
 from postops.platforms.base import (
@@ -38,16 +39,27 @@ from postops.publish.ledger import (
     RETRACT_CLAIMED,
     RETRACT_FAILED,
     RETRACTED,
+    EventKind,
     Ledger,
     LedgerError,
     Store,
 )
-from postops.publish.plan import Action, Context, Plan, Target, make_plan, reply_target
+from postops.publish.plan import (
+    Action,
+    ActionKind,
+    ActionName,
+    Context,
+    Plan,
+    Target,
+    make_plan,
+    reply_target,
+)
 from postops.publish.process import new_run_id, this_publisher
 from postops.repo import git
 from postops.repo.config import Config
 from postops.repo.posts import Post, build_post
 from postops.repo.yamlfile import YamlProblem, parse
+from postops.times import parse_time
 
 BATCH = 20   # parts claimed per round
 
@@ -56,9 +68,25 @@ BATCH = 20   # parts claimed per round
 MAX_RACES = 50
 
 
+class OutcomeKind(StrEnum):
+    """What came of one part in this run, as the run reports it."""
+
+    PUBLISHED = "published"
+    RETRACTED = "retracted"
+    RESOLVED = "resolved"      # an in-doubt claim found published
+    RELEASED = "released"      # an in-doubt claim found unpublished: due again
+    FAILED = "failed"
+    MISSED = "missed"
+    UNKNOWN = "unknown"        # the platform could not say: the claim stays in doubt
+
+
+# What a run does with one claimed part: publish it, ask the platform about it (an in-doubt claim), retract it.
+Step = Literal["publish", "lookup", "retract"]
+
+
 @dataclass
 class Outcome:
-    what: str          # published, retracted, resolved, failed, missed, unknown, released
+    what: OutcomeKind
     post: str
     account: str
     part: int | None = None
@@ -73,8 +101,8 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        bad = any(o.what in ("failed", "missed", "unknown") for o in self.outcomes)
-        stuck = any(a.action == "conflict" or (a.action == "blocked" and a.kind == "retract" and
+        bad = any(o.what in (OutcomeKind.FAILED, OutcomeKind.MISSED, OutcomeKind.UNKNOWN) for o in self.outcomes)
+        stuck = any(a.action == ActionName.CONFLICT or (a.action == ActionName.BLOCKED and a.kind == ActionKind.RETRACT and
                                                "mass retraction" in a.reason) for a in self.last_plan.actions)
         return 1 if bad or stuck else 0
 
@@ -83,7 +111,7 @@ class RunResult:
 class _Item:
     """One part to claim this round."""
 
-    kind: str              # publish | lookup | retract
+    kind: Step
     action: Action
     part: int
 
@@ -151,7 +179,7 @@ class Publisher:
             result.last_plan = plan
             items = self._pick(plan, excluded)
             missed = [self._event(MISSED, a, None, publish_at=a.at.isoformat() if a.at else None)
-                      for a in plan.of("missed")]
+                      for a in plan.of(ActionName.MISSED)]
             claims = [self._claim(item, view) for item in items]
             if not (pending or missed or claims):
                 break
@@ -168,8 +196,8 @@ class Publisher:
             for kind in (RETRACTED, RETRACT_FAILED, PUBLISHED, FAILED, RELEASED):
                 self._failpoints_for(pending, kind, "after-record")
             pending = []
-            for action in plan.of("missed"):
-                result.outcomes.append(Outcome("missed", action.post, action.account, None, action.reason))
+            for action in plan.of(ActionName.MISSED):
+                result.outcomes.append(Outcome(OutcomeKind.MISSED, action.post, action.account, None, action.reason))
             self._failpoints_for(claims, CLAIMED, "after-claim")
             self._failpoints_for(claims, RETRACT_CLAIMED, "after-claim")
             for item, claim in zip(items, claims):
@@ -182,12 +210,12 @@ class Publisher:
 
     def _pick(self, plan: Plan, excluded: set[tuple[str, str]]) -> list[_Item]:
         items: list[_Item] = []
-        for action in plan.of("resolve", "retract", "publish"):
+        for action in plan.of(ActionName.RESOLVE, ActionName.RETRACT, ActionName.PUBLISH):
             if action.key in excluded or not action.parts:
                 continue
-            if action.action == "resolve" and action.kind == "publish":
+            if action.action == ActionName.RESOLVE and action.kind == ActionKind.PUBLISH:
                 items.extend(_Item("lookup", action, part) for part in action.parts)
-            elif action.action in ("resolve", "retract"):
+            elif action.action in (ActionName.RESOLVE, ActionName.RETRACT):
                 items.append(_Item("retract", action, action.parts[0]))
             elif self._approved(action):
                 items.append(_Item("publish", action, action.parts[0]))
@@ -200,7 +228,7 @@ class Publisher:
         whose in-doubt claim was released during the run) waits for the next run's."""
         return self.config.approval != "github" or action.parts[0] != 0 or action.key in self.approved
 
-    def _event(self, name: str, action: Action, part: int | None, /, **extra: Any) -> dict[str, Any]:
+    def _event(self, name: EventKind, action: Action, part: int | None, /, **extra: Any) -> dict[str, Any]:
         event: dict[str, Any] = {"event": name, "post": action.post, "account": action.account}
         if part is not None:
             event["part"] = part
@@ -235,7 +263,8 @@ class Publisher:
         # Half the lease covers the longest call an adapter makes (X: a rate-limit wait of up to a minute,
         # three 30-second attempts and their back-off) with the default lease of 10 minutes.
         margin = self.config.publish.claim_lease / 2
-        return self.now() + margin < datetime.fromisoformat(claim["lease_until"])
+        lease_until = parse_time(claim["lease_until"])
+        return lease_until is not None and self.now() + margin < lease_until
 
     def _act(self, item: _Item, claim: dict[str, Any], ledger: Ledger, result: RunResult) -> dict[str, Any] | None:
         action, part = item.action, item.part
@@ -253,27 +282,29 @@ class Publisher:
                 platform_id = str(claim.get("platform_id"))
                 platform.delete(platform_id)
                 failpoints.reached("retract-after-act", self.env)
-                result.outcomes.append(Outcome("retracted", post, account, part, platform_id))
+                result.outcomes.append(Outcome(OutcomeKind.RETRACTED, post, account, part, platform_id))
                 self.echo(f"retracted {post} @{account}{_part(part, action)}")
                 return self._event(RETRACTED, action, part, platform_id=platform_id, hash=claim.get("hash"))
             request = self._request(action, part, ledger, claim)
             if item.kind == "lookup":
-                claimed_at = datetime.fromisoformat(claim.get("resolving") or claim["at"])
+                claimed_at = parse_time(claim.get("resolving") or claim["at"])
+                if claimed_at is None:
+                    raise PostopsError(f"the claim of {post} @{account} does not say when it was made")
                 found = platform.lookup(request, claimed_at)
                 failpoints.reached("resolve-after-act", self.env)
                 claimed = {"hash": claim.get("hash"), "path": claim.get("path"), "resolving": claim.get("resolving")}
                 if found is None:
-                    result.outcomes.append(Outcome("released", post, account, part, "not on the platform"))
+                    result.outcomes.append(Outcome(OutcomeKind.RELEASED, post, account, part, "not on the platform"))
                     self.echo(f"in doubt: {post} @{account}{_part(part, action)} was not published; it is due again")
                     return self._event(RELEASED, action, part, reason="not found on the platform", **claimed)
-                result.outcomes.append(Outcome("resolved", post, account, part, found.url or found.platform_id))
+                result.outcomes.append(Outcome(OutcomeKind.RESOLVED, post, account, part, found.url or found.platform_id))
                 self.echo(f"in doubt: {post} @{account}{_part(part, action)} had been published: "
                           f"{found.url or found.platform_id}")
                 return self._event(PUBLISHED, action, part, platform_id=found.platform_id, url=found.url,
                                    resolved=True, **claimed)
             published = platform.publish(request)
             failpoints.reached("after-act", self.env)
-            result.outcomes.append(Outcome("published", post, account, part, published.url or published.platform_id))
+            result.outcomes.append(Outcome(OutcomeKind.PUBLISHED, post, account, part, published.url or published.platform_id))
             self.echo(f"published {post} @{account}{_part(part, action)}: {published.url or published.platform_id}")
             return self._event(PUBLISHED, action, part, platform_id=published.platform_id, url=published.url)
         except PostopsError as exc:
@@ -282,17 +313,17 @@ class Publisher:
             if item.kind == "publish" and kind == "in-doubt":
                 # It may have gone out: record nothing, so that the claim is resolved by asking the platform
                 # once its lease has run out. Recording a failure would have it published again.
-                result.outcomes.append(Outcome("unknown", post, account, part, exc.message))
+                result.outcomes.append(Outcome(OutcomeKind.UNKNOWN, post, account, part, exc.message))
                 self.echo(f"in doubt: {post} @{account}{_part(part, action)}: {exc.message}; a later run asks "
                           "the platform before anything else")
                 return None
             if item.kind == "lookup":
                 # Not knowing is not "not published": leave the claim open for a later run to ask again.
-                result.outcomes.append(Outcome("unknown", post, account, part, exc.message))
+                result.outcomes.append(Outcome(OutcomeKind.UNKNOWN, post, account, part, exc.message))
                 self.echo(f"in doubt: {post} @{account}{_part(part, action)}: cannot tell whether it was "
                           f"published ({exc.message}); a later run asks again")
                 return None
-            result.outcomes.append(Outcome("failed", post, account, part, exc.message))
+            result.outcomes.append(Outcome(OutcomeKind.FAILED, post, account, part, exc.message))
             self.echo(f"failed {'to retract' if item.kind == 'retract' else 'to publish'} {post} @{account}"
                       f"{_part(part, action)}: {exc.message}")
             return self._event(RETRACT_FAILED if item.kind == "retract" else FAILED, action, part,
@@ -330,7 +361,7 @@ class Publisher:
                         post.publish_at, None, post.reply_to, self.config.accounts[action.account].platform)
         return target, post
 
-    def _failpoints_for(self, events: list[dict[str, Any]], kind: str, point: str) -> None:
+    def _failpoints_for(self, events: list[dict[str, Any]], kind: EventKind, point: str) -> None:
         prefix = "retract-" if kind in (RETRACT_CLAIMED, RETRACTED, RETRACT_FAILED) else ""
         for event in events:
             if event["event"] == kind:
