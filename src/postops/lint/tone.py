@@ -108,9 +108,9 @@ def _load(fact: str) -> Any:
             from profanity_check import predict_prob  # the model is unpickled on import
             return predict_prob
         if fact == "sentiment":
-            from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+            from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # only when a policy asks
             return SentimentIntensityAnalyzer()
-        from lingua import LanguageDetectorBuilder
+        from lingua import LanguageDetectorBuilder  # its models load with it: only when a policy asks
         # All languages, high accuracy: low-accuracy mode and a shortlist of languages both answered
         # confidently wrong on short posts (see docs/tone.md for the measurements).
         return (LanguageDetectorBuilder.from_all_languages()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
+import urllib3.exceptions
 
 from postops import http
 from postops.platforms.base import PartRequest, PlatformError
@@ -133,8 +134,6 @@ def surely_unsent(exc: requests.RequestException) -> bool:
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return True
     if isinstance(exc, requests.ConnectionError) and exc.args:
-        import urllib3.exceptions
-
         reason = getattr(exc.args[0], "reason", None)
         return isinstance(reason, urllib3.exceptions.NewConnectionError)
     return False

@@ -16,7 +16,7 @@ from postops import report, times
 from postops.confirm import Step
 from postops.errors import PostopsError, UsageError
 from postops.lint.engine import lint_text
-from postops.platforms.base import Platform, get_platform
+from postops.platforms.base import Platform, get_platform, token_warnings
 from postops.publish.approvals import approval_blocks
 from postops.publish.audit import known_account
 from postops.publish.desired import Desired, at_default_tip, load_desired
@@ -247,8 +247,6 @@ def status_command(root: Path, *, fmt: str, now: datetime | None, echo: Echo, li
     if account is not None:
         known_account(config, account)
     moment = now or datetime.now(UTC)
-    from postops.platforms.base import token_warnings
-
     for warning in token_warnings(config.accounts, base, env or {}, moment):
         (err or echo)(f"warning: {warning}")
     states = read_states(base, config, now=moment, lint=lint, err=err or echo).states

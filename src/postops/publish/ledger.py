@@ -126,7 +126,7 @@ class Ledger:
     raw: bytes = b""
     parts: dict[PartKey, PartState] = field(default_factory=dict)
     missed: dict[PairKey, Event] = field(default_factory=dict)
-    events: int = 0
+    log: tuple[Event, ...] = ()                 # every event that could be read, in order
     damaged: int = 0                            # lines that were not JSON objects (skipped)
 
     @classmethod
@@ -136,7 +136,7 @@ class Ledger:
         missed: dict[PairKey, Event] = {}
         for event in events:
             apply(parts, missed, event)
-        return cls(tip, raw, parts, missed, len(events), damaged)
+        return cls(tip, raw, parts, missed, tuple(events), damaged)
 
     def extended(self, events: Iterable[Event], tip: str | None = None) -> Ledger:
         """This ledger with `events` appended (in memory; `tip` is the commit that holds them, if any)."""
@@ -145,7 +145,7 @@ class Ledger:
         for event in events:
             apply(parts, missed, event)
         return Ledger(tip if tip is not None else self.tip, _terminated(self.raw) + encode(events), parts, missed,
-                      self.events + len(events), self.damaged)
+                      self.log + tuple(events), self.damaged)
 
     def pairs(self) -> dict[PairKey, dict[int, PartState]]:
         """(post, account) -> part -> state."""
@@ -282,14 +282,3 @@ def read_ledger(root: Path, config: Any) -> Ledger:
         tip = tracking
     return Store(root, branch, None)._read_at(tip)
 
-
-def lint_state(root: Path, config: Any) -> Any:
-    """What lint must respect from the ledger (postops.lint.PublishedState), or None without a ledger."""
-    ledger = read_ledger(root, config)
-    if ledger.tip is None:
-        return None
-    from postops.lint.engine import (
-        PublishedState,  # lint imports nothing from here: no cycle, and no cost for publish
-    )
-
-    return PublishedState(published=ledger.published_hashes(), retracted=ledger.retired_ids())

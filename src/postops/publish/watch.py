@@ -16,7 +16,6 @@ from typing import Any
 
 from postops.lint.findings import Finding
 from postops.platforms.base import Platform, PlatformError, RemotePost
-from postops.publish import ledger as ledger_mod
 from postops.publish.ledger import CLAIMED, EventKind, Ledger, LedgerError, Store
 from postops.publish.notify import Alert
 from postops.repo.config import AlertKind, Config
@@ -61,8 +60,8 @@ class WatchResult:
 Judge = Callable[[str, str], Sequence[Finding]]      # (account, text) -> the policies' findings
 
 
-def _events(ledger: Ledger) -> list[Mapping[str, Any]]:
-    return ledger_mod._decode(ledger.raw)[0]
+def _events(ledger: Ledger) -> tuple[Mapping[str, Any], ...]:
+    return ledger.log
 
 
 def known_ids(ledger: Ledger) -> dict[str, set[str]]:

@@ -9,10 +9,10 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from postops.errors import PostopsError, UsageError
+from postops.lint.engine import PublishedState, run_lint
 from postops.lint.findings import LintResult
 from postops.repo.config import Config
 from postops.repo.posts import POSTS_DIR, SCHEMA_FILE, declared_ids, discover
@@ -78,10 +78,8 @@ def new_post(root: Path, config: Config, account: str, text: str | None = None, 
     return NewPost(path, rel, publish_at)
 
 
-def lint_new_post(root: Path, config: Config, post: NewPost, state: Any = None) -> LintResult:
-    """Lint the new post; `state` is what the ledger says was published (postops.lint.PublishedState)."""
-    from postops.lint.engine import run_lint
-
+def lint_new_post(root: Path, config: Config, post: NewPost, state: PublishedState | None = None) -> LintResult:
+    """Lint the new post; `state` is what the ledger says was published."""
     return run_lint(root, config, [str(post.path)], state=state)
 
 
