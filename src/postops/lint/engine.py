@@ -247,7 +247,7 @@ def _tone_facts(policies: Policies, posts: list[Post]) -> dict[tuple[str, int], 
         return {}
     keys = [(post.path, part.index) for post in posts for part in post.parts]
     texts = [part.text for post in posts for part in post.parts]
-    return dict(zip(keys, tone_mod.tone_facts(texts, wanted)))
+    return dict(zip(keys, tone_mod.tone_facts(texts, wanted), strict=True))
 
 
 # Built-in rules that judge a post's text; the others are about files, folders and schedules, which a post

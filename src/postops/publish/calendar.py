@@ -19,6 +19,7 @@ from postops import report
 from postops.errors import UsageError
 from postops.lint.facts import LIMITS, UNITS, measure, part_facts
 from postops.publish.commands import Echo, States, _open, changed_posts, read_states
+from postops.publish.commands import parse_time as parse_instant
 from postops.publish.gate import LintFn, lint_verdicts
 from postops.publish.ledger import RETRACTED, Ledger
 from postops.repo import git
@@ -46,8 +47,6 @@ def parse_bound(text: str, timezone: str, *, end: bool) -> datetime:
         if end:
             day += timedelta(days=1)
         return datetime.combine(day, time(), ZoneInfo(timezone))
-    from postops.publish.commands import parse_time as parse_instant
-
     return parse_instant(raw, lambda: timezone)
 
 

@@ -200,11 +200,11 @@ class Publisher:
                 result.outcomes.append(Outcome(OutcomeKind.MISSED, action.post, action.account, None, action.reason))
             self._failpoints_for(claims, CLAIMED, "after-claim")
             self._failpoints_for(claims, RETRACT_CLAIMED, "after-claim")
-            for item, claim in zip(items, claims):
+            for item, claim in zip(items, claims, strict=True):
                 record = self._act(item, claim, ledger, result)
                 if record is not None:
                     pending.append(record)
-                if record is None or record["event"] in (FAILED, RETRACT_FAILED, RELEASED) and item.kind != "lookup":
+                if record is None or (record["event"] in (FAILED, RETRACT_FAILED, RELEASED) and item.kind != "lookup"):
                     excluded.add(item.action.key)
         return result
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from postops.errors import PostopsError
 from postops.repo import git
+from postops.repo.config import Config
 from postops.times import parse_time
 
 LEDGER_FILE = "ledger.jsonl"
@@ -45,6 +46,9 @@ class EventKind(StrEnum):
     MISSED = "missed"                # per post and account: too late, never published
     UNMANAGED = "unmanaged"          # per account: a post the ledger did not know, found there (watch)
     WATCH_UNAVAILABLE = "watch-unavailable"   # per account: its posts cannot be read (said once)
+    PAUSED = "paused"                # the kill switch pulled on the state branch (publish/controls)
+    RESUMED = "resumed"
+    RETRACT_REQUESTED = "retract-requested"   # per post and account: take it down, for good
 
 
 CLAIMED = EventKind.CLAIMED
@@ -268,7 +272,7 @@ class Store:
         return ledger.extended(events, tip=commit)
 
 
-def read_ledger(root: Path, config: Any) -> Ledger:
+def read_ledger(root: Path, config: Config) -> Ledger:
     """The ledger as this repository last saw it, without fetching: for lint and status.
 
     Reads the state branch named in `config.state_branch` from the local branch or the remote-tracking

@@ -109,8 +109,8 @@ def build_post(doc: Document, config: Config) -> Post:
                   _reference(data.get("quote")), _poll(data.get("poll")))]
     thread = data.get("thread")
     if isinstance(thread, list):
-        for i, item in enumerate(thread):
-            item = item if isinstance(item, dict) else {}
+        for i, entry in enumerate(thread):
+            item = entry if isinstance(entry, dict) else {}
             parts.append(Part(i + 1, _text(item.get("text")),
                               _media(item.get("media"), ("thread", i, "media")), ("thread", i, "text"),
                               _reference(item.get("quote")), _poll(item.get("poll"))))
