@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test clean
+.PHONY: demo test check clean
 
 $(BIN)/postops: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ $(AXE): tests/browser/package-lock.json
 
 test: $(VENV)/.test-deps $(AXE)
 	$(BIN)/python -m pytest -q
+
+# Static checks (docs/architecture.md, "Static checks"): CI runs them before the tests.
+check: $(VENV)/.test-deps
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy --strict src
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

@@ -7,6 +7,7 @@ NUL-terminated JSON: no port, no websocket library, nothing that can reach the n
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import json
 import os
@@ -62,20 +63,16 @@ class Chromium:
         self.close()
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError, ProtocolError):
             self.send("Browser.close")
-        except (OSError, ProtocolError):
-            pass
         try:
             self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
         for fd in (self._to_browser, self._from_browser):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
     def _read_message(self) -> dict[str, Any]:
         while b"\0" not in self._buffer:

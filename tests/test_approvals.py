@@ -156,7 +156,7 @@ def test_owner_problems_point_at_the_owners_column(repo, config):
     text = render_codeowners(config).replace("/posts/social/ @acme/social", "/posts/social/    @someone  # ok?")
     repo.write(".github/CODEOWNERS", text)
     lines = text.splitlines()
-    line = next(n for n, l in enumerate(lines, 1) if l.startswith("/posts/social/"))
+    line = next(n for n, text in enumerate(lines, 1) if text.startswith("/posts/social/"))
     [(got_line, column, message)] = codeowners_problems(repo.root, config)
     assert (got_line, column) == (line, lines[line - 1].index("@someone") + 1)
     assert "approved by @someone but postops.yaml says @acme/social" in message

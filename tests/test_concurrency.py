@@ -30,11 +30,11 @@ def test_concurrent_publishers_publish_every_part_exactly_once(tmp_path: Path, p
     outbox = tmp_path / "outbox"
     clones = [clone(tmp_path / "remote.git", tmp_path / f"publisher{n}") for n in range(publishers)]
 
-    procs = [child(c.root, outbox, failpoint, delay="0.2") for c, failpoint in zip(clones, SCENARIOS[publishers])]
+    procs = [child(c.root, outbox, failpoint, delay="0.2") for c, failpoint in zip(clones, SCENARIOS[publishers], strict=True)]
     outputs = [p.communicate(timeout=50)[0] for p in procs]
-    for proc, failpoint, output in zip(procs, SCENARIOS[publishers], outputs):
+    for proc, failpoint, output in zip(procs, SCENARIOS[publishers], outputs, strict=True):
         assert proc.returncode in ((0,) if failpoint is None else (0, 86)), output
-    died = [f for p, f in zip(procs, SCENARIOS[publishers]) if p.returncode == 86]
+    died = [f for p, f in zip(procs, SCENARIOS[publishers], strict=True) if p.returncode == 86]
     assert died, "no publisher reached its failpoint"
 
     # whatever the dead left in doubt, the next run settles

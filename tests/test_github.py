@@ -69,7 +69,7 @@ def test_paginate_passes_params_on_the_first_page(client):
 def test_a_next_link_to_another_host_never_gets_the_token(client):
     responses.get(f"{API}/orgs/acme/teams/leads/members", json=[{"login": "alice"}],
                   headers={"Link": '<https://evil.example/steal?page=2>; rel="next"'})
-    with pytest.raises(GitHubError, match="evil.example"):
+    with pytest.raises(GitHubError, match=r"evil.example"):
         list(client.paginate("/orgs/acme/teams/leads/members"))
     assert len(responses.calls) == 1
 
@@ -205,7 +205,7 @@ def test_team_members_are_paginated_and_cached(client):
 @responses.activate
 def test_a_team_the_token_cannot_read_says_what_token_is_needed(client):
     responses.get(f"{API}/orgs/acme/teams/comms-leads/members", status=404, json={"message": "Not Found"})
-    with pytest.raises(GitHubError, match="@acme/comms-leads.*Members: read"):
+    with pytest.raises(GitHubError, match=r"@acme/comms-leads.*Members: read"):
         client.team_members("acme", "comms-leads")
 
 

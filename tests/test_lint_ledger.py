@@ -11,7 +11,7 @@ from gitfixtures import content_repo, post_yaml
 
 from postops.lint.engine import run_lint
 from postops.publish.commands import publish_command
-from postops.publish.ledger import lint_state
+from postops.publish.gate import lint_state
 from postops.repo.config import load_config
 
 T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")

@@ -14,7 +14,7 @@ import requests
 import responses
 from platformfixtures import PNG, adapter_factory, assert_no_secrets, body
 
-from postops.platforms._common import Retry
+from postops.http import Retry
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published
 from postops.platforms.bluesky import CREDENTIAL_SUFFIXES, BlueskyPlatform, record_key
 from postops.repo.config import Account

@@ -25,7 +25,7 @@ import pytest
 import requests
 from platformfixtures import PNG, adapter_factory, assert_no_secrets, calls_to
 
-from postops.platforms._common import Retry
+from postops.http import Retry
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, get_platform
 from postops.platforms.linkedin import LinkedInPlatform, commentary
 from postops.repo.config import Account

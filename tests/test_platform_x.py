@@ -15,7 +15,7 @@ import requests
 import urllib3
 from platformfixtures import PNG, adapter_factory, assert_no_secrets, body, calls_to
 
-from postops.platforms._common import Retry
+from postops.http import Retry
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published
 from postops.platforms.x import XPlatform
 from postops.repo.config import Account

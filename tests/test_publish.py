@@ -363,7 +363,7 @@ def test_a_publisher_is_gone_only_when_that_is_certain() -> None:
     import subprocess
     import sys
 
-    from postops.publish.engine import publisher_gone, this_publisher
+    from postops.publish.process import publisher_gone, this_publisher
 
     me = this_publisher()
     host, _pid, space = me.split(":")

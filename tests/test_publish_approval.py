@@ -72,7 +72,7 @@ def test_an_approved_post_is_published(repo):
 @responses.activate
 def test_an_unapproved_post_is_blocked_with_the_reason(repo):
     serve(repo.git("rev-parse", "HEAD"), [("writer", "APPROVED"), ("mallory", "APPROVED")])
-    result, lines = run(repo, ENV)
+    result, _lines = run(repo, ENV)
     assert repo.ledger_events() == []
     blocked = result.last_plan.of("blocked")
     assert [(a.post, a.action) for a in blocked] == [("launch", "blocked")]

@@ -134,7 +134,7 @@ def test_a_push_refused_for_good_is_an_error_not_an_endless_retry(repo):
     repo.commit("A post", T - 60 * M)
     hook.write_text("#!/bin/sh\necho 'protected branch' >&2\nexit 1\n")
     hook.chmod(hook.stat().st_mode | stat.S_IEXEC)
-    with pytest.raises(GitError, match="cannot push the ledger to origin/postops/state: .*remote rejected"):
+    with pytest.raises(GitError, match=r"cannot push the ledger to origin/postops/state: .*remote rejected"):
         run(repo, T)
     assert not (repo.root.parent / "outbox").exists()    # nothing was published on a claim nobody saw
 

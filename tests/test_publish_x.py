@@ -77,7 +77,7 @@ def test_an_in_doubt_claim_that_x_does_not_show_is_posted_once(repo):
 
 @responses.activate
 def test_before_the_lease_runs_out_nobody_touches_the_claim(repo):
-    result, lines = run(repo, T + 5 * M, x_platform, ENV)
+    result, _lines = run(repo, T + 5 * M, x_platform, ENV)
     assert [e["event"] for e in repo.ledger_events()] == ["claimed"]
     assert len(responses.calls) == 0
     assert result.last_plan.actions[0].action == "wait"

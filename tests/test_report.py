@@ -216,7 +216,7 @@ def test_github_empty_prints_nothing():
 def test_github_escaping_round_trips():
     findings = tuple(
         Finding(path, i + 1, i + 2, f"rule:{i},x", "error", message, None)
-        for i, (path, message) in enumerate(zip(NASTY_PATHS * 2, NASTY_MESSAGES + ["plain"] * 3))
+        for i, (path, message) in enumerate(zip(NASTY_PATHS * 2, NASTY_MESSAGES + ["plain"] * 3, strict=False))
     )
     out = github.render(LintResult(findings=findings, files=4, posts=0))
     lines = out.split("\n")
@@ -225,7 +225,7 @@ def test_github_escaping_round_trips():
     # One physical line per finding: no raw line break survives inside a command.
     assert len(lines) == len(findings) and not any("\r" in line for line in lines)
     expected = sorted(findings, key=lambda f: (f.path, f.line, f.column, f.rule))
-    for line, f in zip(lines, expected):
+    for line, f in zip(lines, expected, strict=True):
         command, props, data = _parse_command(line)
         assert command == "error"
         assert props == {"file": f.path, "line": str(f.line), "col": str(f.column), "title": f.rule}
@@ -303,7 +303,7 @@ def test_sarif_is_valid_and_complete():
 
     results = run["results"]
     assert len(results) == len(FINDINGS)
-    for res, f in zip(results, SORTED):
+    for res, f in zip(results, SORTED, strict=True):
         assert res["ruleId"] == f.rule
         assert rules[res["ruleIndex"]]["id"] == f.rule
         assert res["level"] == {"error": "error", "warning": "warning", "info": "note"}[f.severity]

@@ -291,12 +291,12 @@ def test_codeowners_rule_can_be_turned_off(repo):
 def test_text_comment(repo, line, found):
     repo.write("posts/csis/p.yaml", f"account: csis\n{line}\n")
     got = findings(repo, "text-comment")
-    assert [(l, c) for l, c, _ in got] == ([found] if found else [])
+    assert [(line, c) for line, c, _ in got] == ([found] if found else [])
 
 
 def test_text_comment_in_a_thread_part(repo):
     repo.write("posts/csis/p.yaml", "account: csis\ntext: fine\nthread:\n  - text: more #tags\n")
-    assert [(l, c) for l, c, _ in findings(repo, "text-comment")] == [(4, 16)]
+    assert [(line, c) for line, c, _ in findings(repo, "text-comment")] == [(4, 16)]
 
 
 def test_urls_and_paths_that_cannot_be_read_are_findings_not_crashes(repo):

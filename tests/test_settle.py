@@ -86,7 +86,7 @@ def test_settled_as_not_published_it_goes_out_once(setup):
 
 
 def test_only_a_claim_in_doubt_can_be_settled(setup):
-    repo, _, env, _ = setup(went_out=False)
+    repo, _, _env, _ = setup(went_out=False)
     config = load_config(repo.root)
     with pytest.raises(PostopsError, match="has no claim"):
         settle(repo.root, config, post="other", account="drill", part=0, platform_id="x", url=None,
@@ -97,7 +97,7 @@ def test_only_a_claim_in_doubt_can_be_settled(setup):
 
 
 def test_settle_on_the_command_line(setup):
-    repo, outbox, env, _ = setup(went_out=True)
+    repo, _outbox, env, _ = setup(went_out=True)
     done = subprocess.run([sys.executable, "-m", "postops", "settle", "p", "--account", "drill", "--published",
                            "p.0", "--now", (T + 11 * M).isoformat()], cwd=repo.root, capture_output=True,
                           text=True, env={**os.environ, **env})

@@ -58,7 +58,7 @@ def test_only_the_wanted_library_is_loaded():
 
 def test_offensive_scores_insults_high_and_announcements_low():
     *insults, clean = tone_facts([*INSULTS, CLEAN], {"offensive"})
-    for text, result in zip(INSULTS, insults):
+    for text, result in zip(INSULTS, insults, strict=True):
         assert result["offensive"] > 0.5, text
     assert clean["offensive"] < 0.5
     assert all(0 <= r["offensive"] <= 1 for r in [*insults, clean])

@@ -76,8 +76,8 @@ def test_lint_without_a_tone_policy_imports_no_tone_library(repo):
 
 
 def test_a_tone_policy_imports_only_what_it_uses(repo):
-    repo.write("policies/tone.yaml", TONE.split("  - id: languages")[0].replace(
-        TONE.split("  - id: negative")[0].split("rules:\n")[1], ""))
+    repo.write("policies/tone.yaml", TONE.split("  - id: languages", maxsplit=1)[0].replace(
+        TONE.split("  - id: negative", maxsplit=1)[0].split("rules:\n")[1], ""))
     repo.write("posts/csis/p.yaml", "account: csis\ntext: hello\n")
     assert run_lint_in_subprocess(repo.root)["loaded"] == ["vaderSentiment"]
 

@@ -321,7 +321,7 @@ def test_write_workflows_refuses_to_overwrite(repo, config):
     assert "POSTOPS_SOCIAL_ACCESS_TOKEN" in (repo.root / PUBLISH).read_text()
     (repo.root / PR).write_text("# ours\n")
     (repo.root / PUBLISH).unlink()
-    with pytest.raises(PostopsError, match="postops-pr.yml.*--force"):
+    with pytest.raises(PostopsError, match=r"postops-pr.yml.*--force"):
         write_workflows(repo.root, "github", config, force=False)
     assert (repo.root / PR).read_text() == "# ours\n"
     assert not (repo.root / PUBLISH).exists()

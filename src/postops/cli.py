@@ -8,13 +8,17 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from postops import __version__
 from postops.errors import UsageError, handle
 from postops.report import formats, render, write
+
+if TYPE_CHECKING:  # for the annotations only: each command imports what it runs
+    from postops.lint.engine import PublishedState
+    from postops.repo.config import Config
 
 
 def _handle_errors(func: Callable[..., int]) -> Callable[..., None]:
@@ -159,12 +163,10 @@ def workflows(repo: str | None, ci: str, force: bool, check: bool) -> int:
     return 0
 
 
-def _published_state(root: Path, config: Any) -> Any:
+def _published_state(root: Path, config: Config) -> PublishedState | None:
     """The ledger's view of what was published, when this repository has a ledger."""
-    try:
-        from postops.publish.ledger import lint_state
-    except ImportError:
-        return None
+    from postops.publish.gate import lint_state
+
     return lint_state(root, config)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 from collections.abc import Iterable
@@ -12,6 +13,7 @@ from typing import Any
 
 from postops.errors import UsageError
 from postops.lint import facts as facts_mod
+from postops.lint import tone as tone_mod
 from postops.lint.findings import Finding, LintResult, RuleInfo
 from postops.lint.policy import Policies, PolicyRule, load_policies
 from postops.lint.rules import (
@@ -25,6 +27,7 @@ from postops.lint.rules import (
     default_severities,
 )
 from postops.lint.tone import TONE_FACTS
+from postops.repo.codeowners import codeowners_problems, detect_forge, locate_codeowners, precedence_problems
 from postops.repo.config import Config
 from postops.repo.posts import (
     POSTS_DIR,
@@ -36,6 +39,8 @@ from postops.repo.posts import (
     is_post_file,
     load_post,
 )
+from postops.repo.yamlfile import parse
+from postops.scaffold.workflows import workflow_problems
 
 # Facts that differ between the parts of a thread: rules using only other facts are checked once per post.
 TEXT_FACTS = facts_mod.PER_PART_FACTS | {"*"}
@@ -63,9 +68,7 @@ def run_lint(root: Path, config: Config, paths: Iterable[str] | None = None,
     # lingua detects in threads of its own, and threads do not survive a fork: language checks run here.
     parallel = "language" not in tone
     if tone and parallel and len(files) >= PARALLEL_THRESHOLD:
-        from postops.lint.tone import preload
-
-        preload(tone)
+        tone_mod.preload(tone)
     findings, posts, suppressed = _lint_in_parallel(ctx, policies, files, parallel=parallel)
     findings += _repository_findings(root, config, policies)
     rules = [RuleInfo(r.id, r.description, severity=policies.builtin[r.id].severity) for r in ALL_BUILTINS.values()
@@ -129,13 +132,6 @@ def _repository_findings(root: Path, config: Config, policies: Policies) -> list
     findings = []
     severity = policies.builtin[CODEOWNERS_RULE.id].severity
     if severity != "off":
-        from postops.repo.codeowners import (
-            codeowners_problems,
-            detect_forge,
-            locate_codeowners,
-            precedence_problems,
-        )
-
         forge = detect_forge(root)
         rel = locate_codeowners(root, forge)
         findings += [Finding(rel, line, column, CODEOWNERS_RULE.id, severity, message)
@@ -144,8 +140,6 @@ def _repository_findings(root: Path, config: Config, policies: Policies) -> list
                      for path, line, column, message in precedence_problems(root, forge)]
     severity = policies.builtin[WORKFLOW_SECRETS_RULE.id].severity
     if severity != "off":
-        from postops.scaffold.workflows import workflow_problems
-
         findings += [Finding(path, line, column, WORKFLOW_SECRETS_RULE.id, severity, message)
                      for path, line, column, message in workflow_problems(root, config)]
     return findings
@@ -238,14 +232,12 @@ def _apply_suppressions(post: Post, findings: list[Finding], policies: Policies)
 
 def _require_tone(policies: Policies) -> None:
     """A policy that needs the tone extra when it is not installed is a configuration error, at that rule."""
-    from postops.lint.tone import ToneUnavailable, check_available
-
     for rule in policies.rules:
         if rule.facts & TONE_FACTS:
             try:
-                check_available(rule.facts & TONE_FACTS)
-            except ToneUnavailable as exc:
-                raise ToneUnavailable(f"rule '{rule.id}': {exc.message}", rule.source, rule.line, 1) from None
+                tone_mod.check_available(rule.facts & TONE_FACTS)
+            except tone_mod.ToneUnavailable as exc:
+                raise tone_mod.ToneUnavailable(f"rule '{rule.id}': {exc.message}", rule.source, rule.line, 1) from None
 
 
 def _tone_facts(policies: Policies, posts: list[Post]) -> dict[tuple[str, int], dict[str, Any]]:
@@ -253,11 +245,9 @@ def _tone_facts(policies: Policies, posts: list[Post]) -> dict[tuple[str, int], 
     wanted = policies.facts & TONE_FACTS
     if not wanted or not posts:
         return {}
-    from postops.lint.tone import tone_facts
-
     keys = [(post.path, part.index) for post in posts for part in post.parts]
     texts = [part.text for post in posts for part in post.parts]
-    return dict(zip(keys, tone_facts(texts, wanted)))
+    return dict(zip(keys, tone_mod.tone_facts(texts, wanted), strict=True))
 
 
 # Built-in rules that judge a post's text; the others are about files, folders and schedules, which a post
@@ -269,10 +259,6 @@ def lint_text(root: Path, config: Config, account: str, text: str) -> list[Findi
     """What the organisation's policies say of `text` as a post on `account`: how `postops watch` judges a
     post made outside postops. Findings point into a post file that does not exist,
     `posts/<account>/unmanaged.yaml`, whose text starts at line 2."""
-    import json
-
-    from postops.repo.yamlfile import parse
-
     policies = load_policies(root, default_severities())
     _require_tone(policies)
     rel = f"{POSTS_DIR}/{account}/unmanaged.yaml"

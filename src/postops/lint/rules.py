@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator
 from postops.lint import facts as facts_mod
 from postops.lint import shares
 from postops.repo.config import Config
-from postops.repo.posts import Post
+from postops.repo.posts import Post, content_hash
 from postops.repo.schemas import POST_SCHEMA, explain
 from postops.repo.yamlfile import Mark
 
@@ -320,8 +320,6 @@ def check_text_comment(ctx: Context, post: Post) -> Iterator[Hit]:
 def check_published_edit(ctx: Context, post: Post) -> Iterator[Hit]:
     if not ctx.published:
         return
-    from postops.repo.posts import content_hash
-
     for account in post.accounts:
         published = ctx.published.get((post.id, account))
         if published is not None and published != content_hash(post, account, ctx.root):

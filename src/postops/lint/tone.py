@@ -105,12 +105,12 @@ _detector: Any = None
 def _load(fact: str) -> Any:
     try:
         if fact == "offensive":
-            from profanity_check import predict_prob  # the model is unpickled on import
+            from profanity_check import predict_prob  # noqa: PLC0415 - the model is unpickled on import
             return predict_prob
         if fact == "sentiment":
-            from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+            from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: PLC0415 - when asked
             return SentimentIntensityAnalyzer()
-        from lingua import LanguageDetectorBuilder
+        from lingua import LanguageDetectorBuilder  # noqa: PLC0415 - loads its models: only when asked
         # All languages, high accuracy: low-accuracy mode and a shortlist of languages both answered
         # confidently wrong on short posts (see docs/tone.md for the measurements).
         return (LanguageDetectorBuilder.from_all_languages()

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
+import urllib3.exceptions
 
+from postops import http
 from postops.platforms.base import PartRequest, PlatformError
 from postops.repo.config import Account
 
@@ -41,15 +42,6 @@ def shown_path(path: Path, root: Path) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return path.name
-
-
-def parse_time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
 
 
 # -- credentials and secrets ----------------------------------------------------------------------
@@ -100,38 +92,8 @@ def scrub(message: str, secrets: Iterable[str]) -> str:
 # -- calling a platform -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Retry:
-    """How hard one call to a platform tries: failed attempts before giving up, the first pause between them
-    (doubling after each), and the longest rate-limit wait worth sitting out rather than leaving to a later run.
-    """
-
-    attempts: int = 3
-    backoff: float = 2.0
-    max_rate_wait: float = 60.0
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "attempts", max(1, self.attempts))
-
-
-DEFAULT_RETRY = Retry()
-
-
-class Attempts:
-    """One call's attempts so far, against its `Retry`: what the next failure or rate limit leads to."""
-
-    def __init__(self, retry: Retry, sleep: Callable[[float], None]) -> None:
-        self._retry = retry
-        self._sleep = sleep
-        self._waited_for_rate = False
-        self._failures = 0
-
-    def will_wait(self, seconds: float) -> bool:
-        """Whether a rate limit that resets in `seconds` is waited out: once per call, and only a short wait."""
-        if self._waited_for_rate or seconds > self._retry.max_rate_wait:
-            return False
-        self._waited_for_rate = True
-        return True
+class Attempts(http.Attempts):
+    """`postops.http.Attempts` with the words every platform's errors share."""
 
     def wait_out_rate_limit(self, what: str, who: str, reset: datetime | None, now: datetime) -> None:
         """Sleep until just past `reset`, or raise when the limit is not to be waited out.
@@ -141,17 +103,15 @@ class Attempts:
         wait = wait_past(reset, now) if reset is not None else None
         if wait is None or not self.will_wait(wait):
             raise rate_limit_used_up(what, who, reset, now) from None  # the platform's own error adds nothing
-        self._sleep(wait)
+        self.sleep(wait)
 
     def back_off(self, what: str, reason: str, scrub: Callable[[str], str]) -> None:
         """Count a failed attempt; pause before the next one, or raise when that was the last."""
-        self._failures += 1
-        failures = self._failures
-        if failures >= self._retry.attempts:
+        failures = self.failed()
+        if failures is not None:
             tries = f"{failures} attempt{'s' if failures > 1 else ''}"
             raise PlatformError(scrub(f"{what}: {reason} ({tries}); a later run will try again"),
                                 retryable=True, kind="transient")
-        self._sleep(self._retry.backoff * 2 ** (failures - 1))
 
 
 def wait_past(reset: datetime, now: datetime) -> float:
@@ -174,8 +134,6 @@ def surely_unsent(exc: requests.RequestException) -> bool:
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return True
     if isinstance(exc, requests.ConnectionError) and exc.args:
-        import urllib3.exceptions
-
         reason = getattr(exc.args[0], "reason", None)
         return isinstance(reason, urllib3.exceptions.NewConnectionError)
     return False

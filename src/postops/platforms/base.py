@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from postops.errors import PostopsError
-from postops.repo.config import Account
+from postops.repo.config import Account, PlatformName
 
 
 @dataclass(frozen=True)
@@ -94,16 +94,20 @@ class RemotePost:
     created_at: datetime | None = None
 
 
+# How a platform call failed, as the ledger records it (`kind` of a failed event). `in-doubt`: the platform
+# may have published the part and could not say; the publisher then records nothing, and the claim is
+# resolved by `lookup` once its lease has run out, so the part is never published twice. `unavailable`:
+# these credentials cannot read the account's posts (`recent`, for postops watch).
+ErrorKind = Literal["rate-limit", "auth", "duplicate", "transient", "invalid", "error", "in-doubt", "unavailable"]
+
+
 class PlatformError(PostopsError):
     """A platform refused or failed. `retryable` says whether a later run may try again."""
 
-    def __init__(self, message: str, *, retryable: bool, kind: str = "error") -> None:
+    def __init__(self, message: str, *, retryable: bool, kind: ErrorKind = "error") -> None:
         super().__init__(message)
         self.retryable = retryable
-        # rate-limit | auth | duplicate | transient | invalid | error, or in-doubt: the platform may have
-        # published the part and could not say; the publisher then records nothing, and the claim is
-        # resolved by `lookup` once its lease has run out, so the part is never published twice.
-        self.kind = kind
+        self.kind: ErrorKind = kind
 
 
 class Platform(Protocol):
@@ -123,7 +127,7 @@ class Platform(Protocol):
 
 # platform name -> "module:factory"; factories take (account, repository root, environment).
 # Modules are imported only when a platform is used, so lint never pays for tweepy.
-PLATFORMS: dict[str, str] = {
+PLATFORMS: dict[PlatformName, str] = {
     "outbox": "postops.platforms.outbox:OutboxPlatform",
     "x": "postops.platforms.x:XPlatform",
     "mastodon": "postops.platforms.mastodon:MastodonPlatform",
@@ -134,7 +138,7 @@ PLATFORMS: dict[str, str] = {
 
 
 # Platforms whose tokens expire and that can say when (`token_expires()` on their adapter).
-EXPIRING_TOKENS = ("facebook", "linkedin")
+EXPIRING_TOKENS: tuple[PlatformName, ...] = ("facebook", "linkedin")
 TOKEN_WARNING = timedelta(days=14)
 
 

@@ -23,12 +23,10 @@ from urllib.parse import urlsplit
 
 import requests
 
+from postops.http import DEFAULT_RETRY, Retry
 from postops.platforms._common import (
-    DEFAULT_RETRY,
     Attempts,
-    Retry,
     describe,
-    parse_time,
     read_credentials,
     scrub,
     shown_path,
@@ -38,6 +36,7 @@ from postops.platforms._common import (
 )
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, RemotePost
 from postops.repo.config import Account
+from postops.times import parse_time
 
 T = TypeVar("T")
 
@@ -382,8 +381,9 @@ class BlueskyPlatform:
     def _get_record(self, repo: str, collection: str, rkey: str, doing: str) -> dict[str, Any] | None:
         def get() -> dict[str, Any] | None:
             try:
-                return self._xrpc("GET", "com.atproto.repo.getRecord",
-                                  params={"repo": repo, "collection": collection, "rkey": rkey})
+                record: dict[str, Any] = self._xrpc("GET", "com.atproto.repo.getRecord",
+                                                    params={"repo": repo, "collection": collection, "rkey": rkey})
+                return record
             except _XrpcError as refused:
                 if refused.not_found:
                     return None
@@ -521,7 +521,7 @@ class BlueskyPlatform:
 def _links(text: str) -> list[tuple[str, int, int]]:
     if "." not in text:
         return []
-    from twitter_text import extract_urls_with_indices  # the same URLs lint's facts see
+    from twitter_text import extract_urls_with_indices  # noqa: PLC0415 - 0.7 s: only for a post with a link
 
     return [(u["url"], u["indices"][0], u["indices"][1]) for u in extract_urls_with_indices(text)]
 
@@ -535,7 +535,7 @@ def _mentions(text: str) -> list[tuple[str, int, int]]:
 def _tags(text: str) -> list[tuple[str, int, int]]:
     if "#" not in text and "＃" not in text:
         return []
-    import regex  # for \p{P}, as in Bluesky's own rule
+    import regex  # noqa: PLC0415 - for \p{P}, as in Bluesky's own rule; only when a tag is found
 
     tags = []
     for match in regex.finditer(_TAG, text):

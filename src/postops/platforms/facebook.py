@@ -19,15 +19,13 @@ from urllib.parse import quote
 import requests
 
 from postops import __version__
+from postops.http import DEFAULT_RETRY, Retry
 from postops.platforms._common import (
-    DEFAULT_RETRY,
     Attempts,
-    Retry,
     ask_whether_it_went_out,
     describe,
     json_answer,
     network_failure,
-    parse_time,
     rate_limit_used_up,
     read_credentials,
     scrub,
@@ -38,6 +36,7 @@ from postops.platforms._common import (
 )
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, RemotePost
 from postops.repo.config import Account
+from postops.times import parse_time
 
 T = TypeVar("T")
 

@@ -22,12 +22,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 import requests
 
 from postops import __version__
+from postops.http import DEFAULT_RETRY, Retry
 from postops.platforms._common import (
-    DEFAULT_RETRY,
     Attempts,
-    Retry,
     describe,
-    parse_time,
     rate_limit_used_up,
     read_credentials,
     scrub,
@@ -38,6 +36,7 @@ from postops.platforms._common import (
 )
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, RemotePost
 from postops.repo.config import Account
+from postops.times import parse_time
 
 CREDENTIAL_SUFFIXES = ("ACCESS_TOKEN",)
 SCOPES = ("write:statuses", "write:media", "read:statuses", "read:accounts")
@@ -455,5 +454,4 @@ def _is_request(status: Mapping[str, Any], request: PartRequest, wanted: str) ->
 
 def _parse_time(value: Any) -> datetime | None:
     """A time Mastodon gave, always with a zone (UTC when it gave none), so it compares with the clock's."""
-    parsed = parse_time(value)
-    return parsed if parsed is None or parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    return parse_time(value, UTC)

@@ -5,6 +5,7 @@ tweepy is imported here and nowhere else, and only when an X account is actually
 
 from __future__ import annotations
 
+import contextlib
 import html
 import mimetypes
 import re
@@ -18,12 +19,10 @@ from typing import Any, TypeVar
 
 import requests
 
+from postops.http import DEFAULT_RETRY, Retry
 from postops.platforms._common import (
-    DEFAULT_RETRY,
     Attempts,
-    Retry,
     describe,
-    parse_time,
     read_credentials,
     scrub,
     shown_path,
@@ -33,6 +32,7 @@ from postops.platforms._common import (
 )
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, RemotePost
 from postops.repo.config import Account
+from postops.times import parse_time
 
 T = TypeVar("T")
 
@@ -95,7 +95,7 @@ class XPlatform:
         self._prefix = account.credentials
         self._secrets = worth_hiding(credentials)
 
-        import tweepy  # here, not at the top: `postops lint` must not pay for it
+        import tweepy  # noqa: PLC0415 - here, not at the top: `postops lint` must not pay for it
 
         self._tweepy = tweepy
         self._client = tweepy.Client(
@@ -165,10 +165,8 @@ class XPlatform:
         tweepy, client = self._tweepy, self._client
 
         def delete() -> None:
-            try:
+            with contextlib.suppress(tweepy.NotFound):  # already gone: that is what was asked for
                 client.delete_tweet(platform_id, user_auth=True)
-            except tweepy.NotFound:
-                pass  # already gone: that is what was asked for
 
         self._call(f"deleting post {platform_id}", delete)
 
@@ -370,7 +368,7 @@ def _network_reason(exc: requests.RequestException) -> str:
 
 def _comparable(text: str) -> str:
     """`text` with what X changes about it taken out: its URLs (t.co) and its spacing."""
-    from twitter_text import extract_urls_with_indices  # 0.2 s to import: only when resolving
+    from twitter_text import extract_urls_with_indices  # noqa: PLC0415 - 0.2 s to import: only when resolving
 
     text = unicodedata.normalize("NFC", text)
     pieces, at = [], 0

@@ -6,14 +6,62 @@ time, that they did, even when someone got around branch protection.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from postops.repo.config import Account
+from postops.errors import PostopsError
+from postops.publish.desired import Desired
+from postops.publish.github import GitHubClient, client_from_env, repository_from_env
+from postops.publish.plan import ActionName, Plan
+from postops.repo.config import Account, Config
 
-if TYPE_CHECKING:
-    from postops.publish.github import GitHubClient
+PairKey = tuple[str, str]   # post id, account
+
+
+@dataclass(frozen=True)
+class Approvals:
+    blocked: dict[PairKey, str] = field(default_factory=dict)              # -> why not approved
+    approved: dict[PairKey, dict[str, Any]] = field(default_factory=dict)  # -> {pull, approved_by}
+
+
+def approval_blocks(config: Config, desired: Desired, plan: Plan, env: Mapping[str, str],
+                    client: GitHubClient | None = None) -> Approvals:
+    """Which of the posts `plan` would start publishing are approved (and by whom), which are not (and why).
+
+    With `approval: github`, the pull request that brought each post's current content to main must have
+    the approvals its account needs (check_approval). Whatever GitHub cannot answer is not an approval:
+    the post waits, blocked, for a run that can tell.
+    """
+    if config.approval != "github":
+        return Approvals()
+    starting = [a for a in plan.of(ActionName.PUBLISH) if a.parts and a.parts[0] == 0]
+    if not starting:
+        return Approvals()
+    try:
+        client = client or client_from_env(env)
+        repo = repository_from_env(env)
+    except PostopsError as exc:
+        return Approvals(blocked={a.key: exc.message for a in starting})
+    targets = {(t.post, t.account): t for t in desired.targets}
+    result = Approvals()
+    blocks = result.blocked
+    for action in starting:
+        target = targets[action.key]
+        if target.arrived_in is None:
+            blocks[action.key] = "not committed on main"
+            continue
+        try:
+            verdict = check_approval(client, repo, merge_commit=target.arrived_in, post_path=target.path,
+                                     account=config.accounts[action.account], media_paths=target.media)
+        except PostopsError as exc:
+            blocks[action.key] = f"GitHub could not say who approved it ({exc.message})"
+            continue
+        if verdict.approved:
+            result.approved[action.key] = {"pull": verdict.pull, "approved_by": list(verdict.approved_by)}
+        else:
+            blocks[action.key] = verdict.reason
+    return result
 
 # ------------------------------------------------------------------------------------------ approval check
 

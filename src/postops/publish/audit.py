@@ -9,7 +9,6 @@ is read in one `git log` process for the whole repository, whatever the number o
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -28,12 +27,18 @@ from postops.publish.ledger import (
     RETRACT_CLAIMED,
     RETRACT_FAILED,
     RETRACTED,
-    parse_time,
+    Event,
+    PairKey,
+    PartKey,
+    PartState,
+    apply,
+    event_kind,
     read_ledger,
 )
 from postops.repo import git
 from postops.repo.config import Config, load_config
 from postops.repo.posts import POSTS_DIR, declared_ids, discover, is_post_file, post_id_from_path
+from postops.times import parse_time
 
 Echo = Callable[[str], None]
 
@@ -250,112 +255,138 @@ def _history(root: Path, collected: _Collected, ids_at_head: Mapping[str, str],
 
 # ------------------------------------------------------------------------------------------------ ledger
 
-def _ledger_events(raw: bytes) -> list[Mapping[str, Any]]:
-    events: list[Mapping[str, Any]] = []
-    for line in raw.splitlines():
-        try:
-            value = json.loads(line)
-        except ValueError:
-            continue  # a damaged line: `postops status` reports those, the trail shows what can be read
-        if isinstance(value, dict) and isinstance(value.get("post"), str):
-            events.append(value)
-    return events
+def _when(event: Event) -> datetime:
+    return parse_time(event.get("at"), UTC) or datetime.fromtimestamp(0, UTC)
 
 
-def _when(event: Mapping[str, Any]) -> datetime:
-    at = parse_time(event.get("at")) or datetime.fromtimestamp(0, UTC)
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+def _where(event: Event) -> str:
+    part = event.get("part")
+    return f"@{event.get('account')}" + (f" part {part + 1}" if isinstance(part, int) else "")
 
 
-def _from_ledger(events: Iterable[Mapping[str, Any]], main: _MainLine, collected: _Collected, now: datetime) -> None:
-    open_claims: dict[tuple[str, str, int], Mapping[str, Any]] = {}
-    approvals_seen: set[tuple[str, str, Any, tuple[str, ...]]] = set()
-    urls: dict[tuple[str, str, int], Any] = {}      # a retraction names the URL that was taken down
+def _claimed_what(claim: Event) -> str:
+    return "retraction" if claim.get("event") == RETRACT_CLAIMED else "publication"
 
-    def source(post: str, event: Mapping[str, Any]) -> str | None:
-        found = main.content_commit(post, event.get("commit"), _when(event))
+
+class _LedgerTrail:
+    """The ledger's events as trail events. Which claims are open follows the ledger's own state machine
+    (ledger.apply): a claim is closed exactly when the ledger says it is."""
+
+    def __init__(self, main: _MainLine, collected: _Collected) -> None:
+        self.main = main
+        self.collected = collected
+        self.parts: dict[PartKey, PartState] = {}
+        self.missed: dict[PairKey, Event] = {}
+        self.open_claims: dict[PartKey, Event] = {}           # in the order they were opened
+        self.approvals_seen: set[tuple[str, str, Any, tuple[str, ...]]] = set()
+        self.urls: dict[PartKey, Any] = {}                    # a retraction names the URL that was taken down
+
+    def read(self, events: Iterable[Event], now: datetime) -> None:
+        for event in events:
+            self._fold(event)
+            self._show(event)
+        for claim in self.open_claims.values():
+            self._still_open(claim, now)
+
+    def _fold(self, event: Event) -> None:
+        """Apply `event` to the parts; a claim that takes over another run's open claim shows that one in doubt."""
+        kind, part = event_kind(event), event.get("part")
+        if not isinstance(part, int) or not isinstance(event.get("account"), str):
+            apply(self.parts, self.missed, event)  # not a part event the ledger counts: nothing opens or closes
+            return
+        key = (event["post"], event["account"], part)
+        previous = self.open_claims.get(key)
+        if kind in (CLAIMED, RETRACT_CLAIMED) and previous is not None and previous.get("run") != event.get("run"):
+            self._add(previous, "in-doubt", f"{_where(event)}: run {previous.get('run')} claimed its "
+                                            f"{_claimed_what(previous)} and recorded no outcome; run "
+                                            f"{event.get('run')} took it over")
+        apply(self.parts, self.missed, event)
+        state = self.parts.get(key)
+        if state is not None and state.status in (CLAIMED, RETRACT_CLAIMED):
+            self.open_claims[key] = state.event
+        else:
+            self.open_claims.pop(key, None)
+
+    def _source(self, event: Event) -> str | None:
+        found = self.main.content_commit(event["post"], event.get("commit"), _when(event))
         return found.sha if found else event.get("commit")
 
-    def open_claim(claim: Mapping[str, Any], kind: str, detail: str) -> None:
-        post, part = claim["post"], claim.get("part")
-        collected.add(post, AuditEvent(_when(claim), kind, detail, source(post, claim), account=claim.get("account"),
-                                       part=part + 1 if isinstance(part, int) else None, by=claim.get("run")),
-                      _LEDGER_RANK)
-
-    for event in events:
-        kind, post, account = event.get("event"), event["post"], event.get("account")
+    def _add(self, event: Event, kind: str, detail: str, **fields: Any) -> None:
+        """A trail event for the post of ledger `event`, at its time, from the run that wrote it."""
         part = event.get("part")
-        key = (post, str(account), part if isinstance(part, int) else -1)
         shown = part + 1 if isinstance(part, int) else None
-        where = f"@{account}" + (f" part {shown}" if shown else "")
-        run = event.get("run")
-        at = _when(event)
-        common: dict[str, Any] = {"account": account, "part": shown, "by": run}
-        if kind in (CLAIMED, RETRACT_CLAIMED):
-            previous = open_claims.get(key)
-            if previous is not None and previous.get("run") != run:
-                what = "retraction" if previous.get("event") == RETRACT_CLAIMED else "publication"
-                open_claim(previous, "in-doubt", f"{where}: run {previous.get('run')} claimed its {what} and "
-                                                 f"recorded no outcome; run {run} took it over")
-            open_claims[key] = event
-            pull, approvers = event.get("pull"), event.get("approved_by")
-            if kind == CLAIMED and pull is not None and isinstance(approvers, list):
-                names = tuple(str(a) for a in approvers)
-                if (post, str(account), pull, names) not in approvals_seen:
-                    approvals_seen.add((post, str(account), pull, names))
-                    collected.add(post, AuditEvent(
-                        at, "approved", f"pull request #{pull} approved by {', '.join(names) or 'nobody'} for "
-                        f"@{account} (checked at publish time)",
-                        pull=pull if isinstance(pull, int) else None, account=account, by=", ".join(names)),
-                        _LEDGER_RANK)
-            continue
-        if kind in (PUBLISHED, FAILED, RELEASED, RETRACTED, RETRACT_FAILED):
-            claim = open_claims.get(key)
-            if claim is not None and claim.get("run") == run:
-                del open_claims[key]
-        if kind == PUBLISHED:
-            url = event.get("url")
-            urls[key] = url
-            found = " (found on the platform: its claim had been in doubt)" if event.get("resolved") else ""
-            published_as = url or event.get("platform_id") or (
-                f"before postops, by {event.get('imported')} ({event.get('imported_from')})" if event.get("imported")
-                else None)
-            collected.add(post, AuditEvent(at, "published", f"{where}: {published_as}{found} "
-                                           f"(run {run})", source(post, event), url=url, **common), _LEDGER_RANK)
+        fields.setdefault("commit", self._source(event))
+        self.collected.add(event["post"], AuditEvent(_when(event), kind, detail, account=event.get("account"),
+                                                     **{"part": shown, "by": event.get("run"), **fields}),
+                           _LEDGER_RANK)
+
+    def _show(self, event: Event) -> None:
+        kind = event_kind(event)
+        if kind == CLAIMED:
+            self._approval(event)
+        elif kind == PUBLISHED:
+            self._published(event)
         elif kind == FAILED:
             retry = "; a later run tries again" if event.get("retryable") else ""
-            collected.add(post, AuditEvent(at, "failed", f"{where}: {event.get('error')}{retry} (run {run})",
-                                           source(post, event), **common), _LEDGER_RANK)
+            self._add(event, "failed", f"{_where(event)}: {event.get('error')}{retry} (run {event.get('run')})")
         elif kind == RELEASED:
             reason = event.get("reason") or event.get("error") or "claim given up"
-            collected.add(post, AuditEvent(at, "released", f"{where}: {reason}; due again (run {run})",
-                                           source(post, event), **common), _LEDGER_RANK)
+            self._add(event, "released", f"{_where(event)}: {reason}; due again (run {event.get('run')})")
         elif kind == MISSED:
-            collected.add(post, AuditEvent(at, "missed", f"@{account}: publish_at {event.get('publish_at')} had "
-                                           f"passed by more than max_delay; never published (run {run})",
-                                           source(post, event), account=account, by=run), _LEDGER_RANK)
+            self._add(event, "missed", f"@{event.get('account')}: publish_at {event.get('publish_at')} had passed "
+                                       f"by more than max_delay; never published (run {event.get('run')})", part=None)
         elif kind in (RETRACTED, RETRACT_FAILED):
-            removal = main.content_commit(post, event.get("commit"), at)
-            because = f" after {removal.sha[:7]} took the post off main" if removal else ""
-            url = event.get("url") or urls.get(key)
-            if kind == RETRACTED:
-                detail = f"{where}: {url or event.get('platform_id')} taken down{because} (run {run})"
-            else:
-                detail = f"{where}: could not take it down: {event.get('error')} (run {run})"
-            collected.add(post, AuditEvent(at, "retracted" if kind == RETRACTED else "retract-failed", detail,
-                                           removal.sha if removal else event.get("commit"), url=url, **common),
-                          _LEDGER_RANK)
-    for claim in open_claims.values():
-        lease = parse_time(claim.get("lease_until"))
-        part = claim.get("part")
-        where = f"@{claim.get('account')}" + (f" part {part + 1}" if isinstance(part, int) else "")
-        what = "retraction" if claim.get("event") == RETRACT_CLAIMED else "publication"
-        if lease is not None and (lease if lease.tzinfo else lease.replace(tzinfo=UTC)) > now:
-            open_claim(claim, "claimed", f"{where}: run {claim.get('run')} is at work on its {what} "
-                                         f"(lease until {lease.isoformat()})")
+            self._retracted(event)
+
+    def _approval(self, claim: Event) -> None:
+        """The approval a claim recorded, once per pull request and set of approvers."""
+        pull, approvers, account = claim.get("pull"), claim.get("approved_by"), claim.get("account")
+        if pull is None or not isinstance(approvers, list):
+            return
+        names = tuple(str(a) for a in approvers)
+        seen = (claim["post"], str(account), pull, names)
+        if seen in self.approvals_seen:
+            return
+        self.approvals_seen.add(seen)
+        self.collected.add(claim["post"], AuditEvent(
+            _when(claim), "approved", f"pull request #{pull} approved by {', '.join(names) or 'nobody'} for "
+            f"@{account} (checked at publish time)",
+            pull=pull if isinstance(pull, int) else None, account=account, by=", ".join(names)), _LEDGER_RANK)
+
+    def _published(self, event: Event) -> None:
+        url = event.get("url")
+        self.urls[_key(event)] = url
+        found = " (found on the platform: its claim had been in doubt)" if event.get("resolved") else ""
+        published_as = url or event.get("platform_id") or (
+            f"before postops, by {event.get('imported')} ({event.get('imported_from')})" if event.get("imported")
+            else None)
+        self._add(event, "published", f"{_where(event)}: {published_as}{found} (run {event.get('run')})", url=url)
+
+    def _retracted(self, event: Event) -> None:
+        removal = self.main.content_commit(event["post"], event.get("commit"), _when(event))
+        because = f" after {removal.sha[:7]} took the post off main" if removal else ""
+        url = event.get("url") or self.urls.get(_key(event))
+        run = event.get("run")
+        if event_kind(event) == RETRACTED:
+            kind, detail = "retracted", f"{_where(event)}: {url or event.get('platform_id')} taken down{because} (run {run})"
         else:
-            open_claim(claim, "in-doubt", f"{where}: run {claim.get('run')} claimed its {what} and recorded no "
-                                          "outcome; the next publish run asks the platform before anything else")
+            kind, detail = "retract-failed", f"{_where(event)}: could not take it down: {event.get('error')} (run {run})"
+        self._add(event, kind, detail, commit=removal.sha if removal else event.get("commit"), url=url)
+
+    def _still_open(self, claim: Event, now: datetime) -> None:
+        lease = parse_time(claim.get("lease_until"), UTC)
+        what, run = _claimed_what(claim), claim.get("run")
+        if lease is not None and lease > now:
+            self._add(claim, "claimed", f"{_where(claim)}: run {run} is at work on its {what} "
+                                        f"(lease until {lease.isoformat()})")
+        else:
+            self._add(claim, "in-doubt", f"{_where(claim)}: run {run} claimed its {what} and recorded no "
+                                         "outcome; the next publish run asks the platform before anything else")
+
+
+def _key(event: Event) -> PartKey:
+    part = event.get("part")
+    return (event["post"], str(event.get("account")), part if isinstance(part, int) else -1)
 
 
 # ---------------------------------------------------------------------------------------------- the trail
@@ -382,14 +413,15 @@ def audit_trail(root: Path, config: Config, *, post: str | None = None, now: dat
     if not git.is_repository(root):
         raise NotARepository(f"{root} is not a git repository: postops log reads the history of main")
     ledger = read_ledger(root, config)
-    events = _ledger_events(ledger.raw)
+    # a damaged line is skipped: `postops status` reports those, the trail shows what can be read
+    events = [e for e in ledger.log if isinstance(e.get("post"), str)]
     # A file no longer on main is known by the id the ledger recorded for its path (a deleted post may have
     # declared its own `id:`), else by its name.
     ledger_ids = {e["path"]: e["post"] for e in events if isinstance(e.get("path"), str)}
     ids_at_head, media_users = _posts_at_head(root)
     collected = _Collected()
     main = _history(root, collected, {**ledger_ids, **ids_at_head}, media_users)
-    _from_ledger(events, main, collected, now or datetime.now(UTC))
+    _LedgerTrail(main, collected).read(events, now or datetime.now(UTC))
     at_head = {post_id: path for path, post_id in sorted(ids_at_head.items(), reverse=True)}
     ledger_paths = {post_id: path for path, post_id in ledger_ids.items()}
     wanted = sorted(collected.events)

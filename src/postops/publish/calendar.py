@@ -19,13 +19,15 @@ from postops import report
 from postops.errors import UsageError
 from postops.lint.facts import LIMITS, UNITS, measure, part_facts
 from postops.publish.commands import Echo, States, _open, changed_posts, read_states
-from postops.publish.engine import LintFn, lint_verdicts
-from postops.publish.ledger import RETRACTED, Ledger, parse_time
+from postops.publish.commands import parse_time as parse_instant
+from postops.publish.gate import LintFn, lint_verdicts
+from postops.publish.ledger import RETRACTED, Ledger
 from postops.repo import git
 from postops.repo.config import Account, Config
 from postops.repo.posts import POSTS_DIR, Part, Post, build_post, is_post_file, post_id_from_path
 from postops.repo.yamlfile import YamlProblem, parse
 from postops.report.calendar.model import Calendar, CalendarPart, Entry, Mark, MediaItem
+from postops.times import parse_time
 
 # Images larger than this are not embedded in the page (it must stay small enough to mail or upload).
 MEDIA_CAP = 512 * 1024
@@ -45,8 +47,6 @@ def parse_bound(text: str, timezone: str, *, end: bool) -> datetime:
         if end:
             day += timedelta(days=1)
         return datetime.combine(day, time(), ZoneInfo(timezone))
-    from postops.publish.commands import parse_time as parse_instant
-
     return parse_instant(raw, lambda: timezone)
 
 

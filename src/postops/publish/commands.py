@@ -5,7 +5,6 @@ A user-caused error is raised (a PostopsError) for the one handler, errors.handl
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -13,29 +12,28 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from postops import report
+from postops import report, times
 from postops.confirm import Step
 from postops.errors import PostopsError, UsageError
 from postops.lint.engine import lint_text
-from postops.platforms.base import Platform, get_platform
+from postops.platforms.base import Platform, get_platform, token_warnings
+from postops.publish.approvals import approval_blocks
 from postops.publish.audit import known_account
-from postops.publish.engine import (
+from postops.publish.desired import Desired, at_default_tip, load_desired
+from postops.publish.engine import OutcomeKind, publish
+from postops.publish.gate import (
     LintFn,
-    approval_blocks,
-    errors_of,
+    Verdicts,
     lint_verdicts,
-    load_desired,
-    new_run_id,
     paused_reason,
-    publish,
-    publisher_gone,
+    plan_context,
     supported_accounts,
-    this_publisher,
 )
 from postops.publish.ledger import Ledger, LedgerError, Store, read_ledger
 from postops.publish.notify import Notifier, run_alerts
 from postops.publish.pause import set_paused
-from postops.publish.plan import Context, Plan, make_plan
+from postops.publish.plan import ActionName, Plan, make_plan
+from postops.publish.process import new_run_id, this_publisher
 from postops.publish.status import post_states
 from postops.publish.watch import watch
 from postops.repo import git
@@ -50,15 +48,13 @@ Echo = Callable[[str], None]
 def parse_time(text: str, timezone: Callable[[], str] | None = None) -> datetime:
     """A date and time in ISO 8601 (`Z` for UTC) as --now, --until and --since take it: with an offset, or
     without one in `timezone()` (postops.yaml's, asked only when needed), as `new --at` reads it."""
-    value = text.strip()
-    if not re.search(r"\d[T ]\d{1,2}:\d{2}", value):
+    if not times.has_clock(text):
         raise UsageError(f"not a time: {text!r} (use ISO 8601 with a date and a time, e.g. 2026-11-24T09:00 in "
                          "postops.yaml's timezone, or 2026-11-24T09:00:00-05:00)")
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+    when = times.parse_time(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if when is None:
         raise UsageError(f"not a time: {text!r} (use ISO 8601, e.g. 2026-11-24T09:00 in postops.yaml's timezone, "
-                         "or 2026-11-24T09:00:00-05:00)") from None
+                         "or 2026-11-24T09:00:00-05:00)")
     if when.tzinfo is None:
         if timezone is None:
             raise UsageError(f"{text!r} has no offset: write it as e.g. {text}+00:00 or {text}-05:00")
@@ -75,7 +71,7 @@ def _open(root: Path) -> tuple[Path, Config]:
 
 def compute_plan(root: Path, config: Config, *, now: datetime, until: datetime | None = None,
                  allow_mass_retract: bool = False, lint: LintFn = lint_verdicts, env: Mapping[str, str] | None = None,
-                 ) -> tuple[Plan, Any, Mapping[str, list[tuple[str, str]]]]:
+                 ) -> tuple[Plan, Desired, Verdicts]:
     remote = git.remote(root) if git.is_repository(root) else None
     ledger = None
     if remote:
@@ -85,26 +81,17 @@ def compute_plan(root: Path, config: Config, *, now: datetime, until: datetime |
             ledger = None  # offline: the local copy of the ledger is the best there is
     if ledger is None:
         ledger = read_ledger(root, config)
-    verdicts = lint(root, config) or {}
+    verdicts = lint(root, config)
     desired = load_desired(root, config)
-    ctx = Context(now=now, settings=config.publish, paused=paused_reason(config), blocked=errors_of(verdicts),
-                  unavailable=supported_accounts(config), unreadable=desired.unreadable,
-                  allow_mass_retract=allow_mass_retract, until=until, gone=publisher_gone)
+    ctx = plan_context(config, desired, verdicts, now=now, unavailable=supported_accounts(config),
+                       allow_mass_retract=allow_mass_retract, until=until)
     plan = make_plan(desired.targets, ledger, ctx)
     # Approval is a question about what was merged: on a pull request's checkout there is nothing to ask.
     unapproved = approval_blocks(config, desired, plan, os.environ if env is None else env).blocked \
-        if _at_default_tip(root, remote) else {}
+        if at_default_tip(root, remote) else {}
     if unapproved:
         plan = make_plan(desired.targets, ledger, replace(ctx, unapproved=unapproved))
     return plan, desired, verdicts
-
-
-def _at_default_tip(root: Path, remote: str | None) -> bool:
-    if not git.is_repository(root):
-        return False
-    branch = git.default_branch(root, remote)
-    tip = git.resolve(root, f"refs/remotes/{remote}/{branch}" if remote else f"refs/heads/{branch}")
-    return tip is not None and git.head(root) == tip
 
 
 def plan_command(root: Path, *, now: datetime | None, until: datetime | None, fmt: str, echo: Echo,
@@ -122,13 +109,13 @@ def plan_command(root: Path, *, now: datetime | None, until: datetime | None, fm
     return 0
 
 
-def only_changed(plan: Plan, desired: Any, changed: set[str]) -> Plan:
+def only_changed(plan: Plan, desired: Desired, changed: set[str]) -> Plan:
     """The plan's actions about posts whose files (or media) are among `changed`: a pull request's own."""
     touched = changed_posts(desired, changed)
     return replace(plan, actions=tuple(a for a in plan.actions if touched(a.post)))
 
 
-def changed_posts(desired: Any, changed: set[str]) -> Callable[[str], bool]:
+def changed_posts(desired: Desired, changed: set[str]) -> Callable[[str], bool]:
     """Whether a post id is about one of the `changed` paths: its file or its media changed, or, for a post
     no longer on main, a post file of that name was removed."""
     removed_ids = {post_id_from_path(p) for p in changed if p.startswith(POSTS_DIR + "/")}
@@ -152,23 +139,22 @@ def publish_command(root: Path, *, now: datetime | None, dry_run: bool, allow_ma
 
     base, config = _open(root)
     result = publish(base, config, now=now, env=env, allow_mass_retract=allow_mass_retract, lint=lint, echo=echo)
-    if result.lint_missing:
-        echo("warning: lint is not available here: posts were not checked against the policies")
     reason = paused_reason(config)
     if reason:
         echo(f"paused: {reason}: nothing new is published until `postops resume` is merged")
-    for a in result.last_plan.of("conflict", "blocked"):
-        if a.action == "blocked" and reason and a.reason.startswith("paused:"):
+    for a in result.last_plan.of(ActionName.CONFLICT, ActionName.BLOCKED):
+        if a.action == ActionName.BLOCKED and reason and a.reason.startswith("paused:"):
             continue
         echo(f"{a.action} {a.post} @{a.account}: {a.reason}")
     for outcome in result.outcomes:
-        if outcome.what == "missed":
+        if outcome.what == OutcomeKind.MISSED:
             echo(f"missed {outcome.post} @{outcome.account}: {outcome.detail}")
     watched = watch_and_notify(base, config, now=now, env=env, echo=echo, outcomes=result.outcomes,
-                               blocked=[a for a in result.last_plan.of("blocked")
+                               blocked=[a for a in result.last_plan.of(ActionName.BLOCKED)
                                         if a.at is not None and a.at <= (now or datetime.now(UTC))])
-    waiting = result.last_plan.of("wait")
-    done = sum(1 for o in result.outcomes if o.what in ("published", "retracted", "resolved"))
+    waiting = result.last_plan.of(ActionName.WAIT)
+    done = sum(1 for o in result.outcomes
+               if o.what in (OutcomeKind.PUBLISHED, OutcomeKind.RETRACTED, OutcomeKind.RESOLVED))
     echo(f"{done} done, {len(waiting)} waiting" + (f", next at {min(a.at for a in waiting if a.at).isoformat()}"
                                                    if any(a.at for a in waiting) else ""))
     return max(result.exit_code, watched)
@@ -235,7 +221,7 @@ class States:
     """What `postops status` and `postops calendar` show, read once: every post's state with what it came from."""
 
     plan: Plan
-    desired: Any
+    desired: Desired
     ledger: Ledger
     states: list[dict[str, Any]]
 
@@ -261,8 +247,6 @@ def status_command(root: Path, *, fmt: str, now: datetime | None, echo: Echo, li
     if account is not None:
         known_account(config, account)
     moment = now or datetime.now(UTC)
-    from postops.platforms.base import token_warnings
-
     for warning in token_warnings(config.accounts, base, env or {}, moment):
         (err or echo)(f"warning: {warning}")
     states = read_states(base, config, now=moment, lint=lint, err=err or echo).states

@@ -12,16 +12,16 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from postops.publish.ledger import Ledger, LedgerError, Store, _decode
+from postops.publish.ledger import EventKind, Ledger, LedgerError, Store
 
-PAUSED = "paused"
-RESUMED = "resumed"
-RETRACT_REQUESTED = "retract-requested"
+PAUSED = EventKind.PAUSED
+RESUMED = EventKind.RESUMED
+RETRACT_REQUESTED = EventKind.RETRACT_REQUESTED
 MAX_RACES = 50
 
 
-def _events(ledger: Ledger) -> list[Mapping[str, Any]]:
-    return _decode(ledger.raw)[0]
+def _events(ledger: Ledger) -> tuple[Mapping[str, Any], ...]:
+    return ledger.log
 
 
 def state_pause(ledger: Ledger) -> Mapping[str, Any] | None:

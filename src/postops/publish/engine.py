@@ -8,21 +8,16 @@ pushes; a thread still goes part by part, each part replying to the one before.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import os
-import secrets
-import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from postops.errors import PostopsError
 from postops.platforms.base import (
     FEATURES,
-    PLATFORMS,
     Features,
     MediaFile,
     PartRequest,
@@ -32,6 +27,9 @@ from postops.platforms.base import (
     get_platform,
 )
 from postops.publish import failpoints
+from postops.publish.approvals import approval_blocks
+from postops.publish.desired import Desired, check_checkout, load_desired
+from postops.publish.gate import LintFn, Verdicts, lint_verdicts, plan_context
 from postops.publish.ledger import (
     CLAIMED,
     FAILED,
@@ -41,260 +39,54 @@ from postops.publish.ledger import (
     RETRACT_CLAIMED,
     RETRACT_FAILED,
     RETRACTED,
+    EventKind,
     Ledger,
     LedgerError,
     Store,
 )
-from postops.publish.plan import Action, Context, Plan, Target, make_plan, reply_target
+from postops.publish.plan import (
+    Action,
+    ActionKind,
+    ActionName,
+    Context,
+    Plan,
+    Target,
+    make_plan,
+    reply_target,
+)
+from postops.publish.process import new_run_id, this_publisher
 from postops.repo import git
 from postops.repo.config import Config
-from postops.repo.posts import (
-    LoadProblem,
-    Post,
-    build_post,
-    content_hash,
-    declared_ids,
-    discover,
-    load_post,
-    post_id_from_path,
-)
+from postops.repo.posts import Post, build_post
 from postops.repo.yamlfile import YamlProblem, parse
+from postops.times import parse_time
 
 BATCH = 20   # parts claimed per round
-# Verdicts of lint per post id: (severity, message) pairs.
-Verdicts = Mapping[str, list[tuple[str, str]]]
-LintFn = Callable[[Path, Config], "Verdicts | None"]
-
-
-@dataclass(frozen=True)
-class Desired:
-    """Main's HEAD as the publisher sees it."""
-
-    targets: tuple[Target, ...]
-    posts: dict[str, Post]
-    unreadable: dict[str, str]      # post id -> why its file cannot be used
-
-
-def load_desired(root: Path, config: Config, *, commit: str = "HEAD") -> Desired:
-    paths = discover(root)
-    posts: dict[str, Post] = {}
-    unreadable: dict[str, str] = {}
-    for rel in paths:
-        loaded = load_post(root, rel, config)
-        if isinstance(loaded, LoadProblem):
-            ids = [i for i, files in declared_ids(root, [rel]).items() if rel in files] or [post_id_from_path(rel)]
-            for post_id in ids:
-                unreadable[post_id] = f"{rel}:{loaded.line}:{loaded.column}: {loaded.message}"
-            continue
-        if not loaded.accounts:
-            unreadable[loaded.id] = f"{rel}: no account"
-            continue
-        if loaded.id in posts:
-            unreadable[loaded.id] = f"{rel}: the id {loaded.id} is also used by {posts[loaded.id].path}"
-            continue
-        posts[loaded.id] = loaded
-    for post_id in unreadable:
-        posts.pop(post_id, None)
-    media = {m.path for post in posts.values() for part in post.parts for m in part.media}
-    times = git.content_times(root, [p.path for p in posts.values()] + sorted(media), commit) \
-        if git.is_repository(root) else {}
-    targets = []
-    for post in posts.values():
-        post_media = tuple(m.path for part in post.parts for m in part.media)
-        # the latest of the post file's and its media's arrivals: changing an image changes the post
-        arrivals = [times[p] for p in (post.path, *post_media) if p in times] if post.path in times else []
-        arrived, arrived_in = max(arrivals) if arrivals else (None, None)
-        for account in post.accounts:
-            spec = config.accounts.get(account)
-            targets.append(Target(post.id, account, post.path, content_hash(post, account, root), len(post.parts),
-                                  post.publish_at, arrived, post.reply_to, spec.platform if spec else None,
-                                  arrived_in, post_media))
-    return Desired(tuple(targets), posts, unreadable)
-
-
-@dataclass(frozen=True)
-class Approvals:
-    blocked: dict[tuple[str, str], str] = field(default_factory=dict)    # (post, account) -> why not approved
-    approved: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # -> {pull, approved_by}
-
-
-def approval_blocks(config: Config, desired: Desired, plan: Plan, env: Mapping[str, str],
-                    client: Any = None) -> Approvals:
-    """Which of the posts `plan` would start publishing are approved (and by whom), which are not (and why).
-
-    With `approval: github`, the pull request that brought each post's current content to main must have
-    the approvals its account needs (approvals.check_approval). Whatever GitHub cannot answer is not an
-    approval: the post waits, blocked, for a run that can tell.
-    """
-    if config.approval != "github":
-        return Approvals()
-    starting = [a for a in plan.of("publish") if a.parts and a.parts[0] == 0]
-    if not starting:
-        return Approvals()
-    from postops.publish.approvals import check_approval
-    from postops.publish.github import client_from_env, repository_from_env
-
-    try:
-        client = client or client_from_env(env)
-        repo = repository_from_env(env)
-    except PostopsError as exc:
-        return Approvals(blocked={a.key: exc.message for a in starting})
-    targets = {(t.post, t.account): t for t in desired.targets}
-    result = Approvals()
-    blocks = result.blocked
-    for action in starting:
-        target = targets[action.key]
-        if target.arrived_in is None:
-            blocks[action.key] = "not committed on main"
-            continue
-        try:
-            verdict = check_approval(client, repo, merge_commit=target.arrived_in, post_path=target.path,
-                                     account=config.accounts[action.account], media_paths=target.media)
-        except PostopsError as exc:
-            blocks[action.key] = f"GitHub could not say who approved it ({exc.message})"
-            continue
-        if verdict.approved:
-            result.approved[action.key] = {"pull": verdict.pull, "approved_by": list(verdict.approved_by)}
-        else:
-            blocks[action.key] = verdict.reason
-    return result
-
-
-def lint_verdicts(root: Path, config: Config) -> Verdicts | None:
-    """What lint says about every post, or None where postops has no lint to ask."""
-    if importlib.util.find_spec("postops.lint") is None:
-        return None
-    from postops.lint.engine import (
-        run_lint,  # lint is only needed by publish and plan, not the other way round
-    )
-    from postops.publish.ledger import lint_state
-
-    result = run_lint(root, config, state=lint_state(root, config))
-    verdicts: dict[str, list[tuple[str, str]]] = {}
-    for finding in result.findings:
-        if finding.post:
-            verdicts.setdefault(finding.post, []).append((finding.severity, f"[{finding.rule}] {finding.message}"))
-    return verdicts
-
-
-def errors_of(verdicts: Verdicts | None) -> dict[str, str]:
-    return {post: next(m for s, m in found if s == "error")
-            for post, found in (verdicts or {}).items() if any(s == "error" for s, _ in found)}
-
-
-def paused_reason(config: Config) -> str | None:
-    if not config.paused:
-        return None
-    return str(config.paused.get("reason") or "no reason given")
-
-
-def _process_space() -> str:
-    """What makes a pid mean the same process here and there: the same kernel boot and the same pid
-    namespace. Two containers with one hostname share neither their pids nor this token."""
-    parts = []
-    for path in ("/proc/sys/kernel/random/boot_id", "/proc/self/ns/pid"):
-        try:
-            parts.append(os.readlink(path) if path.endswith("/pid") else Path(path).read_text().strip())
-        except OSError:
-            return ""
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
 
 
 # Consecutive lost compare-and-swaps before a run gives up (publishers racing for the branch win in turn).
 MAX_RACES = 50
 
 
-def new_run_id(when: datetime) -> str:
-    return when.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+class OutcomeKind(StrEnum):
+    """What came of one part in this run, as the run reports it."""
+
+    PUBLISHED = "published"
+    RETRACTED = "retracted"
+    RESOLVED = "resolved"      # an in-doubt claim found published
+    RELEASED = "released"      # an in-doubt claim found unpublished: due again
+    FAILED = "failed"
+    MISSED = "missed"
+    UNKNOWN = "unknown"        # the platform could not say: the claim stays in doubt
 
 
-def this_publisher() -> str:
-    """`host:pid:space`, so that another run can tell whether this one is still alive."""
-    return f"{socket.gethostname()}:{os.getpid()}:{_process_space()}"
-
-
-def publisher_gone(by: str) -> bool:
-    """Whether the publisher `by` is provably dead: in this very process space (same host, same kernel boot,
-    same pid namespace), and its process is not running. Anything less certain waits for the lease."""
-    host, _, rest = by.partition(":")
-    pid_text, _, space = rest.partition(":")
-    if host != socket.gethostname() or not pid_text.isdigit() or not space or space != _process_space():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            if handle.read().rsplit(")", 1)[-1].split()[0] == "Z":
-                return True  # exited, waiting for its parent to collect it
-    except (OSError, IndexError):
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def supported_accounts(config: Config) -> dict[str, str]:
-    """account -> why it cannot be published to, for accounts whose platform postops lacks (no credentials
-    needed: this is for plan)."""
-    missing = {}
-    for key, account in config.accounts.items():
-        module = PLATFORMS.get(account.platform, "").partition(":")[0]
-        if not module or importlib.util.find_spec(module) is None:
-            missing[key] = f"publishing to {account.platform} is not supported yet"
-    return missing
-
-
-def _not_at_tip(root: Path, head: str, tip: str | None, main: str) -> str:
-    """Why HEAD is not `main`'s tip, and what would fix it: pulling helps only a checkout that is behind."""
-    where = f"HEAD ({head[:12]}) is not the tip of {main} ({(tip or 'missing')[:12]})"
-    if tip is None:
-        return f"{where}: publish only runs from {main}"
-    ahead, behind = git.ahead_behind(root, head, tip)
-    unpushed = f"{ahead} unpushed commit{'s' if ahead != 1 else ''}"
-    if ahead and behind:
-        return (f"{where}: it has {unpushed} and is {behind} commit{'s' if behind != 1 else ''} behind; only what "
-                f"is on {main} is published: publish from a checkout of {main}")
-    if ahead:
-        return (f"{where}: it has {unpushed}, and only what is on {main} is published: push them through a "
-                f"pull request, or publish from a checkout of {main}")
-    return f"{where}: it is {behind} commit{'s' if behind != 1 else ''} behind: pull first"
-
-
-def check_checkout(root: Path, remote: str | None) -> str:
-    """HEAD's commit, when publishing from here is allowed; else RefusedError with the reason."""
-    if not git.is_repository(root):
-        raise git.RefusedError(f"{root} is not a git repository: postops publishes from a clone of main")
-    head = git.head(root)
-    if head is None:
-        raise git.RefusedError("the repository has no commits yet")
-    dirty = git.dirty_paths(root)
-    if dirty:
-        shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
-        raise git.RefusedError(f"the working tree has uncommitted changes ({shown}): publish only runs "
-                                   "from a clean checkout of main")
-    default = git.default_branch(root, remote)
-    branch = git.current_branch(root)
-    if remote:
-        git.fetch(root, remote, f"+refs/heads/{default}:refs/remotes/{remote}/{default}")
-        tip = git.resolve(root, f"refs/remotes/{remote}/{default}")
-        if branch not in (default, None):
-            raise git.RefusedError(f"on branch {branch}: publish only runs from {default}")
-        if head != tip:
-            raise git.RefusedError(_not_at_tip(root, head, tip, f"{remote}/{default}"))
-    elif branch != default:
-        raise git.RefusedError(f"on {'a detached HEAD' if branch is None else 'branch ' + branch}: "
-                                   f"publish only runs from {default}")
-    return head
+# What a run does with one claimed part: publish it, ask the platform about it (an in-doubt claim), retract it.
+Step = Literal["publish", "lookup", "retract"]
 
 
 @dataclass
 class Outcome:
-    what: str          # published, retracted, resolved, failed, missed, unknown, released
+    what: OutcomeKind
     post: str
     account: str
     part: int | None = None
@@ -306,12 +98,11 @@ class RunResult:
     first_plan: Plan
     last_plan: Plan
     outcomes: list[Outcome] = field(default_factory=list)
-    lint_missing: bool = False
 
     @property
     def exit_code(self) -> int:
-        bad = any(o.what in ("failed", "missed", "unknown") for o in self.outcomes)
-        stuck = any(a.action == "conflict" or (a.action == "blocked" and a.kind == "retract" and
+        bad = any(o.what in (OutcomeKind.FAILED, OutcomeKind.MISSED, OutcomeKind.UNKNOWN) for o in self.outcomes)
+        stuck = any(a.action == ActionName.CONFLICT or (a.action == ActionName.BLOCKED and a.kind == ActionKind.RETRACT and
                                                "mass retraction" in a.reason) for a in self.last_plan.actions)
         return 1 if bad or stuck else 0
 
@@ -320,7 +111,7 @@ class RunResult:
 class _Item:
     """One part to claim this round."""
 
-    kind: str              # publish | lookup | retract
+    kind: Step
     action: Action
     part: int
 
@@ -333,7 +124,7 @@ class Publisher:
         self.root, self.config, self.desired, self.env, self.now = root, config, desired, env, now
         self.allow_mass_retract = allow_mass_retract
         self.head = head
-        self.blocked = errors_of(verdicts)
+        self.verdicts: Verdicts = verdicts or {}
         self.platform_factory = platforms
         self.echo = echo
         self.batch = batch
@@ -367,10 +158,8 @@ class Publisher:
         return self._platforms[account]
 
     def context(self) -> Context:
-        return Context(now=self.now(), settings=self.config.publish, paused=paused_reason(self.config),
-                       blocked=self.blocked, unavailable=self.unavailable, unreadable=self.desired.unreadable,
-                       unapproved=self.unapproved, allow_mass_retract=self.allow_mass_retract, gone=publisher_gone,
-                       run=self.run)
+        return plan_context(self.config, self.desired, self.verdicts, now=self.now(), unavailable=self.unavailable,
+                            unapproved=self.unapproved, allow_mass_retract=self.allow_mass_retract, run=self.run)
 
     def plan(self, ledger: Ledger) -> Plan:
         return make_plan(self.desired.targets, ledger, self.context())
@@ -390,7 +179,7 @@ class Publisher:
             result.last_plan = plan
             items = self._pick(plan, excluded)
             missed = [self._event(MISSED, a, None, publish_at=a.at.isoformat() if a.at else None)
-                      for a in plan.of("missed")]
+                      for a in plan.of(ActionName.MISSED)]
             claims = [self._claim(item, view) for item in items]
             if not (pending or missed or claims):
                 break
@@ -407,26 +196,26 @@ class Publisher:
             for kind in (RETRACTED, RETRACT_FAILED, PUBLISHED, FAILED, RELEASED):
                 self._failpoints_for(pending, kind, "after-record")
             pending = []
-            for action in plan.of("missed"):
-                result.outcomes.append(Outcome("missed", action.post, action.account, None, action.reason))
+            for action in plan.of(ActionName.MISSED):
+                result.outcomes.append(Outcome(OutcomeKind.MISSED, action.post, action.account, None, action.reason))
             self._failpoints_for(claims, CLAIMED, "after-claim")
             self._failpoints_for(claims, RETRACT_CLAIMED, "after-claim")
-            for item, claim in zip(items, claims):
+            for item, claim in zip(items, claims, strict=True):
                 record = self._act(item, claim, ledger, result)
                 if record is not None:
                     pending.append(record)
-                if record is None or record["event"] in (FAILED, RETRACT_FAILED, RELEASED) and item.kind != "lookup":
+                if record is None or (record["event"] in (FAILED, RETRACT_FAILED, RELEASED) and item.kind != "lookup"):
                     excluded.add(item.action.key)
         return result
 
     def _pick(self, plan: Plan, excluded: set[tuple[str, str]]) -> list[_Item]:
         items: list[_Item] = []
-        for action in plan.of("resolve", "retract", "publish"):
+        for action in plan.of(ActionName.RESOLVE, ActionName.RETRACT, ActionName.PUBLISH):
             if action.key in excluded or not action.parts:
                 continue
-            if action.action == "resolve" and action.kind == "publish":
+            if action.action == ActionName.RESOLVE and action.kind == ActionKind.PUBLISH:
                 items.extend(_Item("lookup", action, part) for part in action.parts)
-            elif action.action in ("resolve", "retract"):
+            elif action.action in (ActionName.RESOLVE, ActionName.RETRACT):
                 items.append(_Item("retract", action, action.parts[0]))
             elif self._approved(action):
                 items.append(_Item("publish", action, action.parts[0]))
@@ -439,7 +228,7 @@ class Publisher:
         whose in-doubt claim was released during the run) waits for the next run's."""
         return self.config.approval != "github" or action.parts[0] != 0 or action.key in self.approved
 
-    def _event(self, name: str, action: Action, part: int | None, /, **extra: Any) -> dict[str, Any]:
+    def _event(self, name: EventKind, action: Action, part: int | None, /, **extra: Any) -> dict[str, Any]:
         event: dict[str, Any] = {"event": name, "post": action.post, "account": action.account}
         if part is not None:
             event["part"] = part
@@ -474,7 +263,8 @@ class Publisher:
         # Half the lease covers the longest call an adapter makes (X: a rate-limit wait of up to a minute,
         # three 30-second attempts and their back-off) with the default lease of 10 minutes.
         margin = self.config.publish.claim_lease / 2
-        return self.now() + margin < datetime.fromisoformat(claim["lease_until"])
+        lease_until = parse_time(claim["lease_until"])
+        return lease_until is not None and self.now() + margin < lease_until
 
     def _act(self, item: _Item, claim: dict[str, Any], ledger: Ledger, result: RunResult) -> dict[str, Any] | None:
         action, part = item.action, item.part
@@ -492,27 +282,29 @@ class Publisher:
                 platform_id = str(claim.get("platform_id"))
                 platform.delete(platform_id)
                 failpoints.reached("retract-after-act", self.env)
-                result.outcomes.append(Outcome("retracted", post, account, part, platform_id))
+                result.outcomes.append(Outcome(OutcomeKind.RETRACTED, post, account, part, platform_id))
                 self.echo(f"retracted {post} @{account}{_part(part, action)}")
                 return self._event(RETRACTED, action, part, platform_id=platform_id, hash=claim.get("hash"))
             request = self._request(action, part, ledger, claim)
             if item.kind == "lookup":
-                claimed_at = datetime.fromisoformat(claim.get("resolving") or claim["at"])
+                claimed_at = parse_time(claim.get("resolving") or claim["at"])
+                if claimed_at is None:
+                    raise PostopsError(f"the claim of {post} @{account} does not say when it was made")
                 found = platform.lookup(request, claimed_at)
                 failpoints.reached("resolve-after-act", self.env)
                 claimed = {"hash": claim.get("hash"), "path": claim.get("path"), "resolving": claim.get("resolving")}
                 if found is None:
-                    result.outcomes.append(Outcome("released", post, account, part, "not on the platform"))
+                    result.outcomes.append(Outcome(OutcomeKind.RELEASED, post, account, part, "not on the platform"))
                     self.echo(f"in doubt: {post} @{account}{_part(part, action)} was not published; it is due again")
                     return self._event(RELEASED, action, part, reason="not found on the platform", **claimed)
-                result.outcomes.append(Outcome("resolved", post, account, part, found.url or found.platform_id))
+                result.outcomes.append(Outcome(OutcomeKind.RESOLVED, post, account, part, found.url or found.platform_id))
                 self.echo(f"in doubt: {post} @{account}{_part(part, action)} had been published: "
                           f"{found.url or found.platform_id}")
                 return self._event(PUBLISHED, action, part, platform_id=found.platform_id, url=found.url,
                                    resolved=True, **claimed)
             published = platform.publish(request)
             failpoints.reached("after-act", self.env)
-            result.outcomes.append(Outcome("published", post, account, part, published.url or published.platform_id))
+            result.outcomes.append(Outcome(OutcomeKind.PUBLISHED, post, account, part, published.url or published.platform_id))
             self.echo(f"published {post} @{account}{_part(part, action)}: {published.url or published.platform_id}")
             return self._event(PUBLISHED, action, part, platform_id=published.platform_id, url=published.url)
         except PostopsError as exc:
@@ -521,17 +313,17 @@ class Publisher:
             if item.kind == "publish" and kind == "in-doubt":
                 # It may have gone out: record nothing, so that the claim is resolved by asking the platform
                 # once its lease has run out. Recording a failure would have it published again.
-                result.outcomes.append(Outcome("unknown", post, account, part, exc.message))
+                result.outcomes.append(Outcome(OutcomeKind.UNKNOWN, post, account, part, exc.message))
                 self.echo(f"in doubt: {post} @{account}{_part(part, action)}: {exc.message}; a later run asks "
                           "the platform before anything else")
                 return None
             if item.kind == "lookup":
                 # Not knowing is not "not published": leave the claim open for a later run to ask again.
-                result.outcomes.append(Outcome("unknown", post, account, part, exc.message))
+                result.outcomes.append(Outcome(OutcomeKind.UNKNOWN, post, account, part, exc.message))
                 self.echo(f"in doubt: {post} @{account}{_part(part, action)}: cannot tell whether it was "
                           f"published ({exc.message}); a later run asks again")
                 return None
-            result.outcomes.append(Outcome("failed", post, account, part, exc.message))
+            result.outcomes.append(Outcome(OutcomeKind.FAILED, post, account, part, exc.message))
             self.echo(f"failed {'to retract' if item.kind == 'retract' else 'to publish'} {post} @{account}"
                       f"{_part(part, action)}: {exc.message}")
             return self._event(RETRACT_FAILED if item.kind == "retract" else FAILED, action, part,
@@ -569,7 +361,7 @@ class Publisher:
                         post.publish_at, None, post.reply_to, self.config.accounts[action.account].platform)
         return target, post
 
-    def _failpoints_for(self, events: list[dict[str, Any]], kind: str, point: str) -> None:
+    def _failpoints_for(self, events: list[dict[str, Any]], kind: EventKind, point: str) -> None:
         prefix = "retract-" if kind in (RETRACT_CLAIMED, RETRACTED, RETRACT_FAILED) else ""
         for event in events:
             if event["event"] == kind:
@@ -642,6 +434,4 @@ def publish(root: Path, config: Config, *, now: datetime | None, env: Mapping[st
     publisher = Publisher(root, config, desired, env=env, now=ticking or clock(now),
                           allow_mass_retract=allow_mass_retract,
                           head=head, verdicts=verdicts, platforms=platforms, echo=echo, batch=batch)
-    result = publisher.execute(store)
-    result.lint_missing = verdicts is None
-    return result
+    return publisher.execute(store)

@@ -17,6 +17,7 @@ import requests
 
 from postops import __version__
 from postops.errors import PostopsError
+from postops.http import Attempts, Retry
 
 API_URL = "https://api.github.com"
 PER_PAGE = 100
@@ -108,16 +109,16 @@ class GitHubClient:
             "X-GitHub-Api-Version": "2022-11-28",
             "User-Agent": f"postops/{__version__}",
         }
-        failures = 0
+        # `retries` repeats after the first attempt, pausing 1 s, 2 s, 4 s...; rate-limit waits count too.
+        tries = Attempts(Retry(attempts=self.retries + 1, backoff=1.0), self._sleep)
         while True:
             try:
                 response = self._session.get(url, params=params, headers=headers, timeout=TIMEOUT)
             except requests.RequestException as exc:
-                failures += 1
-                if failures > self.retries:
+                failures = tries.failed()
+                if failures is not None:
                     raise GitHubError(f"cannot reach GitHub at {self.api_url} ({type(exc).__name__}) "
                                       f"after {failures} attempts") from None
-                self._sleep(2.0 ** (failures - 1))
                 continue
             status = response.status_code
             if status < 400:
@@ -125,18 +126,16 @@ class GitHubClient:
             if status in (403, 429):
                 wait = self._rate_limit_wait(response)
                 if wait is not None:
-                    failures += 1
-                    if failures > self.retries:
+                    failures = tries.failed(pause=wait)
+                    if failures is not None:
                         raise GitHubRateLimited(f"GitHub's rate limit still refuses {what} after "
                                                 f"{failures} attempts", resets_at=None)
-                    self._sleep(wait)
                     continue
             if status >= 500:
-                failures += 1
-                if failures > self.retries:
+                failures = tries.failed()
+                if failures is not None:
                     raise GitHubError(f"GitHub failed {what} with {status} {response.reason} "
                                       f"{failures} times; try again later", status=status)
-                self._sleep(2.0 ** (failures - 1))
                 continue
             raise self._refusal(response, what)
 

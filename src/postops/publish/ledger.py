@@ -18,25 +18,49 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from postops.errors import PostopsError
 from postops.repo import git
+from postops.repo.config import Config
+from postops.times import parse_time
 
 LEDGER_FILE = "ledger.jsonl"
 VERSION = 1
 
-# Part states, in the order a part normally goes through them.
-CLAIMED = "claimed"
-PUBLISHED = "published"
-FAILED = "failed"
-RELEASED = "released"            # a claim given up before the platform was called (or found unpublished)
-RETRACT_CLAIMED = "retract-claimed"
-RETRACTED = "retracted"
-RETRACT_FAILED = "retract-failed"
-MISSED = "missed"                # per post and account: too late, never published
+
+
+class EventKind(StrEnum):
+    """The `event` of a ledger line. Part events come in the order a part normally goes through them; a
+    StrEnum, so the JSON holds the same strings and a misspelt kind is a type error."""
+
+    CLAIMED = "claimed"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    RELEASED = "released"            # a claim given up before the platform was called (or found unpublished)
+    RETRACT_CLAIMED = "retract-claimed"
+    RETRACTED = "retracted"
+    RETRACT_FAILED = "retract-failed"
+    MISSED = "missed"                # per post and account: too late, never published
+    UNMANAGED = "unmanaged"          # per account: a post the ledger did not know, found there (watch)
+    WATCH_UNAVAILABLE = "watch-unavailable"   # per account: its posts cannot be read (said once)
+    PAUSED = "paused"                # the kill switch pulled on the state branch (publish/controls)
+    RESUMED = "resumed"
+    RETRACT_REQUESTED = "retract-requested"   # per post and account: take it down, for good
+
+
+CLAIMED = EventKind.CLAIMED
+PUBLISHED = EventKind.PUBLISHED
+FAILED = EventKind.FAILED
+RELEASED = EventKind.RELEASED
+RETRACT_CLAIMED = EventKind.RETRACT_CLAIMED
+RETRACTED = EventKind.RETRACTED
+RETRACT_FAILED = EventKind.RETRACT_FAILED
+MISSED = EventKind.MISSED
 PART_EVENTS = (CLAIMED, PUBLISHED, FAILED, RELEASED, RETRACT_CLAIMED, RETRACTED, RETRACT_FAILED)
+_KINDS = {kind.value: kind for kind in EventKind}
 
 Event = Mapping[str, Any]
 PartKey = tuple[str, str, int]   # post id, account, part
@@ -52,7 +76,7 @@ class PartState:
     """Where one part of one post for one account stands: the event that decided it, and the
     publication it refers to (kept through retraction, which needs the platform id)."""
 
-    status: str
+    status: EventKind
     event: Event
     published: Event | None = None
 
@@ -65,17 +89,15 @@ class PartState:
         return parse_time(self.event.get("lease_until"))
 
 
-def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
+def event_kind(event: Event) -> EventKind | None:
+    """The kind of `event`, or None for one this postops does not know (from a newer one, or damaged)."""
+    value = event.get("event")
+    return _KINDS.get(value) if isinstance(value, str) else None
 
 
-def _apply(parts: dict[PartKey, PartState], missed: dict[PairKey, Event], event: Event) -> None:
-    kind = event.get("event")
+def apply(parts: dict[PartKey, PartState], missed: dict[PairKey, Event], event: Event) -> None:
+    """Fold one event into the state of every part (and the missed posts): the ledger's state machine."""
+    kind = event_kind(event)
     post, account = event.get("post"), event.get("account")
     if not isinstance(post, str) or not isinstance(account, str):
         return
@@ -108,7 +130,7 @@ class Ledger:
     raw: bytes = b""
     parts: dict[PartKey, PartState] = field(default_factory=dict)
     missed: dict[PairKey, Event] = field(default_factory=dict)
-    events: int = 0
+    log: tuple[Event, ...] = ()                 # every event that could be read, in order
     damaged: int = 0                            # lines that were not JSON objects (skipped)
 
     @classmethod
@@ -117,17 +139,17 @@ class Ledger:
         parts: dict[PartKey, PartState] = {}
         missed: dict[PairKey, Event] = {}
         for event in events:
-            _apply(parts, missed, event)
-        return cls(tip, raw, parts, missed, len(events), damaged)
+            apply(parts, missed, event)
+        return cls(tip, raw, parts, missed, tuple(events), damaged)
 
     def extended(self, events: Iterable[Event], tip: str | None = None) -> Ledger:
         """This ledger with `events` appended (in memory; `tip` is the commit that holds them, if any)."""
         events = list(events)
         parts, missed = dict(self.parts), dict(self.missed)
         for event in events:
-            _apply(parts, missed, event)
+            apply(parts, missed, event)
         return Ledger(tip if tip is not None else self.tip, _terminated(self.raw) + encode(events), parts, missed,
-                      self.events + len(events), self.damaged)
+                      self.log + tuple(events), self.damaged)
 
     def pairs(self) -> dict[PairKey, dict[int, PartState]]:
         """(post, account) -> part -> state."""
@@ -250,7 +272,7 @@ class Store:
         return ledger.extended(events, tip=commit)
 
 
-def read_ledger(root: Path, config: Any) -> Ledger:
+def read_ledger(root: Path, config: Config) -> Ledger:
     """The ledger as this repository last saw it, without fetching: for lint and status.
 
     Reads the state branch named in `config.state_branch` from the local branch or the remote-tracking
@@ -264,14 +286,3 @@ def read_ledger(root: Path, config: Any) -> Ledger:
         tip = tracking
     return Store(root, branch, None)._read_at(tip)
 
-
-def lint_state(root: Path, config: Any) -> Any:
-    """What lint must respect from the ledger (postops.lint.PublishedState), or None without a ledger."""
-    ledger = read_ledger(root, config)
-    if ledger.tip is None:
-        return None
-    from postops.lint.engine import (
-        PublishedState,  # lint imports nothing from here: no cycle, and no cost for publish
-    )
-
-    return PublishedState(published=ledger.published_hashes(), retracted=ledger.retired_ids())

@@ -9,9 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum, StrEnum
+from functools import cached_property
+from typing import Literal
 
 from postops.publish.ledger import (
     CLAIMED,
+    FAILED,
     PUBLISHED,
     RETRACT_CLAIMED,
     RETRACT_FAILED,
@@ -19,11 +23,36 @@ from postops.publish.ledger import (
     Ledger,
     PartState,
 )
-from postops.repo.config import PublishSettings
+from postops.repo.config import PlatformName, PublishSettings
 
-# The order a run works in, then the order the rest is reported in.
-ACTIONS = ("resolve", "retract", "publish", "missed", "conflict", "blocked", "wait")
-_RANK = {name: i for i, name in enumerate(ACTIONS)}
+
+class ActionName(StrEnum):
+    """What a plan does about one post on one account; in the order a run works in, then the order the
+    rest is reported in."""
+
+    RESOLVE = "resolve"
+    RETRACT = "retract"
+    PUBLISH = "publish"
+    MISSED = "missed"
+    CONFLICT = "conflict"
+    BLOCKED = "blocked"
+    WAIT = "wait"
+
+
+class ActionKind(StrEnum):
+    """What an action is about: a publication, or a retraction (`fresh`: one not begun yet, which the mass
+    retraction guard counts)."""
+
+    PUBLISH = "publish"
+    RETRACT = "retract"
+    FRESH = "fresh"
+
+
+# Who holds an open claim: this run, another live publisher, or nobody any more (its publisher died).
+Holder = Literal["ours", "held", "in-doubt"]
+
+ACTIONS = tuple(ActionName)
+_RANK = {name: i for i, name in enumerate(ActionName)}
 _RETRACTING = (RETRACT_CLAIMED, RETRACT_FAILED, RETRACTED)
 
 
@@ -39,21 +68,21 @@ class Target:
     publish_at: datetime | None
     arrived_at: datetime | None     # when the commit that brought the current content landed; None: not committed
     reply_to: str | None = None     # a URL or another post's id
-    platform: str | None = None     # None: the account is not in postops.yaml
+    platform: PlatformName | None = None   # None: the account is not in postops.yaml
     arrived_in: str | None = None   # the commit on main that brought the current content
     media: tuple[str, ...] = ()     # the post's media files
 
 
 @dataclass(frozen=True)
 class Action:
-    action: str                     # one of ACTIONS
+    action: ActionName
     post: str
     account: str
     at: datetime | None = None      # when it is (or was) due
     reason: str = ""
     parts: tuple[int, ...] = ()     # the parts this action is about, in the order they are worked on
     path: str | None = None
-    kind: str = "publish"           # what a `resolve` resolves: a publication or a retraction
+    kind: ActionKind = ActionKind.PUBLISH   # what a `resolve` resolves: a publication or a retraction
 
     @property
     def key(self) -> tuple[str, str]:
@@ -80,11 +109,11 @@ class Plan:
     now: datetime
     actions: tuple[Action, ...]
 
-    def of(self, *names: str) -> list[Action]:
+    def of(self, *names: ActionName) -> list[Action]:
         return [a for a in self.actions if a.action in names]
 
 
-def claim_holder(state: PartState, ctx: Context) -> str:
+def claim_holder(state: PartState, ctx: Context) -> Holder:
     """'ours', 'held' (another live publisher's) or 'in-doubt' (its publisher died between claim and record)."""
     if ctx.run is not None and state.run == ctx.run:
         return "ours"
@@ -113,8 +142,8 @@ def make_plan(targets: Iterable[Target], ledger: Ledger, ctx: Context) -> Plan:
             # A file that does not parse, or fails lint, says nothing reliable about what main wants:
             # never take a post down because of a typo.
             if any(s.status == PUBLISHED for s in parts.values()):
-                actions.append(Action("blocked", key[0], key[1], None, f"{hold} (not retracted while the "
-                                      "post file has errors)", kind="retract"))
+                actions.append(Action(ActionName.BLOCKED, key[0], key[1], None, f"{hold} (not retracted while the "
+                                      "post file has errors)", kind=ActionKind.RETRACT))
             continue
         actions.extend(_takedown(key, parts, begun, ctx))
 
@@ -127,7 +156,7 @@ def make_plan(targets: Iterable[Target], ledger: Ledger, ctx: Context) -> Plan:
 
     actions = _mass_retraction_guard(actions, ctx)
     if ctx.until is not None:
-        actions = [a for a in actions if a.action != "wait" or a.at is None or a.at <= ctx.until]
+        actions = [a for a in actions if a.action != ActionName.WAIT or a.at is None or a.at <= ctx.until]
     actions.sort(key=lambda a: (_RANK[a.action], a.at or ctx.now, a.post, a.account))
     return Plan(ctx.now, tuple(actions))
 
@@ -138,27 +167,27 @@ def _takedown(key: tuple[str, str], parts: dict[int, PartState], begun: bool, ct
     held = [i for i, s in parts.items() if s.status in (CLAIMED, RETRACT_CLAIMED) and claim_holder(s, ctx) == "held"]
     if held:
         state = parts[held[0]]
-        return [Action("wait", post, account, state.lease_until, f"in progress by {state.event.get('by')}",
+        return [Action(ActionName.WAIT, post, account, state.lease_until, f"in progress by {state.event.get('by')}",
                        tuple(sorted(held)))]
     if any(s.status in (CLAIMED, RETRACT_CLAIMED) and claim_holder(s, ctx) == "ours" for s in parts.values()):
         return []
     doubt_publish = sorted(i for i, s in parts.items() if s.status == CLAIMED)
     if doubt_publish:
         # Find out first whether it went out: only then is there something to take down.
-        return [Action("resolve", post, account, None, _doubt_reason(parts[doubt_publish[0]]),
-                       tuple(doubt_publish), kind="publish")]
+        return [Action(ActionName.RESOLVE, post, account, None, _doubt_reason(parts[doubt_publish[0]]),
+                       tuple(doubt_publish), kind=ActionKind.PUBLISH)]
     doubt_retract = sorted((i for i, s in parts.items() if s.status == RETRACT_CLAIMED), reverse=True)
     if doubt_retract:
-        return [Action("resolve", post, account, None, _doubt_reason(parts[doubt_retract[0]]),
-                       tuple(doubt_retract), kind="retract")]
+        return [Action(ActionName.RESOLVE, post, account, None, _doubt_reason(parts[doubt_retract[0]]),
+                       tuple(doubt_retract), kind=ActionKind.RETRACT)]
     live = sorted((i for i, s in parts.items() if s.status in (PUBLISHED, RETRACT_FAILED)), reverse=True)
     if not live:
         return []
     if any((parts[i].published or {}).get("platform_id") is None for i in live):
         # Imported as published before postops (`postops import --published`): nothing says which post on
         # the platform it is, so postops cannot take it down, and never guesses.
-        return [Action("blocked", post, account, None, "published before postops, with no platform id: delete it "
-                       "on the platform yourself", tuple(live), kind="retract")]
+        return [Action(ActionName.BLOCKED, post, account, None, "published before postops, with no platform "
+                       "id: delete it on the platform yourself", tuple(live), kind=ActionKind.RETRACT)]
     failed = [parts[i] for i in live if parts[i].status == RETRACT_FAILED]
     if failed:
         reason = f"retrying the retraction after: {failed[0].event.get('error', 'an error')}"
@@ -166,102 +195,178 @@ def _takedown(key: tuple[str, str], parts: dict[int, PartState], begun: bool, ct
         reason = "finishing a retraction"
     else:
         reason = "no longer on main (deleted or reverted)"
-    return [Action("retract", post, account, None, reason, tuple(live), kind="fresh" if not begun else "retract")]
+    return [Action(ActionName.RETRACT, post, account, None, reason, tuple(live), kind=ActionKind.FRESH if not begun else ActionKind.RETRACT)]
+
+
+class _Go(Enum):
+    ON = "on"   # a step that decides nothing: the next one decides
+
+
+# A step's decision: an action, nothing to do (None), or undecided.
+_Step = Action | None | Literal[_Go.ON]
+
+
+@dataclass(frozen=True)
+class _BringUp:
+    """Deciding what to do about one post on one account that main wants there, step by step."""
+
+    target: Target
+    parts: Mapping[int, PartState]
+    ledger: Ledger
+    pairs: Mapping[tuple[str, str], dict[int, PartState]]
+    by_key: Mapping[tuple[str, str], Target]
+    ctx: Context
+
+    @cached_property
+    def published(self) -> dict[int, PartState]:
+        return {i: s for i, s in self.parts.items() if s.status == PUBLISHED}
+
+    @cached_property
+    def started(self) -> bool:
+        """A thread partly published is finished whatever else holds: half a thread is worse than a late one."""
+        return any(s.status == PUBLISHED for s in self.parts.values())
+
+    @cached_property
+    def due(self) -> datetime | None:
+        target = self.target
+        if self.started or target.arrived_at is None:
+            return target.publish_at
+        return max(target.publish_at or target.arrived_at, target.arrived_at + self.ctx.settings.min_lead)
+
+    def act(self, name: ActionName, reason: str, at: datetime | None = None, todo: tuple[int, ...] = ()) -> Action:
+        return Action(name, self.target.post, self.target.account, at, reason, todo, self.target.path)
+
+    def conflict(self, retracting: bool, id_retracted: bool) -> Action | None:
+        """A retracted id come back, or a published post edited."""
+        published, post = self.published, self.target.post
+        if retracting or (id_retracted and len(published) < self.target.parts):
+            return self.act(ActionName.CONFLICT, f"the id {post} was retracted and is never published again: "
+                                                 "give this post a new id (a new file name)")
+        if any((s.published or {}).get("hash") != self.target.hash for s in published.values()):
+            recorded = published[min(published)].published or {}
+            return self.act(ActionName.CONFLICT, f"changed after it was published "
+                                                 f"({recorded.get('url') or recorded.get('platform_id')}): a "
+                                                 "published post is never edited; delete it to retract it and "
+                                                 "add a new post")
+        return None
+
+    def claims(self) -> _Step:
+        """Open claims: in doubt ones are resolved first, another publisher's are waited for, ours are ours."""
+        open_claims = {i: s for i, s in self.parts.items() if s.status == CLAIMED}
+        holders = {i: claim_holder(s, self.ctx) for i, s in open_claims.items()}
+        doubt = tuple(sorted(i for i, h in holders.items() if h == "in-doubt"))
+        if doubt:
+            return Action(ActionName.RESOLVE, self.target.post, self.target.account, None,
+                          _doubt_reason(open_claims[doubt[0]]), doubt, self.target.path)
+        held = [open_claims[i] for i, h in holders.items() if h == "held"]
+        if held:
+            return self.act(ActionName.WAIT, f"being published by {held[0].event.get('by')}", held[0].lease_until)
+        if any(h == "ours" for h in holders.values()):
+            return None
+        return _Go.ON
+
+    def too_late(self) -> _Step:
+        """A post not begun and more than max_delay late is missed, and recorded so once."""
+        target, max_delay = self.target, self.ctx.settings.max_delay
+        if self.started:
+            return _Go.ON
+        missed = self.ledger.missed.get((target.post, target.account))
+        if missed is not None and missed.get("publish_at") == _iso(target.publish_at):
+            return None
+        if target.publish_at is not None and self.ctx.now - target.publish_at > max_delay:
+            return self.act(ActionName.MISSED, f"due {_iso(target.publish_at)}, more than {_duration(max_delay)} "
+                                               "ago: never published late", target.publish_at)
+        return _Go.ON
+
+    def unpublishable(self) -> Action | None:
+        target = self.target
+        if target.platform is None:
+            return self.act(ActionName.BLOCKED, f"account {target.account} is not in postops.yaml")
+        if target.post in self.ctx.blocked:
+            return self.act(ActionName.BLOCKED, f"lint: {self.ctx.blocked[target.post]}", target.publish_at)
+        return None
+
+    def not_due_yet(self) -> Action | None:
+        """Not before publish_at, nor before min_lead has passed since it was merged (the undo window)."""
+        target, min_lead, due = self.target, self.ctx.settings.min_lead, self.due
+        if self.started:
+            return None
+        if target.arrived_at is None:
+            return self.act(ActionName.WAIT, "not committed on main yet", target.publish_at)
+        if due is not None and due > self.ctx.now:
+            earliest = target.arrived_at + min_lead
+            reason = (f"scheduled for {_iso(target.publish_at)}" if target.publish_at and target.publish_at >= earliest
+                      else f"merged {_iso(target.arrived_at)}: min_lead {_duration(min_lead)} to undo it first")
+            return self.act(ActionName.WAIT, reason, due)
+        return None
+
+    def held_up(self) -> Action | None:
+        """What holds up a post that is due: its platform, its approval, the kill switch, what it replies to.
+
+        Only a post that is due is held up by its platform (credentials are in the publish job alone, so
+        plan on a pull request cannot tell), which keeps plan and publish saying the same about the rest.
+        """
+        ctx, key, due = self.ctx, (self.target.post, self.target.account), self.due
+        if key[1] in ctx.unavailable:
+            return self.act(ActionName.BLOCKED, ctx.unavailable[key[1]], due)
+        if not self.started and key in ctx.unapproved:
+            return self.act(ActionName.BLOCKED, f"approval: {ctx.unapproved[key]}", due)
+        if ctx.paused is not None:
+            return self.act(ActionName.BLOCKED, f"paused: {ctx.paused}", due)
+        return None if self.started else self.reply_not_out()
+
+    def reply_not_out(self) -> Action | None:
+        """A reply to another post of this repository waits for that post on the same account."""
+        reply_to, account = self.target.reply_to, self.target.account
+        if not reply_to or "://" in reply_to:
+            return None
+        replied = self.pairs.get((reply_to, account), {}).get(0)
+        if replied is not None and replied.status == PUBLISHED:
+            return None
+        if (reply_to, account) in self.by_key:
+            return self.act(ActionName.WAIT, f"replies to {reply_to}, not published on {account} yet")
+        return self.act(ActionName.BLOCKED, f"replies to {reply_to}, which is not a post for {account} on main")
+
+    def publish(self) -> Action:
+        remaining = tuple(i for i in range(self.target.parts) if i not in self.published)
+        failures = [self.parts[i] for i in remaining if i in self.parts and self.parts[i].status == FAILED]
+        if failures:
+            reason = f"retrying after: {failures[0].event.get('error', 'an error')}"
+        elif self.started:
+            reason = f"finishing the thread from part {remaining[0] + 1} of {self.target.parts}"
+        else:
+            reason = "due"
+        return self.act(ActionName.PUBLISH, reason, self.due, remaining)
 
 
 def _bring_up(target: Target, parts: dict[int, PartState], retracting: bool, id_retracted: bool,
               ledger: Ledger, pairs: Mapping[tuple[str, str], dict[int, PartState]],
               by_key: Mapping[tuple[str, str], Target], ctx: Context) -> Action | None:
-    post, account = target.post, target.account
-
-    def act(name: str, reason: str, at: datetime | None = None, todo: tuple[int, ...] = ()) -> Action:
-        return Action(name, post, account, at, reason, todo, target.path)
-
-    published = {i: s for i, s in parts.items() if s.status == PUBLISHED}
-    if retracting or (id_retracted and len(published) < target.parts):
-        return act("conflict", f"the id {post} was retracted and is never published again: "
-                               "give this post a new id (a new file name)")
-    if published:
-        first = min(published)
-        recorded = published[first].published or {}
-        if any((s.published or {}).get("hash") != target.hash for s in published.values()):
-            return act("conflict", f"changed after it was published ({recorded.get('url') or recorded.get('platform_id')}): "
-                                   "a published post is never edited; delete it to retract it and add a new post")
-    if len(published) >= target.parts:
-        return None
-
-    open_claims = {i: s for i, s in parts.items() if s.status == CLAIMED}
-    holders = {i: claim_holder(s, ctx) for i, s in open_claims.items()}
-    doubt = tuple(sorted(i for i, h in holders.items() if h == "in-doubt"))
-    if doubt:
-        return Action("resolve", post, account, None, _doubt_reason(open_claims[doubt[0]]), doubt, target.path)
-    if any(h == "held" for h in holders.values()):
-        state = next(open_claims[i] for i, h in holders.items() if h == "held")
-        return act("wait", f"being published by {state.event.get('by')}", state.lease_until)
-    if any(h == "ours" for h in holders.values()):
-        return None
-
-    remaining = tuple(i for i in range(target.parts) if i not in published)
-    started = bool(published)
-    min_lead, max_delay = ctx.settings.min_lead, ctx.settings.max_delay
-    if not started:
-        missed = ledger.missed.get((post, account))
-        if missed is not None and missed.get("publish_at") == _iso(target.publish_at):
-            return None
-        if target.publish_at is not None and ctx.now - target.publish_at > max_delay:
-            return act("missed", f"due {_iso(target.publish_at)}, more than {_duration(max_delay)} ago: "
-                                 "never published late", target.publish_at)
-    if target.platform is None:
-        return act("blocked", f"account {account} is not in postops.yaml")
-    if post in ctx.blocked:
-        return act("blocked", f"lint: {ctx.blocked[post]}", target.publish_at)
-    due = target.publish_at
-    if not started:
-        if target.arrived_at is None:
-            return act("wait", "not committed on main yet", target.publish_at)
-        earliest = target.arrived_at + min_lead
-        due = max(target.publish_at or target.arrived_at, earliest)
-        if due > ctx.now:
-            reason = (f"scheduled for {_iso(target.publish_at)}" if target.publish_at and target.publish_at >= earliest
-                      else f"merged {_iso(target.arrived_at)}: min_lead {_duration(min_lead)} to undo it first")
-            return act("wait", reason, due)
-    # Only a post that is due is held up by its platform (credentials are in the publish job alone, so
-    # plan on a pull request cannot tell), which keeps plan and publish saying the same about the rest.
-    if account in ctx.unavailable:
-        return act("blocked", ctx.unavailable[account], due)
-    if not started and (post, account) in ctx.unapproved:
-        return act("blocked", f"approval: {ctx.unapproved[(post, account)]}", due)
-    if ctx.paused is not None:
-        return act("blocked", f"paused: {ctx.paused}", due)
-    if not started and target.reply_to and "://" not in target.reply_to:
-        replied = pairs.get((target.reply_to, account), {}).get(0)
-        if replied is None or replied.status != PUBLISHED:
-            if (target.reply_to, account) in by_key:
-                return act("wait", f"replies to {target.reply_to}, not published on {account} yet")
-            return act("blocked", f"replies to {target.reply_to}, which is not a post for {account} on main")
-    failures = [parts[i] for i in remaining if i in parts and parts[i].status == "failed"]
-    if failures:
-        reason = f"retrying after: {failures[0].event.get('error', 'an error')}"
-    elif started:
-        reason = f"finishing the thread from part {remaining[0] + 1} of {target.parts}"
-    else:
-        reason = "due"
-    return act("publish", reason, due, remaining)
+    """What to do about a post main wants on an account: the first step that decides, in order."""
+    up = _BringUp(target, parts, ledger, pairs, by_key, ctx)
+    conflict = up.conflict(retracting, id_retracted)
+    if conflict is not None or len(up.published) >= target.parts:
+        return conflict
+    for step in (up.claims, up.too_late):
+        decided = step()
+        if decided is not _Go.ON:
+            return decided
+    return up.unpublishable() or up.not_due_yet() or up.held_up() or up.publish()
 
 
 def _mass_retraction_guard(actions: list[Action], ctx: Context) -> list[Action]:
-    fresh = [a for a in actions if a.action == "retract" and a.kind == "fresh"]
+    fresh = [a for a in actions if a.action == ActionName.RETRACT and a.kind == ActionKind.FRESH]
     posts = {a.post for a in fresh}
     limit = ctx.settings.max_retractions
     if len(posts) <= limit or ctx.allow_mass_retract:
-        return [_with_kind(a, "retract") if a in fresh else a for a in actions]
+        return [_with_kind(a, ActionKind.RETRACT) if a in fresh else a for a in actions]
     reason = (f"mass retraction guard: {len(posts)} posts would be retracted in one run (max_retractions: "
               f"{limit}); check main, then run publish with --allow-mass-retract")
-    return [Action("blocked", a.post, a.account, a.at, reason, a.parts, a.path, "retract") if a in fresh else a
+    return [Action(ActionName.BLOCKED, a.post, a.account, a.at, reason, a.parts, a.path, ActionKind.RETRACT) if a in fresh else a
             for a in actions]
 
 
-def _with_kind(action: Action, kind: str) -> Action:
+def _with_kind(action: Action, kind: ActionKind) -> Action:
     return Action(action.action, action.post, action.account, action.at, action.reason, action.parts,
                   action.path, kind)
 

@@ -10,16 +10,15 @@ and only for a claim that is really in doubt: never one a live publisher still h
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from postops.errors import PostopsError, UsageError
-from postops.publish.engine import publisher_gone, this_publisher
 from postops.publish.ledger import CLAIMED, PUBLISHED, RELEASED, Ledger, Store
 from postops.publish.plan import Context, claim_holder
+from postops.publish.process import new_run_id, publisher_gone, this_publisher
 from postops.repo import git
 from postops.repo.config import Config
 
@@ -57,7 +56,7 @@ def _answer(ledger: Ledger, config: Config, *, post: str, account: str, part: in
         raise PostopsError(f"{post} @{account} part {part + 1} is being published by {state.event.get('by')} "
                            f"until {state.event.get('lease_until')}: wait for its lease to run out")
     claim = state.event
-    run = "settle-" + moment.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+    run = "settle-" + new_run_id(moment)
     common = {"post": post, "account": account, "part": part, "hash": claim.get("hash"), "path": claim.get("path"),
               "commit": claim.get("commit"), "run": run, "by": this_publisher(), "at": moment.isoformat()}
     events: list[dict[str, Any]] = [{"event": CLAIMED, **common, "resolving": claim.get("at"),

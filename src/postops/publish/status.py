@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
+from postops.publish.desired import Desired
 from postops.publish.ledger import FAILED, PUBLISHED, RETRACTED, Ledger, PartState
-from postops.publish.plan import Plan
+from postops.publish.plan import ActionName, Plan
+
+
+class PostState(StrEnum):
+    """Where a post stands on one account, as `postops status` reports it (a part reports its last event)."""
+
+    SCHEDULED = "scheduled"
+    PUBLISHED = "published"
+    IN_DOUBT = "in-doubt"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    MISSED = "missed"
+    RETRACTED = "retracted"
 
 
 def _part(index: int, state: PartState | None) -> dict[str, Any]:
     if state is None:
-        return {"part": index + 1, "state": "scheduled"}
+        return {"part": index + 1, "state": PostState.SCHEDULED}
     published = state.published or {}
     entry: dict[str, Any] = {"part": index + 1, "state": state.status}
     if published:
@@ -21,7 +35,7 @@ def _part(index: int, state: PartState | None) -> dict[str, Any]:
     return entry
 
 
-def post_states(plan: Plan, ledger: Ledger, desired: Any) -> list[dict[str, Any]]:
+def post_states(plan: Plan, ledger: Ledger, desired: Desired) -> list[dict[str, Any]]:
     """One entry per post and account, on main or in the ledger."""
     actions = {a.key: a for a in plan.actions}
     pairs = ledger.pairs()
@@ -34,30 +48,30 @@ def post_states(plan: Plan, ledger: Ledger, desired: Any) -> list[dict[str, Any]
         count = max(parts_of.get(key, 0), max(parts, default=-1) + 1)
         action = actions.get(key)
         live = [parts[i] for i in sorted(parts) if parts[i].status == PUBLISHED]
-        entry: dict[str, Any] = {"post": post, "account": account, "state": "scheduled", "url": None,
+        entry: dict[str, Any] = {"post": post, "account": account, "state": PostState.SCHEDULED, "url": None,
                                  "published_at": None, "error": None,
                                  "parts": [_part(i, parts.get(i)) for i in range(count)]}
-        if key in parts_of and key in ledger.missed and not live and (action is None or action.action == "missed"):
-            entry["state"] = "missed"
+        if key in parts_of and key in ledger.missed and not live and (action is None or action.action == ActionName.MISSED):
+            entry["state"] = PostState.MISSED
         if action is not None:
             entry["at"] = action.at.isoformat() if action.at else None
-            if action.action == "resolve":
-                entry["state"] = "in-doubt"
-            elif action.action in ("blocked", "conflict") and not live:
-                entry["state"], entry["error"] = "blocked", action.reason
-            elif action.action == "missed":
-                entry["state"] = "missed"
-            elif action.action == "conflict":
+            if action.action == ActionName.RESOLVE:
+                entry["state"] = PostState.IN_DOUBT
+            elif action.action in (ActionName.BLOCKED, ActionName.CONFLICT) and not live:
+                entry["state"], entry["error"] = PostState.BLOCKED, action.reason
+            elif action.action == ActionName.MISSED:
+                entry["state"] = PostState.MISSED
+            elif action.action == ActionName.CONFLICT:
                 entry["error"] = action.reason
         failed = [s for s in parts.values() if s.status == FAILED]
-        if failed and entry["state"] == "scheduled":
-            entry["state"], entry["error"] = "failed", failed[0].event.get("error")
-        if live and entry["state"] in ("scheduled", "blocked"):
+        if failed and entry["state"] == PostState.SCHEDULED:
+            entry["state"], entry["error"] = PostState.FAILED, failed[0].event.get("error")
+        if live and entry["state"] in (PostState.SCHEDULED, PostState.BLOCKED):
             first = live[0].published or {}
             entry["url"], entry["published_at"] = first.get("url"), first.get("at")
-            entry["state"] = "published" if len(live) == count else entry["state"]
+            entry["state"] = PostState.PUBLISHED if len(live) == count else entry["state"]
         if parts and all(s.status == RETRACTED for s in parts.values() if s.published) and \
                 any(s.status == RETRACTED for s in parts.values()):
-            entry["state"] = "retracted"
+            entry["state"] = PostState.RETRACTED
         entries.append(entry)
     return entries

@@ -16,15 +16,15 @@ from typing import Any
 
 from postops.lint.findings import Finding
 from postops.platforms.base import Platform, PlatformError, RemotePost
-from postops.publish import ledger as ledger_mod
-from postops.publish.ledger import CLAIMED, Ledger, LedgerError, Store
+from postops.publish.ledger import CLAIMED, EventKind, Ledger, LedgerError, Store
 from postops.publish.notify import Alert
 from postops.repo.config import AlertKind, Config
+from postops.times import parse_time
 
 MAX_RACES = 50
 
-UNMANAGED = "unmanaged"                      # ledger event: a post the ledger did not know, found on an account
-WATCH_UNAVAILABLE = "watch-unavailable"      # ledger event: an account whose posts cannot be read (said once)
+UNMANAGED = EventKind.UNMANAGED
+WATCH_UNAVAILABLE = EventKind.WATCH_UNAVAILABLE
 
 # How far back each run looks. Posts older than that were looked at by earlier runs.
 WINDOW = timedelta(days=2)
@@ -60,8 +60,8 @@ class WatchResult:
 Judge = Callable[[str, str], Sequence[Finding]]      # (account, text) -> the policies' findings
 
 
-def _events(ledger: Ledger) -> list[Mapping[str, Any]]:
-    return ledger_mod._decode(ledger.raw)[0]
+def _events(ledger: Ledger) -> tuple[Mapping[str, Any], ...]:
+    return ledger.log
 
 
 def known_ids(ledger: Ledger) -> dict[str, set[str]]:
@@ -92,7 +92,7 @@ def _open_claims_since(ledger: Ledger, account: str) -> datetime | None:
     earliest = None
     for (_, key, _), state in ledger.parts.items():
         if key == account and state.status == CLAIMED:
-            at = ledger_mod.parse_time(state.event.get("at"))
+            at = parse_time(state.event.get("at"))
             if at is not None and (earliest is None or at < earliest):
                 earliest = at
     return earliest

@@ -231,7 +231,7 @@ def codeowners_problems(root: Path, config: Config, path: str | None = None) -> 
         return sorted(problems)
 
     have, want = text.split("\n"), expected.split("\n")
-    for number, (got, wanted_line) in enumerate(zip(have, want), start=1):
+    for number, (got, wanted_line) in enumerate(zip(have, want, strict=False), start=1):
         if got != wanted_line:
             message = (f"CODEOWNERS line {number} is not what postops.yaml generates (expected {wanted_line!r}); "
                        f"this file is not edited by hand; {_RUN}")

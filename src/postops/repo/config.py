@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jsonschema import Draft202012Validator
@@ -33,10 +33,14 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
 
 
+# The platforms an account can be on (the schema's enum says the same to users).
+PlatformName = Literal["x", "mastodon", "bluesky", "facebook", "linkedin", "outbox"]
+
+
 @dataclass(frozen=True)
 class Account:
     key: str
-    platform: str
+    platform: PlatformName
     handle: str | None = None
     approvers: tuple[str, ...] = ()
     approvals: int = 1

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from postops.repo.config import Config
 from postops.repo.yamlfile import Document, Mark, YamlProblem, parse
+from postops.times import parse_time
 
 POSTS_DIR = "posts"
 PART_KEYS = ("quote", "poll")              # what a thread part may have besides text and media
@@ -91,15 +92,7 @@ def post_id_from_path(path: str) -> str:
 
 def parse_publish_at(raw: Any, timezone: str) -> datetime | None:
     """An aware datetime, or None if `raw` is not a date and time. Naive times are read in `timezone`."""
-    if not isinstance(raw, str) or not re.search(r"\d[T ]\d{1,2}:\d{2}", raw.strip()):
-        return None
-    try:
-        when = datetime.fromisoformat(raw.strip())
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=ZoneInfo(timezone))
-    return when
+    return parse_time(raw, ZoneInfo(timezone), need_clock=True)
 
 
 def build_post(doc: Document, config: Config) -> Post:
@@ -116,8 +109,8 @@ def build_post(doc: Document, config: Config) -> Post:
                   _reference(data.get("quote")), _poll(data.get("poll")))]
     thread = data.get("thread")
     if isinstance(thread, list):
-        for i, item in enumerate(thread):
-            item = item if isinstance(item, dict) else {}
+        for i, entry in enumerate(thread):
+            item = entry if isinstance(entry, dict) else {}
             parts.append(Part(i + 1, _text(item.get("text")),
                               _media(item.get("media"), ("thread", i, "media")), ("thread", i, "text"),
                               _reference(item.get("quote")), _poll(item.get("poll"))))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 import shutil
 from collections import Counter
 from collections.abc import Callable
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from postops.errors import PostopsError, UsageError
+from postops.publish.ledger import PUBLISHED, Ledger, Store
+from postops.publish.process import new_run_id, this_publisher
 from postops.repo import git
 from postops.repo.config import Config
 from postops.repo.posts import POSTS_DIR, build_post, content_hash, declared_ids, discover, parse_publish_at
@@ -379,13 +380,7 @@ def import_command(root: Path, config: Config, tool_name: str, source_dir: Path,
     """Import every file of `tool_name` under `source_dir` as a post of `account`. Writes nothing over an
     existing file; with `published`, records each imported post as published in the ledger."""
     tool = TOOLS[tool_name]
-    if account not in config.accounts:
-        raise UsageError(f"unknown account '{account}'; accounts in postops.yaml: {', '.join(sorted(config.accounts))}")
-    source_dir = source_dir.resolve()
-    if not source_dir.is_dir():
-        raise UsageError(f"{source_dir}: not a folder")
-    if source_dir == root.resolve() or source_dir.is_relative_to(root.resolve() / POSTS_DIR):
-        raise UsageError(f"{source_dir}: import from the old repository's folder, not from this one's posts")
+    source_dir = _source_folder(root, config, source_dir, account)
     source_root = git.toplevel(source_dir)
     files = sorted(p for p in source_dir.rglob(f"*{tool.suffix}")
                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(source_dir).parts))
@@ -394,45 +389,74 @@ def import_command(root: Path, config: Config, tool_name: str, source_dir: Path,
     result = ImportResult()
     used_ids: set[str] = set()
     for path in files:
-        rel_source = path.relative_to(source_dir).as_posix()
+        _import_file(root, tool, path, account=account, source_dir=source_dir, source_root=source_root,
+                     taken=taken, used_ids=used_ids, ledger=ledger, result=result, echo=echo)
+    _show_and_write(root, config, result, account, tool, dry_run=dry_run, published=published, now=now, echo=echo)
+    echo(result.summary(dry_run))
+    return result
 
-        def skip(reason: str, message: str, line: int = 1, rel_source: str = rel_source) -> None:
-            result.skipped.append((rel_source, line, reason, message))
-            echo(f"{rel_source}:{line}: skipped ({reason}): {message}")
 
-        try:
-            post = read_file(tool, path.read_bytes(), source_root or source_dir, path.parent)
-        except Unconvertible as exc:
-            skip(exc.reason, exc.message, exc.line)
-            continue
-        base = post_id(path.stem)
-        new_id, n = base, 1
-        while new_id in used_ids:
-            n += 1
-            new_id = f"{base}-{n}"
-        folder = path.parent.relative_to(source_dir).as_posix()
-        rel = "/".join(p for p in (POSTS_DIR, account, "" if folder == "." else folder, f"{new_id}.yaml") if p)
-        if new_id in taken or (root / rel).exists():
-            skip("exists", f"a post with the id {new_id} is already in the repository: not overwritten")
-            continue
-        if ledger is not None and any(key[0] == new_id for key in ledger.parts):
-            skip("exists", f"the ledger already has a post {new_id}")
-            continue
-        copies, media_paths, clash = _media_copies(root, account, post, source_root or source_dir, path.parent)
-        if clash:
-            skip("exists", f"{clash} is already in the repository with other content: not overwritten")
-            continue
-        when: datetime | str | None = post.schedule
-        if when is None and source_root is not None:
-            when = git.first_added(source_root, path.relative_to(source_root).as_posix())
-        content = render(rel, account, post, media_paths, when)
-        if not reads_back(content, rel, post):  # pragma: no cover - yaml_text guarantees it
-            skip("unsupported", "its text cannot be written to a post file exactly")
-            continue
-        used_ids.add(new_id)
-        for line, note in post.notes:
-            echo(f"{rel_source}:{line}: note: {note}")
-        result.imported.append(Planned(rel_source, rel, content, copies, post.notes))
+def _source_folder(root: Path, config: Config, source_dir: Path, account: str) -> Path:
+    """The old repository's folder to import from, once it is known to be one: else a UsageError."""
+    if account not in config.accounts:
+        raise UsageError(f"unknown account '{account}'; accounts in postops.yaml: {', '.join(sorted(config.accounts))}")
+    source_dir = source_dir.resolve()
+    if not source_dir.is_dir():
+        raise UsageError(f"{source_dir}: not a folder")
+    if source_dir == root.resolve() or source_dir.is_relative_to(root.resolve() / POSTS_DIR):
+        raise UsageError(f"{source_dir}: import from the old repository's folder, not from this one's posts")
+    return source_dir
+
+
+def _import_file(root: Path, tool: Tool, path: Path, *, account: str, source_dir: Path, source_root: Path | None,
+                 taken: set[str], used_ids: set[str], ledger: Ledger | None, result: ImportResult,
+                 echo: Callable[[str], None]) -> None:
+    """Plan the post of one old file into `result`: imported (its id added to `used_ids`), or skipped with
+    the reason."""
+    rel_source = path.relative_to(source_dir).as_posix()
+
+    def skip(reason: str, message: str, line: int = 1) -> None:
+        result.skipped.append((rel_source, line, reason, message))
+        echo(f"{rel_source}:{line}: skipped ({reason}): {message}")
+
+    try:
+        post = read_file(tool, path.read_bytes(), source_root or source_dir, path.parent)
+    except Unconvertible as exc:
+        skip(exc.reason, exc.message, exc.line)
+        return
+    base = post_id(path.stem)
+    new_id, n = base, 1
+    while new_id in used_ids:   # an id this import already gave another file takes a suffix
+        n += 1
+        new_id = f"{base}-{n}"
+    folder = path.parent.relative_to(source_dir).as_posix()
+    rel = "/".join(p for p in (POSTS_DIR, account, "" if folder == "." else folder, f"{new_id}.yaml") if p)
+    if new_id in taken or (root / rel).exists():
+        skip("exists", f"a post with the id {new_id} is already in the repository: not overwritten")
+        return
+    if ledger is not None and any(key[0] == new_id for key in ledger.parts):
+        skip("exists", f"the ledger already has a post {new_id}")
+        return
+    copies, media_paths, clash = _media_copies(root, account, post, source_root or source_dir, path.parent)
+    if clash:
+        skip("exists", f"{clash} is already in the repository with other content: not overwritten")
+        return
+    when: datetime | str | None = post.schedule
+    if when is None and source_root is not None:
+        when = git.first_added(source_root, path.relative_to(source_root).as_posix())
+    content = render(rel, account, post, media_paths, when)
+    if not reads_back(content, rel, post):  # pragma: no cover - yaml_text guarantees it
+        skip("unsupported", "its text cannot be written to a post file exactly")
+        return
+    used_ids.add(new_id)
+    for line, note in post.notes:
+        echo(f"{rel_source}:{line}: note: {note}")
+    result.imported.append(Planned(rel_source, rel, content, copies, post.notes))
+
+
+def _show_and_write(root: Path, config: Config, result: ImportResult, account: str, tool: Tool, *, dry_run: bool,
+                    published: bool, now: datetime | None, echo: Callable[[str], None]) -> None:
+    """Say what is (or would be) written, write it, and record it as published when asked."""
     for planned in result.imported:
         echo(f"{'would write' if dry_run else 'wrote'} {planned.rel} from {planned.source}")
         if dry_run:
@@ -451,13 +475,9 @@ def import_command(root: Path, config: Config, tool_name: str, source_dir: Path,
             echo(f"recorded {len(result.imported)} post(s) as published in the ledger ({config.state_branch})")
     elif dry_run and published and result.imported:
         echo(f"would record {len(result.imported)} post(s) as published in the ledger ({config.state_branch})")
-    echo(result.summary(dry_run))
-    return result
 
 
-def _ledger(root: Path, config: Config) -> Any:
-    from postops.publish.ledger import Store
-
+def _ledger(root: Path, config: Config) -> Ledger:
     return Store(root, config.state_branch, git.remote(root)).read(fetch=True)
 
 
@@ -516,11 +536,8 @@ def _record_published(root: Path, config: Config, planned: list[Planned], accoun
                       now: datetime) -> None:
     """One `published` event per part of every imported post, in one commit on the state branch. They have
     no platform id (the old tool kept none), so postops never deletes them itself: see docs/migrating.md."""
-    from postops.publish.engine import this_publisher
-    from postops.publish.ledger import PUBLISHED, Store
-
     store = Store(root, config.state_branch, git.remote(root))
-    run = "import-" + now.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+    run = "import-" + new_run_id(now)
     events: list[dict[str, Any]] = []
     for item in planned:
         post = build_post(parse(item.content.encode(), item.rel), config)

@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from postops.errors import PostopsError, UsageError
+from postops.lint import tone
 from postops.lint.policy import POLICIES_DIR, POLICY_SCHEMA_FILE
 from postops.lint.policy_schema import POLICY_META_SCHEMA
 from postops.repo.codeowners import CODEOWNERS_FOR_CI, DEFAULT_CODEOWNERS, render_codeowners
@@ -102,12 +103,10 @@ TONE_POLICY = "policies/tone-models.yaml"
 def _tone_policy(template: str) -> str:
     """The tone rules switched on when the tone extra is installed, else off with a note saying how to
     switch them on: a new repository must lint clean either way."""
-    from postops.lint.tone import ToneUnavailable, check_available
-
     try:
-        check_available({"offensive", "sentiment"})
+        tone.check_available({"offensive", "sentiment"})
         installed = True
-    except ToneUnavailable:
+    except tone.ToneUnavailable:
         installed = False
     note = "" if installed else (
         "# The tone extra was not installed when this file was written, so these rules are \"off\".\n"

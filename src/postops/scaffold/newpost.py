@@ -9,14 +9,15 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from postops.errors import PostopsError, UsageError
+from postops.lint.engine import PublishedState, run_lint
 from postops.lint.findings import LintResult
 from postops.repo.config import Config
 from postops.repo.posts import POSTS_DIR, SCHEMA_FILE, declared_ids, discover
 from postops.repo.yamlfile import YamlProblem, parse
+from postops.times import has_clock, parse_time
 
 # Everything from this line down in the editor is instructions, not the post (as in `git commit -v`).
 SCISSORS = "# ------------------------ >8 ------------------------"
@@ -77,26 +78,20 @@ def new_post(root: Path, config: Config, account: str, text: str | None = None, 
     return NewPost(path, rel, publish_at)
 
 
-def lint_new_post(root: Path, config: Config, post: NewPost, state: Any = None) -> LintResult:
-    """Lint the new post; `state` is what the ledger says was published (postops.lint.PublishedState)."""
-    from postops.lint.engine import run_lint
-
+def lint_new_post(root: Path, config: Config, post: NewPost, state: PublishedState | None = None) -> LintResult:
+    """Lint the new post; `state` is what the ledger says was published."""
     return run_lint(root, config, [str(post.path)], state=state)
 
 
 def parse_at(value: str, timezone: str) -> datetime:
     """An ISO 8601 date and time; without an offset it is read in `timezone`."""
-    text = value.strip()
-    if not re.search(r"\d[T ]\d{1,2}:\d{2}", text):
+    if not has_clock(value):
         raise UsageError(f"--at {value!r} needs a date and a time, e.g. 2026-11-24T09:00 or "
                          "2026-11-24T09:00:00-05:00")
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
+    when = parse_time(value, ZoneInfo(timezone))
+    if when is None:
         raise UsageError(f"--at {value!r} is not an ISO 8601 date and time "
-                         "(e.g. 2026-11-24T09:00:00-05:00)") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=ZoneInfo(timezone))
+                         "(e.g. 2026-11-24T09:00:00-05:00)")
     return when.replace(microsecond=0)
 
 

@@ -1,0 +1,74 @@
+"""What holds a post back, gathered into the plan's Context: lint's verdicts, the kill switch, platforms
+postops cannot publish to, files that cannot be read, approvals not given.
+
+Lint is never optional for publish: a post is checked against the policies at publish time as on the pull
+request, so a policy merged after the post still holds it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+
+from postops.lint.engine import PublishedState, run_lint
+from postops.platforms.base import PLATFORMS
+from postops.publish.desired import Desired
+from postops.publish.ledger import read_ledger
+from postops.publish.plan import Context
+from postops.publish.process import publisher_gone
+from postops.repo.config import Config
+
+# Verdicts of lint per post id: (severity, message) pairs.
+Verdicts = Mapping[str, list[tuple[str, str]]]
+LintFn = Callable[[Path, Config], Verdicts]
+
+
+def lint_state(root: Path, config: Config) -> PublishedState | None:
+    """What lint must respect from the ledger, or None without a ledger."""
+    ledger = read_ledger(root, config)
+    if ledger.tip is None:
+        return None
+    return PublishedState(published=ledger.published_hashes(), retracted=ledger.retired_ids())
+
+
+def lint_verdicts(root: Path, config: Config) -> Verdicts:
+    """What lint says about every post, with the ledger's view of what was published."""
+    result = run_lint(root, config, state=lint_state(root, config))
+    verdicts: dict[str, list[tuple[str, str]]] = {}
+    for finding in result.findings:
+        if finding.post:
+            verdicts.setdefault(finding.post, []).append((finding.severity, f"[{finding.rule}] {finding.message}"))
+    return verdicts
+
+
+def errors_of(verdicts: Verdicts) -> dict[str, str]:
+    """post id -> its first error: what blocks it."""
+    return {post: next(m for s, m in found if s == "error")
+            for post, found in verdicts.items() if any(s == "error" for s, _ in found)}
+
+
+def paused_reason(config: Config) -> str | None:
+    if not config.paused:
+        return None
+    return str(config.paused.get("reason") or "no reason given")
+
+
+def supported_accounts(config: Config) -> dict[str, str]:
+    """account -> why it cannot be published to, for accounts whose platform postops lacks (no credentials
+    needed: this is for plan)."""
+    missing = {}
+    for key, account in config.accounts.items():
+        if account.platform not in PLATFORMS:
+            missing[key] = f"publishing to {account.platform} is not supported yet"
+    return missing
+
+
+def plan_context(config: Config, desired: Desired, verdicts: Verdicts, *, now: datetime,
+                 unavailable: Mapping[str, str], unapproved: Mapping[tuple[str, str], str] | None = None,
+                 allow_mass_retract: bool = False, until: datetime | None = None,
+                 run: str | None = None) -> Context:
+    """The one Context plan, status and publish decide with."""
+    return Context(now=now, settings=config.publish, paused=paused_reason(config), blocked=errors_of(verdicts),
+                   unavailable=unavailable, unreadable=desired.unreadable, unapproved=unapproved or {},
+                   allow_mass_retract=allow_mass_retract, until=until, gone=publisher_gone, run=run)

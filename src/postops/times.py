@@ -1,0 +1,38 @@
+"""The one reader of ISO 8601 times, for every time postops reads: the ledger's, platforms' answers and
+headers, a post's `publish_at`, the command line's.
+
+Times are written with their offset (`datetime.isoformat()` of an aware time) and read back here. A time
+without an offset is read in the zone the caller names, or stays naive where the caller decides.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, tzinfo
+
+# A date and a clock time: `2026-11-24` alone is a date, not a moment to publish at.
+_DATE_AND_CLOCK = re.compile(r"\d[T ]\d{1,2}:\d{2}")
+
+
+def parse_time(value: object, zone: tzinfo | None = None, *, need_clock: bool = False) -> datetime | None:
+    """`value` as a datetime, or None when it is not an ISO 8601 time (or not a string at all).
+
+    Without an offset, the time is read in `zone` when one is given. `need_clock` refuses a date alone.
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text or (need_clock and not _DATE_AND_CLOCK.search(text)):
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if when.tzinfo is None and zone is not None:
+        when = when.replace(tzinfo=zone)
+    return when
+
+
+def has_clock(text: str) -> bool:
+    """Whether `text` holds a clock time after its date (a user's time is more than a day)."""
+    return _DATE_AND_CLOCK.search(text) is not None
