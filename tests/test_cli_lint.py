@@ -96,7 +96,8 @@ def test_bad_option_is_a_usage_error(repo):
 def test_schema_command_prints_the_post_schema(repo):
     done = postops(repo, "schema")
     schema = json.loads(done.stdout)
-    assert schema["required"] == ["account", "text"]
+    assert schema["required"] == ["account"]
+    assert (schema["if"], schema["then"]) == ({"not": {"required": ["repost"]}}, {"required": ["text"]})
     assert "publish_at" in schema["properties"]
 
 
