@@ -185,3 +185,9 @@ def test_the_page_embeds_images_up_to_the_cap_and_only_from_inside_the_repositor
     assert f"media/big.png ({(len(small) + MEDIA_CAP + 1023) // 1024} KiB, too large to embed). Alt text: A big chart" \
         in page
     assert "../outside.png (file not found). Alt text: Not ours" in page
+
+
+def test_a_time_without_an_offset_is_read_in_the_configured_timezone(shared: CalendarRepo) -> None:
+    # New York is UTC-5 in March: 07:00 there is 12:00 UTC, when `cross` is due
+    assert set(by_post(run(shared.root, "ics", start="2026-03-05T07:00", end="2026-03-05T07:01"))) == {
+        ("cross", "news"), ("cross", "sky")}

@@ -36,8 +36,8 @@ _IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"
 
 
 def parse_bound(text: str, timezone: str, *, end: bool) -> datetime:
-    """--from/--until: an ISO 8601 time (without an offset, read in `timezone`, as every TIME option reads it),
-    or a date read in `timezone` (for --until, the whole day is included)."""
+    """--from/--until: a time as every time option reads it (without an offset, in `timezone`), or, for a
+    calendar, also a date alone (for --until, that whole day is included)."""
     raw = text.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
         try:
