@@ -353,25 +353,94 @@ def calendar(repo: str | None, now: str | None, fmt: str, start: str | None, end
 
 @main.command()
 @repo_option
+@now_option
 @click.option("--reason", required=True, help="Why: shown by every publish run while paused.")
 @click.option("--commit", is_flag=True, help="Commit the change to postops.yaml (then push and merge it).")
+@click.option("--state-branch", is_flag=True, help="Record the pause on the state branch instead: effective at "
+              "the next run, no pull request (see docs/crisis.md).")
+@yes_option
 @_handle_errors
-def pause(repo: str | None, reason: str, commit: bool) -> int:
+def pause(repo: str | None, now: str | None, reason: str, commit: bool, state_branch: bool, yes: bool) -> int:
     """Stop all publishing (the kill switch). Retractions still run."""
-    from postops.publish.commands import pause_command
+    from postops.confirm import confirm_yes
+    from postops.publish.commands import pause_command, pause_on_branch
 
-    return pause_command(_root(repo), reason=reason, commit=commit, echo=click.echo)
+    root = _root(repo)
+    if _asks(yes) and not confirm_yes([f"Pause all publishing: {_bold(reason)}"], ask=_ask, say=click.echo,
+                                      verb="pause"):
+        return 1
+    if state_branch:
+        return pause_on_branch(root, reason=reason, now=_parse_time(now, "--now"), echo=click.echo, env=os.environ)
+    return pause_command(root, reason=reason, commit=commit, echo=click.echo)
 
 
 @main.command()
 @repo_option
+@now_option
 @click.option("--commit", is_flag=True, help="Commit the change to postops.yaml (then push and merge it).")
+@click.option("--state-branch", is_flag=True, help="Lift a pause recorded on the state branch.")
+@yes_option
 @_handle_errors
-def resume(repo: str | None, commit: bool) -> int:
-    """Lift a pause."""
-    from postops.publish.commands import resume_command
+def resume(repo: str | None, now: str | None, commit: bool, state_branch: bool, yes: bool) -> int:
+    """Lift a pause. In a terminal, first shows what goes out at once and asks."""
+    from postops.confirm import confirm
+    from postops.publish.commands import resume_command, resume_on_branch, resume_preview
 
-    return resume_command(_root(repo), commit=commit, echo=click.echo)
+    root, when = _root(repo), _parse_time(now, "--now")
+    if _asks(yes):
+        steps = resume_preview(root, now=when, env=os.environ)
+        if not steps:
+            click.echo("Nothing is due: resuming sends nothing at once.")
+        elif not confirm(steps, ask=_ask, say=click.echo, bold=_bold, verb="resume and publish this"):
+            return 1
+    if state_branch:
+        return resume_on_branch(root, now=when, echo=click.echo, env=os.environ)
+    return resume_command(root, commit=commit, echo=click.echo)
+
+
+@main.command()
+@click.argument("posts", nargs=-1)
+@repo_option
+@now_option
+@click.option("--since", metavar="TIME", help="Every post published at or after TIME (ISO 8601).")
+@click.option("--account", metavar="ACCOUNT", help="Only on this account.")
+@click.option("--reason", required=True, help="Why: recorded in the ledger with who asked.")
+@click.option("--allow-mass-retract", is_flag=True, help="Take down more than publish.max_retractions posts.")
+@yes_option
+@_handle_errors
+def retract(posts: tuple[str, ...], repo: str | None, now: str | None, since: str | None, account: str | None,
+            reason: str, allow_mass_retract: bool, yes: bool) -> int:
+    """Take POSTS (or every post since TIME) down now, without a pull request; their ids are never published
+    again."""
+    from postops.confirm import Step, confirm
+    from postops.publish.commands import retract_command
+
+    root = _root(repo)
+    when, start = _parse_time(now, "--now"), _parse_time(since, "--since")
+    if _asks(yes):
+        from postops.repo.config import load_config
+
+        config = load_config(root)
+        accounts = [config.accounts[account]] if account in config.accounts else list(config.accounts.values())
+        what = " ".join(posts) or f"every post published since {since}"
+        if not confirm([Step(a, f"take down {what}") for a in accounts], ask=_ask, say=click.echo, bold=_bold,
+                       verb="take posts down"):
+            return 1
+    return retract_command(root, posts=posts, since=start, account=account, reason=reason, now=when,
+                           echo=click.echo, env=os.environ, allow_mass_retract=allow_mass_retract)
+
+
+@main.command()
+@repo_option
+@click.option("--keep", metavar="DIR", type=click.Path(file_okay=False), help="Keep the scratch copy in DIR.")
+@_handle_errors
+def drill(repo: str | None, keep: str | None) -> int:
+    """Rehearse a crisis on a scratch copy of the repository with the outbox: prints how long each lever took."""
+    from postops.publish.drill import run_drill
+    from postops.repo.config import load_config
+
+    root = _root(repo)
+    return run_drill(root, load_config(root), echo=click.echo, keep=Path(keep) if keep else None)
 
 
 @main.command()

@@ -30,6 +30,8 @@ from postops.publish.gate import (
     supported_accounts,
 )
 from postops.publish.ledger import Ledger, LedgerError, Store, read_ledger
+from postops.publish.ledger import parse_time as ledger_time
+from postops.publish import controls
 from postops.publish.notify import Notifier, run_alerts
 from postops.publish.pause import set_paused
 from postops.publish.plan import ActionName, Plan, make_plan
@@ -175,6 +177,111 @@ def publish_steps(root: Path, *, now: datetime | None, env: Mapping[str, str],
         verb = "publish" if action.action == "publish" else "take down"
         steps.append(Step(account, f"{verb} {action.post}{parts}"))
     return steps
+
+
+
+# --------------------------------------------------------------------------------------- crisis levers
+
+def actor(root: Path, env: Mapping[str, str]) -> str:
+    """Who pulls a lever: the person who started the CI job, else git's user here."""
+    for variable, forge in (("GITHUB_ACTOR", "GitHub"), ("GITLAB_USER_LOGIN", "GitLab")):
+        if env.get(variable):
+            return f"@{env[variable]} ({forge})"
+    return who_am_i(root) or "unknown"
+
+
+def live_pairs(ledger: Ledger) -> dict[tuple[str, str], datetime | None]:
+    """(post, account) -> when its first part went out, for every post with a part live on an account."""
+    live: dict[tuple[str, str], datetime | None] = {}
+    for (post, account, part), state in ledger.parts.items():
+        if state.status == "published" and state.published is not None:
+            at = ledger_time(state.published.get("at"))
+            if (post, account) not in live or (part == 0 and at is not None):
+                live[(post, account)] = at
+    return live
+
+
+def retract_command(root: Path, *, posts: Sequence[str], since: datetime | None, account: str | None,
+                    reason: str, now: datetime | None, echo: Echo, env: Mapping[str, str],
+                    allow_mass_retract: bool = False) -> int:
+    """Take posts down now, without a pull request: record a request for each on the state branch (so the
+    id is never published again), then run a publish round that only takes posts down."""
+    base, config = _open(root)
+    when = now or datetime.now(UTC)
+    if not reason.strip():
+        raise UsageError('say why: postops retract ... --reason "..."')
+    if not posts and since is None:
+        raise UsageError("name the posts to take down, or --since TIME for every post published since then")
+    if since is not None and since > when:
+        raise UsageError(f"--since {since.isoformat()} is in the future: nothing can have been published since")
+    if account is not None and account not in config.accounts:
+        raise UsageError(f"--account {account}: no such account in postops.yaml")
+    store = Store(base, config.state_branch, git.remote(base))
+    live = live_pairs(store.read(fetch=True))
+    unknown = [p for p in posts if not any(post == p for post, _ in live)]
+    if unknown:
+        raise UsageError(f"not live on any account, so nothing to take down: {', '.join(unknown)} "
+                         "(`postops status` lists what is published)")
+    chosen = sorted((post, key) for (post, key), at in live.items()
+                    if (account is None or key == account)
+                    and (post in posts or (since is not None and at is not None and at >= since)))
+    if not chosen:
+        echo("nothing published matches: nothing to take down")
+        return 0
+    by = actor(base, env)
+    controls.record(store, [controls.control_event(controls.RETRACT_REQUESTED, by=by, at=when, reason=reason,
+                                                   post=post, account=key) for post, key in chosen],
+                    f"postops retract: {len(chosen)} requested by {by}")
+    for post, key in chosen:
+        echo(f"retract requested: {post} @{key} ({reason})")
+    # This run only takes posts down: a crisis is no time to send what else happens to be due.
+    held = replace(config, paused={"reason": "postops retract: this run only takes posts down"})
+    result = publish(base, held, now=now, env=env, allow_mass_retract=allow_mass_retract, lint=lambda r, c: {},
+                     echo=echo)
+    for a in result.last_plan.of("blocked"):
+        if a.kind == "retract":
+            echo(f"blocked {a.post} @{a.account}: {a.reason}")
+    done = sum(1 for o in result.outcomes if o.what == "retracted")
+    echo(f"{done} parts taken down")
+    return result.exit_code
+
+
+def pause_on_branch(root: Path, *, reason: str, now: datetime | None, echo: Echo, env: Mapping[str, str]) -> int:
+    """`postops pause --state-branch`: stop publishing at the next run, no pull request needed."""
+    base, config = _open(root)
+    if not reason.strip():
+        raise UsageError('say why: postops pause --reason "..."')
+    by = actor(base, env)
+    when = now or datetime.now(UTC)
+    controls.record(Store(base, config.state_branch, git.remote(base)),
+                    [controls.control_event(controls.PAUSED, by=by, at=when, reason=reason)],
+                    f"postops pause by {by}: {reason}")
+    echo(f"paused on the state branch by {by}: {reason} (from the next publish run; "
+         "`postops resume --state-branch` lifts it)")
+    return 0
+
+
+def resume_on_branch(root: Path, *, now: datetime | None, echo: Echo, env: Mapping[str, str]) -> int:
+    base, config = _open(root)
+    store = Store(base, config.state_branch, git.remote(base))
+    if controls.state_pause(store.read(fetch=True)) is None:
+        echo("publishing is not paused on the state branch")
+        return 0
+    by = actor(base, env)
+    controls.record(store, [controls.control_event(controls.RESUMED, by=by, at=now or datetime.now(UTC))],
+                    f"postops resume by {by}")
+    echo(f"resumed on the state branch by {by}"
+         + (f"; still paused by postops.yaml: {paused_reason(config)}" if config.paused else ""))
+    return 0
+
+
+def resume_preview(root: Path, *, now: datetime | None, env: Mapping[str, str]) -> list[Step]:
+    """What goes out at once when publishing resumes: due posts still inside max_delay."""
+    base, config = _open(root)
+    unpaused = replace(config, paused=None)
+    plan, _, _ = compute_plan(base, unpaused, now=now or datetime.now(UTC), env=env, ignore_state_pause=True)
+    return [Step(config.accounts[a.account], f"publish {a.post}" + (f" (due {a.at:%Y-%m-%d %H:%M %Z})" if a.at else ""))
+            for a in plan.actions if a.action == "publish" and a.account in config.accounts]
 
 
 # ----------------------------------------------------------------------------------------------- watch

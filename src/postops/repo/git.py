@@ -273,3 +273,37 @@ def first_added(root: Path, rel: str) -> datetime | None:
     result = run(root, "log", "--follow", "--diff-filter=A", "--format=%aI", "--", rel, check=False)
     dates = result.stdout.decode("utf-8", "replace").split()
     return datetime.fromisoformat(dates[-1]) if result.returncode == 0 and dates else None
+
+
+# -- scratch repositories (postops drill) -------------------------------------------------------------
+
+
+def scratch_copy(source: Path, folder: Path) -> Path:
+    """A bare copy of `source`'s committed history in `folder`/remote.git and a clone of it in `folder`/work,
+    for rehearsals that must never touch the real repository or its remote."""
+    bare, work = folder / "remote.git", folder / "work"
+    run(folder, "clone", "--quiet", "--bare", "--no-local", str(source), str(bare))
+    run(folder, "clone", "--quiet", str(bare), str(work))
+    run(work, "remote", "set-head", "origin", "--auto")
+    return work
+
+
+def commit_all_at(root: Path, message: str, when: datetime, *, push: bool = True) -> str:
+    """Commit everything in the work tree, dated `when`, and push it to the default branch."""
+    stamp = when.isoformat()
+    env = {**_identity(root), "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
+    run(root, "add", "--all")
+    run(root, "commit", "--quiet", "--allow-empty", "-m", message, env=env)
+    if push:
+        run(root, "push", "--quiet", "origin", "HEAD")
+    return out(root, "rev-parse", "HEAD")
+
+
+def revert_at(root: Path, commit: str, when: datetime, *, push: bool = True) -> str:
+    """`git revert` of `commit`, dated `when`, pushed."""
+    stamp = when.isoformat()
+    run(root, "revert", "--no-edit", commit,
+        env={**_identity(root), "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp})
+    if push:
+        run(root, "push", "--quiet", "origin", "HEAD")
+    return out(root, "rev-parse", "HEAD")
