@@ -370,7 +370,7 @@ def pause(repo: str | None, now: str | None, reason: str, commit: bool, state_br
                                       verb="pause"):
         return 1
     if state_branch:
-        return pause_on_branch(root, reason=reason, now=_parse_time(now, "--now"), echo=click.echo, env=os.environ)
+        return pause_on_branch(root, reason=reason, now=_parse_time(now, "--now", repo), echo=click.echo, env=os.environ)
     return pause_command(root, reason=reason, commit=commit, echo=click.echo)
 
 
@@ -386,7 +386,7 @@ def resume(repo: str | None, now: str | None, commit: bool, state_branch: bool, 
     from postops.confirm import confirm
     from postops.publish.commands import resume_command, resume_on_branch, resume_preview
 
-    root, when = _root(repo), _parse_time(now, "--now")
+    root, when = _root(repo), _parse_time(now, "--now", repo)
     if _asks(yes):
         steps = resume_preview(root, now=when, env=os.environ)
         if not steps:
@@ -416,7 +416,7 @@ def retract(posts: tuple[str, ...], repo: str | None, now: str | None, since: st
     from postops.publish.commands import retract_command
 
     root = _root(repo)
-    when, start = _parse_time(now, "--now"), _parse_time(since, "--since")
+    when, start = _parse_time(now, "--now", repo), _parse_time(since, "--since", repo)
     if _asks(yes):
         from postops.repo.config import load_config
 

@@ -17,6 +17,7 @@ from postops.confirm import Step
 from postops.errors import PostopsError, UsageError
 from postops.lint.engine import lint_text
 from postops.platforms.base import Platform, get_platform, token_warnings
+from postops.publish import controls
 from postops.publish.approvals import approval_blocks
 from postops.publish.audit import known_account
 from postops.publish.desired import Desired, at_default_tip, load_desired
@@ -30,8 +31,6 @@ from postops.publish.gate import (
     supported_accounts,
 )
 from postops.publish.ledger import Ledger, LedgerError, Store, read_ledger
-from postops.publish.ledger import parse_time as ledger_time
-from postops.publish import controls
 from postops.publish.notify import Notifier, run_alerts
 from postops.publish.pause import set_paused
 from postops.publish.plan import ActionName, Plan, make_plan
@@ -73,7 +72,7 @@ def _open(root: Path) -> tuple[Path, Config]:
 
 def compute_plan(root: Path, config: Config, *, now: datetime, until: datetime | None = None,
                  allow_mass_retract: bool = False, lint: LintFn = lint_verdicts, env: Mapping[str, str] | None = None,
-                 ) -> tuple[Plan, Desired, Verdicts]:
+                 ignore_state_pause: bool = False) -> tuple[Plan, Desired, Verdicts]:
     remote = git.remote(root) if git.is_repository(root) else None
     ledger = None
     if remote:
@@ -86,7 +85,8 @@ def compute_plan(root: Path, config: Config, *, now: datetime, until: datetime |
     verdicts = lint(root, config)
     desired = load_desired(root, config)
     ctx = plan_context(config, desired, verdicts, now=now, unavailable=supported_accounts(config),
-                       allow_mass_retract=allow_mass_retract, until=until)
+                       allow_mass_retract=allow_mass_retract, until=until, ledger=ledger,
+                       ignore_state_pause=ignore_state_pause)
     plan = make_plan(desired.targets, ledger, ctx)
     # Approval is a question about what was merged: on a pull request's checkout there is nothing to ask.
     unapproved = approval_blocks(config, desired, plan, os.environ if env is None else env).blocked \
@@ -142,8 +142,13 @@ def publish_command(root: Path, *, now: datetime | None, dry_run: bool, allow_ma
     base, config = _open(root)
     result = publish(base, config, now=now, env=env, allow_mass_retract=allow_mass_retract, lint=lint, echo=echo)
     reason = paused_reason(config)
+    state_pause = controls.state_pause(Store(base, config.state_branch, git.remote(base)).read())
     if reason:
         echo(f"paused: {reason}: nothing new is published until `postops resume` is merged")
+    elif state_pause is not None:
+        echo(f"paused on the state branch by {state_pause.get('by')}: {state_pause.get('reason')}: nothing new is "
+             "published until `postops resume --state-branch`")
+        reason = str(state_pause.get("reason"))
     for a in result.last_plan.of(ActionName.CONFLICT, ActionName.BLOCKED):
         if a.action == ActionName.BLOCKED and reason and a.reason.startswith("paused:"):
             continue
@@ -195,7 +200,7 @@ def live_pairs(ledger: Ledger) -> dict[tuple[str, str], datetime | None]:
     live: dict[tuple[str, str], datetime | None] = {}
     for (post, account, part), state in ledger.parts.items():
         if state.status == "published" and state.published is not None:
-            at = ledger_time(state.published.get("at"))
+            at = times.parse_time(state.published.get("at"))
             if (post, account) not in live or (part == 0 and at is not None):
                 live[(post, account)] = at
     return live
@@ -238,7 +243,7 @@ def retract_command(root: Path, *, posts: Sequence[str], since: datetime | None,
     held = replace(config, paused={"reason": "postops retract: this run only takes posts down"})
     result = publish(base, held, now=now, env=env, allow_mass_retract=allow_mass_retract, lint=lambda r, c: {},
                      echo=echo)
-    for a in result.last_plan.of("blocked"):
+    for a in result.last_plan.of(ActionName.BLOCKED):
         if a.kind == "retract":
             echo(f"blocked {a.post} @{a.account}: {a.reason}")
     done = sum(1 for o in result.outcomes if o.what == "retracted")

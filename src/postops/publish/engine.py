@@ -157,12 +157,13 @@ class Publisher:
             self._platforms[account] = self.platform_factory(spec, self.root, self.env)
         return self._platforms[account]
 
-    def context(self) -> Context:
+    def context(self, ledger: Ledger | None = None) -> Context:
         return plan_context(self.config, self.desired, self.verdicts, now=self.now(), unavailable=self.unavailable,
-                            unapproved=self.unapproved, allow_mass_retract=self.allow_mass_retract, run=self.run)
+                            unapproved=self.unapproved, allow_mass_retract=self.allow_mass_retract, run=self.run,
+                            ledger=ledger)
 
     def plan(self, ledger: Ledger) -> Plan:
-        return make_plan(self.desired.targets, ledger, self.context())
+        return make_plan(self.desired.targets, ledger, self.context(ledger))
 
     def execute(self, store: Store) -> RunResult:
         ledger = store.read(fetch=True)

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from postops.lint.engine import PublishedState, run_lint
 from postops.platforms.base import PLATFORMS
+from postops.publish import controls
 from postops.publish.desired import Desired
-from postops.publish.ledger import read_ledger
+from postops.publish.ledger import Ledger, read_ledger
 from postops.publish.plan import Context
 from postops.publish.process import publisher_gone
 from postops.repo.config import Config
@@ -67,8 +68,18 @@ def supported_accounts(config: Config) -> dict[str, str]:
 def plan_context(config: Config, desired: Desired, verdicts: Verdicts, *, now: datetime,
                  unavailable: Mapping[str, str], unapproved: Mapping[tuple[str, str], str] | None = None,
                  allow_mass_retract: bool = False, until: datetime | None = None,
-                 run: str | None = None) -> Context:
-    """The one Context plan, status and publish decide with."""
-    return Context(now=now, settings=config.publish, paused=paused_reason(config), blocked=errors_of(verdicts),
+                 run: str | None = None, ledger: Ledger | None = None,
+                 ignore_state_pause: bool = False) -> Context:
+    """The one Context plan, status and publish decide with. `ledger` brings the levers pulled on the state
+    branch: a pause, and posts taken down on request."""
+    paused = paused_reason(config)
+    withdrawn: frozenset[tuple[str, str]] = frozenset()
+    if ledger is not None:
+        state = None if ignore_state_pause else controls.state_pause(ledger)
+        if paused is None and state is not None:
+            paused = f"{state.get('reason') or 'no reason given'} (paused on the state branch by {state.get('by')})"
+        withdrawn = frozenset(controls.retract_requests(ledger))
+    return Context(now=now, settings=config.publish, paused=paused, blocked=errors_of(verdicts),
                    unavailable=unavailable, unreadable=desired.unreadable, unapproved=unapproved or {},
-                   allow_mass_retract=allow_mass_retract, until=until, gone=publisher_gone, run=run)
+                   allow_mass_retract=allow_mass_retract, until=until, gone=publisher_gone, run=run,
+                   withdrawn=withdrawn)

@@ -102,6 +102,7 @@ class Context:
     until: datetime | None = None                    # also list waits due up to then (a preview)
     gone: Callable[[str], bool] = lambda by: False   # whether the publisher `by` is provably dead
     run: str | None = None                           # this run: its own open claims are not in doubt
+    withdrawn: frozenset[tuple[str, str]] = frozenset()  # (post, account) that `postops retract` took down for good
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,8 @@ def claim_holder(state: PartState, ctx: Context) -> Holder:
 
 
 def make_plan(targets: Iterable[Target], ledger: Ledger, ctx: Context) -> Plan:
-    targets = list(targets)
+    # A post retracted on request is no longer wanted on that account, whatever main still holds.
+    targets = [t for t in targets if (t.post, t.account) not in ctx.withdrawn]
     by_key = {(t.post, t.account): t for t in targets}
     pairs = ledger.pairs()
     retracted_ids = ledger.retracted_ids()
