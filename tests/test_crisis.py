@@ -165,3 +165,57 @@ def test_the_drill_rehearses_every_lever_and_says_how_long_each_took(desk):
         assert expected in timeline, timeline
     assert "NOT" not in timeline and "DESPITE" not in timeline
     assert desk.repo.git("status", "--porcelain") == "" and "postops/state" not in desk.repo.git("branch", "-a")
+
+
+def test_every_lever_is_in_postops_log(desk):
+    import json
+
+    from postops.publish.audit import log_command
+
+    desk.post("launch", T)
+    desk.publish(T + M)
+    pause_on_branch(desk.repo.root, reason="Crisis response", now=T + 2 * M, echo=lambda line: None, env=desk.env)
+    resume_on_branch(desk.repo.root, now=T + 3 * M, echo=lambda line: None, env=desk.env)
+    retract_command(desk.repo.root, posts=["launch"], since=None, account=None, reason="Wrong figures",
+                    now=T + 4 * M, echo=lambda line: None, env=desk.env)
+    (desk.outbox / "drill" / "from-the-app.json").write_text(json.dumps({"text": "Posted in the app"}))
+    from postops.publish.commands import watch_command
+    watch_command(desk.repo.root, now=datetime.now(T.tzinfo), echo=lambda line: None, env=desk.env)
+    lines: list[str] = []
+
+    assert log_command(desk.repo.root, post=None, fmt="json", echo=lines.append, now=T + 10 * M) == 0
+
+    trails = {t["post"]: [(e["event"], e["detail"]) for e in t["events"]] for t in json.loads("".join(lines))["posts"]}
+    assert trails["(pause)"] == [
+        ("paused", "on the state branch by @comms-lead (GitHub): Crisis response"),
+        ("resumed", "on the state branch by @comms-lead (GitHub)")]
+    assert ("retract-requested", "@drill: `postops retract` by @comms-lead (GitHub): Wrong figures; the id is never "
+                                 "published again") in trails["launch"]
+    assert [e for e, _ in trails["launch"]][-2:] == ["retract-requested", "retracted"]
+    (unmanaged,) = trails["(unmanaged @drill from-the-app)"]
+    assert unmanaged[0] == "unmanaged" and "'Posted in the app'" in unmanaged[1]
+
+
+def test_status_shows_a_pause_on_the_state_branch_and_posts_made_outside_postops(desk):
+    import json
+
+    from postops.publish.commands import status_command, watch_command
+
+    pause_on_branch(desk.repo.root, reason="Crisis response", now=T, echo=lambda line: None, env=desk.env)
+    (desk.outbox / "drill").mkdir(parents=True)
+    (desk.outbox / "drill" / "from-the-app.json").write_text(json.dumps({"text": "Posted in the app"}))
+    watch_command(desk.repo.root, now=datetime.now(T.tzinfo), echo=lambda line: None, env=desk.env)
+    text: list[str] = []
+    data: list[str] = []
+
+    assert status_command(desk.repo.root, fmt="text", now=T + M, echo=text.append, lint=no_lint) == 0
+    assert status_command(desk.repo.root, fmt="json", now=T + M, echo=data.append, lint=no_lint) == 0
+
+    lines = "".join(text).splitlines()
+    assert lines[0] == ("paused on the state branch by @comms-lead (GitHub) since 2026-03-01 10:00 UTC: "
+                        "Crisis response")
+    assert lines[1].split()[:3] == ["unmanaged", "(outside", "postops)"] and "'Posted in the app'" in lines[1]
+    shown = json.loads("".join(data))
+    assert shown["paused"] == {"reason": "Crisis response", "by": "@comms-lead (GitHub)", "at": T.isoformat()}
+    (found,) = shown["unmanaged"]
+    assert (found["account"], found["platform_id"], found["text"]) == ("drill", "from-the-app", "Posted in the app")

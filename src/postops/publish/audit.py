@@ -28,6 +28,7 @@ from postops.publish.ledger import (
     RETRACT_FAILED,
     RETRACTED,
     Event,
+    EventKind,
     PairKey,
     PartKey,
     PartState,
@@ -337,6 +338,10 @@ class _LedgerTrail:
                                        f"by more than max_delay; never published (run {event.get('run')})", part=None)
         elif kind in (RETRACTED, RETRACT_FAILED):
             self._retracted(event)
+        elif kind == EventKind.RETRACT_REQUESTED:
+            self._add(event, "retract-requested", f"@{event.get('account')}: `postops retract` by {event.get('by')}: "
+                                                  f"{event.get('reason')}; the id is never published again",
+                      part=None, commit=None, by=event.get("by"))
 
     def _approval(self, claim: Event) -> None:
         """The approval a claim recorded, once per pull request and set of approvers."""
@@ -384,6 +389,31 @@ class _LedgerTrail:
                                          "outcome; the next publish run asks the platform before anything else")
 
 
+# Trails of what is not about one post: their names cannot be post ids, which never hold "(" or " ".
+PAUSE_TRAIL = "(pause)"
+
+
+def _account_events(events: Iterable[Event], collected: _Collected) -> None:
+    """Pauses and resumes on the state branch, and posts made outside postops, as trails of their own."""
+    for event in events:
+        kind, at, by = event_kind(event), _when(event), event.get("by")
+        if kind == EventKind.PAUSED:
+            collected.add(PAUSE_TRAIL, AuditEvent(at, "paused", f"on the state branch by {by}: {event.get('reason')}",
+                                                  by=by), _LEDGER_RANK)
+        elif kind == EventKind.RESUMED:
+            collected.add(PAUSE_TRAIL, AuditEvent(at, "resumed", f"on the state branch by {by}", by=by), _LEDGER_RANK)
+        elif kind == EventKind.UNMANAGED:
+            account = event.get("account")
+            findings = event.get("findings") or []
+            taken = "; deleted (unmanaged: delete)" if event.get("action") == "delete" else ""
+            detail = (f"@{account}: posted outside postops at {event.get('posted_at')}: {event.get('text')!r}"
+                      + (f"; {len(findings)} policy findings: {'; '.join(map(str, findings))}" if findings else "")
+                      + taken)
+            collected.add(f"(unmanaged @{account} {event.get('platform_id')})",
+                          AuditEvent(at, "unmanaged", detail, account=str(account), url=event.get("url"),
+                                     by=event.get("run")), _LEDGER_RANK)
+
+
 def _key(event: Event) -> PartKey:
     part = event.get("part")
     return (event["post"], str(event.get("account")), part if isinstance(part, int) else -1)
@@ -422,6 +452,7 @@ def audit_trail(root: Path, config: Config, *, post: str | None = None, now: dat
     collected = _Collected()
     main = _history(root, collected, {**ledger_ids, **ids_at_head}, media_users)
     _LedgerTrail(main, collected).read(events, now or datetime.now(UTC))
+    _account_events(ledger.log, collected)
     at_head = {post_id: path for path, post_id in sorted(ids_at_head.items(), reverse=True)}
     ledger_paths = {post_id: path for path, post_id in ledger_ids.items()}
     wanted = sorted(collected.events)

@@ -364,7 +364,12 @@ def status_command(root: Path, *, fmt: str, now: datetime | None, echo: Echo, li
     states = read_states(base, config, now=moment, lint=lint, err=err or echo).states
     states = [s for s in states if (account is None or s["account"] == account)
               and (since is None or any(when >= since for when in _times(s)))]
-    report.write(report.render_report("status", fmt, StatusReport(states, config)), echo, output)
+    ledger = read_ledger(base, config)
+    unmanaged = tuple({k: v for k, v in e.items() if k not in ("event", "run", "by")} for e in ledger.log
+                      if e.get("event") == "unmanaged" and (account is None or e.get("account") == account))
+    pause = controls.state_pause(ledger)
+    report.write(report.render_report("status", fmt, StatusReport(
+        states, config, unmanaged, {k: pause.get(k) for k in ("reason", "by", "at")} if pause else None)), echo, output)
     return 0
 
 

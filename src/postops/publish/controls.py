@@ -27,7 +27,7 @@ def _events(ledger: Ledger) -> tuple[Mapping[str, Any], ...]:
 def state_pause(ledger: Ledger) -> Mapping[str, Any] | None:
     """The pause on the state branch, if the latest pause or resume event there is a pause."""
     current: Mapping[str, Any] | None = None
-    for event in ledger.all_events():
+    for event in ledger.log:
         if event.get("event") == PAUSED:
             current = event
         elif event.get("event") == RESUMED:
@@ -39,7 +39,7 @@ def retract_requests(ledger: Ledger) -> dict[tuple[str, str], Mapping[str, Any]]
     """(post, account) -> the request to take it down. A request is for good: the id is never published
     again (to bring a post back, add it under a new id)."""
     found: dict[tuple[str, str], Mapping[str, Any]] = {}
-    for event in ledger.all_events():
+    for event in ledger.log:
         if event.get("event") == RETRACT_REQUESTED and isinstance(event.get("post"), str) \
                 and isinstance(event.get("account"), str):
             found.setdefault((event["post"], event["account"]), event)

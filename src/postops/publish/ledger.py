@@ -151,10 +151,6 @@ class Ledger:
         return Ledger(tip if tip is not None else self.tip, _terminated(self.raw) + encode(events), parts, missed,
                       self.log + tuple(events), self.damaged)
 
-    def all_events(self) -> list[Event]:
-        """Every readable event, in order: for the events that are not about parts (watch, controls)."""
-        return _decode(self.raw)[0]
-
     def pairs(self) -> dict[PairKey, dict[int, PartState]]:
         """(post, account) -> part -> state."""
         grouped: dict[PairKey, dict[int, PartState]] = {}

@@ -70,7 +70,7 @@ def known_ids(ledger: Ledger) -> dict[str, set[str]]:
     for (_, account, _), state in ledger.parts.items():
         if state.published is not None and state.published.get("platform_id"):
             known.setdefault(account, set()).add(str(state.published["platform_id"]))
-    for event in ledger.all_events():
+    for event in ledger.log:
         if event.get("event") == UNMANAGED and isinstance(event.get("platform_id"), str):
             known.setdefault(str(event.get("account")), set()).add(event["platform_id"])
     return known
@@ -79,7 +79,7 @@ def known_ids(ledger: Ledger) -> dict[str, set[str]]:
 def said_unavailable(ledger: Ledger) -> set[str]:
     """Accounts whose posts postops last found it cannot read (and has said so)."""
     latest: dict[str, bool] = {}
-    for event in ledger.all_events():
+    for event in ledger.log:
         if event.get("event") == WATCH_UNAVAILABLE:
             latest[str(event.get("account"))] = True
         elif event.get("event") == UNMANAGED:
