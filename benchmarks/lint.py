@@ -1,105 +1,220 @@
-"""How long a full `postops lint` takes on a large content repository.
+"""Where people wait for lint, measured against the peer tool in the same run.
 
-    python benchmarks/lint.py [N] [--tone]      (default 10,000 posts)
+    python benchmarks/lint.py [N] [--repeat R] [--only full,warm,one,tone,plan] [--tone] [--src DIR]
 
-Generates N posts and a policy set like the one `postops init` ships into a temporary repository, then
-runs `postops lint` twice as a user would (a fresh process each time) and prints the wall times. With
---tone the policies also use the tone facts `offensive` and `sentiment` (needs the tone extra), which
-shows what a tone policy costs.
+Makes a content repository with `postops init` (its policies, its postops.yaml) and N generated posts
+(default 10,000; one in fifty breaks a policy), then runs, each R times (default 3), in fresh processes:
+
+  full   `postops lint --no-cache` over every post, and check-jsonschema over the same files with an
+         equivalent schema (policies/*.yaml rewritten over the raw post, see PEER_SCHEMA); the tone
+         rules are switched "off" here, since check-jsonschema has no tone model
+  warm   `postops lint` again with nothing changed (the result cache is warm)
+  one    `postops lint FILE` on one just-edited post (what pre-commit runs), and yamllint on that file
+  tone   the same one-file lint with init's tone rules on (offensive-tone, negative-sentiment)
+  plan   `postops plan` over the N posts, committed
+
+Wall time is the best of R runs (with the range); CPU is user + system of the process and its children.
+--tone also switches the tone rules on for `full`. The machine is shared, so read the ranges, and prefer
+the CPU figures and the ratios, which both tools' runs share the noise of.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
-CONFIG = """\
-version: 1
-timezone: America/New_York
-accounts:
-  official: {platform: x, handle: "@Org"}
-  social: {platform: mastodon, instance: "https://mastodon.example"}
-  drill: {platform: outbox}
-"""
-
-POLICIES = r"""
-rules:
-  - id: banned-phrases
-    message: "Official accounts don't say '{match}'"
-    schema: {properties: {facts: {properties: {text: {not: {pattern: "\\b(suck it|idiots?|shut up|losers?)\\b"}}}}}}
-  - id: mention-allow-list
-    applies_to: {accounts: [official]}
-    message: "{match} is not on the allow-list"
-    schema: {properties: {facts: {properties: {mentions: {items: {enum: ["@org", "@energy", "@partner"]}}}}}}
-  - id: mention-deny-list
-    applies_to: {accounts: [social]}
-    schema: {properties: {facts: {properties: {mentions: {not: {contains: {enum: ["@rival"]}}}}}}}
-  - id: two-hashtags
-    severity: warning
-    schema: {properties: {facts: {properties: {hashtags: {maxItems: 2}}}}}
-  - id: own-domains
-    schema: {properties: {facts: {properties: {domains: {items: {pattern: "(^|\\.)example\\.org$"}}}}}}
-  - id: quiet-hours
-    schema: {properties: {facts: {properties: {hour: {anyOf: [{type: "null"}, {minimum: 7, maximum: 21}]}}}}}
-  - id: no-press-on-weekends
-    applies_to: {labels: [press]}
-    schema: {properties: {facts: {properties: {weekday: {not: {enum: [saturday, sunday]}}}}}}
-  - id: alt-text
-    schema: {properties: {facts: {properties: {media_missing_alt: {maxItems: 0}}}}}
-"""
+SRC = Path(__file__).resolve().parents[1] / "src"
+ENV = dict(os.environ)
+NOW = "2026-03-01T10:00:00Z"
+MENTIONS = ["@exampleorg_research", "@exampleorg"]
 
 
-TONE_POLICIES = """
-rules:
-  - id: offensive-tone
-    schema: {properties: {facts: {properties: {offensive: {exclusiveMaximum: 0.5}}}}}
-  - id: negative-sentiment
-    severity: warning
-    schema: {properties: {facts: {properties: {sentiment: {minimum: -0.5}}}}}
-"""
+def post_text(i: int) -> str:
+    text = (f"Post number {i}: our new analysis of energy security with {MENTIONS[i // 2 % 2]} is out today.\n"
+            f"Read it at https://www.example.org/analysis/{i} #energy")
+    if i % 50 == 7:  # a few posts break a policy, so both tools have something to report
+        text += " #a #b"
+    if i % 50 == 31:
+        text += " and https://elsewhere.example.net/x"
+    return text
 
 
-def make_repo(root: Path, count: int, tone: bool = False) -> None:
-    (root / "postops.yaml").write_text(CONFIG)
-    (root / "policies").mkdir()
-    (root / "policies" / "org.yaml").write_text(POLICIES)
-    if tone:
-        (root / "policies" / "tone.yaml").write_text(TONE_POLICIES)
+def make_repo(root: Path, count: int) -> list[str]:
+    postops("init", "--ci", "none", str(root), cwd=root.parent)
+    for example in (root / "posts").rglob("*.yaml"):
+        example.unlink()
+    files = []
     for i in range(count):
-        account = ("official", "social", "drill")[i % 3]
-        folder = root / "posts" / account / f"{2026 + i // 5000}" / f"{i % 12 + 1:02d}"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"post-{i:05d}.yaml").write_text(textwrap.dedent(f"""\
-            # yaml-language-server: $schema=../../../../.postops-schema.json
-            account: {account}
-            publish_at: 2026-{i % 12 + 1:02d}-{i % 28 + 1:02d}T{9 + i % 8:02d}:00:00-05:00
-            text: |-
-              Post number {i}: our new analysis of energy security with @energy is out today.
-              Read it at https://www.example.org/analysis/{i} #energy
-            labels: [research]
-            """))
+        account = ("official", "drill")[i % 2]
+        rel = f"posts/{account}/2026/{i % 12 + 1:02d}/post-{i:05d}.yaml"
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = "\n".join("  " + line for line in post_text(i).splitlines())
+        path.write_text(f"account: {account}\n"
+                        f"publish_at: 2026-{i % 12 + 1:02d}-{i % 28 + 1:02d}T{9 + i % 8:02d}:00:00-05:00\n"
+                        f"labels: [research]\ntext: |-\n{body}\n")
+        files.append(rel)
+    return files
+
+
+def tone_rules(root: Path, on: bool) -> None:
+    """init switches the tone rules on when the tone extra is installed; `off` is what it writes without."""
+    path = root / "policies" / "tone-models.yaml"
+    text = path.read_text()
+    if on:
+        text = text.replace('id: offensive-tone\n    severity: "off"', "id: offensive-tone\n    severity: error")
+        text = text.replace('id: negative-sentiment\n    severity: "off"',
+                            "id: negative-sentiment\n    severity: warning")
+    else:
+        text = re.sub(r'(id: (?:offensive-tone|negative-sentiment)\n    severity: )\S+', r'\1"off"', text)
+    path.write_text(text)
+
+
+# The init policies over the raw post, as a generic validator sees it (no derived facts): the same
+# patterns on the text, the allow-list as a pattern on mentions, quiet hours on publish_at's clock.
+# A weekday cannot be computed by JSON Schema, so no-weekend-press has no counterpart.
+def peer_schema() -> dict[str, object]:
+    sys.path.insert(0, ENV["PYTHONPATH"].split(os.pathsep)[0])
+    from postops.repo.schemas import POST_SCHEMA  # noqa: PLC0415 - from the postops being measured
+
+    text = {"type": "string"}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "allOf": [
+        {k: v for k, v in POST_SCHEMA.items() if k != "$id"},
+        {"properties": {
+            "text": {"allOf": [
+                {"not": {"pattern": r"(?i)\b(suck it|sucks|idiots?|stupid|shut up|wtf|lol)\b"}},
+                {"not": {"pattern": r"(#\w+[^#]*){3}"}},
+                {"not": {"pattern": r"(?i)https?://(?!([\w-]+\.)*(example\.org|example\.com)\b)"}},
+                text]},
+            "publish_at": {"pattern": r"T(0[7-9]|1[0-9]|2[01]):"},
+            "media": {"items": {"required": ["alt"]}}}},
+        {"if": {"properties": {"account": {"const": "official"}}},
+         "then": {"allOf": [{"properties": {"text": {"not": {"pattern": r"(?i)@(?!(exampleorg|exampleorg_research|examplepartner)\b)"}}}}]}},
+        {"if": {"properties": {"account": {"const": "drill"}}},
+         "then": {"properties": {"text": {"not": {"pattern": r"(?i)@(examplepartner|amnesty|potus)\b"}}}}},
+    ]}
+
+
+def postops(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([sys.executable, "-m", "postops", *args], cwd=cwd, env=ENV, capture_output=True,
+                          text=True, check=False)
+    if done.returncode not in (0, 1):
+        sys.exit(f"postops {' '.join(args)} failed ({done.returncode}): {done.stderr}")
+    return done
+
+
+def tool(name: str) -> str:
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if not found:
+        sys.exit(f"{name} is not installed: pip install -e '.[bench]'")
+    return found
+
+
+class Timing:
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def run(self, command: list[str], cwd: Path, before: object = None) -> subprocess.CompletedProcess[str]:
+        if callable(before):
+            before()
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        done = subprocess.run(command, cwd=cwd, env=ENV, capture_output=True, text=True, check=False)
+        self.wall.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.cpu.append(after.ru_utime - usage.ru_utime + after.ru_stime - usage.ru_stime)
+        return done
+
+    def __str__(self) -> str:
+        def spread(values: list[float]) -> str:
+            return f"{min(values):6.2f} s ({min(values):.2f}-{max(values):.2f})"
+        return f"wall {spread(self.wall)}   cpu {spread(self.cpu)}"
+
+
+def ratio(peer: Timing, ours: Timing) -> str:
+    return (f"peer/postops: wall {min(peer.wall) / min(ours.wall):.1f}x, "
+            f"cpu {min(peer.cpu) / min(ours.cpu):.1f}x")
+
+
+def measure(name: str, command: list[str], cwd: Path, repeat: int, before: object = None,
+            expect: tuple[int, ...] = (0, 1)) -> Timing:
+    timing = Timing()
+    for _ in range(repeat):
+        done = timing.run(command, cwd, before)
+        if done.returncode not in expect:
+            sys.exit(f"{name} failed ({done.returncode}): {done.stderr[-2000:]}")
+    print(f"  {name:44} {timing}", flush=True)
+    return timing
 
 
 def main() -> None:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    tone = "--tone" in sys.argv[1:]
-    count = int(args[0]) if args else 10_000
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("count", nargs="?", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", default="full,warm,one,tone,plan")
+    parser.add_argument("--tone", action="store_true", help="tone rules on in `full` too")
+    parser.add_argument("--src", type=Path, default=SRC, help="the postops to measure (a src/ folder), to "
+                        "compare two versions")
+    args = parser.parse_args()
+    ENV["PYTHONPATH"] = os.pathsep.join(filter(None, [str(args.src.resolve()), os.environ.get("PYTHONPATH")]))
+    steps = set(args.only.split(","))
+    lint = [sys.executable, "-m", "postops", "lint", "--quiet"]
+    # so that the same script measures a postops from before the cache
+    no_cache = ["--no-cache"] if "--no-cache" in postops("lint", "--help", cwd=args.src).stdout else []
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        make_repo(root, count, tone)
-        for attempt in (1, 2):
-            started = time.perf_counter()
-            done = subprocess.run([sys.executable, "-m", "postops", "lint", "--format", "json", "-o",
-                                   str(root / "report.json")], cwd=root, capture_output=True, text=True)
-            elapsed = time.perf_counter() - started
-            if done.returncode not in (0, 1):
-                sys.exit(f"postops lint failed ({done.returncode}): {done.stderr}")
-            print(f"postops lint, {count:,} posts{' with tone policies' if tone else ''}, run {attempt}: "
-                  f"{elapsed:.2f} s")
+        root = Path(tmp) / "repo"
+        root.mkdir()
+        files = make_repo(root, args.count)
+        tone_rules(root, args.tone)
+        # In a real repository the posts are older than the cache's 2 s "settled" window (see
+        # postops.lint.cache); files written a moment ago are read again, by content, on every run.
+        time.sleep(2.1)
+        schema = Path(tmp) / "peer-schema.json"
+        schema.write_text(json.dumps(peer_schema()))
+        print(f"{args.count:,} posts, `postops init` policies, best of {args.repeat} (range)")
+        if "full" in steps:
+            ours = measure(f"postops lint --no-cache{' (tone on)' if args.tone else ''}",
+                           [*lint, *no_cache], root, args.repeat)
+            peer = measure("check-jsonschema", [tool("check-jsonschema"), "--regex-variant", "python",
+                                                "--schemafile", str(schema), *files], root, args.repeat)
+            print(f"  {'':44} {ratio(peer, ours)}")
+        if "warm" in steps:
+            postops("lint", cwd=root)
+            measure("postops lint, nothing changed (cache warm)", lint, root, args.repeat)
+        one = files[0]
+        counter = iter(range(10**6))
+
+        def edit() -> None:  # pre-commit lints a file that just changed: never a cache hit for it
+            path = root / one
+            path.write_text(re.sub(r"# edit \d+\n|$", f"# edit {next(counter)}\n", path.read_text(), count=1))
+
+        if "one" in steps:
+            ours = measure("postops lint FILE (pre-commit)", [*lint, one], root, args.repeat, edit)
+            peer = measure("yamllint FILE", [tool("yamllint"), one], root, args.repeat, expect=(0, 1))
+            print(f"  {'':44} {ratio(peer, ours)}")
+        if "tone" in steps:
+            tone_rules(root, True)
+            postops("lint", one, cwd=root)  # the repository-wide part of the cache, as after any lint
+            measure("postops lint FILE, tone rules on", [*lint, one], root, args.repeat, edit)
+            tone_rules(root, args.tone)
+        if "plan" in steps:
+            git = ["git", "-C", str(root), "-c", "user.name=Bench", "-c", "user.email=bench@example.org"]
+            subprocess.run([*git, "add", "--all"], check=True)
+            subprocess.run([*git, "commit", "--quiet", "-m", "posts"], check=True)
+            postops("lint", cwd=root)
+            measure("postops plan", [sys.executable, "-m", "postops", "plan", "--now", NOW, "--format", "json"],
+                    root, args.repeat)
 
 
 if __name__ == "__main__":

@@ -106,16 +106,19 @@ def main() -> None:
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True,
               help="Exit 1 when there are findings at or above this severity.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the findings, no summary.")
+@click.option("--no-cache", is_flag=True, help="Lint every file again, ignoring and not updating the results "
+              "kept in .postops/cache/.")
 @_handle_errors
 def lint(paths: tuple[str, ...], repo: str | None, fmt: str, output: str | None, fail_on: str,
-         quiet: bool) -> int:
+         quiet: bool, no_cache: bool) -> int:
     """Check posts (all of them, or PATHS) against the built-in rules and the policies."""
     from postops.lint.engine import run_lint
     from postops.repo.config import load_config
 
     root = _root(repo)
     config = load_config(root)
-    result = run_lint(root, config, list(paths) if paths else None, state=_published_state(root, config))
+    result = run_lint(root, config, list(paths) if paths else None, state=_published_state(root, config),
+                      cache=not no_cache)
     color = output is None and fmt == "text" and sys.stdout.isatty()
     write(render(result, fmt, quiet=quiet, color=color), click.echo, output)
     return 1 if result.fails(fail_on) else 0

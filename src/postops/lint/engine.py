@@ -14,6 +14,7 @@ from typing import Any
 from postops.errors import UsageError
 from postops.lint import facts as facts_mod
 from postops.lint import tone as tone_mod
+from postops.lint.cache import CACHE_DIR, FileLint, LintCache, PostRefs
 from postops.lint.findings import Finding, LintResult, RuleInfo
 from postops.lint.policy import Policies, PolicyRule, load_policies
 from postops.lint.rules import (
@@ -54,27 +55,44 @@ class PublishedState:
 
 
 def run_lint(root: Path, config: Config, paths: Iterable[str] | None = None,
-             state: PublishedState | None = None) -> LintResult:
-    """Lint the posts at `paths` (relative to root or absolute), or every post. Raises ConfigError for bad policies."""
+             state: PublishedState | None = None, cache: bool = True) -> LintResult:
+    """Lint the posts at `paths` (relative to root or absolute), or every post. Raises ConfigError for bad policies.
+
+    With `cache`, files whose findings cannot have changed since the last run are not linted again
+    (postops.lint.cache says what "cannot have changed" covers)."""
     policies = load_policies(root, default_severities())
     _require_tone(policies)
     every_file = discover(root)
     files = every_file if paths is None else _select(root, paths)
-    ctx = Context(config=config, root=root, ids=declared_ids(root, every_file), measures={},
+    store = LintCache.load(root) if cache else None
+    if policies.facts & TONE_FACTS:
+        tone_mod.use_model_cache(root / CACHE_DIR if cache else None)
+    ids = store.index(every_file) if store else declared_ids(root, every_file)
+    ctx = Context(config=config, root=root, ids=ids, measures={},
                   published=state.published if state else None,
                   retracted=state.retracted if state else frozenset())
+    cached = {rel: store.lookup(rel, ids, state) for rel in files} if store else {}
+    done = [lint for lint in cached.values() if lint is not None]
+    todo = [rel for rel in files if cached.get(rel) is None]
     tone = policies.facts & TONE_FACTS
     # lingua detects in threads of its own, and threads do not survive a fork: language checks run here.
     parallel = "language" not in tone
-    if tone and parallel and len(files) >= PARALLEL_THRESHOLD:
+    if tone and parallel and len(todo) >= PARALLEL_THRESHOLD:
         tone_mod.preload(tone)
-    findings, posts, suppressed = _lint_in_parallel(ctx, policies, files, parallel=parallel)
+    fresh = _lint_in_parallel(ctx, policies, todo, parallel=parallel)
+    if store:
+        for lint in fresh:
+            store.record(lint, ids, state)
+        store.save(every_file)
+    linted = done + fresh
+    findings = [f for lint in linted for f in lint.findings]
     findings += _repository_findings(root, config, policies)
     rules = [RuleInfo(r.id, r.description, severity=policies.builtin[r.id].severity) for r in ALL_BUILTINS.values()
              if policies.builtin[r.id].severity != "off"]
     rules += [RuleInfo(r.id, r.description, severity=r.severity) for r in policies.rules]
-    return LintResult(findings=tuple(sorted(set(findings))), files=len(files), posts=posts,
-                      suppressed=suppressed, rules=tuple(rules))
+    return LintResult(findings=tuple(sorted(set(findings))), files=len(files),
+                      posts=sum(lint.posts for lint in linted), suppressed=sum(lint.suppressed for lint in linted),
+                      rules=tuple(rules))
 
 
 # Below this many files a second process costs more than it saves.
@@ -82,8 +100,7 @@ PARALLEL_THRESHOLD = 400
 _WORK: tuple[Context, Policies] | None = None
 
 
-def _lint_in_parallel(ctx: Context, policies: Policies, files: list[str],
-                      parallel: bool = True) -> tuple[list[Finding], int, int]:
+def _lint_in_parallel(ctx: Context, policies: Policies, files: list[str], parallel: bool = True) -> list[FileLint]:
     """Lint on every core. Workers are forked, so they share the parsed config and policies for free."""
     global _WORK
     workers = min(os.cpu_count() or 1, 8)
@@ -97,26 +114,24 @@ def _lint_in_parallel(ctx: Context, policies: Policies, files: list[str],
             results = list(pool.map(_lint_chunk, chunks))
     finally:
         _WORK = None
-    findings = [f for chunk, _, _ in results for f in chunk]
-    return findings, sum(r[1] for r in results), sum(r[2] for r in results)
+    return [lint for chunk in results for lint in chunk]
 
 
-def _lint_chunk(files: list[str]) -> tuple[list[Finding], int, int]:
+def _lint_chunk(files: list[str]) -> list[FileLint]:
     assert _WORK is not None
     return _lint_files(*_WORK, files)
 
 
-def _lint_files(ctx: Context, policies: Policies, files: list[str]) -> tuple[list[Finding], int, int]:
-    findings: list[Finding] = []
-    suppressed = 0
+def _lint_files(ctx: Context, policies: Policies, files: list[str]) -> list[FileLint]:
+    results: list[FileLint] = []
     loaded: list[Post] = []
     for rel in files:
         item = load_post(ctx.root, rel, ctx.config)
         if isinstance(item, LoadProblem):
             severity = policies.builtin[PARSE_RULE.id].severity
-            if severity != "off":
-                findings += [Finding(item.path, hit.mark.line, hit.mark.column, PARSE_RULE.id, severity, hit.message)
-                             for hit in parse_rule.check(item)]
+            problems = tuple(Finding(item.path, hit.mark.line, hit.mark.column, PARSE_RULE.id, severity, hit.message)
+                             for hit in parse_rule.check(item))
+            results.append(FileLint(rel, problems if severity != "off" else (), 0, 0, None))
             continue
         loaded.append(item)
     tone = _tone_facts(policies, loaded)
@@ -124,9 +139,10 @@ def _lint_files(ctx: Context, policies: Policies, files: list[str]) -> tuple[lis
     severity = policies.builtin[SUPPRESSION_RULE.id].severity
     for post in loaded:
         kept, silenced = suppression.apply(post, list(_check_post(ctx, policies, post, tone)), known, severity)
-        findings.extend(kept)
-        suppressed += silenced
-    return findings, len(loaded), suppressed
+        refs = PostRefs(post.id, post.accounts, post.reply_to,
+                        tuple(media.path for part in post.parts for media in part.media))
+        results.append(FileLint(post.path, tuple(kept), 1, silenced, refs))
+    return results
 
 
 def _repository_findings(root: Path, config: Config, policies: Policies) -> list[Finding]:

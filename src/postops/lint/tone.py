@@ -12,6 +12,7 @@ import importlib.util
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from postops.errors import ConfigError
@@ -98,15 +99,23 @@ def preload(facts: Iterable[str]) -> None:
 
 # Loaded on first use and kept for the life of the process.
 _predict_prob: Callable[[Sequence[str]], Any] | None = None
+_model_cache: Path | None = None
 _analyzer: Any = None
 _detector: Any = None
+
+
+def use_model_cache(folder: Path | None) -> None:
+    """Where derived model data may be kept between runs (the offensive model's weights), or None."""
+    global _model_cache
+    _model_cache = folder
 
 
 def _load(fact: str) -> Any:
     try:
         if fact == "offensive":
-            from profanity_check import predict_prob  # noqa: PLC0415 - the model is unpickled on import
-            return predict_prob
+            from postops.lint.offensive import load_scorer  # noqa: PLC0415 - numbers only: no scikit-learn
+
+            return load_scorer(_model_cache)
         if fact == "sentiment":
             from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: PLC0415 - when asked
             return SentimentIntensityAnalyzer()
@@ -125,7 +134,6 @@ def _offensive(texts: Sequence[str]) -> list[float]:
     global _predict_prob
     if _predict_prob is None:
         _predict_prob = _load("offensive")
-    # One call for the whole batch: vectorising texts together is far cheaper than one at a time.
     return [round(float(p), 3) for p in _predict_prob(list(texts))]
 
 

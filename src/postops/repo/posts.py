@@ -199,17 +199,23 @@ def declared_ids(root: Path, rel_paths: list[str]) -> dict[str, list[str]]:
     """post id -> files declaring it, for every post file, without parsing them (cheap enough for pre-commit)."""
     ids: dict[str, list[str]] = {}
     for rel in rel_paths:
-        post_id = post_id_from_path(rel)
         try:
             with open(root / rel, "rb") as handle:
-                head = handle.read(64 * 1024)
+                head = handle.read(ID_HEAD_BYTES)
         except OSError:
             head = b""
-        match = _ID_LINE.search(head)
-        if match:
-            post_id = match.group(1).decode("utf-8", "replace")
-        ids.setdefault(post_id, []).append(rel)
+        ids.setdefault(declared_id(rel, head), []).append(rel)
     return ids
+
+
+# An explicit `id:` is looked for in this much of a file; post files are far smaller.
+ID_HEAD_BYTES = 64 * 1024
+
+
+def declared_id(rel: str, content: bytes) -> str:
+    """The id a post file declares (`id:` near its start, else its file name), from its bytes, unparsed."""
+    match = _ID_LINE.search(content[:ID_HEAD_BYTES])
+    return match.group(1).decode("utf-8", "replace") if match else post_id_from_path(rel)
 
 
 @dataclass(frozen=True)

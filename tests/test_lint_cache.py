@@ -1,0 +1,330 @@
+"""The lint result cache: used when nothing changed, and every input that can change a finding re-lints."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ContentRepo
+
+import postops
+from postops.lint import cache as cache_mod
+from postops.lint import engine
+from postops.lint.engine import PublishedState, run_lint
+from postops.repo.config import load_config
+
+POST = """\
+account: csis
+publish_at: 2026-03-02T10:00:00-05:00
+text: Our new report is out today.
+"""
+BANNED = """\
+rules:
+  - id: banned
+    schema: {properties: {facts: {properties: {text: {not: {pattern: "sucks"}}}}}}
+"""
+
+
+class Counting:
+    """Counts the files lint parses: a file served from the cache is never parsed."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.parsed: list[str] = []
+        real = engine.load_post
+
+        def load_post(root: Path, rel: str, config: Any) -> Any:
+            self.parsed.append(rel)
+            return real(root, rel, config)
+
+        monkeypatch.setattr(engine, "load_post", load_post)
+
+    def take(self) -> list[str]:
+        parsed, self.parsed = sorted(self.parsed), []
+        return parsed
+
+
+def lint(repo: ContentRepo, paths: list[str] | None = None, state: PublishedState | None = None,
+         cache: bool = True) -> list[tuple[str, str, int]]:
+    result = run_lint(repo.root, load_config(repo.root), paths, state=state, cache=cache)
+    return [(f.rule, f.path, f.line) for f in result.findings]
+
+
+@pytest.fixture
+def two(repo: ContentRepo, monkeypatch: pytest.MonkeyPatch) -> tuple[ContentRepo, Counting]:
+    repo.write("policies/words.yaml", BANNED)
+    repo.write("posts/csis/a.yaml", POST)
+    repo.write("posts/csis/b.yaml", POST.replace("report", "report sucks"))
+    counting = Counting(monkeypatch)
+    assert lint(repo) == [("banned", "posts/csis/b.yaml", 3)]
+    assert counting.take() == ["posts/csis/a.yaml", "posts/csis/b.yaml"]
+    return repo, counting
+
+
+def test_nothing_changed_nothing_parsed_same_findings(two: tuple[ContentRepo, Counting]) -> None:
+    repo, counting = two
+    first = run_lint(repo.root, load_config(repo.root))
+    assert counting.take() == []
+    assert first.posts == 2 and first.files == 2
+    again = run_lint(repo.root, load_config(repo.root))
+    assert again == first
+    assert counting.take() == []
+
+
+def test_editing_a_post_relints_only_that_post(two: tuple[ContentRepo, Counting]) -> None:
+    repo, counting = two
+    repo.write("posts/csis/a.yaml", POST.replace("report", "report sucks"))
+    assert lint(repo) == [("banned", "posts/csis/a.yaml", 3), ("banned", "posts/csis/b.yaml", 3)]
+    assert counting.take() == ["posts/csis/a.yaml"]
+
+
+def test_an_edit_that_keeps_size_and_time_is_still_seen(two: tuple[ContentRepo, Counting],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even when stats are trusted at once, a rewrite changes the ctime, which the stat check includes."""
+    repo, counting = two
+    monkeypatch.setattr(cache_mod, "SETTLED_NS", 0)
+    lint(repo)
+    path = repo.root / "posts/csis/b.yaml"
+    stat = path.stat()
+    path.write_text(POST.replace("report", "report rocks"))          # same length as "sucks"
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
+    counting.take()
+    assert lint(repo) == []
+
+
+def test_a_trusted_stat_spares_reading_the_file(two: tuple[ContentRepo, Counting],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    repo, _ = two
+    monkeypatch.setattr(cache_mod, "SETTLED_NS", 0)
+    lint(repo)                      # records the stats, now trusted
+    read: list[str] = []
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        read.append(self.name)
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    assert lint(repo) == [("banned", "posts/csis/b.yaml", 3)]
+    assert "a.yaml" not in read and "b.yaml" not in read
+
+
+def test_changing_a_policy_relints_everything(two: tuple[ContentRepo, Counting]) -> None:
+    repo, counting = two
+    repo.write("policies/words.yaml", BANNED.replace("sucks", "report"))
+    assert lint(repo) == [("banned", "posts/csis/a.yaml", 3), ("banned", "posts/csis/b.yaml", 3)]
+    assert counting.take() == ["posts/csis/a.yaml", "posts/csis/b.yaml"]
+    repo.write("policies/other.yaml", "rules: []\n")                     # a new policy file
+    lint(repo)
+    assert counting.take() == ["posts/csis/a.yaml", "posts/csis/b.yaml"]
+
+
+def test_changing_postops_yaml_relints(two: tuple[ContentRepo, Counting]) -> None:
+    repo, counting = two
+    config = (repo.root / "postops.yaml").read_text()
+    repo.write("postops.yaml", config.replace("  csis:\n    platform: x\n", "  csis2:\n    platform: x\n"))
+    assert ("unknown-account", "posts/csis/a.yaml", 1) in lint(repo)
+    assert counting.take() == ["posts/csis/a.yaml", "posts/csis/b.yaml"]
+
+
+@pytest.mark.parametrize("change", ["version", "library", "source"])
+def test_a_new_postops_or_library_relints(two: tuple[ContentRepo, Counting], monkeypatch: pytest.MonkeyPatch,
+                                          tmp_path: Path, change: str) -> None:
+    repo, counting = two
+    if change == "version":
+        monkeypatch.setattr(postops, "__version__", postops.__version__ + ".post1")
+    elif change == "library":
+        real = cache_mod.metadata.version
+        monkeypatch.setattr(cache_mod.metadata, "version",
+                            lambda name: "99.0" if name == "jsonschema" else real(name))
+    else:
+        signature = cache_mod._source_signature()
+        monkeypatch.setattr(cache_mod, "_source_signature", lambda: [*signature, ["lint/new.py", 1, 1]])
+    lint(repo)
+    assert counting.take() == ["posts/csis/a.yaml", "posts/csis/b.yaml"]
+
+
+def test_tone_model_versions_are_part_of_the_key() -> None:
+    assert {"alt-profanity-check", "scikit-learn", "vaderSentiment", "lingua-language-detector"} <= set(
+        cache_mod.LIBRARIES)
+
+
+def test_a_duplicate_id_in_another_file_relints_the_cached_post(two: tuple[ContentRepo, Counting]) -> None:
+    repo, counting = two
+    repo.write("posts/drill/a.yaml", POST.replace("csis", "drill"))
+    assert ("duplicate-id", "posts/csis/a.yaml", 1) in lint(repo)
+    assert counting.take() == ["posts/csis/a.yaml", "posts/drill/a.yaml"]
+    (repo.root / "posts/drill/a.yaml").unlink()
+    assert lint(repo) == [("banned", "posts/csis/b.yaml", 3)]
+    assert counting.take() == ["posts/csis/a.yaml"]
+
+
+def test_an_explicit_id_counts_for_duplicates(two: tuple[ContentRepo, Counting]) -> None:
+    repo, _ = two
+    repo.write("posts/drill/c.yaml", "id: a\n" + POST.replace("csis", "drill"))
+    assert ("duplicate-id", "posts/csis/a.yaml", 1) in lint(repo)
+
+
+def test_the_reply_target_appearing_relints(repo: ContentRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo.write("posts/csis/reply.yaml", POST + "reply_to: launch\n")
+    assert lint(repo) == [("reply-target", "posts/csis/reply.yaml", 4)]
+    repo.write("posts/csis/launch.yaml", POST)
+    assert lint(repo) == []
+
+
+def test_media_appearing_or_changing_relints(repo: ContentRepo) -> None:
+    repo.write("posts/csis/a.yaml", POST + "media:\n  - {path: media/chart.png, alt: A chart}\n")
+    assert lint(repo) == [("media", "posts/csis/a.yaml", 5)]
+    repo.write_bytes("media/chart.png", b"\x89PNG small")
+    assert lint(repo) == []
+    repo.write_bytes("media/chart.png", b"\x89PNG" + b"0" * (6 * 1024 * 1024))   # over X's 5 MB
+    assert lint(repo) == [("media", "posts/csis/a.yaml", 5)]
+
+
+def test_the_ledger_state_of_the_post_relints(two: tuple[ContentRepo, Counting]) -> None:
+    repo, counting = two
+    published = PublishedState(published={("a", "csis"): "0" * 64}, retracted=frozenset())
+    assert lint(repo, state=published) == [("published-edit", "posts/csis/a.yaml", 3),
+                                           ("banned", "posts/csis/b.yaml", 3)]
+    assert counting.take() == ["posts/csis/a.yaml"]        # b has no ledger entry: its findings hold
+    retracted = PublishedState(published={}, retracted=frozenset({"b"}))
+    assert lint(repo, state=retracted) == [("retracted-id", "posts/csis/b.yaml", 1), ("banned", "posts/csis/b.yaml", 3)]
+    assert lint(repo) == [("banned", "posts/csis/b.yaml", 3)]
+
+
+def test_a_file_that_does_not_parse_is_cached_and_relinted_when_fixed(two: tuple[ContentRepo, Counting]) -> None:
+    repo, counting = two
+    repo.write("posts/csis/c.yaml", "account: [unclosed\n")
+    assert ("parse", "posts/csis/c.yaml", 2) in lint(repo)
+    counting.take()
+    assert ("parse", "posts/csis/c.yaml", 2) in lint(repo)
+    assert counting.take() == []
+    repo.write("posts/csis/c.yaml", POST)
+    assert lint(repo) == [("banned", "posts/csis/b.yaml", 3)]
+
+
+def test_no_cache_neither_reads_nor_writes(two: tuple[ContentRepo, Counting]) -> None:
+    repo, counting = two
+    cache_file = repo.root / ".postops/cache/lint.json"
+    data = json.loads(cache_file.read_text())
+    data["files"]["posts/csis/b.yaml"]["result"]["findings"] = []      # a stale answer
+    cache_file.write_text(json.dumps(data))
+    before = cache_file.read_bytes()
+    assert lint(repo, cache=False) == [("banned", "posts/csis/b.yaml", 3)]
+    assert counting.take() == ["posts/csis/a.yaml", "posts/csis/b.yaml"]
+    assert cache_file.read_bytes() == before
+
+
+def test_no_cache_on_the_command_line(two: tuple[ContentRepo, Counting]) -> None:
+    repo, _ = two
+    (repo.root / ".postops").rename(repo.root / "old")
+    done = subprocess.run([sys.executable, "-m", "postops", "lint", "--no-cache", "-q"], cwd=repo.root,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 1 and "[banned]" in done.stdout
+    assert not (repo.root / ".postops").exists()
+    done = subprocess.run([sys.executable, "-m", "postops", "lint", "-q"], cwd=repo.root, capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 1 and "[banned]" in done.stdout
+    assert (repo.root / ".postops/cache/lint.json").exists()
+
+
+@pytest.mark.parametrize("damage", [b"", b"{not json", b"[]", b'{"format": 1, "files": {"posts/csis/a.yaml": 3}}',
+                                    (b'{"format": 1, "context": "x", "files": {"posts/csis/b.yaml": '
+                                     b'{"sha": "0", "id": "b", "result": {"refs": 5}}}}')])
+def test_a_damaged_cache_is_an_empty_one(two: tuple[ContentRepo, Counting], damage: bytes) -> None:
+    repo, _ = two
+    (repo.root / ".postops/cache/lint.json").write_bytes(damage)
+    assert lint(repo) == [("banned", "posts/csis/b.yaml", 3)]
+    assert lint(repo) == [("banned", "posts/csis/b.yaml", 3)]
+
+
+def test_a_damaged_entry_under_the_right_context_is_relinted(two: tuple[ContentRepo, Counting]) -> None:
+    repo, counting = two
+    cache_file = repo.root / ".postops/cache/lint.json"
+    data = json.loads(cache_file.read_text())
+    data["files"]["posts/csis/b.yaml"]["result"] = {"refs": 5, "deps": []}
+    cache_file.write_text(json.dumps(data))
+    assert lint(repo) == [("banned", "posts/csis/b.yaml", 3)]
+    assert counting.take() == ["posts/csis/b.yaml"]
+
+
+def test_concurrent_writers_keep_each_others_entries(two: tuple[ContentRepo, Counting]) -> None:
+    """Two lint runs load the cache, then save one after the other: the second merges, it does not overwrite."""
+    repo, counting = two
+    repo.write("posts/csis/c.yaml", POST)
+    repo.write("posts/csis/d.yaml", POST)
+    config = load_config(repo.root)
+    first = cache_mod.LintCache.load(repo.root)
+    second = cache_mod.LintCache.load(repo.root)
+    every = engine.discover(repo.root)
+    for store, rel in ((first, "posts/csis/c.yaml"), (second, "posts/csis/d.yaml")):
+        ids = store.index(every)
+        ctx = engine.Context(config=config, root=repo.root, ids=ids, measures={})
+        for file_lint in engine._lint_files(ctx, engine.load_policies(repo.root, engine.default_severities()), [rel]):
+            store.record(file_lint, ids, None)
+    second.save(every)
+    first.save(every)
+    counting.take()
+    lint(repo)
+    assert counting.take() == []
+
+
+def test_parallel_processes_leave_a_whole_cache(repo: ContentRepo) -> None:
+    """pre-commit runs batches at once: however they interleave, the cache stays readable and complete."""
+    repo.write("policies/words.yaml", BANNED)
+    for i in range(40):
+        repo.write(f"posts/csis/p{i}.yaml", POST)
+    batches = [[f"posts/csis/p{i}.yaml" for i in range(k, 40, 4)] for k in range(4)]
+    procs = [subprocess.Popen([sys.executable, "-m", "postops", "lint", "-q", *batch], cwd=repo.root)
+             for batch in batches]
+    assert [p.wait() for p in procs] == [0, 0, 0, 0]
+    entries, _, _ = cache_mod._read_entries(repo.root / ".postops/cache", cache_mod.context_key(repo.root))
+    assert all("result" in entries[f"posts/csis/p{i}.yaml"] for i in range(40))
+    assert not [p for p in (repo.root / ".postops/cache").iterdir() if p.suffix == ".tmp"]
+
+
+def test_a_few_changed_files_go_to_the_journal_then_fold_into_the_cache(
+        two: tuple[ContentRepo, Counting], monkeypatch: pytest.MonkeyPatch) -> None:
+    repo, counting = two
+    folder = repo.root / ".postops/cache"
+    whole = (folder / "lint.json").read_bytes()
+    repo.write("posts/csis/a.yaml", POST.replace("report", "report sucks"))
+    lint(repo, [str(repo.root / "posts/csis/a.yaml")])
+    assert (folder / "lint.json").read_bytes() == whole                # not rewritten for one file
+    with open(folder / "lint.journal", "ab") as journal:
+        journal.write(b'{"format": 1, "files": {"posts/csis/a.yaml": ')  # a line torn by a crash
+    counting.take()
+    assert lint(repo) == [("banned", "posts/csis/a.yaml", 3), ("banned", "posts/csis/b.yaml", 3)]
+    assert counting.take() == []
+    monkeypatch.setattr(cache_mod, "JOURNAL_LIMIT", 0)
+    repo.write("posts/csis/b.yaml", POST)
+    assert lint(repo) == [("banned", "posts/csis/a.yaml", 3)]
+    assert not (folder / "lint.journal").exists()
+    counting.take()
+    assert lint(repo) == [("banned", "posts/csis/a.yaml", 3)]
+    assert counting.take() == []
+
+
+def test_git_ignores_the_cache(repo: ContentRepo) -> None:
+    repo.write("posts/csis/a.yaml", POST)
+    subprocess.run(["git", "init", "-q"], cwd=repo.root, check=True)
+    lint(repo)
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=repo.root,
+                            capture_output=True, text=True, check=True).stdout
+    assert ".postops" not in status
+
+
+def test_an_unwritable_cache_folder_does_not_fail_lint(two: tuple[ContentRepo, Counting]) -> None:
+    repo, _ = two
+    cache_dir = repo.root / ".postops/cache"
+    for child in cache_dir.iterdir():
+        child.unlink()
+    cache_dir.rmdir()
+    cache_dir.write_text("a file where the folder should be")
+    repo.write("posts/csis/a.yaml", POST.replace("report", "report sucks"))
+    assert lint(repo) == [("banned", "posts/csis/a.yaml", 3), ("banned", "posts/csis/b.yaml", 3)]
