@@ -1,0 +1,53 @@
+"""What a one-file lint (pre-commit's) imports: the slow parts of libraries stay out unless needed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ContentRepo
+
+TWITTER_TEXT_PROBE = """
+import json, sys
+from postops.lint.facts import measure
+ascii_urls = measure("Read it at https://www.example.org/a/1 #energy").urls
+loaded_early = sorted(m for m in ("twitter_text.parse_tweet", "twitter_text.extract_emojis", "pkg_resources")
+                      if m in sys.modules)
+from twitter_text import extract_urls_with_indices, parse_tweet   # what the platforms and tests import
+text = "Café ☕ at https://example.org/menu, 日本語 too"
+print(json.dumps([ascii_urls, loaded_early, measure(text).x, parse_tweet(text).weightedLength,
+                  [u["url"] for u in extract_urls_with_indices(text)]]))
+"""
+
+
+def test_ascii_text_loads_only_twitter_texts_url_extractor() -> None:
+    done = subprocess.run([sys.executable, "-W", "error", "-c", TWITTER_TEXT_PROBE], capture_output=True,
+                          text=True, check=True)
+    ascii_urls, loaded_early, ours, theirs, urls = json.loads(done.stdout)
+    assert ascii_urls == [["https://www.example.org/a/1", 11, 38]]
+    assert loaded_early == []
+    assert ours == theirs
+    assert urls == ["https://example.org/menu"]
+
+
+def test_one_file_lint_with_tone_rules_does_not_import_scikit_learn(repo: ContentRepo) -> None:
+    pytest.importorskip("profanity_check")
+    repo.write("policies/tone.yaml", """\
+        rules:
+          - id: offensive-tone
+            schema: {properties: {facts: {properties: {offensive: {exclusiveMaximum: 0.5}}}}}
+        """)
+    repo.write("posts/csis/a.yaml", "account: csis\ntext: Eat dirt, losers\n")
+    repo.write("posts/csis/b.yaml", "account: csis\ntext: Our report is out\n")
+    probe = ("import sys; from postops.cli import main; sys.argv = ['postops', 'lint', '-q', sys.argv[1]]\n"
+             "try:\n    main()\nexcept SystemExit as exit:\n"
+             "    print('sklearn' in sys.modules, exit.code)")
+    first = subprocess.run([sys.executable, "-c", probe, "posts/csis/a.yaml"], cwd=repo.root,
+                           capture_output=True, text=True, check=True)
+    assert "[offensive-tone]" in first.stdout          # the first run extracts the weights, with scikit-learn
+    second = subprocess.run([sys.executable, "-c", probe, str(Path("posts/csis/b.yaml"))], cwd=repo.root,
+                            capture_output=True, text=True, check=True)
+    assert second.stdout.split() == ["False", "0"]
