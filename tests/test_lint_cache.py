@@ -99,7 +99,7 @@ def test_an_edit_that_keeps_size_and_time_is_still_seen(two: tuple[ContentRepo, 
 
 def test_a_trusted_stat_spares_reading_the_file(two: tuple[ContentRepo, Counting],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    repo, _ = two
+    repo, counting = two
     monkeypatch.setattr(cache_mod, "SETTLED_NS", 0)
     lint(repo)                      # records the stats, now trusted
     read: list[str] = []
@@ -111,7 +111,7 @@ def test_a_trusted_stat_spares_reading_the_file(two: tuple[ContentRepo, Counting
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
     assert lint(repo) == [("banned", "posts/csis/b.yaml", 3)]
-    assert "a.yaml" not in read and "b.yaml" not in read
+    assert "a.yaml" not in read and "b.yaml" not in read, (read, counting.take())
 
 
 def test_changing_a_policy_relints_everything(two: tuple[ContentRepo, Counting]) -> None:
@@ -283,9 +283,22 @@ def test_parallel_processes_leave_a_whole_cache(repo: ContentRepo) -> None:
     procs = [subprocess.Popen([sys.executable, "-m", "postops", "lint", "-q", *batch], cwd=repo.root)
              for batch in batches]
     assert [p.wait() for p in procs] == [0, 0, 0, 0]
-    entries, _, _ = cache_mod._read_entries(repo.root / ".postops/cache", cache_mod.context_key(repo.root))
+    code = cache_mod.code_key()
+    entries, _, _ = cache_mod._read_entries(repo.root / ".postops/cache", code, cache_mod.context_key(repo.root, code))
     assert all("result" in entries[f"posts/csis/p{i}.yaml"] for i in range(40))
     assert not [p for p in (repo.root / ".postops/cache").iterdir() if p.suffix == ".tmp"]
+
+
+def test_media_outside_media_folder_keeps_its_codeowners_finding_when_cached(repo: ContentRepo) -> None:
+    """CODEOWNERS must own every folder posts attach files from; the cache knows those paths without
+    reading the posts again."""
+    repo.write_bytes("assets/chart.png", b"\x89PNG")
+    repo.write("posts/csis/a.yaml", POST + "media:\n  - {path: assets/chart.png, alt: A chart}\n")
+    first = [f for f in run_lint(repo.root, load_config(repo.root)).findings if f.rule == "codeowners"]
+    assert first and "/assets/" in first[0].message
+    assert [f for f in run_lint(repo.root, load_config(repo.root)).findings if f.rule == "codeowners"] == first
+    repo.write("posts/csis/a.yaml", POST)
+    assert [f for f in run_lint(repo.root, load_config(repo.root)).findings if f.rule == "codeowners"] == []
 
 
 def test_a_few_changed_files_go_to_the_journal_then_fold_into_the_cache(

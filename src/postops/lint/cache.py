@@ -39,6 +39,7 @@ from typing import Any, Protocol
 
 import postops
 from postops.lint.findings import Finding
+from postops.repo.codeowners import attached_paths
 from postops.repo.config import CONFIG_FILE
 from postops.repo.posts import declared_id
 
@@ -90,16 +91,18 @@ class PublishedView(Protocol):
 class LintCache:
     """The cache of one repository for one run: load, look up, record, save."""
 
-    def __init__(self, root: Path, context: str, files: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, root: Path, code: str, context: str, files: dict[str, dict[str, Any]]) -> None:
         self.root = root
+        self.code = code
         self.context = context
         self.files = files
         self.dirty: set[str] = set()
 
     @classmethod
     def load(cls, root: Path) -> LintCache:
-        context = context_key(root)
-        return cls(root, context, _read_entries(root / CACHE_DIR, context)[0])
+        code = code_key()
+        context = context_key(root, code)
+        return cls(root, code, context, _read_entries(root / CACHE_DIR, code, context)[0])
 
     # -- the content of every post file, read only when its stat says it may have changed
 
@@ -125,12 +128,19 @@ class LintCache:
         sha = hashlib.sha256(content).hexdigest()
         settled = stat is not None and max(stat[2], stat[3]) < now - SETTLED_NS
         fresh: dict[str, Any] = {"stat": stat if settled else None, "sha": sha, "id": declared_id(rel, content)}
+        media = attached_paths(content)
+        if media:
+            fresh["media"] = media
         if entry is not None and entry.get("sha") == sha and "result" in entry:
             fresh["result"] = entry["result"]
         if fresh != entry:
             self.files[rel] = fresh
             self.dirty.add(rel)
         return fresh
+
+    def attached(self, rel_paths: list[str]) -> list[str]:
+        """The media paths the (indexed) files name: what CODEOWNERS' media folders are made of."""
+        return [path for rel in rel_paths for path in self.files.get(rel, {}).get("media", ())]
 
     # -- results
 
@@ -175,7 +185,7 @@ class LintCache:
             if not ignore.exists():  # even in a repository whose .gitignore does not name .postops/
                 ignore.write_text("*\n", encoding="utf-8")
             with _locked(folder / "lint.lock"):
-                files, journal_size, base_context = _read_entries(folder, self.context)
+                files, journal_size, base_context = _read_entries(folder, self.code, self.context)
                 changed = {}
                 for rel in self.dirty & self.files.keys():
                     ours, theirs = self.files[rel], files.get(rel)
@@ -183,7 +193,8 @@ class LintCache:
                             and "result" in theirs):
                         ours = {**ours, "result": theirs["result"]}   # linted meanwhile by another process
                     changed[rel] = ours
-                record = json.dumps({"format": FORMAT, "context": self.context, "files": changed},
+                record = json.dumps({"format": FORMAT, "code": self.code, "context": self.context,
+                                     "files": changed},
                                     separators=(",", ":"), ensure_ascii=False).encode()
                 if base_context == self.context and journal_size + len(record) < JOURNAL_LIMIT:
                     with open(folder / JOURNAL_FILE, "ab") as journal:
@@ -192,14 +203,22 @@ class LintCache:
                 files.update(changed)
                 present = set(every_file)
                 files = {rel: entry for rel, entry in files.items() if rel in present}
-                _write(folder / CACHE_FILE, {"format": FORMAT, "context": self.context, "files": files})
+                _write(folder / CACHE_FILE, {"format": FORMAT, "code": self.code, "context": self.context,
+                                             "files": files})
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(folder / JOURNAL_FILE)
         except OSError:
             pass  # a read-only checkout, a full disk: lint works the same without its cache
 
 
-def context_key(root: Path) -> str:
+def code_key() -> str:
+    """A digest of the code that reads files: what an index entry (content hash, id, media paths) was
+    derived by. Another postops makes every entry void, not only their results."""
+    return hashlib.sha256(json.dumps([FORMAT, postops.__version__, sys.version, _source_signature()],
+                                     default=str).encode()).hexdigest()
+
+
+def context_key(root: Path, code: str) -> str:
     """A digest of every run-wide input to a file's findings."""
     digest = hashlib.sha256()
 
@@ -207,7 +226,7 @@ def context_key(root: Path) -> str:
         digest.update(json.dumps(values, default=str).encode())
         digest.update(b"\0")
 
-    add(FORMAT, postops.__version__, sys.version, _source_signature())
+    add(code)
     for name in LIBRARIES:
         try:
             add(name, metadata.version(name))
@@ -268,9 +287,9 @@ def _media_stat(root: Path, rel: str) -> list[Any] | None:
     return [real, stat.st_mode, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
 
 
-def _entries(data: dict[str, Any], keep_results: bool) -> dict[str, dict[str, Any]]:
+def _entries(data: dict[str, Any], code: str, keep_results: bool) -> dict[str, dict[str, Any]]:
     """The well-formed file entries of a cache read from disk: a damaged entry is a missing one."""
-    files = data.get("files") if data.get("format") == FORMAT else None
+    files = data.get("files") if data.get("format") == FORMAT and data.get("code") == code else None
     if not isinstance(files, dict):
         return {}
     entries = {}
@@ -298,11 +317,11 @@ def _stat(path: str | Path) -> list[int] | None:
     return [stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
 
 
-def _read_entries(folder: Path, context: str) -> tuple[dict[str, dict[str, Any]], int, object]:
+def _read_entries(folder: Path, code: str, context: str) -> tuple[dict[str, dict[str, Any]], int, object]:
     """The entries of the cache and its journal, with results of another context dropped; the journal's
     size; the context of the whole-cache file."""
     base = _read(folder / CACHE_FILE)
-    files = _entries(base, keep_results=base.get("context") == context)
+    files = _entries(base, code, keep_results=base.get("context") == context)
     try:
         with open(folder / JOURNAL_FILE, "rb") as handle:
             journal = handle.read()
@@ -316,7 +335,7 @@ def _read_entries(folder: Path, context: str) -> tuple[dict[str, dict[str, Any]]
         except ValueError:
             continue
         if isinstance(record, dict):
-            files.update(_entries(record, keep_results=record.get("context") == context))
+            files.update(_entries(record, code, keep_results=record.get("context") == context))
     return files, len(journal), base.get("context")
 
 

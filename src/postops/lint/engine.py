@@ -27,6 +27,7 @@ from postops.lint.rules import (
     default_severities,
     suppression,
 )
+from postops.lint.rules import codeowners as codeowners_rule
 from postops.lint.rules import parse as parse_rule
 from postops.lint.tone import TONE_FACTS
 from postops.repo.config import Config
@@ -86,7 +87,7 @@ def run_lint(root: Path, config: Config, paths: Iterable[str] | None = None,
         store.save(every_file)
     linted = done + fresh
     findings = [f for lint in linted for f in lint.findings]
-    findings += _repository_findings(root, config, policies)
+    findings += _repository_findings(root, config, policies, store.attached(every_file) if store else None)
     rules = [RuleInfo(r.id, r.description, severity=policies.builtin[r.id].severity) for r in ALL_BUILTINS.values()
              if policies.builtin[r.id].severity != "off"]
     rules += [RuleInfo(r.id, r.description, severity=r.severity) for r in policies.rules]
@@ -145,14 +146,18 @@ def _lint_files(ctx: Context, policies: Policies, files: list[str]) -> list[File
     return results
 
 
-def _repository_findings(root: Path, config: Config, policies: Policies) -> list[Finding]:
+def _repository_findings(root: Path, config: Config, policies: Policies,
+                         attached: list[str] | None = None) -> list[Finding]:
     """Checks of the repository as a whole, made on every run: they must never drift, whatever was changed."""
     findings = []
     for rule in REPOSITORY_RULES.values():
         severity = policies.builtin[rule.id].severity
         if severity != "off" and rule.check_repository is not None:
+            # CODEOWNERS names the folders posts attach media from: the cache knows them without reading posts
+            hits = (codeowners_rule.check(root, config, attached) if rule.id == codeowners_rule.ID
+                    else rule.check_repository(root, config))
             findings += [Finding(path, hit.mark.line, hit.mark.column, rule.id, severity, hit.message)
-                         for path, hit in rule.check_repository(root, config)]
+                         for path, hit in hits]
     return findings
 
 

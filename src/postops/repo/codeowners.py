@@ -6,7 +6,7 @@ The publish-time check that they did is `postops.publish.approvals`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -56,24 +56,35 @@ _GOVERNED = ("/postops.yaml", "/policies/", "/.pre-commit-config.yaml", "/.gitat
              "/.github/", "/.gitlab-ci.yml")
 
 
-def media_folders(root: Path) -> tuple[str, ...]:
-    """Folders outside media/ and posts/ holding files that posts attach, as CODEOWNERS patterns."""
-    folders: set[str] = set()
-    resolved_root = root.resolve()
+def attached_paths(raw: bytes) -> list[str]:
+    """The media paths a post file names, read from its bytes without parsing them."""
+    return [match.group(1).decode("utf-8", "replace") for match in _MEDIA_PATH.finditer(raw)]
+
+
+def _every_attached_path(root: Path) -> Iterator[str]:
     for rel in discover(root):
         try:
-            raw = (root / rel).read_bytes()
+            yield from attached_paths((root / rel).read_bytes())
         except OSError:
             continue
-        for match in _MEDIA_PATH.finditer(raw):
-            path = PurePosixPath(match.group(1).decode("utf-8", "replace"))
-            if path.is_absolute() or ".." in path.parts or path.parts[:1] in (("media",), (POSTS_DIR,)):
-                continue
-            target = root / path
-            if not target.is_file() or not target.resolve().is_relative_to(resolved_root):
-                continue
-            parent = path.parent.as_posix()
-            folders.add(f"/{path.as_posix()}" if parent == "." else f"/{parent}/")
+
+
+def media_folders(root: Path, attached: Iterable[str] | None = None) -> tuple[str, ...]:
+    """Folders outside media/ and posts/ holding files that posts attach, as CODEOWNERS patterns.
+
+    `attached`: the media paths every post file names (attached_paths of each), when the caller knows
+    them already (lint's cache does); else every post file is read."""
+    folders: set[str] = set()
+    resolved_root = root.resolve()
+    for raw_path in (_every_attached_path(root) if attached is None else attached):
+        path = PurePosixPath(raw_path)
+        if path.is_absolute() or ".." in path.parts or path.parts[:1] in (("media",), (POSTS_DIR,)):
+            continue
+        target = root / path
+        if not target.is_file() or not target.resolve().is_relative_to(resolved_root):
+            continue
+        parent = path.parent.as_posix()
+        folders.add(f"/{path.as_posix()}" if parent == "." else f"/{parent}/")
     return tuple(sorted(folders))
 
 
@@ -186,7 +197,8 @@ def _said(owners: Sequence[str]) -> str:
     return " ".join(owners) if owners else "nobody"
 
 
-def codeowners_problems(root: Path, config: Config, path: str | None = None) -> list[tuple[int, int, str]]:
+def codeowners_problems(root: Path, config: Config, path: str | None = None,
+                        attached: Iterable[str] | None = None) -> list[tuple[int, int, str]]:
     """(line, column, message) for every way the CODEOWNERS file disagrees with postops.yaml.
 
     Differences that change who must review are reported each at its line; when there are none but the
@@ -199,7 +211,7 @@ def codeowners_problems(root: Path, config: Config, path: str | None = None) -> 
         return [(1, 1, f"{rel} is missing, so nobody's review is required for any account's posts; {_RUN}")]
     except (OSError, UnicodeDecodeError) as exc:
         return [(1, 1, f"cannot read {rel} ({getattr(exc, 'strerror', None) or exc}); {_RUN}")]
-    media = media_folders(root)
+    media = media_folders(root, attached)
     expected = render_codeowners(config, media)
     if text == expected:
         return []

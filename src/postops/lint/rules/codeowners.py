@@ -13,7 +13,7 @@ GitHub or GitLab.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from postops.lint.rules.base import BuiltinRule, Example, Hit, RuleType
@@ -73,10 +73,11 @@ EXAMPLES = (
 )
 
 
-def check(root: Path, config: Config) -> Iterator[tuple[str, Hit]]:
+def check(root: Path, config: Config, attached: Iterable[str] | None = None) -> Iterator[tuple[str, Hit]]:
+    """`attached`: the media paths every post names, when the caller knows them (lint's cache does)."""
     forge = detect_forge(root)
     rel = locate_codeowners(root, forge)
-    for line, column, message in codeowners_problems(root, config, rel):
+    for line, column, message in codeowners_problems(root, config, rel, attached):
         yield rel, Hit(Mark(line, column), message)
     for path, line, column, message in precedence_problems(root, forge):
         yield path, Hit(Mark(line, column), message)
