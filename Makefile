@@ -30,7 +30,7 @@ $(AXE): tests/browser/package-lock.json
 	else echo "npm not found: the calendar page test will be skipped"; fi
 
 test: $(VENV)/.test-deps $(AXE)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup
 
 # Static checks (docs/architecture.md, "Static checks"): CI runs them before the tests.
 check: $(VENV)/.test-deps

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,16 @@ class ContentRepo:
 @pytest.fixture
 def repo(tmp_path: Path) -> ContentRepo:
     return ContentRepo(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def language_model() -> Iterator[None]:
+    """lingua's all-languages detector takes about 7 s and 0.9 GB to load: once per test session. Tests
+    using it are in the xdist group "language", so that a parallel run (`make test`) loads it in one
+    worker only."""
+    from postops.lint import tone
+
+    tone.preload({"language"})
+    yield
+    tone._detector = None
+

@@ -36,13 +36,6 @@ def loaded_after(code: str) -> list[str]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-@pytest.fixture(scope="module")
-def forget_language_model():
-    # The all-languages detector holds close to a gigabyte; let it go once this file is done with it.
-    yield
-    tone._detector = None
-
-
 def test_importing_the_module_loads_no_library():
     assert loaded_after("import postops.lint.tone") == []
 
@@ -85,12 +78,14 @@ def test_sentiment_tells_good_news_from_bad():
     assert -0.2 < neutral["sentiment"] < 0.2
 
 
-def test_language_names_english_and_spanish_and_gives_up_on_noise(forget_language_model):
+@pytest.mark.xdist_group("language")
+def test_language_names_english_and_spanish_and_gives_up_on_noise(language_model):
     results = tone_facts([CLEAN, SPANISH, "xq zzv 123", "zzzz", "🎉🎉🎉", ""], {"language"})
     assert [r["language"] for r in results] == ["en", "es", None, None, None, None]
 
 
-def test_language_ignores_links_handles_and_hashtags(forget_language_model):
+@pytest.mark.xdist_group("language")
+def test_language_ignores_links_handles_and_hashtags(language_model):
     # Left in, the English-looking link and tags outvote three Spanish words, and the Spanish handles
     # outvote three English ones.
     texts = [("Lee nuestro informe https://www.example.org/report-energy-security-download "
@@ -99,7 +94,8 @@ def test_language_ignores_links_handles_and_hashtags(forget_language_model):
     assert [r["language"] for r in tone_facts(texts, {"language"})] == ["es", "en"]
 
 
-def test_batch_keeps_order_and_matches_one_by_one(forget_language_model):
+@pytest.mark.xdist_group("language")
+def test_batch_keeps_order_and_matches_one_by_one(language_model):
     texts = [INSULTS[1], POSITIVE, SPANISH, NEGATIVE, CLEAN]
     batch = tone_facts(texts, TONE_FACTS)
     assert batch == [tone_facts([text], TONE_FACTS)[0] for text in texts]

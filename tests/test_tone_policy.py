@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 TONE = """\
 rules:
   - id: offensive
@@ -44,7 +46,8 @@ def test_a_thread_whose_second_part_alone_is_offensive_is_caught_at_that_part(re
     assert findings == [(5, 11, "offensive")]
 
 
-def test_sentiment_and_language(repo):
+@pytest.mark.xdist_group("language")
+def test_sentiment_and_language(repo, language_model):
     repo.write("policies/tone.yaml", TONE)
     repo.write("posts/drill/sad.yaml", "account: drill\ntext: This is a terrible, horrible, awful disaster.\n")
     repo.write("posts/drill/es.yaml", "account: drill\ntext: Nuestro nuevo informe sobre seguridad energética ya está disponible.\n")
