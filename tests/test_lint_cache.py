@@ -177,6 +177,15 @@ def test_the_reply_target_appearing_relints(repo: ContentRepo, monkeypatch: pyte
     assert lint(repo) == []
 
 
+def test_the_repost_or_quote_target_appearing_relints(repo: ContentRepo) -> None:
+    repo.write("posts/csis/share.yaml", "account: csis\nrepost: launch\n")
+    repo.write("posts/csis/quoting.yaml", POST + "quote: launch\n")
+    assert {(rule, path) for rule, path, _ in lint(repo)} == {("repost", "posts/csis/share.yaml"),
+                                                             ("quote", "posts/csis/quoting.yaml")}
+    repo.write("posts/csis/launch.yaml", POST)
+    assert lint(repo) == []
+
+
 def test_media_appearing_or_changing_relints(repo: ContentRepo) -> None:
     repo.write("posts/csis/a.yaml", POST + "media:\n  - {path: media/chart.png, alt: A chart}\n")
     assert lint(repo) == [("media", "posts/csis/a.yaml", 5)]

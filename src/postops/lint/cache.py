@@ -6,7 +6,7 @@ A file's cached findings are used only when every input they can depend on is un
   twitter-text, timezones, the tone models), postops.yaml and every file under policies/;
 - the file itself: its path and the sha256 of its bytes;
 - what the post refers to elsewhere in the repository: the files declaring its id (duplicate ids),
-  whether the post id it replies to exists, the ledger's published hash for each of its accounts and
+  whether the post ids it replies to, reposts or quotes exist, the ledger's published hash for each of its accounts and
   whether its id was retracted, and its media files (their real path, size, times and inode).
 
 A file's bytes are re-read unless its stat (inode, size, mtime, ctime) equals the one recorded when it
@@ -63,7 +63,7 @@ class PostRefs:
 
     id: str
     accounts: tuple[str, ...]
-    reply_to: str | None
+    targets: tuple[str, ...]       # the posts it replies to, reposts and quotes: URLs or post ids
     media: tuple[str, ...]
 
 
@@ -163,7 +163,7 @@ class LintCache:
             return  # not indexed (it vanished during the run): nothing trustworthy to key it on
         entry["result"] = {
             "deps": _dependencies(self.root, lint.refs, ids, state),
-            "refs": None if lint.refs is None else [lint.refs.id, list(lint.refs.accounts), lint.refs.reply_to,
+            "refs": None if lint.refs is None else [lint.refs.id, list(lint.refs.accounts), list(lint.refs.targets),
                                                     list(lint.refs.media)],
             "findings": [[f.line, f.column, f.rule, f.severity, f.message, f.post] for f in lint.findings],
             "posts": lint.posts,
@@ -267,11 +267,10 @@ def _dependencies(root: Path, refs: PostRefs | None, ids: Mapping[str, list[str]
     """Everything outside a post's file that its findings depend on, as a JSON value to compare."""
     if refs is None:
         return []
-    reply = refs.reply_to
     published = state.published if state is not None else None
     return [
         ids.get(refs.id, []),
-        reply is not None and "://" not in reply and reply in ids,
+        [target in ids for target in refs.targets if "://" not in target],
         [published.get((refs.id, account)) if published else None for account in refs.accounts],
         state is not None and refs.id in state.retracted,
         [_media_stat(root, media) for media in refs.media] if refs.media else [],
@@ -305,8 +304,8 @@ def _entries(data: dict[str, Any], code: str, keep_results: bool) -> dict[str, d
 def _refs_from_json(raw: list[Any] | None) -> PostRefs | None:
     if raw is None:
         return None
-    post_id, accounts, reply_to, media = raw
-    return PostRefs(post_id, tuple(accounts), reply_to, tuple(media))
+    post_id, accounts, targets, media = raw
+    return PostRefs(post_id, tuple(accounts), tuple(targets), tuple(media))
 
 
 def _stat(path: str | Path) -> list[int] | None:

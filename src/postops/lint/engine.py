@@ -140,7 +140,8 @@ def _lint_files(ctx: Context, policies: Policies, files: list[str]) -> list[File
     severity = policies.builtin[SUPPRESSION_RULE.id].severity
     for post in loaded:
         kept, silenced = suppression.apply(post, list(_check_post(ctx, policies, post, tone)), known, severity)
-        refs = PostRefs(post.id, post.accounts, post.reply_to,
+        targets = (post.reply_to, post.repost, *(part.quote for part in post.parts))
+        refs = PostRefs(post.id, post.accounts, tuple(t for t in targets if t is not None),
                         tuple(media.path for part in post.parts for media in part.media))
         results.append(FileLint(post.path, tuple(kept), 1, silenced, refs))
     return results
