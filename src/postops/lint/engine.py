@@ -21,6 +21,7 @@ from postops.lint.rules import (
     BUILTIN_RULES,
     CODEOWNERS_RULE,
     PARSE_RULE,
+    REFERENCES_RULE,
     SUPPRESSION_RULE,
     WORKFLOW_SECRETS_RULE,
     Context,
@@ -142,6 +143,12 @@ def _repository_findings(root: Path, config: Config, policies: Policies) -> list
     if severity != "off":
         findings += [Finding(path, line, column, WORKFLOW_SECRETS_RULE.id, severity, message)
                      for path, line, column, message in workflow_problems(root, config)]
+    severity = policies.builtin[REFERENCES_RULE.id].severity
+    if severity != "off":
+        from postops.scaffold.source import reference_problems
+
+        findings += [Finding(path, line, column, REFERENCES_RULE.id, severity, message)
+                     for path, line, column, message in reference_problems(root, config)]
     return findings
 
 

@@ -383,9 +383,13 @@ CODEOWNERS_RULE = BuiltinRule("codeowners", "error", "CODEOWNERS exists and says
 WORKFLOW_SECRETS_RULE = BuiltinRule("workflow-secrets", "error", "The GitHub publish workflow passes every "
                                     "account's credentials from the secrets (`postops workflows` writes it).",
                                     lambda ctx, post: iter(()))
+REFERENCES_RULE = BuiltinRule("references", "error", "Every reference to postops in the CI workflows, the "
+                              "GitLab pipeline and the pre-commit hooks names the `source:` of postops.yaml at "
+                              "its commit (`postops workflows` writes them).", lambda ctx, post: iter(()))
 ALL_BUILTINS: dict[str, BuiltinRule] = {**BUILTIN_RULES, PARSE_RULE.id: PARSE_RULE,
                                         SUPPRESSION_RULE.id: SUPPRESSION_RULE, CODEOWNERS_RULE.id: CODEOWNERS_RULE,
-                                        WORKFLOW_SECRETS_RULE.id: WORKFLOW_SECRETS_RULE}
+                                        WORKFLOW_SECRETS_RULE.id: WORKFLOW_SECRETS_RULE,
+                                        REFERENCES_RULE.id: REFERENCES_RULE}
 
 
 def default_severities() -> dict[str, str]:

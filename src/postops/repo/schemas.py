@@ -134,6 +134,17 @@ CONFIG_SCHEMA: dict[str, Any] = {
         },
         "policy_owners": {"type": "array", "items": {"type": "string"}},
         "approval": {"enum": ["none", "github"]},
+        "source": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["repo", "ref"],
+            "properties": {
+                "repo": {"type": "string", "pattern": r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"},
+                "ref": {"type": "string", "pattern": r"^[A-Za-z0-9_./+-]+$"},
+                "commit": {"type": "string", "pattern": "^[0-9a-f]{40}$"},
+                "url": {"type": "string", "pattern": r"^(https://|file://)\S+$"},
+            },
+        },
         "publish": {
             "type": "object",
             "additionalProperties": False,
