@@ -129,7 +129,7 @@ def test_a_workflow_moved_to_a_tag_is_reported_at_its_line(pinned):
     target, _, commit = pinned
     text = (target / PUBLISH).read_text().replace(f"acme/postops@{commit}", "acme/postops@v2", 1)
     (target / PUBLISH).write_text(text)
-    line = next(n for n, l in enumerate(text.splitlines(), 1) if "acme/postops@v2" in l)
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "acme/postops@v2" in row)
     [(path, number, column, message)] = references(target)
     assert (path, number) == (PUBLISH, line)
     assert text.splitlines()[line - 1][column - 1:].startswith("acme/postops@v2")

@@ -219,7 +219,7 @@ def test_the_schedule_avoids_the_top_of_the_hour_and_runs_every_ten_minutes():
     assert rest == ["*", "*", "*", "*"]
     minutes = sorted(cron_minutes(minute))
     assert 0 not in minutes
-    gaps = [b - a for a, b in zip(minutes, [*minutes[1:], minutes[0] + 60])]
+    gaps = [b - a for a, b in zip(minutes, [*minutes[1:], minutes[0] + 60], strict=True)]
     assert max(gaps) <= 10 and len(minutes) == 6
     assert f"`{PUBLISH_CRON}`" in render_workflows("gitlab")[".gitlab-ci.yml"]
 
@@ -349,7 +349,7 @@ def test_every_action_is_pinned_to_a_commit_with_its_tag_in_a_comment(repo):
                 assert re.fullmatch(r"\s*-? ?uses: [\w./-]+@[0-9a-f]{40}  # v[\d.]+", line), line
         for ref in every_uses(text):
             name, _, commit = ref.partition("@")
-            assert name == "acme/postops" and commit == COMMIT or ACTIONS[name][0] == commit
+            assert (name == "acme/postops" and commit == COMMIT) or ACTIONS[name][0] == commit
     action = (PROJECT / "action.yml").read_text()
     [setup] = re.findall(r"uses: (\S+)", action)
     assert setup == "actions/setup-python@" + ACTIONS["actions/setup-python"][0]

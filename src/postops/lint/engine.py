@@ -41,6 +41,7 @@ from postops.repo.posts import (
     load_post,
 )
 from postops.repo.yamlfile import parse
+from postops.scaffold.source import reference_problems
 from postops.scaffold.workflows import workflow_problems
 
 # Facts that differ between the parts of a thread: rules using only other facts are checked once per post.
@@ -145,8 +146,6 @@ def _repository_findings(root: Path, config: Config, policies: Policies) -> list
                      for path, line, column, message in workflow_problems(root, config)]
     severity = policies.builtin[REFERENCES_RULE.id].severity
     if severity != "off":
-        from postops.scaffold.source import reference_problems
-
         findings += [Finding(path, line, column, REFERENCES_RULE.id, severity, message)
                      for path, line, column, message in reference_problems(root, config)]
     return findings

@@ -6,7 +6,7 @@ import json
 import shutil
 import subprocess
 from datetime import date, datetime, time, timedelta
-from importlib import resources
+from importlib import metadata, resources
 from importlib.abc import Traversable
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -135,8 +135,6 @@ def pre_commit_config(source: Source) -> str:
 
 def _tone_requirements() -> list[str]:
     """The tone extra's requirements, as this postops declares them (none when it is not installed)."""
-    from importlib import metadata
-
     try:
         requires = metadata.requires("postops") or []
     except metadata.PackageNotFoundError:

@@ -16,7 +16,7 @@ from postops.errors import PostopsError, UsageError
 from postops.repo import git
 from postops.repo.config import Account, Config
 from postops.repo.fsutil import write_atomic
-from postops.scaffold.source import default_source, pin, source_of, uses
+from postops.scaffold.source import default_source, pin, reference_problems, source_of, uses
 
 # The action the generated workflows use without a `source:` in postops.yaml, as their `uses:` reads
 # (the tag comment aside): this postops' own release.
@@ -201,8 +201,6 @@ def workflow_problems(root: Path, config: Config) -> list[tuple[str, int, int, s
 
 def check_workflows_command(root: Path, ci: str, config: Config, *, echo: Callable[[str], Any]) -> int:
     """`postops workflows --check`: every CI file as generated, every reference naming the source (exit 1)."""
-    from postops.scaffold.source import reference_problems
-
     problems = sorted(set(workflow_differences(root, ci, config)) | set(reference_problems(root, config)))
     for path, line, column, message in problems:
         echo(f"{path}:{line}:{column}: {message}")
