@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test check clean locks
+.PHONY: demo test check docs clean locks
 
 $(BIN)/postops: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: $(VENV)/.test-deps $(AXE)
 check: $(VENV)/.test-deps
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy --strict src
+
+# docs/rules.md is generated from the rule modules (src/postops/lint/rules/); a test fails when it is stale.
+docs: $(BIN)/postops
+	$(BIN)/python -m postops.lint.rules.docs > docs/rules.md.tmp && mv docs/rules.md.tmp docs/rules.md
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

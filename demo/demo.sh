@@ -114,8 +114,14 @@ expect 0 postops log "$(basename "$drill_post" .yaml)"
 must_show "published"
 must_show "retracted"
 
+section "10. A crisis drill: a week of posts, a wrong one reverted, a post made in the app, a pause"
+expect 0 postops drill
+must_show "revert to deletion: "
+must_show "a post made in the app: found, alerted"
+must_show "day-7 held by the pause"
+
 section "Done"
 echo "Lint stopped the posts that must never go out, with their file, line and rule. The approved drill"
-echo "post was published once, at its time, and retracted by a git revert. The ledger of every step is"
-echo "on the branch postops/state:"
+echo "post was published once, at its time, and retracted by a git revert. The drill rehearsed every lever"
+echo "on a scratch copy. The ledger of every step is on the branch postops/state:"
 show git log --oneline postops/state

@@ -219,3 +219,25 @@ def test_status_shows_a_pause_on_the_state_branch_and_posts_made_outside_postops
     assert shown["paused"] == {"reason": "Crisis response", "by": "@comms-lead (GitHub)", "at": T.isoformat()}
     (found,) = shown["unmanaged"]
     assert (found["account"], found["platform_id"], found["text"]) == ("drill", "from-the-app", "Posted in the app")
+
+
+def test_levers_pulled_on_the_state_branch_are_alerted(desk):
+    import json
+
+    import responses
+
+    desk.repo.write("postops.yaml", (desk.repo.root / "postops.yaml").read_text()
+                    + "notify:\n  - to: POSTOPS_NOTIFY_COMMS\n")
+    desk.repo.commit("Tell the comms team", T - timedelta(hours=3))
+    desk.post("launch", T)
+    desk.env["POSTOPS_NOTIFY_COMMS"] = "jsons://hooks.example/alert"
+    with responses.RequestsMock() as hooks:
+        hooks.post("https://hooks.example/alert", json={})
+        desk.publish(T + M)
+        pause_on_branch(desk.repo.root, reason="Crisis response", now=T + 2 * M, echo=lambda line: None,
+                        env=desk.env)
+        resume_on_branch(desk.repo.root, now=T + 3 * M, echo=lambda line: None, env=desk.env)
+        retract_command(desk.repo.root, posts=["launch"], since=None, account=None, reason="Wrong figures",
+                        now=T + 4 * M, echo=lambda line: None, env=desk.env)
+        titles = [json.loads(c.request.body)["title"] for c in hooks.calls]
+    assert titles == ["postops: paused", "postops: resumed", "postops: retracted launch on @drill"]

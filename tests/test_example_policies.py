@@ -266,7 +266,8 @@ def test_the_folder_policy_only_applies_under_its_path(repo):
 # Each `## ` section starts again from a fresh repository made by init_repo.
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-DOC_FILES = ("configuration.md", "posts.md", "policies.md", "rules.md")
+# docs/rules.md is generated from the rule modules, whose examples test_rule_examples.py runs.
+DOC_FILES = ("configuration.md", "posts.md", "policies.md")
 
 
 def _blocks(lines: list[str], start: int) -> tuple[str, int]:

@@ -19,16 +19,15 @@ from postops.lint.policy import Policies, PolicyRule, load_policies
 from postops.lint.rules import (
     ALL_BUILTINS,
     BUILTIN_RULES,
-    CODEOWNERS_RULE,
     PARSE_RULE,
-    REFERENCES_RULE,
+    REPOSITORY_RULES,
     SUPPRESSION_RULE,
-    WORKFLOW_SECRETS_RULE,
     Context,
     default_severities,
+    suppression,
 )
+from postops.lint.rules import parse as parse_rule
 from postops.lint.tone import TONE_FACTS
-from postops.repo.codeowners import codeowners_problems, detect_forge, locate_codeowners, precedence_problems
 from postops.repo.config import Config
 from postops.repo.posts import (
     POSTS_DIR,
@@ -41,8 +40,6 @@ from postops.repo.posts import (
     load_post,
 )
 from postops.repo.yamlfile import parse
-from postops.scaffold.source import reference_problems
-from postops.scaffold.workflows import workflow_problems
 
 # Facts that differ between the parts of a thread: rules using only other facts are checked once per post.
 TEXT_FACTS = facts_mod.PER_PART_FACTS | {"*"}
@@ -118,12 +115,15 @@ def _lint_files(ctx: Context, policies: Policies, files: list[str]) -> tuple[lis
         if isinstance(item, LoadProblem):
             severity = policies.builtin[PARSE_RULE.id].severity
             if severity != "off":
-                findings.append(Finding(item.path, item.line, item.column, PARSE_RULE.id, severity, item.message))
+                findings += [Finding(item.path, hit.mark.line, hit.mark.column, PARSE_RULE.id, severity, hit.message)
+                             for hit in parse_rule.check(item)]
             continue
         loaded.append(item)
     tone = _tone_facts(policies, loaded)
+    known = set(ALL_BUILTINS) | {r.id for r in policies.rules}
+    severity = policies.builtin[SUPPRESSION_RULE.id].severity
     for post in loaded:
-        kept, silenced = _apply_suppressions(post, list(_check_post(ctx, policies, post, tone)), policies)
+        kept, silenced = suppression.apply(post, list(_check_post(ctx, policies, post, tone)), known, severity)
         findings.extend(kept)
         suppressed += silenced
     return findings, len(loaded), suppressed
@@ -132,22 +132,11 @@ def _lint_files(ctx: Context, policies: Policies, files: list[str]) -> tuple[lis
 def _repository_findings(root: Path, config: Config, policies: Policies) -> list[Finding]:
     """Checks of the repository as a whole, made on every run: they must never drift, whatever was changed."""
     findings = []
-    severity = policies.builtin[CODEOWNERS_RULE.id].severity
-    if severity != "off":
-        forge = detect_forge(root)
-        rel = locate_codeowners(root, forge)
-        findings += [Finding(rel, line, column, CODEOWNERS_RULE.id, severity, message)
-                     for line, column, message in codeowners_problems(root, config, rel)]
-        findings += [Finding(path, line, column, CODEOWNERS_RULE.id, severity, message)
-                     for path, line, column, message in precedence_problems(root, forge)]
-    severity = policies.builtin[WORKFLOW_SECRETS_RULE.id].severity
-    if severity != "off":
-        findings += [Finding(path, line, column, WORKFLOW_SECRETS_RULE.id, severity, message)
-                     for path, line, column, message in workflow_problems(root, config)]
-    severity = policies.builtin[REFERENCES_RULE.id].severity
-    if severity != "off":
-        findings += [Finding(path, line, column, REFERENCES_RULE.id, severity, message)
-                     for path, line, column, message in reference_problems(root, config)]
+    for rule in REPOSITORY_RULES.values():
+        severity = policies.builtin[rule.id].severity
+        if severity != "off" and rule.check_repository is not None:
+            findings += [Finding(path, hit.mark.line, hit.mark.column, rule.id, severity, hit.message)
+                         for path, hit in rule.check_repository(root, config)]
     return findings
 
 
@@ -210,30 +199,6 @@ def _rule_findings(rule: PolicyRule, post: Post, part: Any, facts: facts_mod.Par
         if part.index and violation.path[:1] == ("facts",):
             message = f"{message} (thread part {part.index + 1})"
         yield Finding(post.path, mark.line, mark.column, rule.id, rule.severity, message, post.id)
-
-
-def _apply_suppressions(post: Post, findings: list[Finding], policies: Policies) -> tuple[list[Finding], int]:
-    if not post.suppressions:
-        return findings, 0
-    known = set(ALL_BUILTINS) | {r.id for r in policies.rules}
-    silenced_rules: set[str] = set()
-    problems = []
-    severity = policies.builtin[SUPPRESSION_RULE.id].severity
-    for sup in post.suppressions:
-        unknown = [r for r in sup.rules if r not in known]
-        if not sup.reason:
-            problems.append(Finding(post.path, sup.line, 1, SUPPRESSION_RULE.id, severity,
-                                    f"disable={','.join(sup.rules)} needs a reason: "
-                                    f"`# postops: disable={','.join(sup.rules)} -- why`", post.id))
-            continue
-        if unknown:
-            problems.append(Finding(post.path, sup.line, 1, SUPPRESSION_RULE.id, severity,
-                                    f"disable names unknown rule(s) {', '.join(unknown)}", post.id))
-        silenced_rules.update(r for r in sup.rules if r in known and r not in ("suppression", "parse"))
-    kept = [f for f in findings if f.rule not in silenced_rules]
-    if severity == "off":
-        problems = []
-    return kept + problems, len(findings) - len(kept)
 
 
 def _require_tone(policies: Policies) -> None:

@@ -31,14 +31,14 @@ from postops.publish.gate import (
     supported_accounts,
 )
 from postops.publish.ledger import Ledger, LedgerError, Store, read_ledger
-from postops.publish.notify import Notifier, run_alerts
+from postops.publish.notify import Alert, Notifier, run_alerts
 from postops.publish.pause import set_paused
 from postops.publish.plan import ActionName, Plan, make_plan
 from postops.publish.process import new_run_id, this_publisher
 from postops.publish.status import post_states
 from postops.publish.watch import watch
 from postops.repo import git
-from postops.repo.config import Config, find_root, load_config
+from postops.repo.config import AlertKind, Config, find_root, load_config
 from postops.repo.posts import POSTS_DIR, post_id_from_path
 from postops.report.plan import PlanReport
 from postops.report.status import StatusReport
@@ -248,7 +248,21 @@ def retract_command(root: Path, *, posts: Sequence[str], since: datetime | None,
             echo(f"blocked {a.post} @{a.account}: {a.reason}")
     done = sum(1 for o in result.outcomes if o.what == "retracted")
     echo(f"{done} parts taken down")
-    return result.exit_code
+    failures = _notify(config, env, run_alerts(result.outcomes, []), echo)
+    return max(result.exit_code, 1 if failures else 0)
+
+
+def _notify(config: Config, env: Mapping[str, str], alerts: Sequence[Alert], echo: Echo) -> list[str]:
+    """Send `alerts` to the targets in notify:, saying every failure, and every target that cannot work
+    even when there is nothing to send (a broken alert path must not wait for a crisis to show); never
+    raises."""
+    if not config.notify:
+        return []
+    notifier = Notifier(config.notify, env)
+    failures = notifier.problems() + (notifier.send(alerts) if alerts else [])
+    for line in failures:
+        echo(line)
+    return failures
 
 
 def pause_on_branch(root: Path, *, reason: str, now: datetime | None, echo: Echo, env: Mapping[str, str]) -> int:
@@ -263,7 +277,9 @@ def pause_on_branch(root: Path, *, reason: str, now: datetime | None, echo: Echo
                     f"postops pause by {by}: {reason}")
     echo(f"paused on the state branch by {by}: {reason} (from the next publish run; "
          "`postops resume --state-branch` lifts it)")
-    return 0
+    alert = Alert(AlertKind.PAUSED, None, None, f"publishing paused by {by}: {reason}",
+                  "nothing new goes out until `postops resume --state-branch`; retractions still run")
+    return 1 if _notify(config, env, [alert], echo) else 0
 
 
 def resume_on_branch(root: Path, *, now: datetime | None, echo: Echo, env: Mapping[str, str]) -> int:
@@ -277,7 +293,9 @@ def resume_on_branch(root: Path, *, now: datetime | None, echo: Echo, env: Mappi
                     f"postops resume by {by}")
     echo(f"resumed on the state branch by {by}"
          + (f"; still paused by postops.yaml: {paused_reason(config)}" if config.paused else ""))
-    return 0
+    alert = Alert(AlertKind.RESUMED, None, None, f"publishing resumed by {by}",
+                  "due posts still within max_delay go out at the next run; `postops plan` lists them")
+    return 1 if _notify(config, env, [alert], echo) else 0
 
 
 def resume_preview(root: Path, *, now: datetime | None, env: Mapping[str, str]) -> list[Step]:
@@ -309,11 +327,7 @@ def watch_and_notify(root: Path, config: Config, *, now: datetime | None, env: M
                     judge=lambda account, text: lint_text(root, config, account, text))
     for line in outcome.lines:
         echo(line)
-    notifier = Notifier(config.notify, env)
-    failures = notifier.problems() if config.notify else []
-    failures += notifier.send([*run_alerts(outcomes, blocked), *outcome.alerts])
-    for line in failures:
-        echo(line)
+    failures = _notify(config, env, [*run_alerts(outcomes, blocked), *outcome.alerts], echo)
     return 1 if outcome.exit_code or failures else 0
 
 

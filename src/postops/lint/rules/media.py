@@ -1,0 +1,116 @@
+"""Every media file exists, is inside the repository (also after following symlinks), has a supported type
+(`.png`, `.jpg`, `.jpeg`, `.gif`, `.webp` images; `.mp4`, `.mov` videos) and a size the platform
+accepts; a part has at most 4 images, and a video only on its own.
+
+| platform | image | video |
+|----------|-------|-------|
+| `x`        | 5 MiB | 512 MiB |
+| `mastodon` | 16 MiB | 99 MiB |
+| `bluesky`  | 1,000,000 bytes | 50 MiB |
+| `facebook` | 10,000,000 bytes | not posted by postops |
+| `linkedin` | `.png`, `.jpg`, `.jpeg`, `.gif` only (LinkedIn limits pixels, not bytes) | not posted by postops |
+| `outbox`   | 50 MiB | 512 MiB |
+
+A thread part or reply to a Facebook account is a comment, which takes at most one image.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from postops.lint import facts as facts_mod
+from postops.lint.rules.base import STAND_IN, BuiltinRule, Context, Example, Hit, RuleType
+from postops.repo.posts import Post
+
+ID = "media"
+TYPE: RuleType = "post"
+SEVERITY = "error"
+DESCRIPTION = ("Media files exist inside the repository, have an allowed type and size, at most 4 images per "
+               "part.")
+OPTIONS: dict[str, str] = {}
+_CHART = ("account: drill\ntext: The chart\nmedia:\n  - path: media/chart.png\n"
+          "    alt: Bar chart of gas imports, 2019-2026\n")
+EXAMPLES = (
+    Example("posts/drill/a.yaml", _CHART, (
+        "posts/drill/a.yaml:4:11: error [media] media file 'media/chart.png' does not exist",
+    ), note="`media/chart.png` is not in the repository."),
+    Example("posts/drill/a.yaml", _CHART, setup={"media/chart.png": STAND_IN},
+            note="once `media/chart.png` is added."),
+)
+
+MEDIA_TYPES = {
+    ".png": "image", ".jpg": "image", ".jpeg": "image", ".gif": "image", ".webp": "image",
+    ".mp4": "video", ".mov": "video",
+}
+# bytes, per platform and kind
+MEDIA_LIMITS: dict[str, dict[str, int | None]] = {
+    "x": {"image": 5 * 1024 * 1024, "video": 512 * 1024 * 1024},
+    "mastodon": {"image": 16 * 1024 * 1024, "video": 99 * 1024 * 1024},
+    "bluesky": {"image": 1000 * 1000, "video": 50 * 1024 * 1024},
+    # Facebook: "less than 10 MB" for a photo (Graph API Photo reference); LinkedIn's Images API limits pixels
+    # (36,152,320), not bytes. Neither takes video through postops: a kind left out is refused.
+    "facebook": {"image": 10 * 1000 * 1000},
+    "linkedin": {"image": None},
+    "outbox": {"image": 50 * 1024 * 1024, "video": 512 * 1024 * 1024},
+}
+# Where a platform takes fewer file types than MEDIA_TYPES: the Images API takes JPEG, PNG and GIF only.
+MEDIA_FORMATS = {"linkedin": (".gif", ".jpeg", ".jpg", ".png")}
+# Images a reply or thread part can carry where that is fewer than a post: a Facebook comment takes one.
+MAX_REPLY_IMAGES = {"facebook": 1}
+MAX_IMAGES = 4
+
+
+def check(ctx: Context, post: Post) -> Iterator[Hit]:
+    root = ctx.root.resolve()
+    platforms = {ctx.config.accounts[a].platform for a in post.accounts if a in ctx.config.accounts}
+    for part in post.parts:
+        kinds = []
+        for media in part.media:
+            mark = post.mark(media.where + ("path",))
+            if "\0" in media.path:
+                yield Hit(mark, f"media path {media.path!r} contains a NUL character")
+                continue
+            target = (root / media.path).resolve()
+            if os.path.isabs(media.path) or not target.is_relative_to(root):
+                yield Hit(mark, f"media {media.path!r} is outside the repository")
+                continue
+            if not target.is_file():
+                yield Hit(mark, f"media file {media.path!r} does not exist")
+                continue
+            kind = MEDIA_TYPES.get(target.suffix.lower())
+            if kind is None:
+                yield Hit(mark, f"media {media.path!r} has an unsupported type; use one of "
+                                f"{', '.join(sorted(MEDIA_TYPES))}")
+                continue
+            kinds.append(kind)
+            size = target.stat().st_size
+            for platform in sorted(platforms):
+                limits = MEDIA_LIMITS.get(platform, {})
+                name = facts_mod.PLATFORM_NAMES.get(platform, platform)
+                if platform in MEDIA_LIMITS and kind not in limits:
+                    yield Hit(mark, f"media {media.path!r} is a {kind}; postops cannot post {kind}s to {name}")
+                    continue
+                formats = MEDIA_FORMATS.get(platform)
+                if formats is not None and target.suffix.lower() not in formats:
+                    yield Hit(mark, f"media {media.path!r}: {name} takes only {', '.join(formats)} files")
+                limit = limits.get(kind)
+                if limit is not None and size > limit:
+                    yield Hit(mark, f"media {media.path!r} is {size:,} bytes; {platform} allows at most "
+                                    f"{limit:,} bytes for {kind}s")
+        if kinds.count("image") > MAX_IMAGES:
+            yield Hit(post.mark(part.media[MAX_IMAGES].where),
+                      f"{kinds.count('image')} images in one part; at most {MAX_IMAGES} are allowed")
+        if part.index or post.reply_to is not None:
+            for platform in sorted(platforms):
+                most = MAX_REPLY_IMAGES.get(platform)
+                if most is not None and kinds.count("image") > most:
+                    which = f"thread part {part.index + 1}" if part.index else "a reply"
+                    yield Hit(post.mark(part.media[most].where),
+                              f"{which} is a comment on {facts_mod.PLATFORM_NAMES[platform]}, which takes at most "
+                              f"{most} image")
+        if "video" in kinds and len(kinds) > 1:
+            yield Hit(post.mark(part.media[0].where), "a video cannot be combined with other media in one part")
+
+
+RULE = BuiltinRule(ID, SEVERITY, DESCRIPTION, check, TYPE, __doc__ or "", OPTIONS, EXAMPLES)
