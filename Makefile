@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test check docs clean
+.PHONY: demo test check docs clean locks
 
 $(BIN)/postops: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,15 @@ docs: $(BIN)/postops
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info
+
+# The lock files CI installs from with --require-hashes (action.yml, the GitLab pipeline, the release
+# workflow): every dependency pinned, with the hash of each of its files on PyPI. Run after changing a
+# dependency in pyproject.toml, and commit the result.
+UV_COMPILE = $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashes --no-header \
+	--index-url https://pypi.org/simple
+locks: $(BIN)/postops
+	$(BIN)/pip install --quiet uv
+	$(UV_COMPILE) pyproject.toml -o requirements/postops.txt
+	$(UV_COMPILE) pyproject.toml --extra tone -o requirements/postops-tone.txt
+	$(UV_COMPILE) pyproject.toml --extra test --extra tone -o requirements/test.txt
+	$(UV_COMPILE) requirements/build.in -o requirements/build.txt

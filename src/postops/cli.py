@@ -145,22 +145,17 @@ def codeowners(repo: str | None, check: bool, path: str | None, forge: str | Non
 @click.option("--ci", type=click.Choice(["github", "gitlab"]), default="github", show_default=True)
 @click.option("--force", is_flag=True, help="Replace the CI files that exist (they are generated: edit "
               "postops.yaml, not them).")
-@click.option("--check", is_flag=True, help="Only check: exit 1 when the CI files differ from what postops.yaml "
-              "generates.")
+@click.option("--check", is_flag=True, help="Only check: exit 1 when a CI file is not what postops.yaml "
+              "generates or a reference to postops disagrees with its `source:`.")
 @_handle_errors
 def workflows(repo: str | None, ci: str, force: bool, check: bool) -> int:
     """Write the CI workflows again from postops.yaml (after adding an account: its secrets' names)."""
     from postops.repo.config import load_config
-    from postops.scaffold.workflows import workflow_differences, write_workflows
+    from postops.scaffold.workflows import check_workflows_command, write_workflows
 
     root = _root(repo)
     if check:
-        problems = workflow_differences(root, ci, load_config(root))
-        for rel, line, column, message in problems:
-            click.echo(f"{rel}:{line}:{column}: {message}")
-        if not problems:
-            click.echo("the CI files match postops.yaml")
-        return 1 if problems else 0
+        return check_workflows_command(root, ci, load_config(root), echo=click.echo)
     for path in write_workflows(root, ci, load_config(root), force=force):
         click.echo(f"wrote {path.relative_to(root).as_posix()}")
     return 0
@@ -191,13 +186,17 @@ def schema(policy: bool) -> None:
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 @click.option("--ci", type=click.Choice(["github", "gitlab", "none"]), default="github", show_default=True,
               help="Which CI workflows to write (lint and plan on pull requests, publish on a schedule).")
+@click.option("--from", "from_", metavar="OWNER/REPO@REF", default=None,
+              help="The copy of postops CI and pre-commit use (a tag, branch or commit of it): kept in "
+              "postops.yaml, every reference pinned to its commit.")
 @_handle_errors
-def init(directory: str, force: bool, ci: str) -> int:
+def init(directory: str, force: bool, ci: str, from_: str | None) -> int:
     """Create a content repository in DIRECTORY (default: here) with example policies and posts."""
     from postops.scaffold.init import init_repo, next_steps
+    from postops.scaffold.source import resolve_from
 
     target = Path(directory)
-    written = init_repo(target, force=force, ci=ci)
+    written = init_repo(target, force=force, ci=ci, source=resolve_from(from_) if from_ else None)
     click.echo(f"Created a postops repository in {target.resolve()}:")
     for path in written:
         rel = path.relative_to(target).as_posix()

@@ -85,6 +85,16 @@ class PublishSettings:
 
 
 @dataclass(frozen=True)
+class Source:
+    """The copy of postops a repository's CI, pre-commit hooks and GitLab pipeline use (`source:`)."""
+
+    repo: str                # OWNER/REPO: the GitHub repository of the action
+    ref: str                 # the tag or branch it was taken from, as written: for people
+    commit: str | None       # what every reference is pinned to; None: not pinned (a development build)
+    url: str                 # where git clones it from (pre-commit, GitLab)
+
+
+@dataclass(frozen=True)
 class Config:
     root: Path
     timezone: str
@@ -96,6 +106,7 @@ class Config:
     approval: str = "none"
     max_file_bytes: int = 1024 * 1024
     notify: tuple[NotifyTarget, ...] = ()
+    source: Source | None = None
     doc: Document | None = field(default=None, compare=False, repr=False)
 
 
@@ -184,6 +195,7 @@ def load_config(root: Path) -> Config:
         max_file_bytes=(data.get("lint") or {}).get("max_file_bytes", 1024 * 1024),
         notify=tuple(NotifyTarget(entry["to"], frozenset(AlertKind(k) for k in entry["on"]) if "on" in entry
                                   else DEFAULT_ALERTS) for entry in data.get("notify") or ()),
+        source=_source(data.get("source")),
         doc=doc,
     )
 
@@ -191,6 +203,13 @@ def load_config(root: Path) -> Config:
 def _text(value: Any) -> str | None:
     # A numeric id written unquoted arrives as an int; the schema allows both.
     return None if value is None else str(value)
+
+
+def _source(spec: dict[str, Any] | None) -> Source | None:
+    if spec is None:
+        return None
+    url = spec.get("url") or f"https://github.com/{spec['repo']}"
+    return Source(repo=spec["repo"], ref=spec["ref"], commit=spec.get("commit"), url=url)
 
 
 def _check_zone(name: str, fail: Any, *path: Any) -> None:

@@ -275,6 +275,22 @@ def first_added(root: Path, rel: str) -> datetime | None:
     return datetime.fromisoformat(dates[-1]) if result.returncode == 0 and dates else None
 
 
+def remote_commit(url: str, ref: str) -> str | None:
+    """The commit that tag or branch `ref` names in the repository at `url` (asked over the network), or
+    None when it has no such ref. An annotated tag names its tag object: the commit is what it peels to."""
+    # a pattern matches the end of a ref's name, and a tag's peeled line is named `<tag>^{}`
+    result = run(Path.cwd(), "ls-remote", "--tags", "--heads", "--", url, ref, f"{ref}^{{}}",
+                 env={"GIT_TERMINAL_PROMPT": "0"}, check=False)
+    if result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip() or f"exit {result.returncode}"
+        raise GitError(f"cannot read the refs of {url}: {message}")
+    refs = {name: sha for sha, _, name in (line.partition("\t") for line in result.stdout.decode().splitlines())}
+    for name in (f"refs/tags/{ref}^{{}}", f"refs/tags/{ref}", f"refs/heads/{ref}"):
+        if name in refs:
+            return refs[name]
+    return None
+
+
 # -- scratch repositories (postops drill) -------------------------------------------------------------
 
 

@@ -134,6 +134,20 @@ CONFIG_SCHEMA: dict[str, Any] = {
         },
         "policy_owners": {"type": "array", "items": {"type": "string"}},
         "approval": {"enum": ["none", "github"]},
+        "source": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["repo", "ref"],
+            "properties": {
+                "repo": {"type": "string", "pattern": r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+                         "examples": ["postops/postops", "acme/postops"]},
+                "ref": {"type": "string", "pattern": r"^[A-Za-z0-9_./+-]+$", "examples": ["v0.2.0", "main"]},
+                "commit": {"type": "string", "pattern": "^[0-9a-f]{40}$",
+                           "examples": ["5c3e9d0e2b6a4f0b8c1d7e6f5a4b3c2d1e0f9a8b"]},
+                "url": {"type": "string", "pattern": r"^(https://|file://)\S+$",
+                        "examples": ["https://github.com/acme/postops", "https://ghe.example/acme/postops"]},
+            },
+        },
         "publish": {
             "type": "object",
             "additionalProperties": False,

@@ -6,7 +6,7 @@ import json
 import shutil
 import subprocess
 from datetime import date, datetime, time, timedelta
-from importlib import resources
+from importlib import metadata, resources
 from importlib.abc import Traversable
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,12 +16,13 @@ from postops.lint import tone
 from postops.lint.policy import POLICIES_DIR, POLICY_SCHEMA_FILE
 from postops.lint.policy_schema import POLICY_META_SCHEMA
 from postops.repo.codeowners import CODEOWNERS_FOR_CI, DEFAULT_CODEOWNERS, render_codeowners
-from postops.repo.config import load_config
+from postops.repo.config import CONFIG_FILE, Source, load_config
 from postops.repo.posts import POSTS_DIR, SCHEMA_FILE
 from postops.repo.schemas import POST_SCHEMA
 from postops.repo.yamlfile import parse
 from postops.scaffold.newpost import format_at, modeline, slug
-from postops.scaffold.workflows import render_workflows
+from postops.scaffold.source import PRE_COMMIT_CONFIG, source_yaml, uses
+from postops.scaffold.workflows import render_workflows, repository_branch
 
 # The scaffold's example posts and when, in postops.yaml's timezone, they are scheduled.
 EXAMPLE_POSTS = (("official", time(10, 0)), ("drill", time(10, 30)))
@@ -35,11 +36,13 @@ _DOT = "dot-"
 CI_CHOICES = ("github", "gitlab", "none")
 
 
-def init_repo(target: Path, *, force: bool, now: datetime | None = None, ci: str = "github") -> list[Path]:
+def init_repo(target: Path, *, force: bool, now: datetime | None = None, ci: str = "github",
+              source: Source | None = None) -> list[Path]:
     """Write a content repository into `target` and return what was created (files, and `.git` when
     `target` was not in a git repository yet: it is then `git init`-ed on branch main).
 
     `ci` chooses the CI workflows and where CODEOWNERS goes: github, gitlab, or none (no workflows).
+    `source` (from `--from`) is kept in postops.yaml, and every reference to postops is pinned to it.
     Refuses, writing nothing, when any of the files exists, unless `force`.
     """
     if ci not in CI_CHOICES:
@@ -47,6 +50,9 @@ def init_repo(target: Path, *, force: bool, now: datetime | None = None, ci: str
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} exists and is not a folder")
     files = scaffold_files(now or datetime.now(ZoneInfo(SCAFFOLD_TIMEZONE)))
+    if source is not None:
+        files[CONFIG_FILE] += source_yaml(source)
+        files[PRE_COMMIT_CONFIG] = pre_commit_config(source)
     codeowners = CODEOWNERS_FOR_CI.get(ci, DEFAULT_CODEOWNERS)
     workflows = list(render_workflows(ci)) if ci != "none" else []
     planned = [*files, *workflows, codeowners]
@@ -62,7 +68,8 @@ def init_repo(target: Path, *, force: bool, now: datetime | None = None, ci: str
         written.append(_write(target / rel, content))
     # Generated from the postops.yaml just written, so that they name its accounts and lint passes from the start.
     config = load_config(target)
-    generated = {**(render_workflows(ci, config) if ci != "none" else {}),
+    branch = "main" if needs_git else repository_branch(target)
+    generated = {**(render_workflows(ci, config, branch=branch) if ci != "none" else {}),
                  codeowners: render_codeowners(config)}
     for rel, content in generated.items():
         written.append(_write(target / rel, content))
@@ -98,6 +105,41 @@ def scaffold_files(now: datetime) -> dict[str, str]:
 
 
 TONE_POLICY = "policies/tone-models.yaml"
+
+
+def pre_commit_config(source: Source) -> str:
+    """A .pre-commit-config.yaml whose hooks pre-commit installs from `source`, at its commit."""
+    rev = uses(source).split("@", 1)[1]
+    tone = _tone_requirements()
+    extra = (f"        additional_dependencies: {json.dumps(tone)}  # the tone facts (postops[tone])\n"
+             if tone else "")
+    return (
+        "# pre-commit runs `postops lint` on the posts you change, before every commit, so a post that breaks\n"
+        "# a policy never reaches a pull request. Set it up once per clone:\n"
+        "#\n"
+        "#   pip install pre-commit && pre-commit install\n"
+        "#\n"
+        "# pre-commit installs postops itself from the copy named in postops.yaml (`source:`), at its commit;\n"
+        "# `postops lint` reports a `rev:` that disagrees with it.\n"
+        "repos:\n"
+        f"  - repo: {source.url}\n"
+        f"    rev: {rev}\n"
+        "    hooks:\n"
+        "      - id: postops-lint\n"
+        f"{extra}"
+        "      # A change to the rules can break posts that did not change: check them all.\n"
+        "      - id: postops-lint-all\n"
+        f"{extra}"
+    )
+
+
+def _tone_requirements() -> list[str]:
+    """The tone extra's requirements, as this postops declares them (none when it is not installed)."""
+    try:
+        requires = metadata.requires("postops") or []
+    except metadata.PackageNotFoundError:
+        return []
+    return [r.split(";")[0].strip() for r in requires if 'extra == "tone"' in r]
 
 
 def _tone_policy(template: str) -> str:

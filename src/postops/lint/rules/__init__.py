@@ -18,6 +18,7 @@ from postops.lint.rules import (
     publish_at,
     published_edit,
     quote,
+    references,
     reply_target,
     repost,
     retracted_id,
@@ -55,6 +56,7 @@ ALL_BUILTINS: dict[str, BuiltinRule] = {rule.id: rule for rule in (
     suppression.RULE,
     codeowners.RULE,
     workflow_secrets.RULE,
+    references.RULE,
 )}
 
 # The rules checked on each parsed post, and those checked on the repository as a whole.

@@ -13,7 +13,7 @@ from pathlib import Path
 from postops.lint.rules.base import BuiltinRule, Example, Hit, RuleType
 from postops.repo.config import Config
 from postops.repo.yamlfile import Mark
-from postops.scaffold.workflows import GITHUB_PUBLISH, workflow_problems
+from postops.scaffold.workflows import ACTION_REF, GITHUB_PUBLISH, workflow_problems
 
 ID = "workflow-secrets"
 TYPE: RuleType = "repository"
@@ -21,7 +21,7 @@ SEVERITY = "error"
 DESCRIPTION = ("The GitHub publish workflow passes every account's credentials from the secrets "
                "(`postops workflows` writes it).")
 OPTIONS: dict[str, str] = {}
-_WORKFLOW = """\
+_WORKFLOW = f"""\
 name: postops publish
 on:
   schedule:
@@ -31,13 +31,13 @@ jobs:
     runs-on: ubuntu-latest
     steps:
       - uses: actions/checkout@v4
-      - uses: postops/postops@v1
+      - uses: {ACTION_REF}
         with:
           command: publish
         env:
-          POSTOPS_OFFICIAL_API_KEY: ${{ secrets.POSTOPS_OFFICIAL_API_KEY }}
-          POSTOPS_OFFICIAL_API_SECRET: ${{ secrets.POSTOPS_OFFICIAL_API_SECRET }}
-          POSTOPS_OFFICIAL_ACCESS_TOKEN: ${{ secrets.POSTOPS_OFFICIAL_ACCESS_TOKEN }}
+          POSTOPS_OFFICIAL_API_KEY: ${{{{ secrets.POSTOPS_OFFICIAL_API_KEY }}}}
+          POSTOPS_OFFICIAL_API_SECRET: ${{{{ secrets.POSTOPS_OFFICIAL_API_SECRET }}}}
+          POSTOPS_OFFICIAL_ACCESS_TOKEN: ${{{{ secrets.POSTOPS_OFFICIAL_ACCESS_TOKEN }}}}
 """
 EXAMPLES = (
     Example(GITHUB_PUBLISH, _WORKFLOW, (
