@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from gitfixtures import Repo, content_repo, post_yaml
+from publishfixtures import no_lint
 
 from postops.errors import UsageError
 from postops.publish.commands import pause_on_branch, publish_command, resume_on_branch, retract_command
@@ -15,9 +16,6 @@ from postops.publish.commands import pause_on_branch, publish_command, resume_on
 T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 M = timedelta(minutes=1)
 
-
-def no_lint(root: Path, config: object) -> dict:
-    return {}
 
 
 class Desk:

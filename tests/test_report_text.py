@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from gitfixtures import content_repo, post_yaml
+from publishfixtures import no_lint
 
 from postops.publish.commands import plan_command, publish_command, status_command
 
@@ -14,9 +15,6 @@ T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 M = timedelta(minutes=1)
 ISO = "T10:"    # how an ISO 8601 time shows itself; text reports write `2026-03-01 10:00 UTC`
 
-
-def no_lint(root: Path, config: object) -> dict:
-    return {}
 
 
 def _repo(tmp_path: Path):  # type: ignore[no-untyped-def]

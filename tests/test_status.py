@@ -5,15 +5,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from gitfixtures import content_repo, post_yaml
+from publishfixtures import no_lint
 
 from postops.publish.commands import publish_command, status_command
 
 T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 M = timedelta(minutes=1)
 
-
-def no_lint(root: Path, config: object) -> dict:
-    return {}
 
 
 def test_status_reports_every_state(tmp_path: Path) -> None:

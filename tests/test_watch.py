@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from gitfixtures import content_repo, post_yaml
+from publishfixtures import no_lint
 
 from postops.lint.findings import Finding
 from postops.platforms.outbox import OutboxPlatform
@@ -21,9 +22,6 @@ from postops.repo.config import load_config
 
 NOW = datetime.now(UTC)   # the outbox dates a post by its file's time, which is the real clock's
 
-
-def no_lint(root: Path, config: object) -> dict:
-    return {}
 
 
 def judge(account: str, text: str) -> list[Finding]:
