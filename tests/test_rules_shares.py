@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def findings(repo, rule):
     return [(f.line, f.column, f.message) for f in repo.lint().findings if f.rule == rule]
 
 
-def test_a_repost_needs_no_text_and_passes_on_x_and_mastodon(repo):
-    repo.write("posts/csis/r.yaml", "account: [csis, social]\nrepost: https://x.com/partner/status/1850000000000000042\n")
+@pytest.fixture
+def li(repo):
+    """`repo` with a LinkedIn organisation page (li), which takes no reposts, quotes or polls from postops."""
+    text = (repo.root / "postops.yaml").read_text()
+    repo.write("postops.yaml", text.replace("accounts:\n", "accounts:\n  li:\n    platform: linkedin\n"
+                                            "    organization: 2414183\n", 1))
+    return repo
+
+
+def test_a_repost_needs_no_text_and_passes_on_x_mastodon_and_bluesky(repo):
+    repo.write("posts/csis/r.yaml", "account: [csis, social, sky]\nrepost: https://x.com/partner/status/1850000000000000042\n")
     result = repo.lint()
     assert result.findings == ()
 
@@ -21,9 +32,9 @@ def test_a_repost_has_nothing_of_its_own(repo):
         (4, 1, "a repost has no poll of its own: remove poll, or write a post that quotes it (quote:) instead")]
 
 
-def test_a_repost_on_a_platform_that_cannot_is_an_error_for_that_account(repo):
-    repo.write("posts/csis/r.yaml", "account: [csis, sky]\nrepost: https://x.com/a/status/1\n")
-    assert findings(repo, "repost") == [(2, 9, "postops cannot repost on Bluesky (account sky)")]
+def test_a_repost_on_a_platform_that_cannot_is_an_error_for_that_account(li):
+    li.write("posts/csis/r.yaml", "account: [csis, li]\nrepost: https://x.com/a/status/1\n")
+    assert findings(li, "repost") == [(2, 9, "postops cannot repost on LinkedIn (account li)")]
 
 
 def test_a_repost_of_a_post_that_is_not_here(repo):
@@ -37,12 +48,13 @@ def test_text_is_still_required_without_a_repost(repo):
     assert findings(repo, "post-schema") == [(1, 1, "missing required key 'text'")]
 
 
-def test_quote_per_account_and_in_a_thread_part(repo):
-    repo.write("posts/csis/q.yaml", "account: [csis, sky]\ntext: Worth reading\nquote: https://x.com/a/status/1\n"
-                                    "thread:\n  - text: And this\n    quote: https://x.com/a/status/2\n")
-    assert findings(repo, "quote") == [
-        (3, 8, "postops cannot quote a post on Bluesky (account sky)"),
-        (6, 12, "postops cannot quote a post on Bluesky (account sky) (thread part 2)")]
+def test_quote_per_account_and_in_a_thread_part(li):
+    li.write("posts/csis/q.yaml", "account: [csis, li]\ntext: Worth reading\nquote: https://x.com/a/status/1\n")
+    assert findings(li, "quote") == [(3, 8, "postops cannot quote a post on LinkedIn (account li)")]
+    li.write("posts/csis/q.yaml", "account: [csis, sky]\ntext: Worth reading\nthread:\n  - text: And this\n"
+                                  "    quote: no-such-post\n")
+    assert findings(li, "quote") == [
+        (5, 12, "quote 'no-such-post' is neither a URL nor the id of a post in this repository")]
 
 
 def test_poll_limits_on_x(repo):

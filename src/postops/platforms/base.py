@@ -70,7 +70,8 @@ FEATURES: dict[str, Features] = {
     # Mastodon's defaults (GET /api/v2/instance, configuration.polls): 4 options of 50 characters, 5 minutes
     # to 2629746 seconds; media_ids and poll cannot be combined. Quotes need Mastodon 4.5 (quoted_status_id).
     "mastodon": Features(repost=True, quote=True, poll=PollLimits(2, 4, 50, 5, 43829, with_media=False)),
-    "bluesky": Features(),
+    # Bluesky: a repost is an app.bsky.feed.repost record, a quote an app.bsky.embed.record; no polls.
+    "bluesky": Features(repost=True, quote=True),
     "facebook": Features(),
     "linkedin": Features(),
     "outbox": Features(repost=True, quote=True, poll=PollLimits(2, 10, 1000, 1, 10**6, with_media=True)),

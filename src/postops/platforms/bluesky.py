@@ -43,6 +43,7 @@ T = TypeVar("T")
 CREDENTIAL_SUFFIXES = ("APP_PASSWORD",)
 DEFAULT_SERVICE = "https://bsky.social"
 POST_COLLECTION = "app.bsky.feed.post"
+REPOST_COLLECTION = "app.bsky.feed.repost"
 MAX_IMAGES = 4
 MAX_IMAGE_BYTES = 1_000_000
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
@@ -172,6 +173,8 @@ class BlueskyPlatform:
 
     def publish(self, request: PartRequest) -> Published:
         what = describe(request)
+        if request.repost is not None:
+            return self._repost(request, request.repost, what)
         images = self._read_images(request.media, what)  # all refused or all read before anything is sent
         did = self._signed_in()
         rkey = record_key(request)
@@ -187,6 +190,13 @@ class BlueskyPlatform:
         if images:
             record["embed"] = {"$type": "app.bsky.embed.images", "images": [
                 {"image": self._upload(path, mime, data, what), "alt": alt} for path, mime, data, alt in images]}
+        if request.quote is not None:
+            # A quote is a record embed with the quoted post's strong reference (uri and cid); beside images,
+            # both go in a recordWithMedia embed.
+            quoted = {"$type": "app.bsky.embed.record",
+                      "record": self._strong_ref(request.quote, f"reading the post {what} quotes")}
+            record["embed"] = ({"$type": "app.bsky.embed.recordWithMedia", "record": quoted, "media": record["embed"]}
+                               if images else quoted)
 
         def create() -> Published:
             try:
@@ -211,6 +221,60 @@ class BlueskyPlatform:
 
         return self._call(f"publishing {what}", create, may_have_acted=lambda: self._existing(rkey, request, what))
 
+    def _repost(self, request: PartRequest, reference: str, what: str) -> Published:
+        """An app.bsky.feed.repost record whose subject is the reposted post's strong reference, under the
+        request's own record key, so that a repeat lands on the same record and lookup finds it by key."""
+        did = self._signed_in()
+        rkey = record_key(request)
+        subject = self._strong_ref(reference, f"reading the post {what} reposts")
+        record = {"$type": REPOST_COLLECTION, "subject": subject, "createdAt": _iso(self._clock())}
+
+        def create() -> Published:
+            try:
+                answer = self._xrpc("POST", "com.atproto.repo.createRecord", json={
+                    "repo": did, "collection": REPOST_COLLECTION, "rkey": rkey, "record": record})
+            except _XrpcError as refused:
+                if refused.status in (400, 409) and refused.error not in _TOKEN_ERRORS:
+                    found = self._existing_repost(request, reference, what)
+                    if found is not None:
+                        return found
+                raise
+            return Published(platform_id=_platform_id(answer), url=_post_url(subject["uri"]),
+                             published_at=self._clock())
+
+        return self._call(f"reposting {reference} for {what}", create,
+                          may_have_acted=lambda: self._existing_repost(request, reference, what))
+
+    def _existing_repost(self, request: PartRequest, reference: str, what: str) -> Published | None:
+        doing = f"checking whether {what} is already on Bluesky"
+        found = self._get_record(self._signed_in(), REPOST_COLLECTION, record_key(request), doing)
+        if found is None:
+            return None
+        subject = _mapping(_mapping(found.get("value")).get("subject"))
+        if subject.get("uri") != self._post_uri(reference, doing):
+            raise PlatformError(f"{doing}: its record key holds a repost of another post ({subject.get('uri')}); "
+                                "check the account by hand", retryable=False, kind="error")
+        return Published(platform_id=_platform_id(found), url=_post_url(str(subject.get("uri"))),
+                         published_at=parse_time(_mapping(found.get("value")).get("createdAt")))
+
+    def _strong_ref(self, reference: str, doing: str) -> dict[str, str]:
+        """{uri, cid} of the post `reference` names (a bsky.app link, an at:// id, or a platform id)."""
+        if "|" in reference and reference.startswith("at://"):
+            ref = _parse_id(reference)
+            if ref.cid:
+                return {"uri": ref.uri, "cid": ref.cid}
+        uri = self._post_uri(reference, doing)
+        repo, collection, rkey = _record_path(uri, doing)
+        found = self._get_record(repo, collection, rkey, doing)
+        if found is None:
+            raise PlatformError(f"{doing}: it does not exist (deleted?)", retryable=False, kind="invalid")
+        if not found.get("cid"):
+            raise PlatformError(f"{doing}: Bluesky did not give its cid", retryable=True, kind="transient")
+        return {"uri": str(found.get("uri") or uri), "cid": str(found["cid"])}
+
+    def _post_uri(self, reference: str, doing: str) -> str:
+        return self._reply_uri(reference, doing)
+
     def delete(self, platform_id: str) -> None:
         repo, collection, rkey = _record_path(_parse_id(platform_id).uri, f"deleting post {platform_id}")
         self._signed_in()
@@ -227,6 +291,8 @@ class BlueskyPlatform:
 
     def lookup(self, request: PartRequest, claimed_at: datetime) -> Published | None:
         try:
+            if request.repost is not None:
+                return self._existing_repost(request, request.repost, describe(request))
             return self._existing(record_key(request), request, describe(request))
         except PlatformError as exc:
             # In doubt stays in doubt until Bluesky answers: a later run asks again.
@@ -551,6 +617,12 @@ def _tags(text: str) -> list[tuple[str, int, int]]:
 def _platform_id(answer: Mapping[str, Any]) -> str:
     """"<at-uri>|<cid>": a reply needs both the uri and the cid of its parent, so the id keeps both."""
     return f"{answer.get('uri')}|{answer.get('cid')}"
+
+
+def _post_url(uri: str) -> str:
+    """The bsky.app link of the post at `uri` (at://<did>/app.bsky.feed.post/<rkey>)."""
+    match = re.fullmatch(r"at://([^/]+)/[^/]+/([^/?#]+)", uri)
+    return f"https://bsky.app/profile/{match.group(1)}/post/{match.group(2)}" if match else uri
 
 
 def _parse_id(platform_id: str) -> _Ref:

@@ -1,7 +1,7 @@
 """A quote post (`quote:` beside `text`, in the post or in a thread part) shows the quoted post under the
-text: on X a quote post, on Mastodon a quote (Mastodon 4.5 and later; an older server refuses it when it is
-published). It names a URL or the id of another post in this repository. Bluesky, Facebook and LinkedIn
-accounts cannot quote through postops: a finding per account.
+text: on X a quote post, on Bluesky a record embed, on Mastodon a quote (Mastodon 4.5 and later; an older
+server refuses it when it is published). It names a URL or the id of another post in this repository.
+Facebook and LinkedIn accounts cannot quote through postops: a finding per account.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from postops.repo.posts import Post
 ID = "quote"
 TYPE: RuleType = "post"
 SEVERITY = "error"
-DESCRIPTION = ("A quote (quote:) names a URL or a post in this repository, on platforms that quote (X, Mastodon "
-               "4.5 and later).")
+DESCRIPTION = ("A quote (quote:) names a URL or a post in this repository, on platforms that quote (X, Bluesky, "
+               "Mastodon 4.5 and later).")
 OPTIONS: dict[str, str] = {}
 _TEXT = "account: official\ntext: Worth reading, on what comes next.\n"
 EXAMPLES = (

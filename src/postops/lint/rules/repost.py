@@ -1,7 +1,7 @@
-"""A repost (`repost:`) shares another post as it is: an X retweet, a Mastodon boost. It has no text, media,
+"""A repost (`repost:`) shares another post as it is: an X retweet, a Mastodon boost, a Bluesky repost. It has no text, media,
 thread, poll, quote or reply of its own; to add words, quote the post instead (`quote:`). It names a URL,
 or the id of another post in this repository (reposted once that post is published on the same account).
-Bluesky, Facebook and LinkedIn accounts cannot repost through postops.
+Facebook and LinkedIn accounts cannot repost through postops.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ ID = "repost"
 TYPE: RuleType = "post"
 SEVERITY = "error"
 DESCRIPTION = ("A repost (repost:) has no text, media, thread, poll or reply of its own, names a URL or a post in "
-               "this repository, and is for platforms that repost (X, Mastodon).")
+               "this repository, and is for platforms that repost (X, Mastodon, Bluesky).")
 OPTIONS: dict[str, str] = {}
 _URL = "repost: https://x.com/someone/status/1856000000000000000\n"
 EXAMPLES = (
