@@ -118,3 +118,28 @@ def test_plan_asks_github_on_main_but_not_on_a_pull_request_branch(repo):
     lines = plan()
     assert len(responses.calls) == calls                      # nothing asked of GitHub
     assert not any("blocked" in line for line in lines)
+
+
+@responses.activate
+def test_a_forged_record_of_part_one_does_not_publish_the_rest_of_a_thread_unapproved(repo):
+    """Whoever can push to the state branch can write a `published` line for part 1 of a thread; the other
+    parts must still wait for the post's approval, which a direct push never has."""
+    import json
+
+    from postops.publish.desired import load_desired
+    from postops.repo import git as gitmod
+
+    repo.write(POST, post_yaml("drill", "We launch today", "2026-03-01T10:00:00Z", thread=["Part two"]))
+    head = repo.commit("A thread, pushed straight to main", T - 60 * M)
+    target = load_desired(repo.root, load_config(repo.root)).targets[0]
+    forged = {"event": "published", "post": "launch", "account": "drill", "part": 0, "hash": target.hash,
+              "path": POST, "commit": head, "run": "forged", "by": "x:1:y", "at": (T - 5 * M).isoformat(),
+              "platform_id": "1", "url": "https://example.org/1"}
+    commit = gitmod.commit_file(repo.root, "ledger.jsonl", json.dumps(forged).encode() + b"\n", None, "forged")
+    repo.git("push", "--quiet", "origin", f"{commit}:refs/heads/postops/state")
+    serve(head, [], pull=False)
+    result, _ = run(repo, ENV)
+    assert [e["event"] for e in repo.ledger_events()] == ["published"]      # nothing more went out
+    blocked = result.last_plan.of("blocked")
+    assert [a.post for a in blocked] == ["launch"]
+    assert "pushed straight to main" in blocked[0].reason

@@ -225,9 +225,10 @@ class Publisher:
         return items
 
     def _approved(self, action: Action) -> bool:
-        """A post starts only with its approval checked; one that became due after the run's check (or
-        whose in-doubt claim was released during the run) waits for the next run's."""
-        return self.config.approval != "github" or action.parts[0] != 0 or action.key in self.approved
+        """Each part goes out only with its post's approval for that account checked in this run, never on the
+        strength of an earlier part's record; one that became due after the run's check (or whose in-doubt
+        claim was released during the run) waits for the next run's."""
+        return self.config.approval != "github" or action.key in self.approved
 
     def _event(self, name: EventKind, action: Action, part: int | None, /, **extra: Any) -> dict[str, Any]:
         event: dict[str, Any] = {"event": name, "post": action.post, "account": action.account}

@@ -311,7 +311,7 @@ class _BringUp:
         ctx, key, due = self.ctx, (self.target.post, self.target.account), self.due
         if key[1] in ctx.unavailable:
             return self.act(ActionName.BLOCKED, ctx.unavailable[key[1]], due)
-        if not self.started and key in ctx.unapproved:
+        if key in ctx.unapproved:   # a thread begun too: each part needs the post's approval
             return self.act(ActionName.BLOCKED, f"approval: {ctx.unapproved[key]}", due)
         if ctx.paused is not None:
             return self.act(ActionName.BLOCKED, f"paused: {ctx.paused}", due)
