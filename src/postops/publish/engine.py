@@ -45,6 +45,7 @@ from postops.publish.ledger import (
     Store,
 )
 from postops.publish.plan import (
+    OVERLONG_LEASE,
     Action,
     ActionKind,
     ActionName,
@@ -104,7 +105,9 @@ class RunResult:
         bad = any(o.what in (OutcomeKind.FAILED, OutcomeKind.MISSED, OutcomeKind.UNKNOWN) for o in self.outcomes)
         stuck = any(a.action == ActionName.CONFLICT or (a.action == ActionName.BLOCKED and a.kind == ActionKind.RETRACT and
                                                "mass retraction" in a.reason) for a in self.last_plan.actions)
-        return 1 if bad or stuck else 0
+        # A forged lease is taken for what it is and the part resolved, but someone must hear of it.
+        forged = any(OVERLONG_LEASE in a.reason for a in self.first_plan.actions)
+        return 1 if bad or stuck or forged else 0
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,9 @@ class Publisher:
         approvals = approval_blocks(self.config, self.desired, self.plan(ledger), self.env)
         self.unapproved, self.approved = approvals.blocked, approvals.approved
         first = self.plan(ledger)
+        for action in first.actions:
+            if OVERLONG_LEASE in action.reason:
+                self.echo(f"ledger: {action.post} @{action.account}: {action.reason}")
         result = RunResult(first, first)
         pending: list[dict[str, Any]] = []
         excluded: set[tuple[str, str]] = set()

@@ -24,6 +24,7 @@ from postops.publish.ledger import (
     PartState,
 )
 from postops.repo.config import PlatformName, PublishSettings
+from postops.times import parse_time
 
 
 class ActionName(StrEnum):
@@ -119,9 +120,27 @@ def claim_holder(state: PartState, ctx: Context) -> Holder:
     if ctx.run is not None and state.run == ctx.run:
         return "ours"
     lease = state.lease_until
-    if lease is None or lease <= ctx.now or ctx.gone(str(state.event.get("by", ""))):
+    if lease is None or lease <= ctx.now or overlong_lease(state, ctx) or ctx.gone(str(state.event.get("by", ""))):
         return "in-doubt"
     return "held"
+
+
+# How far ahead of this run's clock another publisher's clock may be before its claim counts as forged.
+CLOCK_SKEW = timedelta(minutes=5)
+OVERLONG_LEASE = "a lease longer than claim_lease"
+
+
+def overlong_lease(state: PartState, ctx: Context) -> bool:
+    """Whether a claim holds the part for longer than any publisher with this claim_lease would: a forged
+    line on the state branch (a far-future lease would otherwise block the part, a retraction too, for
+    ever). Measured from the claim's own time, so that clocks that differ a little never matter; a claim
+    made in the future is forged too."""
+    lease, at = state.lease_until, parse_time(state.event.get("at"))
+    if lease is None:
+        return False
+    if at is None or at > ctx.now + CLOCK_SKEW:
+        return True
+    return lease - at > ctx.settings.claim_lease + timedelta(seconds=1)
 
 
 def make_plan(targets: Iterable[Target], ledger: Ledger, ctx: Context) -> Plan:
@@ -176,11 +195,11 @@ def _takedown(key: tuple[str, str], parts: dict[int, PartState], begun: bool, ct
     doubt_publish = sorted(i for i, s in parts.items() if s.status == CLAIMED)
     if doubt_publish:
         # Find out first whether it went out: only then is there something to take down.
-        return [Action(ActionName.RESOLVE, post, account, None, _doubt_reason(parts[doubt_publish[0]]),
+        return [Action(ActionName.RESOLVE, post, account, None, _doubt_reason(parts[doubt_publish[0]], ctx),
                        tuple(doubt_publish), kind=ActionKind.PUBLISH)]
     doubt_retract = sorted((i for i, s in parts.items() if s.status == RETRACT_CLAIMED), reverse=True)
     if doubt_retract:
-        return [Action(ActionName.RESOLVE, post, account, None, _doubt_reason(parts[doubt_retract[0]]),
+        return [Action(ActionName.RESOLVE, post, account, None, _doubt_reason(parts[doubt_retract[0]], ctx),
                        tuple(doubt_retract), kind=ActionKind.RETRACT)]
     live = sorted((i for i, s in parts.items() if s.status in (PUBLISHED, RETRACT_FAILED)), reverse=True)
     if not live:
@@ -259,7 +278,7 @@ class _BringUp:
         doubt = tuple(sorted(i for i, h in holders.items() if h == "in-doubt"))
         if doubt:
             return Action(ActionName.RESOLVE, self.target.post, self.target.account, None,
-                          _doubt_reason(open_claims[doubt[0]]), doubt, self.target.path)
+                          _doubt_reason(open_claims[doubt[0]], self.ctx), doubt, self.target.path)
         held = [open_claims[i] for i, h in holders.items() if h == "held"]
         if held:
             return self.act(ActionName.WAIT, f"being published by {held[0].event.get('by')}", held[0].lease_until)
@@ -373,7 +392,12 @@ def _with_kind(action: Action, kind: ActionKind) -> Action:
                   action.path, kind)
 
 
-def _doubt_reason(state: PartState) -> str:
+def _doubt_reason(state: PartState, ctx: Context) -> str:
+    if overlong_lease(state, ctx):
+        return (f"claimed by {state.event.get('by')} at {state.event.get('at')} with {OVERLONG_LEASE} "
+                f"({_duration(ctx.settings.claim_lease)}) until {state.event.get('lease_until')}: a forged or damaged "
+                "ledger line, treated as in doubt; find out from the platform, and run `postops verify` to "
+                "see who wrote it")
     return (f"claimed by {state.event.get('by')} at {state.event.get('at')} with no record since "
             "(the publisher stopped): find out from the platform")
 
