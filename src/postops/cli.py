@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -489,3 +489,22 @@ def settle(post: str, account: str, part: int, platform_id: str | None, url: str
                  url=url, not_published=not_published, now=_parse_time(now, "--now", repo), who=who_am_i(root),
                  echo=click.echo)
     return 0
+
+
+@main.command()
+@click.option("--repair", is_flag=True, help="Accept the ledger as it stands (a rewind, a deletion, a broken chain), "
+              "recorded in it with --reason. Only for real accidents: see docs/security.md.")
+@click.option("--reason", metavar="TEXT", help="With --repair: what happened (recorded).")
+@repo_option
+@now_option
+@_handle_errors
+def verify(repair: bool, reason: str | None, repo: str | None, now: str | None) -> int:
+    """Check the ledger's hash chain and its agreement with main's history."""
+    from postops.publish.commands import who_am_i
+    from postops.publish.verify import verify as verify_ledger
+    from postops.repo.config import load_config
+
+    root = _root(repo)
+    when = _parse_time(now, "--now", repo) or datetime.now(UTC)
+    return verify_ledger(root, load_config(root), repair=repair, reason=reason, now=when, who=who_am_i(root),
+                         echo=click.echo)

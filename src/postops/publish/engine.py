@@ -56,6 +56,7 @@ from postops.publish.plan import (
     reply_target,
 )
 from postops.publish.process import new_run_id, this_publisher
+from postops.publish.verify import refuse_unless_intact
 from postops.repo import git
 from postops.repo.config import Config
 from postops.repo.posts import Post, build_post
@@ -436,7 +437,9 @@ def publish(root: Path, config: Config, *, now: datetime | None, env: Mapping[st
     remote = git.remote(root)
     head = check_checkout(root, remote)
     store = Store(root, config.state_branch, remote)
-    store.read(fetch=True)  # lint reads the ledger too: let it see the latest
+    store.main = head
+    # lint reads the ledger too: let it see the latest; and act on nothing if it is not the one postops wrote
+    refuse_unless_intact(root, store, store.read(fetch=True))
     verdicts = lint(root, config)
     desired = load_desired(root, config)
     publisher = Publisher(root, config, desired, env=env, now=ticking or clock(now),

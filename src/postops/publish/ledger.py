@@ -10,10 +10,13 @@ Event shape (one JSON object per line; see docs/publishing.md):
      account, "commit": main's commit it came from, "run": run id, "by": "host:pid", "at": ISO time, ...}
 plus, by event: `lease_until` (claims), `platform_id`, `url` (published, retracted), `error`, `kind`,
 `retryable` (failures), `publish_at` (missed), `resolved` (a publication found by looking it up).
+Every event Store.append writes also carries `prev` (the SHA-256 of the line before it, "" for the first
+line) and `main` (main's commit it was decided on): the hash chain `postops verify` checks.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +52,7 @@ class EventKind(StrEnum):
     PAUSED = "paused"                # the kill switch pulled on the state branch (publish/controls)
     RESUMED = "resumed"
     RETRACT_REQUESTED = "retract-requested"   # per post and account: take it down, for good
+    REPAIRED = "repaired"            # `postops verify --repair`: a damaged chain or a rewind accepted, and why
 
 
 CLAIMED = EventKind.CLAIMED
@@ -69,6 +73,42 @@ PairKey = tuple[str, str]        # post id, account
 
 class LedgerError(PostopsError):
     pass
+
+
+class LedgerTampered(LedgerError):
+    """The state branch is not what this publisher, or main's history, says it should be."""
+
+    exit_code = 2
+
+
+RECOVERY = ("see what happened with `postops verify`; if the branch was rewound or deleted by mistake, push its "
+            "last good commit back (any clone that fetched it has it as refs/remotes/origin/{branch}); if it was a "
+            "real accident and the ledger as it stands is right, accept it with `postops verify --repair --reason "
+            "\"...\"`, which is recorded in the ledger")
+
+
+GENESIS = ""   # the `prev` of a ledger's first line
+
+
+def line_hash(line: bytes) -> str:
+    return hashlib.sha256(line).hexdigest()
+
+
+def ledger_lines(raw: bytes) -> list[bytes]:
+    return [line for line in raw.split(b"\n") if line.strip()]
+
+
+def chained(raw: bytes, events: Iterable[Event], main: str | None) -> list[dict[str, Any]]:
+    """`events` as they are appended after `raw`: each with the hash of the line before it and the main
+    commit it was decided on, so that an event changed, removed or slipped in later breaks the chain."""
+    lines = ledger_lines(raw)
+    previous = lines[-1] if lines else None
+    out: list[dict[str, Any]] = []
+    for event in events:
+        stamped = {**event, "prev": line_hash(previous) if previous is not None else GENESIS, "main": main}
+        previous = encode([stamped]).rstrip(b"\n")
+        out.append(stamped)
+    return out
 
 
 @dataclass(frozen=True)
@@ -224,21 +264,45 @@ class Store:
         self.remote = remote
         self.local_ref = f"refs/heads/{branch}"
         self.remote_ref = f"refs/remotes/{remote}/{branch}" if remote else None
+        self.main: str | None = None   # main's commit the appended events were decided on (else main's tip)
 
     def read(self, *, fetch: bool = False) -> Ledger:
         if fetch and self.remote:
             self._fetch()
         return self._read_at(self._base())
 
-    def _fetch(self) -> None:
+    def _fetch(self, *, accept: bool = False) -> None:
+        """Fetch the state branch, fast-forward only: a ledger is append-only, so a remote branch that no
+        longer contains what this clone saw before was rewound, or deleted, and is refused (LedgerTampered)
+        unless `accept` (`postops verify --repair`)."""
         assert self.remote and self.remote_ref
+        known = git.resolve(self.root, self.remote_ref)
         result = git.run(self.root, "fetch", "--quiet", "--no-tags", self.remote,
-                             f"+{self.local_ref}:{self.remote_ref}", check=False)
-        if result.returncode != 0:
-            message = result.stderr.decode("utf-8", "replace")
-            if "couldn't find remote ref" not in message:
-                raise LedgerError(f"cannot fetch the ledger branch {self.branch}: {message.strip()}")
+                         f"{'+' if accept else ''}{self.local_ref}:{self.remote_ref}", check=False)
+        if result.returncode == 0:
+            return
+        message = result.stderr.decode("utf-8", "replace")
+        recovery = RECOVERY.format(branch=self.branch)
+        if "couldn't find remote ref" in message:
+            if known and not accept:
+                raise LedgerTampered(f"the state branch {self.branch} was deleted on {self.remote}; this clone "
+                                     f"last saw it at {known[:12]}. Nothing was published: {recovery}")
             git.run(self.root, "update-ref", "-d", self.remote_ref, check=False)
+            return
+        if "non-fast-forward" in message or "rejected" in message:
+            raise LedgerTampered(f"the state branch {self.branch} on {self.remote} was rewound: it no longer "
+                                 f"contains {(known or '')[:12]}, which this clone saw. Nothing was published: "
+                                 f"{recovery}")
+        raise LedgerError(f"cannot fetch the ledger branch {self.branch}: {message.strip() or f'git exit {result.returncode}'}")
+
+    def accept_remote(self) -> None:
+        """Take the remote's state branch as it is, rewound or deleted: the repair path, never a publish."""
+        if self.remote:
+            self._fetch(accept=True)
+
+    def main_tip(self) -> str | None:
+        branch = git.default_branch(self.root, self.remote)
+        return git.resolve(self.root, f"refs/remotes/{self.remote}/{branch}" if self.remote else f"refs/heads/{branch}")
 
     def _base(self) -> str | None:
         local = git.resolve(self.root, self.local_ref)
@@ -259,6 +323,7 @@ class Store:
     def append(self, ledger: Ledger, events: Sequence[Event], message: str) -> Ledger | None:
         """`ledger` with `events` appended and committed, or None if the branch moved since `ledger`
         was read (re-read, decide again, retry)."""
+        events = chained(ledger.raw, events, self.main or self.main_tip())
         new_raw = _terminated(ledger.raw) + encode(events)
         commit = git.commit_file(self.root, LEDGER_FILE, new_raw, ledger.tip, message)
         if self.remote:

@@ -131,6 +131,12 @@ def root_commit(root: Path, rev: str = "HEAD") -> str | None:
     return lines[-1] if lines else None
 
 
+def history(root: Path, rev: str) -> frozenset[str]:
+    """Every commit reachable from `rev` (none when it does not exist)."""
+    result = run(root, "rev-list", rev, "--", check=False)
+    return frozenset(result.stdout.decode().split()) if result.returncode == 0 else frozenset()
+
+
 def is_ancestor(root: Path, older: str, newer: str) -> bool:
     return run(root, "merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
 

@@ -1,0 +1,178 @@
+"""Attacks on the ledger by whoever can push to its branch: each test performs one and shows it fails."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from gitfixtures import Repo, content_repo, post_yaml
+from gitfixtures import git as git_cmd
+
+from postops.errors import PostopsError
+from postops.publish.commands import publish_command
+from postops.publish.ledger import chained, encode
+from postops.publish.verify import verify
+from postops.repo import git
+from postops.repo.config import load_config
+
+T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
+M = timedelta(minutes=1)
+STATE = "refs/heads/postops/state"
+
+
+def no_lint(root: Path, config: object) -> dict:
+    return {}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    return content_repo(tmp_path, when=T - timedelta(days=1))
+
+
+def publish(repo: Repo, now: datetime) -> tuple[int, list[str]]:
+    lines: list[str] = []
+    try:
+        code = publish_command(repo.root, now=now, dry_run=False, allow_mass_retract=False, echo=lines.append,
+                               env={"POSTOPS_OUTBOX_DIR": str(repo.root.parent / "outbox")}, lint=no_lint)
+    except PostopsError as exc:   # what the command line prints, with its exit code
+        return exc.exit_code, [exc.message]
+    return code, lines
+
+
+def on_remote(repo: Repo, *args: str) -> None:
+    """The attacker works from their own clone: only the remote changes, never this clone's refs."""
+    git_cmd(repo.root.parent, "--git-dir=remote.git", *args)
+
+
+def outbox(repo: Repo, folder: str = "") -> list[str]:
+    return sorted(p.name for p in (repo.root.parent / "outbox" / "drill" / folder).glob("*.json"))
+
+
+def state_tip(repo: Repo) -> str:
+    return repo.git("ls-remote", "origin", STATE).split()[0]
+
+
+def push_raw(repo: Repo, raw: bytes) -> str:
+    """What an attacker with push access does: commit a ledger of their choosing and push it."""
+    commit = git.commit_file(repo.root, "ledger.jsonl", raw, state_tip(repo), "forged")
+    repo.git("push", "--quiet", "origin", f"{commit}:{STATE}")
+    return commit
+
+
+def current_raw(repo: Repo) -> bytes:
+    return repo.git("show", f"{state_tip(repo)}:ledger.jsonl").encode() + b"\n"
+
+
+def append_forged(repo: Repo, events: list[dict]) -> str:
+    """Events appended as postops would append them, hashes and all: the chain is not a signature."""
+    raw = current_raw(repo)
+    return push_raw(repo, raw + encode(chained(raw, events, repo.git("rev-parse", "HEAD"))))
+
+
+def test_a_forged_claim_with_a_far_future_lease_does_not_block_a_retraction(repo: Repo) -> None:
+    repo.write("posts/drill/oops.yaml", post_yaml("drill", "Suck it.", "2026-03-01T10:00:00Z"))
+    added = repo.commit("Add", T - 30 * M)
+    assert publish(repo, T)[0] == 0 and outbox(repo) == ["oops.0.json"]
+    events = repo.ledger_events()
+    forged = {**events[0], "run": "forged", "by": "elsewhere:1:x", "at": (T + M).isoformat(),
+              "lease_until": "2999-01-01T00:00:00+00:00"}
+    append_forged(repo, [forged])
+    repo.revert(added, T + 2 * M)
+    code, lines = publish(repo, T + 3 * M)
+    assert outbox(repo, "retracted") == ["oops.0.json"] and outbox(repo) == []
+    assert code == 1, lines                                   # and someone is told
+    assert any("a lease longer than claim_lease" in line for line in lines), lines
+
+
+def run_verify(repo: Repo, *, repair: bool = False, reason: str | None = None) -> tuple[int, list[str]]:
+    lines: list[str] = []
+    code = verify(repo.root, load_config(repo.root), repair=repair, reason=reason, now=T + 30 * M, who="Ops",
+                  echo=lines.append)
+    return code, lines
+
+
+def published_welcome(repo: Repo) -> None:
+    repo.write("posts/drill/welcome.yaml", post_yaml("drill", "Hello", "2026-03-01T10:00:00Z"))
+    repo.commit("Add", T - 30 * M)
+    assert publish(repo, T)[0] == 0 and outbox(repo) == ["welcome.0.json"]
+
+
+def test_every_event_carries_the_hash_of_the_line_before_and_the_main_commit(repo: Repo) -> None:
+    published_welcome(repo)
+    lines = current_raw(repo).splitlines()
+    events = [json.loads(line) for line in lines]
+    assert events[0]["prev"] == "" and events[1]["prev"] == hashlib.sha256(lines[0]).hexdigest()
+    assert {e["main"] for e in events} == {repo.git("rev-parse", "HEAD")}
+    assert run_verify(repo) == (0, ["postops/state: 2 lines", "the chain is intact"])
+
+
+def test_a_removed_record_stops_publish_until_repaired_with_a_reason(repo: Repo) -> None:
+    published_welcome(repo)
+    claim = current_raw(repo).splitlines()[0]
+    released = {**json.loads(claim), "event": "released", "reason": "not found"}
+    # the `published` line replaced by a `released` one: without the chain, the post goes out again
+    push_raw(repo, claim + b"\n" + json.dumps(released).encode() + b"\n")
+    (repo.root.parent / "outbox" / "drill" / "welcome.0.json").unlink()
+    code, lines = publish(repo, T + 2 * M)
+    assert code == 2 and outbox(repo) == [], lines
+    assert run_verify(repo)[0] == 1
+    assert any("line 2 (released welcome)" in line for line in run_verify(repo)[1])
+
+    code, lines = run_verify(repo, repair=True, reason="Restored by hand after a bad migration")
+    assert code == 0, lines
+    repaired = repo.ledger_events()[-1]
+    assert (repaired["event"], repaired["reason"], repaired["who"]) == (
+        "repaired", "Restored by hand after a bad migration", "Ops")
+    assert "line 2 (released welcome)" in repaired["problems"][0]
+    assert run_verify(repo)[0] == 0
+    assert publish(repo, T + 3 * M)[0] == 0        # what the repair accepted: the post is due again
+
+
+def test_a_rewound_state_branch_is_refused_not_fetched(repo: Repo) -> None:
+    published_welcome(repo)
+    before = state_tip(repo)
+    repo.write("posts/drill/second.yaml", post_yaml("drill", "Second", "2026-03-01T10:00:00Z"))
+    repo.commit("Add", T - 20 * M)
+    assert publish(repo, T)[0] == 0 and outbox(repo) == ["second.0.json", "welcome.0.json"]
+    on_remote(repo, "update-ref", STATE, before)               # an older state force-pushed
+    (repo.root.parent / "outbox" / "drill" / "second.0.json").unlink()
+    code, lines = publish(repo, T + M)
+    assert code == 2 and outbox(repo) == ["welcome.0.json"], lines
+    code, lines = run_verify(repo)
+    assert code == 1 and "was rewound" in lines[0]
+
+
+def test_a_deleted_state_branch_is_refused_by_a_clone_that_saw_it(repo: Repo) -> None:
+    published_welcome(repo)
+    on_remote(repo, "update-ref", "-d", STATE)
+    (repo.root.parent / "outbox" / "drill" / "welcome.0.json").unlink()
+    code, lines = publish(repo, T + M)
+    assert code == 2 and outbox(repo) == [], lines
+    # putting back what this clone saw mends it, as the message says
+    repo.git("push", "--quiet", "origin", f"refs/remotes/origin/postops/state:{STATE}")
+    assert publish(repo, T + 2 * M)[0] == 0 and outbox(repo) == []
+
+
+def test_an_event_decided_on_a_commit_main_never_had_is_refused(repo: Repo) -> None:
+    published_welcome(repo)
+    raw = current_raw(repo)
+    other = git.commit_file(repo.root, "x", b"x", None, "not on main")
+    push_raw(repo, raw + encode(chained(raw, [{"event": "note"}], other)))
+    code, lines = publish(repo, T + M)
+    assert code == 2, lines
+    assert any("not in main's history" in line for line in run_verify(repo)[1])
+
+
+def test_a_ledger_from_before_the_chain_keeps_working_and_says_so(repo: Repo) -> None:
+    repo.write("posts/drill/welcome.yaml", post_yaml("drill", "Hello", "2026-03-01T10:00:00Z"))
+    repo.commit("Add", T - 30 * M)
+    old = {"event": "missed", "post": "gone", "account": "drill", "at": T.isoformat()}
+    commit = git.commit_file(repo.root, "ledger.jsonl", json.dumps(old).encode() + b"\n", None, "old")
+    repo.git("push", "--quiet", "origin", f"{commit}:{STATE}")
+    assert publish(repo, T)[0] == 0 and outbox(repo) == ["welcome.0.json"]
+    code, lines = run_verify(repo)
+    assert code == 0 and lines[0] == ("postops/state: 3 lines, the first 1 written before the ledger was chained "
+                                      "(their order and content are not protected)")
