@@ -138,6 +138,7 @@ def test_a_rewound_state_branch_is_refused_not_fetched(repo: Repo) -> None:
     repo.commit("Add", T - 20 * M)
     assert publish(repo, T)[0] == 0 and outbox(repo) == ["second.0.json", "welcome.0.json"]
     on_remote(repo, "update-ref", STATE, before)               # an older state force-pushed
+    repo.git("fetch", "--quiet", "origin")                      # and taken in by a plain fetch here
     (repo.root.parent / "outbox" / "drill" / "second.0.json").unlink()
     code, lines = publish(repo, T + M)
     assert code == 2 and outbox(repo) == ["welcome.0.json"], lines
@@ -152,7 +153,8 @@ def test_a_deleted_state_branch_is_refused_by_a_clone_that_saw_it(repo: Repo) ->
     code, lines = publish(repo, T + M)
     assert code == 2 and outbox(repo) == [], lines
     # putting back what this clone saw mends it, as the message says
-    repo.git("push", "--quiet", "origin", f"refs/remotes/origin/postops/state:{STATE}")
+    repo.git("fetch", "--quiet", "--prune", "origin")            # even once a fetch forgot it
+    repo.git("push", "--quiet", "origin", f"refs/postops/seen/postops/state:{STATE}")
     assert publish(repo, T + 2 * M)[0] == 0 and outbox(repo) == []
 
 

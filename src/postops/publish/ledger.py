@@ -81,10 +81,11 @@ class LedgerTampered(LedgerError):
     exit_code = 2
 
 
-RECOVERY = ("see what happened with `postops verify`; if the branch was rewound or deleted by mistake, push its "
-            "last good commit back (any clone that fetched it has it as refs/remotes/origin/{branch}); if it was a "
-            "real accident and the ledger as it stands is right, accept it with `postops verify --repair --reason "
-            "\"...\"`, which is recorded in the ledger")
+RECOVERY = ("see what happened with `postops verify`; if the branch was rewound or deleted by mistake, push back "
+            "the last state a publisher saw, from a clone that saw it: `git push origin "
+            "refs/postops/seen/{branch}:refs/heads/{branch}`; if it was a real accident and the ledger as it "
+            "stands is right, accept it with `postops verify --repair --reason \"...\"`, which is recorded in "
+            "the ledger")
 
 
 GENESIS = ""   # the `prev` of a ledger's first line
@@ -264,6 +265,7 @@ class Store:
         self.remote = remote
         self.local_ref = f"refs/heads/{branch}"
         self.remote_ref = f"refs/remotes/{remote}/{branch}" if remote else None
+        self.seen_ref = f"refs/postops/seen/{branch}"   # the newest state this clone has seen
         self.main: str | None = None   # main's commit the appended events were decided on (else main's tip)
 
     def read(self, *, fetch: bool = False) -> Ledger:
@@ -272,28 +274,41 @@ class Store:
         return self._read_at(self._base())
 
     def _fetch(self, *, accept: bool = False) -> None:
-        """Fetch the state branch, fast-forward only: a ledger is append-only, so a remote branch that no
-        longer contains what this clone saw before was rewound, or deleted, and is refused (LedgerTampered)
-        unless `accept` (`postops verify --repair`)."""
+        """Fetch the state branch. A ledger is append-only, so a remote branch that no longer contains what
+        this clone last saw (its own ref `refs/postops/seen/<branch>`, which no `git fetch` or `git pull`
+        moves) was rewound, or deleted: refused (LedgerTampered) unless `accept` (`postops verify
+        --repair`). What is fetched waits in a ref of its own until it is checked, so that lint and status
+        never read a rewound ledger either."""
         assert self.remote and self.remote_ref
-        known = git.resolve(self.root, self.remote_ref)
-        result = git.run(self.root, "fetch", "--quiet", "--no-tags", self.remote,
-                         f"{'+' if accept else ''}{self.local_ref}:{self.remote_ref}", check=False)
-        if result.returncode == 0:
-            return
-        message = result.stderr.decode("utf-8", "replace")
-        recovery = RECOVERY.format(branch=self.branch)
-        if "couldn't find remote ref" in message:
+        known = git.resolve(self.root, self.seen_ref) or git.resolve(self.root, self.remote_ref)
+        quarantine = f"refs/postops/fetched/{self.branch}"
+        # --refmap= : no opportunistic update of the remote-tracking ref through the clone's own forced
+        # fetch refspec, which would take in the new state behind this check's back.
+        result = git.run(self.root, "fetch", "--quiet", "--no-tags", "--refmap=", self.remote,
+                         f"+{self.local_ref}:{quarantine}", check=False)
+        if result.returncode != 0:
+            message = result.stderr.decode("utf-8", "replace").strip()
+            # Why it failed is asked of the remote, not read from git's wording.
+            listed = git.run(self.root, "ls-remote", "--heads", self.remote, self.local_ref, check=False)
+            if listed.returncode != 0 or listed.stdout.strip():
+                raise LedgerError(f"cannot fetch the ledger branch {self.branch}: "
+                                  f"{message or f'git exit {result.returncode}'}")
             if known and not accept:
                 raise LedgerTampered(f"the state branch {self.branch} was deleted on {self.remote}; this clone "
-                                     f"last saw it at {known[:12]}. Nothing was published: {recovery}")
-            git.run(self.root, "update-ref", "-d", self.remote_ref, check=False)
+                                     f"last saw it at {known[:12]}. Nothing was published: "
+                                     f"{RECOVERY.format(branch=self.branch)}")
+            for ref in (self.remote_ref, self.seen_ref):
+                git.run(self.root, "update-ref", "-d", ref, check=False)
             return
-        if "non-fast-forward" in message or "rejected" in message:
-            raise LedgerTampered(f"the state branch {self.branch} on {self.remote} was rewound: it no longer "
-                                 f"contains {(known or '')[:12]}, which this clone saw. Nothing was published: "
-                                 f"{recovery}")
-        raise LedgerError(f"cannot fetch the ledger branch {self.branch}: {message.strip() or f'git exit {result.returncode}'}")
+        fetched = git.resolve(self.root, quarantine)
+        git.run(self.root, "update-ref", "-d", quarantine, check=False)
+        assert fetched is not None
+        if known and not accept and not git.is_ancestor(self.root, known, fetched):
+            raise LedgerTampered(f"the state branch {self.branch} on {self.remote} was rewound: it is at "
+                                 f"{fetched[:12]}, which does not contain {known[:12]}, which this clone saw. "
+                                 f"Nothing was published: {RECOVERY.format(branch=self.branch)}")
+        for ref in (self.remote_ref, self.seen_ref):
+            git.run(self.root, "update-ref", ref, fetched)
 
     def accept_remote(self) -> None:
         """Take the remote's state branch as it is, rewound or deleted: the repair path, never a publish."""
@@ -330,8 +345,8 @@ class Store:
             if not git.push(self.root, self.remote, commit, self.branch):
                 return None
             assert self.remote_ref
-            git.run(self.root, "update-ref", self.remote_ref, commit)
-            git.run(self.root, "update-ref", self.local_ref, commit)
+            for ref in (self.remote_ref, self.local_ref, self.seen_ref):
+                git.run(self.root, "update-ref", ref, commit)
         elif not git.compare_and_swap(self.root, self.local_ref, commit, ledger.tip):
             return None
         return ledger.extended(events, tip=commit)
