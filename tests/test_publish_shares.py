@@ -64,3 +64,20 @@ def test_a_repost_whose_publisher_died_after_the_call_is_found_not_made_again(ru
     assert [e["event"] for e in run.events()] == ["claimed", "claimed", "published"]
     assert run.events()[-1]["resolved"] is True
     assert run.files() == ["boost.0.json"]
+
+
+def test_a_repost_of_a_post_here_waits_for_it_on_the_same_account(run: Runner) -> None:
+    repo = run.repo
+    repo.write("posts/drill/study.yaml", "account: drill\npublish_at: 2026-03-01T10:00:00Z\ntext: Our study\n")
+    repo.write("posts/drill/boost.yaml", "account: drill\npublish_at: 2026-03-01T09:00:00Z\nrepost: study\n")
+    repo.write("posts/drill/lost.yaml", "account: drill\npublish_at: 2026-03-01T09:00:00Z\nrepost: not-here\n")
+    repo.commit("A repost due before the post it reposts", T - 90 * M)
+
+    actions = {a["post"]: (a["action"], a["reason"]) for a in run.plan(T - 30 * M)["actions"]}
+    assert actions["boost"] == ("wait", "reposts or quotes study, not published on drill yet")
+    assert actions["lost"] == ("blocked", "reposts or quotes not-here, which is not a post for drill on main")
+    code, lines = run.publish(T + M)
+    assert code == 0, lines                                  # `lost` is blocked, which is no failure
+    assert run.files() == ["boost.0.json", "study.0.json"]
+    published = [e["post"] for e in run.events() if e["event"] == "published"]
+    assert published == ["study", "boost"]                   # the repost only once the post is out

@@ -47,8 +47,14 @@ def load_desired(root: Path, config: Config, *, commit: str = "HEAD") -> Desired
             spec = config.accounts.get(account)
             targets.append(Target(post.id, account, post.path, content_hash(post, account, root), len(post.parts),
                                   post.publish_at, arrived, post.reply_to, spec.platform if spec else None,
-                                  arrived_in, post_media))
+                                  arrived_in, post_media, shared_posts(post)))
     return Desired(tuple(targets), posts, unreadable)
+
+
+def shared_posts(post: Post) -> tuple[str, ...]:
+    """The posts of this repository that `post` reposts or quotes (by id, not URL), in order, once each."""
+    found = [post.repost, *(part.quote for part in post.parts)]
+    return tuple(dict.fromkeys(ref for ref in found if ref and "://" not in ref))
 
 
 def _read_posts(root: Path, config: Config) -> tuple[dict[str, Post], dict[str, str]]:

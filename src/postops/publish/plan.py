@@ -72,6 +72,7 @@ class Target:
     platform: PlatformName | None = None   # None: the account is not in postops.yaml
     arrived_in: str | None = None   # the commit on main that brought the current content
     media: tuple[str, ...] = ()     # the post's media files
+    shares: tuple[str, ...] = ()    # ids of posts in this repository it reposts or quotes
 
 
 @dataclass(frozen=True)
@@ -339,16 +340,19 @@ class _BringUp:
         return None if self.started else self.reply_not_out()
 
     def reply_not_out(self) -> Action | None:
-        """A reply to another post of this repository waits for that post on the same account."""
+        """A reply to another post of this repository, or a repost or quote of one, waits for that post on
+        the same account."""
         reply_to, account = self.target.reply_to, self.target.account
-        if not reply_to or "://" in reply_to:
-            return None
-        replied = self.pairs.get((reply_to, account), {}).get(0)
-        if replied is not None and replied.status == PUBLISHED:
-            return None
-        if (reply_to, account) in self.by_key:
-            return self.act(ActionName.WAIT, f"replies to {reply_to}, not published on {account} yet")
-        return self.act(ActionName.BLOCKED, f"replies to {reply_to}, which is not a post for {account} on main")
+        needed = [("replies to", reply_to)] if reply_to and "://" not in reply_to else []
+        needed += [("reposts or quotes", post) for post in self.target.shares]
+        for doing, other in needed:
+            first = self.pairs.get((other, account), {}).get(0)
+            if first is not None and first.status == PUBLISHED:
+                continue
+            if (other, account) in self.by_key:
+                return self.act(ActionName.WAIT, f"{doing} {other}, not published on {account} yet")
+            return self.act(ActionName.BLOCKED, f"{doing} {other}, which is not a post for {account} on main")
+        return None
 
     def publish(self) -> Action:
         remaining = tuple(i for i in range(self.target.parts) if i not in self.published)
