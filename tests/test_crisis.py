@@ -239,3 +239,43 @@ def test_levers_pulled_on_the_state_branch_are_alerted(desk):
                         now=T + 4 * M, echo=lambda line: None, env=desk.env)
         titles = [json.loads(c.request.body)["title"] for c in hooks.calls]
     assert titles == ["postops: paused", "postops: resumed", "postops: retracted launch on @drill"]
+
+
+def test_the_publish_job_started_by_hand_pulls_the_lever_it_was_given_then_publishes(desk):
+    from postops.publish.commands import dispatch_command
+
+    desk.post("launch", T)
+    desk.post("later", T + 30 * M)
+    desk.publish(T + M)
+    lines: list[str] = []
+
+    code = dispatch_command(desk.repo.root, now=T + 2 * M, echo=lines.append,
+                            env={**desk.env, "POSTOPS_ACTION": "retract", "POSTOPS_POSTS": "launch",
+                                 "POSTOPS_REASON": "Wrong figures"})
+    assert code == 0, lines
+    assert desk.live() == [] and desk.events("retract-requested")[0]["by"] == "@comms-lead (GitHub)"
+
+    code = dispatch_command(desk.repo.root, now=T + 3 * M, echo=lines.append,
+                            env={**desk.env, "POSTOPS_ACTION": "pause", "POSTOPS_REASON": "Crisis"})
+    assert code == 0 and len(desk.events("paused")) == 1
+    dispatch_command(desk.repo.root, now=T + 31 * M, echo=lines.append, env={**desk.env, "POSTOPS_ACTION": ""})
+    assert desk.live() == []                       # an ordinary run while paused: nothing new goes out
+    dispatch_command(desk.repo.root, now=T + 32 * M, echo=lines.append, env={**desk.env, "POSTOPS_ACTION": "resume"})
+    assert desk.live() == ["later.0.json"]
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"POSTOPS_ACTION": "explode"}, "POSTOPS_ACTION='explode': use one of publish, pause, resume, retract"),
+    ({"POSTOPS_ACTION": "pause"}, "POSTOPS_ACTION=pause needs POSTOPS_REASON"),
+    ({"POSTOPS_ACTION": "publish", "POSTOPS_POSTS": "launch"}, "are for POSTOPS_ACTION=retract"),
+    ({"POSTOPS_ALLOW_MASS_RETRACT": "true"}, "POSTOPS_ALLOW_MASS_RETRACT needs POSTOPS_REASON"),
+    ({"POSTOPS_ACTION": "retract", "POSTOPS_REASON": "x", "POSTOPS_SINCE": "yesterday"}, "not a time"),
+])
+def test_a_lever_given_wrongly_changes_nothing(desk, env, message):
+    from postops.publish.commands import dispatch_command
+
+    desk.post("launch", T)
+    with pytest.raises(UsageError) as caught:
+        dispatch_command(desk.repo.root, now=T + M, echo=lambda line: None, env={**desk.env, **env})
+    assert message in caught.value.message
+    assert desk.live() == [] and desk.repo.ledger_events() == []

@@ -238,7 +238,7 @@ def test_publish_has_write_access_only_in_its_job(github):
 
 
 def publish_step(job: dict[str, Any]) -> dict[str, Any]:
-    [step] = [step for step in job["steps"] if step.get("run") == "postops publish"]
+    [step] = [step for step in job["steps"] if step.get("run") == "postops dispatch"]
     return step
 
 
@@ -401,7 +401,7 @@ def test_gitlab_publish_job(config):
     assert '$CI_PIPELINE_SOURCE == "schedule" && $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH' in rules
     assert '$CI_PIPELINE_SOURCE == "push" && $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH' in rules
     assert all("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in rule for rule in rules)
-    assert publish["script"][-1] == "postops publish"
+    assert publish["script"][-1] == "postops dispatch"
     for name in X_SECRETS:
         assert f"#   {name}\n" in text
 
@@ -603,7 +603,7 @@ def test_lint_reports_an_account_whose_secrets_the_publish_workflow_does_not_pas
     assert [(f.path, f.severity) for f in found] == [(".github/workflows/postops-publish.yml", "error")] * 4
     assert any("POSTOPS_NEWS_API_KEY (account news)" in f.message for f in found)
     publish = (repo.root / ".github/workflows/postops-publish.yml").read_text().splitlines()
-    assert publish[found[0].line - 1].strip() == "run: postops publish"
+    assert publish[found[0].line - 1].strip() == "run: postops dispatch"
     # and lint, which now reads the workflow, still imports no platform adapter
     code = ("import sys; from pathlib import Path; from postops.repo.config import load_config; "
             "from postops.lint.engine import run_lint; r = Path(sys.argv[1]); run_lint(r, load_config(r)); "

@@ -434,6 +434,18 @@ def retract(posts: tuple[str, ...], repo: str | None, now: str | None, since: st
 
 @main.command()
 @repo_option
+@now_option
+@_handle_errors
+def dispatch(repo: str | None, now: str | None) -> int:
+    """The publish job started by hand: the lever in POSTOPS_ACTION (publish, pause, resume or retract, with
+    POSTOPS_REASON, POSTOPS_POSTS, POSTOPS_SINCE, POSTOPS_ACCOUNT, POSTOPS_ALLOW_MASS_RETRACT), then publish."""
+    from postops.publish.commands import dispatch_command
+
+    return dispatch_command(_root(repo), now=_parse_time(now, "--now", repo), echo=click.echo, env=os.environ)
+
+
+@main.command()
+@repo_option
 @click.option("--keep", metavar="DIR", type=click.Path(file_okay=False), help="Keep the scratch copy in DIR.")
 @_handle_errors
 def drill(repo: str | None, keep: str | None) -> int:

@@ -307,6 +307,44 @@ def resume_preview(root: Path, *, now: datetime | None, env: Mapping[str, str]) 
             for a in plan.actions if a.action == "publish" and a.account in config.accounts]
 
 
+
+DISPATCH_ACTIONS = ("publish", "pause", "resume", "retract")
+
+
+def dispatch_command(root: Path, *, now: datetime | None, echo: Echo, env: Mapping[str, str]) -> int:
+    """`postops dispatch`: the publish job started by hand. POSTOPS_ACTION picks a lever (publish, pause,
+    resume, retract) with POSTOPS_REASON, POSTOPS_POSTS, POSTOPS_SINCE, POSTOPS_ACCOUNT and
+    POSTOPS_ALLOW_MASS_RETRACT; then the usual publish run follows, so the job always leaves the accounts
+    as main and the ledger say. Everything is checked before anything is done."""
+    action = (env.get("POSTOPS_ACTION") or "publish").strip()
+    reason = (env.get("POSTOPS_REASON") or "").strip()
+    posts = (env.get("POSTOPS_POSTS") or "").split()
+    account = (env.get("POSTOPS_ACCOUNT") or "").strip() or None
+    since_text = (env.get("POSTOPS_SINCE") or "").strip()
+    mass = (env.get("POSTOPS_ALLOW_MASS_RETRACT") or "").strip().lower() in ("1", "true", "yes")
+    if action not in DISPATCH_ACTIONS:
+        raise UsageError(f"POSTOPS_ACTION={action!r}: use one of {', '.join(DISPATCH_ACTIONS)}")
+    if action in ("pause", "retract") and not reason:
+        raise UsageError(f"POSTOPS_ACTION={action} needs POSTOPS_REASON: say why, it is recorded with your name")
+    if mass and not reason:
+        raise UsageError("POSTOPS_ALLOW_MASS_RETRACT needs POSTOPS_REASON: say why so many posts come down")
+    if action != "retract" and (posts or since_text or account):
+        raise UsageError("POSTOPS_POSTS, POSTOPS_SINCE and POSTOPS_ACCOUNT are for POSTOPS_ACTION=retract")
+    base, config = _open(root)
+    since = parse_time(since_text, lambda: config.timezone) if since_text else None
+    code = 0
+    if action == "pause":
+        code = pause_on_branch(base, reason=reason, now=now, echo=echo, env=env)
+    elif action == "resume":
+        code = resume_on_branch(base, now=now, echo=echo, env=env)
+    elif action == "retract":
+        code = retract_command(base, posts=posts, since=since, account=account, reason=reason, now=now, echo=echo,
+                               env=env, allow_mass_retract=mass)
+    if mass:
+        echo(f"mass retraction allowed by {actor(base, env)}: {reason}")
+    return max(code, publish_command(base, now=now, dry_run=False, allow_mass_retract=mass, echo=echo, env=env))
+
+
 # ----------------------------------------------------------------------------------------------- watch
 
 def watch_and_notify(root: Path, config: Config, *, now: datetime | None, env: Mapping[str, str], echo: Echo,

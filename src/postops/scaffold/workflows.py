@@ -186,7 +186,7 @@ def workflow_problems(root: Path, config: Config) -> list[tuple[str, int, int, s
     except OSError:
         return []
     lines = text.splitlines()
-    anchor = next((i + 1 for i, line in enumerate(lines) if line.strip() in ("run: postops publish", "command: publish")), 1)
+    anchor = next((i + 1 for i, line in enumerate(lines) if line.strip() in ("run: postops publish", "run: postops dispatch", "command: publish")), 1)
     problems = []
     for key in sorted(config.accounts):
         for name in credential_variables(config.accounts[key]):
