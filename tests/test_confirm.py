@@ -105,3 +105,22 @@ def test_yes_and_a_pipe_are_never_asked(repo, tmp_path):
     piped = subprocess.run([sys.executable, "-m", "postops", *publish_args(repo)], capture_output=True, text=True,
                            stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": SRC, **env}, timeout=60)
     assert piped.returncode == 0 and "type" not in piped.stdout, piped.stdout + piped.stderr
+
+
+def test_pause_and_retract_ask_too(repo, tmp_path):
+    env = {"POSTOPS_OUTBOX_DIR": str(tmp_path / "outbox")}
+    code, screen = in_terminal([*publish_args(repo), "--yes"], None, env)
+    assert code == 0 and outbox(tmp_path) == ["hello.0.json"], screen
+
+    code, screen = in_terminal(["retract", "hello", "--repo", str(repo.root), "--reason", "wrong",
+                                "--now", T.isoformat()], "no", env)
+    assert code == 1 and "take down hello" in screen and "nothing was done" in screen, screen
+    assert outbox(tmp_path) == ["hello.0.json"]
+
+    code, screen = in_terminal(["pause", "--state-branch", "--repo", str(repo.root), "--reason", "Crisis"], "nope", env)
+    assert code == 1 and "Pause all publishing: \x1b[1mCrisis\x1b[0m" in screen and "nothing was done" in screen
+    assert [e["event"] for e in repo.ledger_events()] == ["claimed", "published"]
+
+    code, screen = in_terminal(["retract", "hello", "--repo", str(repo.root), "--reason", "wrong",
+                                "--now", T.isoformat()], "yes", env)
+    assert code == 0 and outbox(tmp_path) == [], screen
