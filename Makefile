@@ -47,8 +47,7 @@ clean:
 # The lock files CI installs from with --require-hashes (action.yml, the GitLab pipeline, the release
 # workflow): every dependency pinned, with the hash of each of its files on PyPI. Run after changing a
 # dependency in pyproject.toml, and commit the result.
-UV_COMPILE = $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashes --no-header \
-	--index-url https://pypi.org/simple
+UV_COMPILE = $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashes --no-header
 locks: $(BIN)/postops
 	$(BIN)/pip install --quiet uv
 	$(UV_COMPILE) pyproject.toml -o requirements/postops.txt

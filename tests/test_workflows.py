@@ -659,7 +659,7 @@ def test_release_publishes_by_trusted_publishing_with_provenance(release):
     jobs = release["jobs"]
     publish = jobs["publish"]
     assert publish["permissions"] == {"id-token": "write"}
-    assert publish["environment"]["name"] == "pypi"
+    assert publish["environment"] == "pypi"
     [upload] = steps_using(publish, "pypa/gh-action-pypi-publish@")
     assert "password" not in upload.get("with", {}) and "secrets." not in json.dumps(publish)
     [attest] = steps_using(jobs["build"], "actions/attest-build-provenance@")
