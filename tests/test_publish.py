@@ -127,15 +127,23 @@ def test_thread_resumes_from_the_failed_part(run: Runner) -> None:
     assert json.loads((run.outbox / "drill" / "thread.2.json").read_text())["reply_to"] == "thread.1"
 
 
-def test_stale_post_is_missed_once_then_quiet(run: Runner) -> None:
+def test_stale_post_is_missed_once_and_fails_every_run_until_rescheduled(run: Runner) -> None:
     run.repo.write("posts/drill/late.yaml", post_yaml("drill", "late news", "2026-03-01T02:00:00Z"))
     run.repo.commit("Add a post", T - 9 * 60 * M)
     code, lines = run.publish(T)
     assert code == 1 and any(line.startswith("missed late @drill") for line in lines)
+    assert lines[-1] == "0 published, 0 retracted, 0 failed, 1 missed, 0 blocked, 0 waiting"
     assert [e["event"] for e in run.events()] == ["missed"]
+    # Recorded once, but never quiet: the next run is red too, and says why.
     code, lines = run.publish(T + M)
-    assert code == 0 and len(run.events()) == 1 and run.files() == []
+    assert code == 1 and len(run.events()) == 1 and run.files() == []
+    assert any(line.startswith("missed late @drill: due 2026-03-01T02:00:00+00:00") for line in lines)
     assert run.status(T + M)[0]["state"] == "missed"
+    # Someone acts: a new publish_at, and the run is green again.
+    run.repo.write("posts/drill/late.yaml", post_yaml("drill", "late news", "2026-03-01T12:00:00Z"))
+    run.repo.commit("Reschedule", T + 2 * M)
+    code, lines = run.publish(T + 3 * M)
+    assert code == 0 and lines[-1].endswith("1 waiting, next at 2026-03-01T12:00:00+00:00"), lines
 
 
 def test_paused_publishes_nothing_but_still_retracts(run: Runner) -> None:
@@ -248,9 +256,11 @@ def test_lint_errors_block_and_are_reported(run: Runner) -> None:
 
     def lint(root: Path, config: object) -> dict:
         return {"rude": [("warning", "[tone] harsh"), ("error", "[no-insults] Official accounts don't use 'suck'")]}
-    code, lines = run.publish(T, lint=lint)
-    assert code == 0 and run.files() == []
-    assert "blocked rude @drill: lint: [no-insults] Official accounts don't use 'suck'" in lines
+    for minutes in (0, 1):   # every run, until someone fixes the post
+        code, lines = run.publish(T + minutes * M, lint=lint)
+        assert code == 1 and run.files() == []
+        assert "blocked rude @drill: lint: [no-insults] Official accounts don't use 'suck'" in lines
+        assert lines[-1] == "0 published, 0 retracted, 0 failed, 0 missed, 1 blocked, 0 waiting"
     markdown = run.plan(T, fmt="markdown", lint=lint)
     assert "> suck it" in markdown and "- warning: [tone] harsh" in markdown
 
@@ -262,7 +272,7 @@ def test_a_post_file_that_breaks_is_not_retracted(run: Runner) -> None:
     run.repo.write("posts/drill/live.yaml", "account: drill\ntext: [unclosed\n")
     run.repo.commit("Break it", T - 30 * M)
     code, lines = run.publish(T)
-    assert code == 0 and run.files() == ["live.0.json"] and run.retracted() == []
+    assert code == 1 and run.files() == ["live.0.json"] and run.retracted() == []
     assert any("not retracted while the post file has errors" in line for line in lines)
 
 

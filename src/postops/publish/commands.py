@@ -5,6 +5,7 @@ A user-caused error is raised (a PostopsError) for the one handler, errors.handl
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -21,11 +22,12 @@ from postops.publish import controls
 from postops.publish.approvals import approval_blocks
 from postops.publish.audit import known_account
 from postops.publish.desired import Desired, at_default_tip, load_desired
-from postops.publish.engine import OutcomeKind, publish
+from postops.publish.engine import OutcomeKind, RunResult, publish
 from postops.publish.gate import (
     LintFn,
     Verdicts,
     lint_verdicts,
+    open_platforms,
     paused_reason,
     plan_context,
     supported_accounts,
@@ -33,7 +35,7 @@ from postops.publish.gate import (
 from postops.publish.ledger import Ledger, LedgerError, Store, read_ledger
 from postops.publish.notify import Alert, Notifier, run_alerts
 from postops.publish.pause import set_paused
-from postops.publish.plan import ActionName, Plan, make_plan
+from postops.publish.plan import PAUSED, ActionName, Plan, make_plan, needs_attention
 from postops.publish.process import new_run_id, this_publisher
 from postops.publish.status import post_states
 from postops.publish.watch import watch
@@ -72,7 +74,9 @@ def _open(root: Path) -> tuple[Path, Config]:
 
 def compute_plan(root: Path, config: Config, *, now: datetime, until: datetime | None = None,
                  allow_mass_retract: bool = False, lint: LintFn = lint_verdicts, env: Mapping[str, str] | None = None,
-                 ignore_state_pause: bool = False) -> tuple[Plan, Desired, Verdicts]:
+                 ignore_state_pause: bool = False, credentials: bool = False) -> tuple[Plan, Desired, Verdicts]:
+    """What a run would do now. `credentials`: hold due posts back for the credentials missing from `env`,
+    as publish does (status); plan leaves them out, since a pull request's checkout has none."""
     remote = git.remote(root) if git.is_repository(root) else None
     ledger = None
     if remote:
@@ -84,7 +88,11 @@ def compute_plan(root: Path, config: Config, *, now: datetime, until: datetime |
         ledger = read_ledger(root, config)
     verdicts = lint(root, config)
     desired = load_desired(root, config)
-    ctx = plan_context(config, desired, verdicts, now=now, unavailable=supported_accounts(config),
+    unavailable = supported_accounts(config)
+    if credentials:
+        unavailable |= open_platforms(config, {t.account for t in desired.targets} - set(unavailable), root,
+                                      os.environ if env is None else env)[1]
+    ctx = plan_context(config, desired, verdicts, now=now, unavailable=unavailable,
                        allow_mass_retract=allow_mass_retract, until=until, ledger=ledger,
                        ignore_state_pause=ignore_state_pause)
     plan = make_plan(desired.targets, ledger, ctx)
@@ -150,21 +158,37 @@ def publish_command(root: Path, *, now: datetime | None, dry_run: bool, allow_ma
              "published until `postops resume --state-branch`")
         reason = str(state_pause.get("reason"))
     for a in result.last_plan.of(ActionName.CONFLICT, ActionName.BLOCKED):
-        if a.action == ActionName.BLOCKED and reason and a.reason.startswith("paused:"):
+        if a.action == ActionName.BLOCKED and reason and a.reason.startswith(PAUSED):
             continue
         echo(f"{a.action} {a.post} @{a.account}: {a.reason}")
-    for outcome in result.outcomes:
-        if outcome.what == OutcomeKind.MISSED:
-            echo(f"missed {outcome.post} @{outcome.account}: {outcome.detail}")
+    for (post, account), why in sorted(result.missed.items()):
+        echo(f"missed {post} @{account}: {why}")
     watched = watch_and_notify(base, config, now=now, env=env, echo=echo, outcomes=result.outcomes,
-                               blocked=[a for a in result.last_plan.of(ActionName.BLOCKED)
-                                        if a.at is not None and a.at <= (now or datetime.now(UTC))])
-    waiting = result.last_plan.of(ActionName.WAIT)
-    done = sum(1 for o in result.outcomes
-               if o.what in (OutcomeKind.PUBLISHED, OutcomeKind.RETRACTED, OutcomeKind.RESOLVED))
-    echo(f"{done} done, {len(waiting)} waiting" + (f", next at {min(a.at for a in waiting if a.at).isoformat()}"
-                                                   if any(a.at for a in waiting) else ""))
+                               blocked=needs_attention(result.last_plan))
+    echo(run_summary(result))
     return max(result.exit_code, watched)
+
+
+def run_summary(result: RunResult) -> str:
+    """The last line of a run: how many of each outcome, so that a failure or a blocked post is never
+    hidden behind "0 done"."""
+    counts = Counter(o.what for o in result.outcomes if o.what != OutcomeKind.MISSED)
+    plan = result.last_plan
+    blocked = needs_attention(plan)
+    paused = [a for a in plan.of(ActionName.BLOCKED) if a.reason.startswith(PAUSED)]
+    waiting = plan.of(ActionName.WAIT)
+    shown = [(counts[OutcomeKind.PUBLISHED], "published"), (counts[OutcomeKind.RETRACTED], "retracted"),
+             (counts[OutcomeKind.FAILED], "failed"), (len(result.missed), "missed"), (len(blocked), "blocked")]
+    # The rarer outcomes only when they happened: the line stays short on an ordinary run.
+    shown += [(n, label) for n, label in ((counts[OutcomeKind.RESOLVED], "resolved"),
+                                          (counts[OutcomeKind.RELEASED], "released"),
+                                          (counts[OutcomeKind.UNKNOWN], "in doubt"),
+                                          (len(plan.of(ActionName.CONFLICT)), "conflicts"),
+                                          (len(paused), "paused")) if n]
+    shown.append((len(waiting), "waiting"))
+    line = ", ".join(f"{n} {label}" for n, label in shown)
+    times = [a.at for a in waiting if a.at]
+    return line + (f", next at {min(times).isoformat()}" if times else "")
 
 
 def publish_steps(root: Path, *, now: datetime | None, env: Mapping[str, str],
@@ -390,8 +414,10 @@ class States:
     states: list[dict[str, Any]]
 
 
-def read_states(root: Path, config: Config, *, now: datetime, lint: LintFn, err: Echo) -> States:
-    plan, desired, _ = compute_plan(root, config, now=now, lint=lint)
+def read_states(root: Path, config: Config, *, now: datetime, lint: LintFn, err: Echo,
+                env: Mapping[str, str] | None = None, credentials: bool = False) -> States:
+    """`credentials`: hold due posts back for the credentials missing from `env`, as publish would."""
+    plan, desired, _ = compute_plan(root, config, now=now, lint=lint, env=env, credentials=credentials)
     ledger = read_ledger(root, config)
     if ledger.damaged:
         branch = config.state_branch
@@ -413,7 +439,7 @@ def status_command(root: Path, *, fmt: str, now: datetime | None, echo: Echo, li
     moment = now or datetime.now(UTC)
     for warning in token_warnings(config.accounts, base, env or {}, moment):
         (err or echo)(f"warning: {warning}")
-    states = read_states(base, config, now=moment, lint=lint, err=err or echo).states
+    states = read_states(base, config, now=moment, lint=lint, err=err or echo, env=env, credentials=True).states
     states = [s for s in states if (account is None or s["account"] == account)
               and (since is None or any(when >= since for when in _times(s)))]
     ledger = read_ledger(base, config)

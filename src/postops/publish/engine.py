@@ -29,7 +29,7 @@ from postops.platforms.base import (
 from postops.publish import failpoints
 from postops.publish.approvals import approval_blocks
 from postops.publish.desired import Desired, check_checkout, load_desired
-from postops.publish.gate import LintFn, Verdicts, lint_verdicts, plan_context
+from postops.publish.gate import LintFn, Verdicts, lint_verdicts, open_platforms, plan_context
 from postops.publish.ledger import (
     CLAIMED,
     FAILED,
@@ -53,6 +53,7 @@ from postops.publish.plan import (
     Plan,
     Target,
     make_plan,
+    needs_attention,
     reply_target,
 )
 from postops.publish.process import new_run_id, this_publisher
@@ -100,12 +101,16 @@ class RunResult:
     first_plan: Plan
     last_plan: Plan
     outcomes: list[Outcome] = field(default_factory=list)
+    # Posts on main recorded missed under their current publish_at and never published: missed until
+    # someone reschedules or removes them, newly this run or in an earlier one. (post, account) -> why.
+    missed: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
+        """1 while anything needs a person: a failure, a missed post, a due post blocked by a problem (not a
+        pause), a conflict. Said every run until someone acts, so that no run is quietly green."""
         bad = any(o.what in (OutcomeKind.FAILED, OutcomeKind.MISSED, OutcomeKind.UNKNOWN) for o in self.outcomes)
-        stuck = any(a.action == ActionName.CONFLICT or (a.action == ActionName.BLOCKED and a.kind == ActionKind.RETRACT and
-                                               "mass retraction" in a.reason) for a in self.last_plan.actions)
+        stuck = bool(self.last_plan.of(ActionName.CONFLICT) or needs_attention(self.last_plan) or self.missed)
         # A forged lease is taken for what it is and the part resolved, but someone must hear of it.
         forged = any(OVERLONG_LEASE in a.reason for a in self.first_plan.actions)
         return 1 if bad or stuck or forged else 0
@@ -141,16 +146,9 @@ class Publisher:
         self.approved: Mapping[tuple[str, str], dict[str, Any]] = {}   # recorded in the claim: the audit trail
 
     def _open_platforms(self) -> dict[str, str]:
-        used = {t.account for t in self.desired.targets}
-        unavailable: dict[str, str] = {}
-        for key in sorted(used):
-            account = self.config.accounts.get(key)
-            if account is None:
-                continue
-            try:
-                self._platforms[key] = self.platform_factory(account, self.root, self.env)
-            except PostopsError as exc:
-                unavailable[key] = exc.message
+        opened, unavailable = open_platforms(self.config, {t.account for t in self.desired.targets}, self.root,
+                                             self.env, self.platform_factory)
+        self._platforms.update(opened)
         return unavailable
 
     def _platform(self, account: str) -> Platform:
@@ -214,7 +212,21 @@ class Publisher:
                     pending.append(record)
                 if record is None or (record["event"] in (FAILED, RETRACT_FAILED, RELEASED) and item.kind != "lookup"):
                     excluded.add(item.action.key)
+        result.missed = self._still_missed(ledger)
         return result
+
+    def _still_missed(self, ledger: Ledger) -> dict[tuple[str, str], str]:
+        missed = {}
+        for key, target in self.targets.items():
+            event = ledger.missed.get(key)
+            if event is None or event.get("publish_at") != (target.publish_at.isoformat() if target.publish_at else None):
+                continue
+            if any(ledger.parts.get((*key, i)) is not None and ledger.parts[(*key, i)].status == PUBLISHED
+                   for i in range(target.parts)):
+                continue
+            missed[key] = (f"due {event.get('publish_at')}, missed (recorded {event.get('at')}): never published "
+                           "late; give it a new publish_at, or delete it")
+        return missed
 
     def _pick(self, plan: Plan, excluded: set[tuple[str, str]]) -> list[_Item]:
         items: list[_Item] = []

@@ -7,12 +7,13 @@ request, so a policy merged after the post still holds it back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 
+from postops.errors import PostopsError
 from postops.lint.engine import PublishedState, run_lint
-from postops.platforms.base import PLATFORMS
+from postops.platforms.base import PLATFORMS, Platform, get_platform
 from postops.publish import controls
 from postops.publish.desired import Desired
 from postops.publish.ledger import Ledger, read_ledger
@@ -63,6 +64,24 @@ def supported_accounts(config: Config) -> dict[str, str]:
         if account.platform not in PLATFORMS:
             missing[key] = f"publishing to {account.platform} is not supported yet"
     return missing
+
+
+def open_platforms(config: Config, keys: Iterable[str], root: Path, env: Mapping[str, str],
+                   factory: Callable[..., Platform] = get_platform) -> tuple[dict[str, Platform], dict[str, str]]:
+    """The platform of each account in `keys` with the credentials in `env`, and account -> why not for
+    those that cannot be opened (credentials missing, say): what publish and status both hold a due post
+    back for."""
+    opened: dict[str, Platform] = {}
+    unavailable: dict[str, str] = {}
+    for key in sorted(keys):
+        account = config.accounts.get(key)
+        if account is None:
+            continue
+        try:
+            opened[key] = factory(account, root, env)
+        except PostopsError as exc:
+            unavailable[key] = exc.message
+    return opened, unavailable
 
 
 def plan_context(config: Config, desired: Desired, verdicts: Verdicts, *, now: datetime,

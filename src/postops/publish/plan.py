@@ -53,6 +53,9 @@ class ActionKind(StrEnum):
 Holder = Literal["ours", "held", "in-doubt"]
 
 ACTIONS = tuple(ActionName)
+
+# How a post held back by the kill switch is told from one blocked by a problem: the reason starts so.
+PAUSED = "paused: "
 _RANK = {name: i for i, name in enumerate(ActionName)}
 _RETRACTING = (RETRACT_CLAIMED, RETRACT_FAILED, RETRACTED)
 
@@ -114,6 +117,13 @@ class Plan:
 
     def of(self, *names: ActionName) -> list[Action]:
         return [a for a in self.actions if a.action in names]
+
+
+def needs_attention(plan: Plan) -> list[Action]:
+    """The due posts that are blocked by a problem someone must fix (lint, credentials, approval, a reply
+    to nothing, the mass retraction guard): a pause is deliberate and is not one of them."""
+    return [a for a in plan.of(ActionName.BLOCKED)
+            if not a.reason.startswith(PAUSED) and (a.at is None or a.at <= plan.now)]
 
 
 def claim_holder(state: PartState, ctx: Context) -> Holder:
@@ -336,7 +346,7 @@ class _BringUp:
         if key in ctx.unapproved:   # a thread begun too: each part needs the post's approval
             return self.act(ActionName.BLOCKED, f"approval: {ctx.unapproved[key]}", due)
         if ctx.paused is not None:
-            return self.act(ActionName.BLOCKED, f"paused: {ctx.paused}", due)
+            return self.act(ActionName.BLOCKED, f"{PAUSED}{ctx.paused}", due)
         return None if self.started else self.reply_not_out()
 
     def reply_not_out(self) -> Action | None:

@@ -1,0 +1,92 @@
+"""Nothing blocked is quiet: a due post that cannot go out (credentials missing, lint, a platform's refusal)
+makes every publish run exit 1 and is counted in the run's last line; status shows it blocked, with why.
+A pause is deliberate and is not a failure."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from gitfixtures import Repo, content_repo, post_yaml
+
+from postops.publish.commands import publish_command, status_command
+
+T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
+M = timedelta(minutes=1)
+X_ACCOUNT = "accounts:\n  csis:\n    platform: x\n    handle: '@CSIS'\n    credentials: POSTOPS_CSIS\n"
+
+
+def no_lint(root: Path, config: object) -> dict:
+    return {}
+
+
+def publish(repo: Repo, now: datetime, env: dict[str, str]) -> tuple[int, list[str]]:
+    lines: list[str] = []
+    code = publish_command(repo.root, now=now, dry_run=False, allow_mass_retract=False, echo=lines.append,
+                           env=env, lint=no_lint)
+    return code, lines
+
+
+def status(repo: Repo, now: datetime, env: dict[str, str]) -> list[dict]:
+    lines: list[str] = []
+    assert status_command(repo.root, fmt="json", now=now, echo=lines.append, lint=no_lint, env=env) == 0
+    return list(json.loads(lines[0])["posts"])
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    repo = content_repo(tmp_path, when=T - timedelta(days=1))
+    repo.write("postops.yaml", (repo.root / "postops.yaml").read_text().replace("accounts:\n", X_ACCOUNT, 1))
+    repo.commit("An X account", T - timedelta(hours=20))
+    return repo
+
+
+def test_a_due_post_without_credentials_fails_every_run_and_status_says_blocked(repo: Repo, tmp_path: Path) -> None:
+    repo.write("posts/csis/report.yaml", post_yaml("csis", "Our report is out", "2026-03-01T09:30:00Z"))
+    repo.write("posts/drill/fine.yaml", post_yaml("drill", "fine", "2026-03-01T09:30:00Z"))
+    repo.commit("Two posts", T - 60 * M)
+    env = {"POSTOPS_OUTBOX_DIR": str(tmp_path / "outbox")}
+    for minutes in (0, 5):      # every run, not only the first
+        code, lines = publish(repo, T + minutes * M, env)
+        assert code == 1, lines
+        blocked = [line for line in lines if line.startswith("blocked report @csis: ")]
+        assert len(blocked) == 1 and "POSTOPS_CSIS" in blocked[0], lines
+    assert lines[-1] == "0 published, 0 retracted, 0 failed, 0 missed, 1 blocked, 0 waiting"
+    states = {s["post"]: s for s in status(repo, T + 6 * M, env)}
+    assert states["fine"]["state"] == "published"
+    assert states["report"]["state"] == "blocked" and "POSTOPS_CSIS" in states["report"]["error"]
+
+
+def test_a_post_not_due_yet_is_not_held_against_the_run(repo: Repo, tmp_path: Path) -> None:
+    repo.write("posts/csis/later.yaml", post_yaml("csis", "Tomorrow's news", "2026-03-02T09:30:00Z"))
+    repo.commit("A post for tomorrow", T - 60 * M)
+    code, lines = publish(repo, T, {"POSTOPS_OUTBOX_DIR": str(tmp_path / "outbox")})
+    assert code == 0, lines
+    assert lines[-1] == "0 published, 0 retracted, 0 failed, 0 missed, 0 blocked, 1 waiting, next at " \
+                        "2026-03-02T09:30:00+00:00"
+    assert status(repo, T, {})[0]["state"] == "scheduled"
+
+
+def test_a_pause_is_not_a_failure(repo: Repo, tmp_path: Path) -> None:
+    repo.write("posts/drill/held.yaml", post_yaml("drill", "held", "2026-03-01T09:30:00Z"))
+    repo.write("postops.yaml", (repo.root / "postops.yaml").read_text().replace(
+        "paused: null", "paused: {reason: the election}"))
+    repo.commit("Pause, and a post", T - 60 * M)
+    code, lines = publish(repo, T, {"POSTOPS_OUTBOX_DIR": str(tmp_path / "outbox")})
+    assert code == 0, lines
+    assert lines[-1] == "0 published, 0 retracted, 0 failed, 0 missed, 0 blocked, 1 paused, 0 waiting"
+
+
+def test_a_refused_post_is_counted_failed_every_run(repo: Repo, tmp_path: Path) -> None:
+    # The outbox refuses a part whose file it cannot write: a folder where the file should go.
+    outbox = tmp_path / "outbox"
+    (outbox / "drill" / "refused.0.json").mkdir(parents=True)
+    repo.write("posts/drill/refused.yaml", post_yaml("drill", "refused", "2026-03-01T09:30:00Z"))
+    repo.commit("A post", T - 60 * M)
+    for minutes in (0, 5):
+        code, lines = publish(repo, T + minutes * M, {"POSTOPS_OUTBOX_DIR": str(outbox)})
+        assert code == 1, lines
+        assert lines[-1] == "0 published, 0 retracted, 1 failed, 0 missed, 0 blocked, 0 waiting", lines
+    assert status(repo, T + 6 * M, {})[0]["state"] == "failed"
