@@ -14,6 +14,7 @@ from gitfixtures import content_repo, post_yaml
 from publishfixtures import Died, no_lint
 
 from postops.errors import PostopsError
+from postops.platforms.base import PlatformError
 from postops.platforms.outbox import OutboxPlatform
 from postops.publish.engine import publish
 from postops.publish.settle import settle
@@ -70,14 +71,68 @@ def test_settled_as_published_it_can_be_retracted(setup):
     assert [p.name for p in (outbox / "drill" / "retracted").glob("*.json")] == ["p.0.json"]
 
 
-def test_settled_as_not_published_it_goes_out_once(setup):
+class CannotRead(OutboxPlatform):
+    """An outbox whose account cannot be read back, as an X access level that cannot read posts."""
+
+    def lookup(self, request, claimed_at):  # type: ignore[no-untyped-def]
+        raise PlatformError("this access level cannot read the account's posts", retryable=False, kind="auth")
+
+
+def test_settled_as_not_published_it_goes_out_once_when_the_platform_cannot_answer(setup):
     repo, outbox, env, _ = setup(went_out=False)
     settle(repo.root, load_config(repo.root), post="p", account="drill", part=0, platform_id=None, url=None,
-           not_published=True, now=T + 11 * M)
-    assert [e["event"] for e in repo.ledger_events()] == ["claimed", "claimed", "released"]
+           not_published=True, now=T + 11 * M, env=env, platforms=CannotRead)
+    events = repo.ledger_events()
+    assert [e["event"] for e in events] == ["claimed", "claimed", "released"]
+    assert events[-1]["platform_said"] == "this access level cannot read the account's posts"
     assert run(repo, env, T + 12 * M).exit_code == 0
     assert [p.name for p in (outbox / "drill").glob("*.json")] == ["p.0.json"]
     assert [e["event"] for e in repo.ledger_events()][-2:] == ["claimed", "published"]
+
+
+def test_not_published_is_refused_when_the_platform_shows_the_post(setup):
+    repo, _outbox, env, _ = setup(went_out=True)
+    with pytest.raises(PostopsError, match=r"outbox shows p @drill part 1 published as p.0 .*--published p.0"):
+        settle(repo.root, load_config(repo.root), post="p", account="drill", part=0, platform_id=None, url=None,
+               not_published=True, now=T + 11 * M, env=env)
+    assert [e["event"] for e in repo.ledger_events()] == ["claimed"]       # nothing recorded
+
+
+def test_not_published_is_refused_when_the_platform_can_say_so_itself(setup):
+    repo, _outbox, env, _ = setup(went_out=False)
+    with pytest.raises(PostopsError, match="only for a platform that cannot answer"):
+        settle(repo.root, load_config(repo.root), post="p", account="drill", part=0, platform_id=None, url=None,
+               not_published=True, now=T + 11 * M, env=env)
+    assert [e["event"] for e in repo.ledger_events()] == ["claimed"]
+
+
+def test_not_published_is_refused_where_the_platform_cannot_be_opened(setup):
+    repo, _outbox, env, _ = setup(went_out=False)
+
+    def no_credentials(account, root, env):  # type: ignore[no-untyped-def]
+        raise PlatformError("POSTOPS_DRILL_TOKEN is not set", retryable=False, kind="auth")
+    with pytest.raises(PostopsError, match="run it where the account's credentials are"):
+        settle(repo.root, load_config(repo.root), post="p", account="drill", part=0, platform_id=None, url=None,
+               not_published=True, now=T + 11 * M, env=env, platforms=no_credentials)
+
+
+def test_a_part_that_stayed_failed_can_be_settled_as_published(tmp_path: Path):
+    repo = content_repo(tmp_path, when=T - timedelta(days=1))
+    outbox = tmp_path / "outbox"
+    env = {"POSTOPS_OUTBOX_DIR": str(outbox)}
+    repo.write("posts/drill/p.yaml", post_yaml("drill", "out, but answered with an error", "2026-03-01T10:00:00Z"))
+    repo.commit("Add", T - 60 * M)
+    (outbox / "drill" / "p.0.json").mkdir(parents=True)      # the outbox refuses it as a duplicate
+    assert run(repo, env, T).exit_code == 1
+    assert run(repo, env, T + M).exit_code == 1                # and again: it stays failed
+    assert [e["event"] for e in repo.ledger_events()][-1] == "failed"
+    with pytest.raises(PostopsError, match="is failed"):
+        settle(repo.root, load_config(repo.root), post="p", account="drill", part=0, platform_id=None, url=None,
+               not_published=True, now=T + 2 * M, env=env)
+    settle(repo.root, load_config(repo.root), post="p", account="drill", part=0, platform_id="p.0", url=None,
+           not_published=False, now=T + 2 * M, who="Dana")
+    assert [e["event"] for e in repo.ledger_events()][-2:] == ["claimed", "published"]
+    assert run(repo, env, T + 3 * M).exit_code == 0
 
 
 def test_only_a_claim_in_doubt_can_be_settled(setup):

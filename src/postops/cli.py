@@ -499,7 +499,7 @@ def settle(post: str, account: str, part: int, platform_id: str | None, url: str
     root = _root(repo)
     settle_claim(root, load_config(root), post=post, account=account, part=part - 1, platform_id=platform_id,
                  url=url, not_published=not_published, now=_parse_time(now, "--now", repo), who=who_am_i(root),
-                 echo=click.echo)
+                 echo=click.echo, env=os.environ)
     return 0
 
 

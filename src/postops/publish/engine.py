@@ -24,6 +24,7 @@ from postops.platforms.base import (
     Platform,
     PlatformError,
     PollRequest,
+    Published,
     get_platform,
 )
 from postops.publish import failpoints
@@ -349,6 +350,16 @@ class Publisher:
                       f"{_part(part, action)}: {exc.message}")
             return self._event(RETRACT_FAILED if item.kind == "retract" else FAILED, action, part,
                                error=exc.message, kind=kind, retryable=retryable)
+
+    def ask(self, ledger: Ledger, post: str, account: str, part: int) -> Published | None:
+        """Whether the part claimed in the ledger is on the platform, asked as a run resolving the claim
+        asks: about the content claimed. Raises PostopsError when the platform cannot tell."""
+        claim = ledger.parts[(post, account, part)].event
+        claimed_at = parse_time(claim.get("resolving") or claim.get("at"))
+        if claimed_at is None:
+            raise PostopsError(f"the claim of {post} @{account} does not say when it was made")
+        action = Action(ActionName.RESOLVE, post, account)
+        return self._platform(account).lookup(self._request(action, part, ledger, claim), claimed_at)
 
     def _request(self, action: Action, part: int, ledger: Ledger, claim: Mapping[str, Any]) -> PartRequest:
         spec = self.config.accounts.get(action.account)
