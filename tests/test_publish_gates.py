@@ -90,3 +90,41 @@ def test_a_refused_post_is_counted_failed_every_run(repo: Repo, tmp_path: Path) 
         assert code == 1, lines
         assert lines[-1] == "0 published, 0 retracted, 1 failed, 0 missed, 0 blocked, 0 waiting", lines
     assert status(repo, T + 6 * M, {})[0]["state"] == "failed"
+
+
+# ------------------------------------------------------------------------------ --now in the future
+
+def test_now_in_the_future_is_refused_with_a_real_platform(repo: Repo, tmp_path: Path) -> None:
+    from datetime import UTC
+
+    from postops.errors import UsageError
+    repo.write("posts/drill/next-week.yaml", post_yaml("drill", "next week", "2030-01-01T09:00:00Z"))
+    repo.commit("A post for later", T)
+    later = datetime.now(UTC) + timedelta(days=7)
+    env = {"POSTOPS_OUTBOX_DIR": str(tmp_path / "outbox")}
+    with pytest.raises(UsageError, match="--allow-future-now"):
+        publish_command(repo.root, now=later, dry_run=False, allow_mass_retract=False, echo=lambda line: None,
+                        env=env, lint=no_lint)
+    assert repo.ledger_events() == []
+    lines: list[str] = []
+    publish_command(repo.root, now=later, dry_run=False, allow_mass_retract=False, echo=lines.append, env=env,
+                    lint=no_lint, allow_future_now=True)
+    assert lines[-1].startswith("0 published"), lines          # it ran: nothing was due by then here
+
+
+def test_now_in_the_future_is_fine_when_every_account_is_an_outbox(tmp_path: Path) -> None:
+    from datetime import UTC
+    repo = content_repo(tmp_path, when=T - timedelta(days=1))
+    repo.write("posts/drill/rehearsal.yaml", post_yaml("drill", "rehearsal", "2030-01-01T09:00:00Z"))
+    repo.commit("A post for later", T)
+    code, _ = publish(repo, datetime(2030, 1, 1, 9, 5, tzinfo=UTC), {"POSTOPS_OUTBOX_DIR": str(tmp_path / "out")})
+    assert code == 0 and (tmp_path / "out" / "drill" / "rehearsal.0.json").exists()
+
+
+def test_now_in_the_future_on_the_command_line(repo: Repo) -> None:
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "postops", "publish", "--yes", "--now", "2099-01-01T00:00Z"],
+                          cwd=repo.root, capture_output=True, text=True)
+    assert done.returncode == 2 and "in the future, and @csis publish to a real platform" in done.stderr
+    assert "Traceback" not in done.stderr

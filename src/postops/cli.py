@@ -287,20 +287,27 @@ def plan(repo: str | None, now: str | None, until: str | None, fmt: str, output:
 @click.option("--dry-run", is_flag=True, help="Only show the plan (the same as `postops plan`).")
 @click.option("--allow-mass-retract", is_flag=True,
               help="Retract more posts in this run than publish.max_retractions allows.")
+@click.option("--allow-future-now", is_flag=True,
+              help="Take a --now later than the clock although an account is a real platform (everything due "
+                   "by then goes out now).")
 @yes_option
 @_handle_errors
-def publish(repo: str | None, now: str | None, dry_run: bool, allow_mass_retract: bool, yes: bool) -> int:
+def publish(repo: str | None, now: str | None, dry_run: bool, allow_mass_retract: bool, allow_future_now: bool,
+            yes: bool) -> int:
     """Publish what is due and retract what was removed, recording every step in the ledger."""
     from postops.confirm import confirm
-    from postops.publish.commands import publish_command, publish_steps
+    from postops.publish.commands import check_future_now, publish_command, publish_steps
+    from postops.repo.config import find_root, load_config
 
     root, when = _root(repo), _parse_time(now, "--now", repo)
+    if not dry_run:   # before asking "are you sure?" about a run that would be refused
+        check_future_now(load_config(find_root(root)), when, allowed=allow_future_now)
     if not dry_run and _asks(yes):
         steps = publish_steps(root, now=when, env=os.environ, allow_mass_retract=allow_mass_retract)
         if not confirm(steps, ask=_ask, say=click.echo, bold=_bold, verb="publish"):
             return 1
-    return publish_command(root, now=when, dry_run=dry_run,
-                           allow_mass_retract=allow_mass_retract, echo=click.echo, env=os.environ)
+    return publish_command(root, now=when, dry_run=dry_run, allow_mass_retract=allow_mass_retract,
+                           echo=click.echo, env=os.environ, allow_future_now=allow_future_now)
 
 
 @main.command()

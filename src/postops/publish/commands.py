@@ -141,13 +141,26 @@ def changed_posts(desired: Desired, changed: set[str]) -> Callable[[str], bool]:
 
 # --------------------------------------------------------------------------------------------- publish
 
+def check_future_now(config: Config, now: datetime | None, *, allowed: bool) -> None:
+    """Refuse `publish --now` later than the clock when a real platform is in postops.yaml: it would send
+    next week's posts today, to the public. The outbox is for rehearsing exactly that."""
+    if now is None or allowed or now <= datetime.now(UTC):
+        return
+    real = sorted(key for key, account in config.accounts.items() if account.platform != "outbox")
+    if real:
+        raise UsageError(f"--now {now.isoformat()} is in the future, and {', '.join('@' + k for k in real)} "
+                         "publish to a real platform: every post due by then would go out now. Add "
+                         "--allow-future-now if that is what you mean")
+
+
 def publish_command(root: Path, *, now: datetime | None, dry_run: bool, allow_mass_retract: bool, echo: Echo,
-                    env: Mapping[str, str], lint: LintFn = lint_verdicts) -> int:
+                    env: Mapping[str, str], lint: LintFn = lint_verdicts, allow_future_now: bool = False) -> int:
     if dry_run:
         return plan_command(root, now=now, until=None, fmt="text", echo=echo,
                             allow_mass_retract=allow_mass_retract, lint=lint, env=env)
 
     base, config = _open(root)
+    check_future_now(config, now, allowed=allow_future_now)
     result = publish(base, config, now=now, env=env, allow_mass_retract=allow_mass_retract, lint=lint, echo=echo)
     reason = paused_reason(config)
     state_pause = controls.state_pause(Store(base, config.state_branch, git.remote(base)).read())
