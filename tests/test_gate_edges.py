@@ -1,0 +1,84 @@
+"""The gates at their edges: each test here fails under one small change to the code that the rest of the
+suite let through (a selector's `any` read as `all`, a limit refused at the limit, a folder matched by
+prefix, a duplicate id taking the other's place). docs/testing.md lists them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from gitfixtures import content_repo, post_yaml
+from publishfixtures import no_lint
+
+from postops.publish.engine import publish
+from postops.repo.config import load_config
+
+# The smallest file whose name and first bytes say PNG, padded to the size a test needs.
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(40)
+T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
+M = timedelta(minutes=1)
+
+
+def found(repo, rule: str, paths: list[str] | None = None) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return [(f.path, f.message) for f in repo.lint(paths).findings if f.rule == rule]
+
+
+def png(repo, path: str, size: int = len(PNG)) -> None:  # type: ignore[no-untyped-def]
+    target = repo.root / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(PNG + bytes(size - len(PNG)))
+
+
+def test_exactly_four_images_are_allowed_and_five_are_not(repo) -> None:  # type: ignore[no-untyped-def]
+    for i in range(5):
+        png(repo, f"media/{i}.png")
+    four = "".join(f"  - {{path: media/{i}.png, alt: chart {i}}}\n" for i in range(4))
+    repo.write("posts/csis/four.yaml", "account: csis\ntext: four charts\nmedia:\n" + four)
+    repo.write("posts/csis/five.yaml", "account: csis\ntext: five charts\nmedia:\n" + four
+               + "  - {path: media/4.png, alt: chart 4}\n")
+    assert found(repo, "media") == [("posts/csis/five.yaml", "5 images in one part; at most 4 are allowed")]
+
+
+def test_an_image_exactly_at_the_size_limit_is_allowed(repo) -> None:  # type: ignore[no-untyped-def]
+    # Bluesky's blob limit for an image is 1,000,000 bytes (app.bsky.embed.images: maxSize 1000000)
+    png(repo, "media/at.png", 1_000_000)
+    png(repo, "media/over.png", 1_000_001)
+    repo.write("posts/sky/at.yaml", "account: sky\ntext: at the limit\nmedia:\n  - {path: media/at.png, alt: a}\n")
+    repo.write("posts/sky/over.yaml", "account: sky\ntext: over it\nmedia:\n  - {path: media/over.png, alt: a}\n")
+    assert [path for path, _ in found(repo, "media")] == ["posts/sky/over.yaml"]
+
+
+def test_linting_a_folder_does_not_lint_a_folder_whose_name_starts_the_same(repo) -> None:  # type: ignore[no-untyped-def]
+    key = "AKIAIOSFODNN7EXAMPLE"
+    repo.write("posts/csis/a.yaml", f"account: csis\ntext: key {key}\n")
+    repo.write("posts/csis2/b.yaml", f"account: csis\ntext: key {key}\n")
+    assert [path for path, _ in found(repo, "secret-in-text", [str(repo.root / "posts/csis")])] == \
+        ["posts/csis/a.yaml"]
+
+
+def test_a_rule_for_one_account_holds_a_post_that_also_goes_to_another(repo) -> None:  # type: ignore[no-untyped-def]
+    # applies_to selects a post when ANY of its accounts is selected: a cross-post is not a way around it
+    repo.write("policies/p.yaml", "rules:\n  - id: secret-in-text\n    applies_to: {accounts: [csis]}\n")
+    repo.write("posts/csis/both.yaml", "account: [csis, drill]\ntext: key AKIAIOSFODNN7EXAMPLE\n")
+    assert [path for path, _ in found(repo, "secret-in-text")] == ["posts/csis/both.yaml"]
+
+
+def test_a_policy_for_either_of_two_folders_holds_a_post_in_one(repo) -> None:  # type: ignore[no-untyped-def]
+    repo.write("policies/p.yaml", "rules:\n  - id: no-hello\n    applies_to: {paths: ['posts/csis/*', "
+               "'posts/drill/*']}\n    schema: {properties: {facts: {properties: {text: {not: {pattern: hello}}}}}}\n")
+    repo.write("posts/csis/a.yaml", "account: csis\ntext: hello\n")
+    repo.write("posts/social/b.yaml", "account: social\ntext: hello\n")
+    assert [path for path, _ in found(repo, "no-hello")] == ["posts/csis/a.yaml"]
+
+
+def test_two_posts_with_one_id_are_neither_published(tmp_path: Path) -> None:
+    repo = content_repo(tmp_path, when=T - timedelta(days=1))
+    outbox = tmp_path / "outbox"
+    repo.write("posts/drill/launch.yaml", post_yaml("drill", "the launch", "2026-03-01T09:00:00Z"))
+    repo.write("posts/drill/2026/launch.yaml", post_yaml("drill", "another launch", "2026-03-01T09:00:00Z"))
+    repo.commit("Two posts, one id", T - 60 * M)
+    result = publish(repo.root, load_config(repo.root), now=T, env={"POSTOPS_OUTBOX_DIR": str(outbox)},
+                     lint=no_lint)
+    assert not list(outbox.glob("**/*.json"))
+    assert [e for e in repo.ledger_events() if e["event"] == "published"] == []
+    assert result.first_plan.actions == ()       # neither is a target: main does not say which is meant
