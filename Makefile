@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test check docs clean locks
+.PHONY: demo test check docs mutation clean locks
 
 $(BIN)/postops: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,14 @@ check: $(VENV)/.test-deps
 # docs/rules.md is generated from the rule modules (src/postops/lint/rules/); a test fails when it is stale.
 docs: $(BIN)/postops
 	$(BIN)/python -m postops.lint.rules.docs > docs/rules.md.tmp && mv docs/rules.md.tmp docs/rules.md
+
+# Mutation testing of the gates (docs/testing.md): not part of `make test`; prints the kill rate per module.
+$(VENV)/.mutation-deps: $(VENV)/.test-deps
+	$(BIN)/pip install --quiet -e '.[test,mutation]'
+	touch $@
+
+mutation: $(VENV)/.mutation-deps
+	$(BIN)/python tools/mutation.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info
