@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from postops import links
+from postops.lint.normalize import normalize
 from postops.repo.config import Account
 from postops.repo.posts import Part, Post
 from postops.repo.yamlfile import Mark
@@ -73,8 +74,12 @@ FACTS: dict[str, Fact] = {
     "folder": Fact({"type": ["string", "null"]}, "The folder under posts/ the post file is in.",
                    per_part=False, source=("account",)),
     "part": Fact({"type": "integer", "minimum": 0}, "0 for the post itself, 1.. for thread replies."),
-    "text": Fact({"type": "string"}, "The text of this part, in lower case."),
-    "words": _strings("Every word of the text, in lower case."),
+    "text": Fact({"type": "string"}, "The text of this part as a reader sees it, in lower case: compatibility "
+                                     "forms, look-alike letters and punctuation between single letters normalised "
+                                     "(\"Ｓｕｃｋ ｉｔ\", \"Sսck it\" and \"S.u.c.k i.t\" are all \"suck it\")."),
+    "raw_text": Fact({"type": "string"}, "The text of this part as written, in lower case: for a rule that must "
+                                         "not see it normalised."),
+    "words": _strings("Every word of the normalised text, in lower case."),
     "mentions": _strings("Every @mention, in lower case with its @ (Mastodon mentions keep their server)."),
     "hashtags": _strings("Every hashtag, in lower case, without #."),
     "urls": _strings("Every link, as twitter-text finds them."),
@@ -181,13 +186,18 @@ def part_facts(post: Post, part: Part, account: Account | None, account_key: str
     hashtags = collect("hashtags", [(m.group(1).lower(), m.start(), m.end()) for m in _HASHTAG.finditer(text)])
     urls = collect("urls", list(measures.urls))
     domains = collect("domains", [(_host(url), start, end) for url, start, end in measures.urls])
-    words = collect("words", [(m.group(0).lower(), m.start(), m.end()) for m in _WORD.finditer(text)])
+    seen = normalize(text)  # what phrase rules judge
+    if seen == text:
+        words = collect("words", [(m.group(0).lower(), m.start(), m.end()) for m in _WORD.finditer(text)])
+    else:  # offsets into the normalised text are not the file's: findings point at the part instead
+        words = [m.group(0).lower() for m in _WORD.finditer(seen)]
     values: dict[str, Any] = {
         "account": account_key,
         "platform": account.platform if account else None,
         "folder": post.folder,
         "part": part.index,
-        "text": text.lower(),
+        "text": seen.lower(),
+        "raw_text": text.lower(),
         "words": words,
         "mentions": mentions,
         "hashtags": hashtags,
