@@ -11,7 +11,8 @@ accepts; a part has at most 4 images, and a video only on its own.
 | `linkedin` | `.png`, `.jpg`, `.jpeg`, `.gif` only (LinkedIn limits pixels, not bytes) | not posted by postops |
 | `outbox`   | 50 MiB | 512 MiB |
 
-A thread part or reply to a Facebook account is a comment, which takes at most one image.
+A thread part or reply to a Facebook account is a comment, which takes at most one image. Alt text fits
+the platform: at most 1,000 characters on X, 1,500 on Mastodon.
 
 `media` cannot be silenced with a comment: it keeps what is uploaded inside what was reviewed. Publish checks
 the same again right before it reads a file (inside the repository, no symbolic link, a supported type), and a
@@ -24,6 +25,7 @@ from collections.abc import Iterator
 
 from postops.lint import facts as facts_mod
 from postops.lint.rules.base import STAND_IN, BuiltinRule, Context, Example, Hit, RuleType
+from postops.platforms.base import FEATURES
 from postops.repo.media import MediaProblem, media_file
 from postops.repo.posts import Post
 
@@ -74,6 +76,12 @@ def check(ctx: Context, post: Post) -> Iterator[Hit]:
                 yield Hit(mark, exc.message)
                 continue
             kinds.append(kind)
+            for platform in sorted(platforms):
+                most = FEATURES[platform].alt_chars if platform in FEATURES else None
+                if most is not None and media.alt and len(media.alt) > most:
+                    yield Hit(post.mark(media.where + ("alt",)),
+                              f"alt text of {media.path!r} is {len(media.alt):,} characters; "
+                              f"{facts_mod.PLATFORM_NAMES[platform]} takes at most {most:,}")
             size = target.stat().st_size
             for platform in sorted(platforms):
                 limits = MEDIA_LIMITS.get(platform, {})
