@@ -16,6 +16,7 @@ from postops.lint import facts as facts_mod
 from postops.lint import tone as tone_mod
 from postops.lint.cache import CACHE_DIR, FileLint, LintCache, PostRefs
 from postops.lint.findings import Finding, LintResult, RuleInfo
+from postops.lint.normalize import normalize
 from postops.lint.policy import Policies, PolicyRule, load_policies
 from postops.lint.rules import (
     ALL_BUILTINS,
@@ -239,7 +240,7 @@ def _tone_facts(policies: Policies, posts: list[Post]) -> dict[tuple[str, int], 
     if not wanted or not posts:
         return {}
     keys = [(post.path, part.index) for post in posts for part in post.parts]
-    texts = [part.text for post in posts for part in post.parts]
+    texts = [normalize(part.text) for post in posts for part in post.parts]  # as a reader sees them
     return dict(zip(keys, tone_mod.tone_facts(texts, wanted), strict=True))
 
 

@@ -6,9 +6,7 @@ where in the post file it comes from, so a finding about `facts.mentions[1]` poi
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 import unicodedata
 import warnings
 from dataclasses import dataclass
@@ -17,6 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from postops import links
+from postops.lint.normalize import normalize
 from postops.repo.config import Account
 from postops.repo.posts import Part, Post
 from postops.repo.yamlfile import Mark
@@ -74,8 +74,12 @@ FACTS: dict[str, Fact] = {
     "folder": Fact({"type": ["string", "null"]}, "The folder under posts/ the post file is in.",
                    per_part=False, source=("account",)),
     "part": Fact({"type": "integer", "minimum": 0}, "0 for the post itself, 1.. for thread replies."),
-    "text": Fact({"type": "string"}, "The text of this part, in lower case."),
-    "words": _strings("Every word of the text, in lower case."),
+    "text": Fact({"type": "string"}, "The text of this part as a reader sees it, in lower case: compatibility "
+                                     "forms, look-alike letters and punctuation between single letters normalised "
+                                     "(\"Ｓｕｃｋ ｉｔ\", \"Sսck it\" and \"S.u.c.k i.t\" are all \"suck it\")."),
+    "raw_text": Fact({"type": "string"}, "The text of this part as written, in lower case: for a rule that must "
+                                         "not see it normalised."),
+    "words": _strings("Every word of the normalised text, in lower case."),
     "mentions": _strings("Every @mention, in lower case with its @ (Mastodon mentions keep their server)."),
     "hashtags": _strings("Every hashtag, in lower case, without #."),
     "urls": _strings("Every link, as twitter-text finds them."),
@@ -125,38 +129,13 @@ class TextMeasures:
     linkedin: int
 
 
-def _import_twitter_text() -> None:
-    """Register the twitter_text package without running its __init__, which loads everything the library
-    has (emoji tables, parse_tweet, pkg_resources: about 0.2 s of CPU) when lint of ASCII text needs only
-    the URL extractor (a third of that). The rest loads, with __init__, the first time anything else is
-    asked of the package, so `from twitter_text import parse_tweet` elsewhere works as before."""
-    if "twitter_text" in sys.modules:
-        return
-    spec = importlib.util.find_spec("twitter_text")
-    if spec is None or spec.loader is None:
-        raise ImportError("twitter-text-parser is not installed")
-    package = importlib.util.module_from_spec(spec)
-    loader = spec.loader
-
-    def complete(name: str) -> Any:
-        del package.__getattr__
-        with warnings.catch_warnings():
-            # twitter-text imports pkg_resources, which prints a deprecation warning into every lint report
-            warnings.simplefilter("ignore")
-            loader.exec_module(package)
-        return getattr(package, name)
-
-    package.__getattr__ = complete  # type: ignore[method-assign]
-    sys.modules["twitter_text"] = package
+_import_twitter_text = links.import_twitter_text
+MAX_DOTTED_LABELS = links.MAX_DOTTED_LABELS
+bound_problems = links.bound_problems
 
 
 def _find_urls(text: str) -> tuple[tuple[str, int, int], ...]:
-    if "." not in text:
-        return ()
-    _import_twitter_text()
-    from twitter_text.extract_urls import extract_urls_with_indices  # noqa: PLC0415 - only when a URL is possible
-
-    return tuple((u["url"], u["indices"][0], u["indices"][1]) for u in extract_urls_with_indices(text))
+    return links.find_urls(text)
 
 
 def measure(text: str) -> TextMeasures:
@@ -207,13 +186,18 @@ def part_facts(post: Post, part: Part, account: Account | None, account_key: str
     hashtags = collect("hashtags", [(m.group(1).lower(), m.start(), m.end()) for m in _HASHTAG.finditer(text)])
     urls = collect("urls", list(measures.urls))
     domains = collect("domains", [(_host(url), start, end) for url, start, end in measures.urls])
-    words = collect("words", [(m.group(0).lower(), m.start(), m.end()) for m in _WORD.finditer(text)])
+    seen = normalize(text)  # what phrase rules judge
+    if seen == text:
+        words = collect("words", [(m.group(0).lower(), m.start(), m.end()) for m in _WORD.finditer(text)])
+    else:  # offsets into the normalised text are not the file's: findings point at the part instead
+        words = [m.group(0).lower() for m in _WORD.finditer(seen)]
     values: dict[str, Any] = {
         "account": account_key,
         "platform": account.platform if account else None,
         "folder": post.folder,
         "part": part.index,
-        "text": text.lower(),
+        "text": seen.lower(),
+        "raw_text": text.lower(),
         "words": words,
         "mentions": mentions,
         "hashtags": hashtags,

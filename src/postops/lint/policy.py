@@ -32,6 +32,7 @@ from postops.lint.policy_schema import (
     SUBSCHEMA_MAP_KEYWORDS,
 )
 from postops.repo.config import Account
+from postops.repo.media import symlink_on_path
 from postops.repo.posts import Post
 from postops.repo.schemas import explain, field_name
 from postops.repo.yamlfile import Document, Mark, YamlProblem, parse
@@ -167,6 +168,10 @@ def load_policies(root: Path, builtin_severity: Mapping[str, str]) -> Policies:
     seen: dict[str, str] = {}
     for path in files:
         rel = path.relative_to(root).as_posix()
+        link = symlink_on_path(root, rel)
+        if link is not None:  # its rules would come from a file the policy owners never review
+            raise ConfigError(f"{link} is a symbolic link: a policy must be a file in the repository, reviewed "
+                              "as it is", rel, 1, 1)
         try:
             doc = parse(path.read_bytes(), rel)
         except YamlProblem as exc:

@@ -60,16 +60,20 @@ class Features:
     repost: bool = False            # X retweet, Mastodon boost, Bluesky repost record
     quote: bool = False             # X quote post, Mastodon quote, Bluesky record embed
     poll: PollLimits | None = None
+    alt_chars: int | None = None    # the longest alt text (image description) it takes, in characters
 
 
 # The one place lint and the publisher ask what each platform can do with reposts, quotes and polls.
 FEATURES: dict[str, Features] = {
     # X API v2 POST /2/tweets: poll.options 2-4 of up to 25 characters, duration_minutes 5-10080, and a
     # post has a poll or media, never both.
-    "x": Features(repost=True, quote=True, poll=PollLimits(2, 4, 25, 5, 10080, with_media=False)),
+    # Alt text: POST /1.1/media/metadata/create takes alt_text.text of at most 1,000 characters.
+    "x": Features(repost=True, quote=True, poll=PollLimits(2, 4, 25, 5, 10080, with_media=False), alt_chars=1000),
     # Mastodon's defaults (GET /api/v2/instance, configuration.polls): 4 options of 50 characters, 5 minutes
     # to 2629746 seconds; media_ids and poll cannot be combined. Quotes need Mastodon 4.5 (quoted_status_id).
-    "mastodon": Features(repost=True, quote=True, poll=PollLimits(2, 4, 50, 5, 43829, with_media=False)),
+    # A media description is at most 1,500 characters (MediaAttachment::MAX_DESCRIPTION_LENGTH).
+    "mastodon": Features(repost=True, quote=True, poll=PollLimits(2, 4, 50, 5, 43829, with_media=False),
+                         alt_chars=1500),
     # Bluesky: a repost is an app.bsky.feed.repost record, a quote an app.bsky.embed.record; no polls.
     "bluesky": Features(repost=True, quote=True),
     "facebook": Features(),

@@ -585,11 +585,9 @@ class BlueskyPlatform:
 
 
 def _links(text: str) -> list[tuple[str, int, int]]:
-    if "." not in text:
-        return []
-    from twitter_text import extract_urls_with_indices  # noqa: PLC0415 - 0.7 s: only for a post with a link
+    from postops import links  # noqa: PLC0415 - the same URLs lint's facts see
 
-    return [(u["url"], u["indices"][0], u["indices"][1]) for u in extract_urls_with_indices(text)]
+    return list(links.find_urls(text))
 
 
 def _mentions(text: str) -> list[tuple[str, int, int]]:

@@ -336,11 +336,9 @@ def commentary(text: str) -> str:
 
 
 def _links(text: str) -> list[tuple[int, int]]:
-    if "." not in text:
-        return []
-    from twitter_text import extract_urls_with_indices  # noqa: PLC0415 - 0.7 s: the same URLs lint's facts see
+    from postops import links  # noqa: PLC0415 - the same URLs lint's facts see
 
-    return [(u["indices"][0], u["indices"][1]) for u in extract_urls_with_indices(text)]
+    return [(start, end) for _, start, end in links.find_urls(text)]
 
 
 def _escape(piece: str, urls: list[tuple[int, int]], offset: int) -> str:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import requests
 
+from postops import links
 from postops.http import DEFAULT_RETRY, Retry
 from postops.platforms._common import (
     Attempts,
@@ -368,12 +369,9 @@ def _network_reason(exc: requests.RequestException) -> str:
 
 def _comparable(text: str) -> str:
     """`text` with what X changes about it taken out: its URLs (t.co) and its spacing."""
-    from twitter_text import extract_urls_with_indices  # noqa: PLC0415 - 0.2 s to import: only when resolving
-
     text = unicodedata.normalize("NFC", text)
     pieces, at = [], 0
-    for url in extract_urls_with_indices(text):
-        start, end = url["indices"]
+    for _, start, end in links.find_urls(text):
         pieces += [text[at:start], f" {_URL} "]
         at = end
     pieces.append(text[at:])

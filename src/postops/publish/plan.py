@@ -304,12 +304,16 @@ class _BringUp:
         target, max_delay = self.target, self.ctx.settings.max_delay
         if self.started:
             return _Go.ON
+        # A post without publish_at is due min_lead after it was merged, and late from then like any other:
+        # a publisher that stopped for days must not send last week's "now" posts today.
+        deadline = target.publish_at if target.publish_at is not None else self.due
         missed = self.ledger.missed.get((target.post, target.account))
-        if missed is not None and missed.get("publish_at") == _iso(target.publish_at):
+        if missed is not None and missed.get("publish_at") == _iso(deadline):
             return None
-        if target.publish_at is not None and self.ctx.now - target.publish_at > max_delay:
-            return self.act(ActionName.MISSED, f"due {_iso(target.publish_at)}, more than {_duration(max_delay)} "
-                                               "ago: never published late", target.publish_at)
+        if deadline is not None and self.ctx.now - deadline > max_delay:
+            return self.act(ActionName.MISSED, f"due {_iso(deadline)}"
+                                               f"{'' if target.publish_at else ' (merged, plus min_lead)'}, more "
+                                               f"than {_duration(max_delay)} ago: never published late", deadline)
         return _Go.ON
 
     def unpublishable(self) -> Action | None:

@@ -121,6 +121,9 @@ def find_root(start: Path) -> Path:
 
 def load_config(root: Path) -> Config:
     path = root / CONFIG_FILE
+    if path.is_symlink():  # its accounts and approvers would come from a file CODEOWNERS does not guard
+        raise ConfigError(f"{CONFIG_FILE} is a symbolic link: it must be a file in the repository, reviewed as it "
+                          "is", CONFIG_FILE, 1, 1)
     try:
         raw = path.read_bytes()
     except OSError as exc:

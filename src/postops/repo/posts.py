@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from postops.repo.config import Config
+from postops.repo.media import symlink_on_path
 from postops.repo.yamlfile import Document, Mark, YamlProblem, parse
 from postops.times import parse_time
 
@@ -227,6 +228,11 @@ class LoadProblem:
 
 
 def load_post(root: Path, rel: str, config: Config) -> Post | LoadProblem:
+    link = symlink_on_path(root, rel)
+    if link is not None:
+        # approved once, its content would then come from a file nobody reviews: refused by lint and publish
+        shown = "post file is a symbolic link" if link == rel else f"post file is in a symbolic link ({link})"
+        return LoadProblem(rel, 1, 1, f"{shown}: a post must be a file in the repository, reviewed as it is")
     try:
         raw = (root / rel).read_bytes()
     except OSError as exc:

@@ -138,6 +138,7 @@ def parse(raw: bytes, path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document
         raise YamlProblem(f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x})", path, line,
                           column) from None
     text = text.removeprefix("\ufeff")
+    _check_depth(text, path)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -159,6 +160,41 @@ def parse(raw: bytes, path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document
     builder = _Builder(doc)
     doc.data = builder.build(node, ())
     return doc
+
+
+# Every nested collection is opened by one of these characters: a text with fewer of them cannot nest too deep.
+_OPENERS = ("[", "{", "-", "?", ":")
+_STARTS = frozenset({"SequenceStartEvent", "MappingStartEvent"})
+_ENDS = frozenset({"SequenceEndEvent", "MappingEndEvent"})
+
+
+def _check_depth(text: str, path: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before the C composer sees it: it recurses once per level on
+    the C stack and crashes the whole process (a segmentation fault, not an exception) somewhere past
+    20,000 levels. The parser's event stream is iterative, so counting depth from it is safe."""
+    if sum(text.count(c) for c in _OPENERS) <= MAX_DEPTH:
+        return
+    loader = _Loader(text)
+    depth = 0
+    try:
+        while True:
+            event = loader.get_event()
+            kind = type(event).__name__
+            if kind in _STARTS:
+                depth += 1
+                if depth > MAX_DEPTH + 1:  # the document's own collection is depth 1 here, 0 in _Builder
+                    mark = event.start_mark
+                    raise YamlProblem(f"values nested more than {MAX_DEPTH} deep", path, mark.line + 1,
+                                      mark.column + 1)
+            elif kind in _ENDS:
+                depth -= 1
+            elif kind == "StreamEndEvent":
+                return
+    except YAMLError:
+        return  # not YAML at all: the composer reports it, located, without nesting that deep
+    finally:
+        if hasattr(loader, "dispose"):
+            loader.dispose()
 
 
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")

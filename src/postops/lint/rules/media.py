@@ -1,4 +1,4 @@
-"""Every media file exists, is inside the repository (also after following symlinks), has a supported type
+"""Every media file exists, is inside the repository and is no symbolic link (nor in a linked folder), has a supported type
 (`.png`, `.jpg`, `.jpeg`, `.gif`, `.webp` images; `.mp4`, `.mov` videos) and a size the platform
 accepts; a part has at most 4 images, and a video only on its own.
 
@@ -11,16 +11,22 @@ accepts; a part has at most 4 images, and a video only on its own.
 | `linkedin` | `.png`, `.jpg`, `.jpeg`, `.gif` only (LinkedIn limits pixels, not bytes) | not posted by postops |
 | `outbox`   | 50 MiB | 512 MiB |
 
-A thread part or reply to a Facebook account is a comment, which takes at most one image.
+A thread part or reply to a Facebook account is a comment, which takes at most one image. Alt text fits
+the platform: at most 1,000 characters on X, 1,500 on Mastodon.
+
+`media` cannot be silenced with a comment: it keeps what is uploaded inside what was reviewed. Publish checks
+the same again right before it reads a file (inside the repository, no symbolic link, a supported type), and a
+file that fails is not uploaded: that part of the post fails with the reason.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 from postops.lint import facts as facts_mod
 from postops.lint.rules.base import STAND_IN, BuiltinRule, Context, Example, Hit, RuleType
+from postops.platforms.base import FEATURES
+from postops.repo.media import MediaProblem, media_file
 from postops.repo.posts import Post
 
 ID = "media"
@@ -39,10 +45,6 @@ EXAMPLES = (
             note="once `media/chart.png` is added."),
 )
 
-MEDIA_TYPES = {
-    ".png": "image", ".jpg": "image", ".jpeg": "image", ".gif": "image", ".webp": "image",
-    ".mp4": "video", ".mov": "video",
-}
 # bytes, per platform and kind
 MEDIA_LIMITS: dict[str, dict[str, int | None]] = {
     "x": {"image": 5 * 1024 * 1024, "video": 512 * 1024 * 1024},
@@ -68,22 +70,18 @@ def check(ctx: Context, post: Post) -> Iterator[Hit]:
         kinds = []
         for media in part.media:
             mark = post.mark(media.where + ("path",))
-            if "\0" in media.path:
-                yield Hit(mark, f"media path {media.path!r} contains a NUL character")
-                continue
-            target = (root / media.path).resolve()
-            if os.path.isabs(media.path) or not target.is_relative_to(root):
-                yield Hit(mark, f"media {media.path!r} is outside the repository")
-                continue
-            if not target.is_file():
-                yield Hit(mark, f"media file {media.path!r} does not exist")
-                continue
-            kind = MEDIA_TYPES.get(target.suffix.lower())
-            if kind is None:
-                yield Hit(mark, f"media {media.path!r} has an unsupported type; use one of "
-                                f"{', '.join(sorted(MEDIA_TYPES))}")
+            try:
+                target, kind = media_file(root, media.path)
+            except MediaProblem as exc:
+                yield Hit(mark, exc.message)
                 continue
             kinds.append(kind)
+            for platform in sorted(platforms):
+                most = FEATURES[platform].alt_chars if platform in FEATURES else None
+                if most is not None and media.alt and len(media.alt) > most:
+                    yield Hit(post.mark(media.where + ("alt",)),
+                              f"alt text of {media.path!r} is {len(media.alt):,} characters; "
+                              f"{facts_mod.PLATFORM_NAMES[platform]} takes at most {most:,}")
             size = target.stat().st_size
             for platform in sorted(platforms):
                 limits = MEDIA_LIMITS.get(platform, {})

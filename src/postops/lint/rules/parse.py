@@ -1,6 +1,8 @@
 """The file is readable YAML: UTF-8 text (not binary), not empty, at most `lint.max_file_bytes` (default
 1 MiB, see [configuration.md](configuration.md#lint)), no duplicate keys, no merge keys (`<<`), no custom
-tags (`!!python/...`), no alias "bombs" (at most 20,000 values after expanding aliases). The finding is
+tags (`!!python/...`), no alias "bombs" (at most 20,000 values after expanding aliases), no values nested
+more than 100 deep (counted from the parser's event stream before the C composer builds anything: it
+recurses once per level and would crash the whole process past about 20,000). The finding is
 at the place the reader stopped; the rest of the repository is still checked. `parse` cannot be
 silenced with a comment (a file that does not parse has no comments postops can trust).
 """
@@ -17,7 +19,7 @@ ID = "parse"
 TYPE: RuleType = "file"
 SEVERITY = "error"
 DESCRIPTION = ("A post file is readable UTF-8 YAML: not binary, empty or over the size limit; no duplicate keys "
-               "or alias bombs.")
+               "or alias bombs; nothing nested more than 100 deep.")
 OPTIONS = {"lint.max_file_bytes": "in postops.yaml: a post file larger than this many bytes is not read"}
 EXAMPLES = (
     Example("posts/drill/a.yaml", "account: drill\naccount: official\ntext: Hello\n",

@@ -1,6 +1,10 @@
 """No API key, token or private key pasted into a post, where the whole world would read it. postops
-knows the formats of AWS access key ids, GitHub, Slack, Google, Stripe and OpenAI keys, X bearer tokens,
-JSON web tokens, private key blocks and `access_token=` in URLs. The finding shows only the first
+knows the token shapes of every platform and forge it works with: X bearer and OAuth 1.0a access tokens,
+Bluesky app passwords (`xxxx-xxxx-xxxx-xxxx`), Facebook (`EAA…`) and LinkedIn (`AQ…`) access tokens,
+Mastodon and other OAuth tokens in a URL (`access_token=`), JSON web tokens (Bluesky sessions), GitHub
+tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, fine-grained `github_pat_`) and GitLab tokens (`glpat-`
+and the other `gl…-` prefixes, runner registration `GR1348941…`); and those of AWS, Slack, Google, Stripe
+and OpenAI keys and private key blocks. The finding shows only the first
 characters. Remove the secret, and revoke it: it is in the git history now.
 """
 
@@ -38,6 +42,19 @@ SECRET_PATTERNS = {
     "JSON web token": r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
     "OpenAI API key": r"\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}",
     "Mastodon/OAuth access token in a URL": r"[?&]access_token=[A-Za-z0-9._-]{16,}",
+    # GitLab's documented token prefixes (personal, OAuth app secret, deploy, runner, trigger, CI job, feed,
+    # incoming mail, agent, SCIM, feature flags client) and runner registration tokens.
+    "GitLab token": r"\b(?:glpat|gloas|gldt|glrt|glptt|glcbt|glft|glimt|glagent|glsoat|glffct)-[A-Za-z0-9_-]{20,}"
+                    r"|\bGR1348941[A-Za-z0-9_-]{20,}",
+    # Bluesky app passwords: four groups of four random lowercase letters and digits. A letter and a digit are
+    # both required (a random one has a digit 99.5 % of the time), so dates and words-joined-by-dashes are not.
+    "Bluesky app password": r"(?<![\w-])(?=[a-z0-9-]{19}(?![\w-]))(?=[0-9-]*[a-z])(?=[a-z-]*[0-9])"
+                            r"[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}(?![\w-])",
+    # Graph API user and page access tokens start EAA; LinkedIn OAuth 2.0 access tokens start AQ and are long.
+    "Facebook access token": r"\bEAA[A-Za-z0-9]{60,}",
+    "LinkedIn access token": r"\bAQ[A-Za-z0-9_-]{150,}",
+    # X OAuth 1.0a access token: the user's numeric id, a dash, 40 letters and digits (its secret has no shape).
+    "X access token": r"\b[0-9]{4,20}-[A-Za-z0-9]{40}\b",
 }
 _SECRETS = re.compile("|".join(f"(?P<s{i}>{p})" for i, p in enumerate(SECRET_PATTERNS.values())))
 _SECRET_NAMES = list(SECRET_PATTERNS)

@@ -1,6 +1,7 @@
 """A `# postops: disable=<rule-id> -- <reason>` comment names rules that exist and gives a reason after
 `--` (see [posts.md](posts.md#silencing-a-rule-for-one-post)). A comment without a reason silences
-nothing. `suppression` itself cannot be silenced.
+nothing. `suppression` itself cannot be silenced, nor can `parse`, `account-folder` and `media`, which carry
+the approval model (who reviews a post, and that what is published is what they reviewed).
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ EXAMPLES = (
             "# postops: disable=own-domains -- joint report, approved by the partnership team\n" + _TEXT),
 )
 
-# Rules a comment can never silence: a file that does not parse has no comments postops can trust.
-_UNSILENCEABLE = ("suppression", "parse")
+# Rules a comment can never silence: a file that does not parse has no comments postops can trust, and the
+# rules that carry the approval model (who reviews a post, and that what is published is what was reviewed)
+# would otherwise be waived by the very author they are there to check.
+_UNSILENCEABLE = ("suppression", "parse", "account-folder", "media")
 
 
 def apply(post: Post, findings: list[Finding], known: AbstractSet[str], severity: str) -> tuple[list[Finding], int]:

@@ -18,7 +18,7 @@ EXAMPLES = (
     Example("posts/drill/a.yaml", "account: [drill, offical]\ntext: Hello\n", (
         "posts/drill/a.yaml:1:18: error [unknown-account] unknown account 'offical' (did you mean 'official'?)",
     )),
-    Example("posts/drill/a.yaml", "account: [drill, official]\ntext: Hello\n"),
+    Example("posts/official/a.yaml", "account: [official, drill]\ntext: Hello\n"),
 )
 
 
