@@ -81,10 +81,12 @@ os.kill(os.getpid(), signal.SIGKILL)   # a publisher killed with its pool still 
 @pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs pidfd_open (Linux)")
 def test_lint_workers_die_with_a_killed_parent() -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    parent = subprocess.run([sys.executable, "-c", WORKER_SCRIPT], capture_output=True, text=True, env=env,
-                            check=False)
-    assert parent.returncode == -signal.SIGKILL, parent.stderr
-    worker = int(parent.stdout.split()[0])
+    # Popen and one line, not run(): a worker left behind keeps the output pipe open for ever.
+    with subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT], stdout=subprocess.PIPE, text=True,
+                          env=env) as parent:
+        assert parent.stdout is not None
+        worker = int(parent.stdout.readline())
+        assert parent.wait() == -signal.SIGKILL
     try:
         handle = os.pidfd_open(worker)
     except ProcessLookupError:
