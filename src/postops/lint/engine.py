@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import multiprocessing
 import os
+import signal
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -112,11 +114,31 @@ def _lint_in_parallel(ctx: Context, policies: Policies, files: list[str], parall
     chunks = [files[i::workers] for i in range(workers)]
     _WORK = (ctx, policies)
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with worker_pool(workers) as pool:
             results = list(pool.map(_lint_chunk, chunks))
     finally:
         _WORK = None
     return [lint for chunk in results for lint in chunk]
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """Forked workers that die with the process that made them: a publisher killed by SIGKILL (a CI job
+    cancelled, a timeout) has no time to shut its pool down, and idle workers would wait for work for ever."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_die_with_parent, initargs=(os.getpid(),))
+
+
+def _die_with_parent(parent: int) -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: nothing better than the check below
+    if os.getppid() != parent:  # the parent died before the request above took effect
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _lint_chunk(files: list[str]) -> list[FileLint]:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from postops.errors import PostopsError
+from postops.publish.process import lock_abandoned
 from postops.repo import git
 from postops.repo.config import Config
 from postops.times import parse_time
@@ -267,6 +268,7 @@ class Store:
         self.remote_ref = f"refs/remotes/{remote}/{branch}" if remote else None
         self.seen_ref = f"refs/postops/seen/{branch}"   # the newest state this clone has seen
         self.main: str | None = None   # main's commit the appended events were decided on (else main's tip)
+        self._locks: list[Path] | None = None
 
     def read(self, *, fetch: bool = False) -> Ledger:
         if fetch and self.remote:
@@ -310,6 +312,15 @@ class Store:
         for ref in (self.remote_ref, self.seen_ref):
             git.run(self.root, "update-ref", ref, fetched)
 
+    def _clear_abandoned_locks(self) -> None:
+        """A git process killed while it moved the state branch leaves its lock file, and every later update
+        of that ref fails: each run would claim, then abort. Remove it once it is provably abandoned."""
+        if self._locks is None:
+            self._locks = [git.ref_lock(self.root, ref) for ref in (self.local_ref, self.remote_ref) if ref]
+        for lock in self._locks:
+            if lock.exists() and lock_abandoned(lock):
+                lock.unlink(missing_ok=True)
+
     def accept_remote(self) -> None:
         """Take the remote's state branch as it is, rewound or deleted: the repair path, never a publish."""
         if self.remote:
@@ -338,6 +349,7 @@ class Store:
     def append(self, ledger: Ledger, events: Sequence[Event], message: str) -> Ledger | None:
         """`ledger` with `events` appended and committed, or None if the branch moved since `ledger`
         was read (re-read, decide again, retry)."""
+        self._clear_abandoned_locks()
         events = chained(ledger.raw, events, self.main or self.main_tip())
         new_raw = _terminated(ledger.raw) + encode(events)
         commit = git.commit_file(self.root, LEDGER_FILE, new_raw, ledger.tip, message)

@@ -11,6 +11,7 @@ import hashlib
 import os
 import secrets
 import socket
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -35,6 +36,38 @@ def new_run_id(when: datetime) -> str:
 def this_publisher() -> str:
     """`host:pid:space`, so that another run can tell whether this one is still alive."""
     return f"{socket.gethostname()}:{os.getpid()}:{_process_space()}"
+
+
+# git holds a ref lock for the milliseconds of one update; a lock this old, that no process holds open, was
+# left by a git process that was killed.
+STALE_LOCK_SECONDS = 60
+
+
+def lock_abandoned(path: Path) -> bool:
+    """Whether the git lock file `path` was left behind: older than any update takes, and open in no process
+    this one can see. A lock another machine might hold (a shared file system) is old only once it is a
+    minute old, which no git update lasts."""
+    try:
+        age = time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    return age >= STALE_LOCK_SECONDS and not _held_open(path)
+
+
+def _held_open(path: Path) -> bool:
+    target = str(path.resolve())
+    for fds in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            names = os.listdir(fds)
+        except OSError:
+            continue  # gone meanwhile, or another user's: that user's git cannot write our repository's refs
+        for name in names:
+            try:
+                if os.readlink(fds / name) == target:
+                    return True
+            except OSError:
+                continue
+    return False
 
 
 def publisher_gone(by: str) -> bool:

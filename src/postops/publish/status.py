@@ -6,7 +6,15 @@ from enum import StrEnum
 from typing import Any
 
 from postops.publish.desired import Desired
-from postops.publish.ledger import FAILED, PUBLISHED, RETRACTED, Ledger, PartState
+from postops.publish.ledger import (
+    FAILED,
+    PUBLISHED,
+    RETRACT_CLAIMED,
+    RETRACT_FAILED,
+    RETRACTED,
+    Ledger,
+    PartState,
+)
 from postops.publish.plan import ActionName, Plan
 
 
@@ -47,7 +55,8 @@ def post_states(plan: Plan, ledger: Ledger, desired: Desired) -> list[dict[str, 
         parts = pairs.get(key, {})
         count = max(parts_of.get(key, 0), max(parts, default=-1) + 1)
         action = actions.get(key)
-        live = [parts[i] for i in sorted(parts) if parts[i].status == PUBLISHED]
+        # A part whose retraction failed, or is under way, is still on the platform.
+        live = [parts[i] for i in sorted(parts) if parts[i].status in (PUBLISHED, RETRACT_FAILED, RETRACT_CLAIMED)]
         entry: dict[str, Any] = {"post": post, "account": account, "state": PostState.SCHEDULED, "url": None,
                                  "published_at": None, "error": None,
                                  "parts": [_part(i, parts.get(i)) for i in range(count)]}
@@ -70,6 +79,9 @@ def post_states(plan: Plan, ledger: Ledger, desired: Desired) -> list[dict[str, 
             first = live[0].published or {}
             entry["url"], entry["published_at"] = first.get("url"), first.get("at")
             entry["state"] = PostState.PUBLISHED if len(live) == count else entry["state"]
+        retract_failed = [s for s in parts.values() if s.status == RETRACT_FAILED]
+        if retract_failed and entry["state"] == PostState.PUBLISHED:
+            entry["error"] = f"retraction failed: {retract_failed[0].event.get('error')}"
         if parts and all(s.status == RETRACTED for s in parts.values() if s.published) and \
                 any(s.status == RETRACTED for s in parts.values()):
             entry["state"] = PostState.RETRACTED

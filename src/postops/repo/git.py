@@ -131,6 +131,11 @@ def root_commit(root: Path, rev: str = "HEAD") -> str | None:
     return lines[-1] if lines else None
 
 
+def ref_lock(root: Path, ref: str) -> Path:
+    """The lock file git holds while it updates `ref` (left behind when that git process is killed)."""
+    return root / out(root, "rev-parse", "--git-path", f"{ref}.lock")
+
+
 def history(root: Path, rev: str) -> frozenset[str]:
     """Every commit reachable from `rev` (none when it does not exist)."""
     result = run(root, "rev-list", rev, "--", check=False)
