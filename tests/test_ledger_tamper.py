@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from gitfixtures import Repo, content_repo, post_yaml
 from gitfixtures import git as git_cmd
+from publishfixtures import no_lint
 
 from postops.errors import PostopsError
 from postops.publish.commands import publish_command
@@ -22,9 +23,6 @@ T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 M = timedelta(minutes=1)
 STATE = "refs/heads/postops/state"
 
-
-def no_lint(root: Path, config: object) -> dict:
-    return {}
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from gitfixtures import Repo, content_repo, post_yaml
+from publishfixtures import no_lint
 
 from postops.errors import UsageError
 from postops.publish.commands import parse_time, plan_command, publish_command, status_command
@@ -14,9 +15,6 @@ from postops.repo import git
 T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 M = timedelta(minutes=1)
 
-
-def no_lint(root: Path, config: object) -> dict:
-    return {}
 
 
 class Runner:

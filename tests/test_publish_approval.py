@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import responses
 from gitfixtures import content_repo, post_yaml
+from publishfixtures import no_lint
 
 from postops.publish.engine import publish
 from postops.repo.config import load_config
@@ -19,9 +20,6 @@ API = "https://api.github.com"
 REPO = "acme/comms"
 POST = "posts/drill/launch.yaml"
 
-
-def no_lint(root: Path, config: object) -> dict:
-    return {}
 
 
 @pytest.fixture

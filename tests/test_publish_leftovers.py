@@ -14,15 +14,13 @@ from pathlib import Path
 
 import pytest
 from gitfixtures import Repo, content_repo, post_yaml
+from publishfixtures import no_lint
 
 from postops.publish.commands import publish_command, status_command
 
 T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 M = timedelta(minutes=1)
 
-
-def no_lint(root: Path, config: object) -> dict:
-    return {}
 
 
 def publish(repo: Repo, now: datetime) -> tuple[int, list[str]]:

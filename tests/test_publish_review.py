@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from gitfixtures import content_repo, post_yaml
+from publishfixtures import Died, no_lint
 
 from postops.errors import PostopsError
 from postops.platforms.outbox import OutboxPlatform
@@ -22,12 +23,6 @@ T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 M = timedelta(minutes=1)
 
 
-class Died(BaseException):
-    pass
-
-
-def no_lint(root: Path, config: object) -> dict:
-    return {}
 
 
 def die_after_publishing(*args):  # type: ignore[no-untyped-def]
