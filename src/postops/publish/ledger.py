@@ -257,6 +257,10 @@ def _decode(raw: bytes) -> tuple[list[Event], int]:
     return good, len(lines) - len(good)
 
 
+# A fetch that fails is tried this many times before the branch counts as absent (or the fetch as failed).
+_FETCH_TRIES = 3
+
+
 class Store:
     """The state branch of one repository: read it, append to it with compare-and-swap."""
 
@@ -286,15 +290,24 @@ class Store:
         quarantine = f"refs/postops/fetched/{self.branch}"
         # --refmap= : no opportunistic update of the remote-tracking ref through the clone's own forced
         # fetch refspec, which would take in the new state behind this check's back.
-        result = git.run(self.root, "fetch", "--quiet", "--no-tags", "--refmap=", self.remote,
-                         f"+{self.local_ref}:{quarantine}", check=False)
-        if result.returncode != 0:
+        for attempt in range(_FETCH_TRIES):
+            result = git.run(self.root, "fetch", "--quiet", "--no-tags", "--refmap=", self.remote,
+                             f"+{self.local_ref}:{quarantine}", check=False)
+            if result.returncode == 0:
+                break
             message = result.stderr.decode("utf-8", "replace").strip()
             # Why it failed is asked of the remote, not read from git's wording.
             listed = git.run(self.root, "ls-remote", "--heads", self.remote, self.local_ref, check=False)
-            if listed.returncode != 0 or listed.stdout.strip():
-                raise LedgerError(f"cannot fetch the ledger branch {self.branch}: "
-                                  f"{message or f'git exit {result.returncode}'}")
+            if listed.returncode == 0 and attempt + 1 < _FETCH_TRIES:
+                # A push's housekeeping (packing refs) can hide a branch for a moment, from fetch and from
+                # ls-remote alike; an absent ledger makes a fresh clone publish everything again, so absence
+                # must hold on every try, and a branch listed but not fetched is asked for again.
+                continue
+            if listed.returncode == 0 and not listed.stdout.strip():
+                break   # the branch is not there: below
+            raise LedgerError(f"cannot fetch the ledger branch {self.branch}: "
+                              f"{message or f'git exit {result.returncode}'}")
+        if result.returncode != 0:
             if known and not accept:
                 raise LedgerTampered(f"the state branch {self.branch} was deleted on {self.remote}; this clone "
                                      f"last saw it at {known[:12]}. Nothing was published: "
