@@ -95,7 +95,7 @@ must_show "wait"
 
 section "7. The scheduled publish run, 15 minutes later: the drill post goes out, the rest waits its time"
 expect 0 postops publish --now "$(later 15)"
-must_show "1 done"
+must_show "1 published"
 show ls .postops/outbox/drill
 expect 0 postops status --now "$(later 15)"
 must_show "published"

@@ -301,7 +301,8 @@ def publish(repo: str | None, now: str | None, dry_run: bool, allow_mass_retract
 
     root, when = _root(repo), _parse_time(now, "--now", repo)
     if not dry_run:   # before asking "are you sure?" about a run that would be refused
-        check_future_now(load_config(find_root(root)), when, allowed=allow_future_now)
+        check_future_now(load_config(find_root(root)), when, allowed=allow_future_now, root=find_root(root),
+                         env=os.environ)
     if not dry_run and _asks(yes):
         steps = publish_steps(root, now=when, env=os.environ, allow_mass_retract=allow_mass_retract)
         if not confirm(steps, ask=_ask, say=click.echo, bold=_bold, verb="publish"):

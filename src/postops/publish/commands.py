@@ -141,12 +141,23 @@ def changed_posts(desired: Desired, changed: set[str]) -> Callable[[str], bool]:
 
 # --------------------------------------------------------------------------------------------- publish
 
-def check_future_now(config: Config, now: datetime | None, *, allowed: bool) -> None:
-    """Refuse `publish --now` later than the clock when a real platform is in postops.yaml: it would send
-    next week's posts today, to the public. The outbox is for rehearsing exactly that."""
+def check_future_now(config: Config, now: datetime | None, *, allowed: bool, root: Path | None = None,
+                     env: Mapping[str, str] | None = None) -> None:
+    """Refuse `publish --now` later than the clock when a real platform could be posted to: it would send
+    next week's posts today, to the public. The outbox is for rehearsing exactly that, and so is a real
+    account whose credentials are not here (nothing can reach it: a drill on a laptop)."""
     if now is None or allowed or now <= datetime.now(UTC):
         return
-    real = sorted(key for key, account in config.accounts.items() if account.platform != "outbox")
+    real = []
+    for key, account in sorted(config.accounts.items()):
+        if account.platform == "outbox":
+            continue
+        if root is not None and env is not None:
+            try:
+                get_platform(account, root, env)
+            except PostopsError:
+                continue   # its credentials are not here: nothing could go out to it
+        real.append(key)
     if real:
         raise UsageError(f"--now {now.isoformat()} is in the future, and {', '.join('@' + k for k in real)} "
                          "publish to a real platform: every post due by then would go out now. Add "
@@ -160,7 +171,7 @@ def publish_command(root: Path, *, now: datetime | None, dry_run: bool, allow_ma
                             allow_mass_retract=allow_mass_retract, lint=lint, env=env)
 
     base, config = _open(root)
-    check_future_now(config, now, allowed=allow_future_now)
+    check_future_now(config, now, allowed=allow_future_now, root=base, env=env)
     result = publish(base, config, now=now, env=env, allow_mass_retract=allow_mass_retract, lint=lint, echo=echo)
     reason = paused_reason(config)
     state_pause = controls.state_pause(Store(base, config.state_branch, git.remote(base)).read())
