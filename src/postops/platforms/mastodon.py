@@ -35,10 +35,12 @@ from postops.platforms._common import (
     worth_hiding,
 )
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, RemotePost
+from postops.platforms.spec import SPECS
 from postops.repo.config import Account
 from postops.times import parse_time
 
-CREDENTIAL_SUFFIXES = ("ACCESS_TOKEN",)
+SPEC = SPECS["mastodon"]
+CREDENTIAL_SUFFIXES = SPEC.secrets
 SCOPES = ("write:statuses", "write:media", "read:statuses", "read:accounts")
 
 _PAGE_SIZE = 40  # the most Mastodon returns per page of an account's statuses

@@ -32,12 +32,14 @@ from postops.platforms._common import (
     worth_hiding,
 )
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, RemotePost
+from postops.platforms.spec import SPECS
 from postops.repo.config import Account
 from postops.times import parse_time
 
 T = TypeVar("T")
 
-CREDENTIAL_SUFFIXES = ("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_SECRET")
+SPEC = SPECS["x"]
+CREDENTIAL_SUFFIXES = SPEC.secrets
 
 # X's media endpoints take these; anything else is refused before a single byte is sent.
 _MEDIA_CATEGORIES = {
