@@ -119,3 +119,18 @@ def test_a_platform_option_on_another_platform_is_refused(repo, option, value, p
     repo.write("postops.yaml", CONFIG + f"  other:\n    platform: {platform}\n{extra}    {option}: {value}\n")
     with pytest.raises(ConfigError, match=f"`{option}` is for"):
         load_config(repo.root)
+
+
+# A Bluesky post is named by its bsky.app link or by its at:// URI, at://<did or handle>/app.bsky.feed.post/<rkey>
+# (https://atproto.com/specs/at-uri-scheme; https://docs.bsky.app/docs/advanced-guides/posts#replies): both are
+# accepted by lint, and only on Bluesky.
+@pytest.mark.parametrize(("account", "target", "ok"), [
+    ("sky", "at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3l3qo2vuowo2b", True),
+    ("sky", "at://partner.bsky.social/app.bsky.feed.post/3l3qo2vuowo2b", True),
+    ("sky", "https://bsky.app/profile/partner.bsky.social/post/3l3qo2vuowo2b", True),
+    ("sky", "at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.actor.profile/self", False),
+    ("csis", "at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3l3qo2vuowo2b", False),
+])
+def test_bluesky_reply_to_as_link_or_at_uri(repo, account, target, ok):
+    repo.write(f"posts/{account}/p.yaml", f"account: {account}\ntext: reply\nreply_to: \"{target}\"\n")
+    assert (findings(repo, "reply-target") == []) == ok
