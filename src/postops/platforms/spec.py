@@ -51,6 +51,8 @@ class PlatformSpec:
     text_limit: int | None          # None: nobody counts (the outbox)
     text_unit: str                  # what text_limit counts, in words
     counting: Counting
+    counted_as: str = ""            # how it counts, in words, for the docs
+    limit_option: str = ""          # the account option in postops.yaml that changes text_limit, in words
     text_bytes: int | None = None   # a limit in UTF-8 bytes as well (Bluesky's record text)
     # bytes per kind of media; a kind left out is one postops cannot post there, None is "no limit in bytes"
     media_bytes: dict[str, int | None] = field(default_factory=dict)
@@ -83,6 +85,8 @@ SPECS: dict[str, PlatformSpec] = {
     # a post has a poll or media, never both.
     "x": PlatformSpec(
         "x", "X", 280, "weighted characters", "x-weighted",
+        counted_as="twitter-text's weighted length: most characters 1, CJK and emoji 2, every URL 23",
+        limit_option="25,000 for an account with `premium: true`",
         media_bytes={"image": 5 * 1024 * 1024, "video": 512 * 1024 * 1024},
         features=Features(repost=True, quote=True, poll=PollLimits(2, 4, 25, 5, 10080, with_media=False),
                           alt_chars=1000),
@@ -90,10 +94,13 @@ SPECS: dict[str, PlatformSpec] = {
     # https://docs.joinmastodon.org/entities/Instance/#statuses: max_characters 500 by default and
     # characters_reserved_per_url 23; Mastodon's StatusLengthValidator counts grapheme clusters, only URLs
     # written with their scheme count 23, and @user@server counts as @user. media_attachments: image_size_limit
-    # 16 MiB, video_size_limit 99 MiB, description_limit 1,500 (MediaAttachment::MAX_DESCRIPTION_LENGTH); max_media_attachments 4. Polls: 4 options of 50
-    # characters, 5 minutes to 2629746 seconds; media_ids and poll cannot be combined. Quotes need Mastodon 4.5.
+    # 16 MiB, video_size_limit 99 MiB, description_limit 1,500 (MediaAttachment::MAX_DESCRIPTION_LENGTH);
+    # max_media_attachments 4. Polls: 4 options of 50 characters, 5 minutes to 2629746 seconds; media_ids and poll cannot be combined. Quotes need Mastodon 4.5.
     "mastodon": PlatformSpec(
         "mastodon", "Mastodon", 500, "characters", "mastodon",
+        counted_as="grapheme clusters (what a reader sees as one character); every URL written with `https://` "
+                   "23, one without it in full; `@user@server` counts as `@user`",
+        limit_option="or the account's `max_characters`",
         media_bytes={"image": 16 * 1024 * 1024, "video": 99 * 1024 * 1024},
         features=Features(repost=True, quote=True, poll=PollLimits(2, 4, 50, 5, 43829, with_media=False),
                           alt_chars=1500),
@@ -105,17 +112,20 @@ SPECS: dict[str, PlatformSpec] = {
     # app.bsky.feed.repost record, a quote an app.bsky.embed.record; no polls.
     "bluesky": PlatformSpec(
         "bluesky", "Bluesky", 300, "graphemes", "graphemes", text_bytes=3000,
+        counted_as="graphemes (what a reader sees as one character), and UTF-8 bytes",
         media_bytes={"image": 1000 * 1000}, reply_forms=("link", "at-uri", "id"),
         features=Features(repost=True, quote=True), secrets=("APP_PASSWORD",)),
     # A Page post's message is cut at 63,206 characters; a photo is "less than 10 MB" (Graph API Photo
     # reference); a reply or thread part is a comment, which takes one image; postops posts no video there.
     "facebook": PlatformSpec(
-        "facebook", "Facebook", 63206, "characters", "characters", media_bytes={"image": 10 * 1000 * 1000},
+        "facebook", "Facebook", 63206, "characters", "characters", counted_as="characters, links in full",
+        media_bytes={"image": 10 * 1000 * 1000},
         max_reply_images=1, reply_forms=("id",), secrets=("PAGE_TOKEN",)),
     # The Posts API refuses commentary over 3,000 characters; the Images API takes JPEG, PNG and GIF and limits
     # pixels (36,152,320), not bytes; postops posts no video and no replies there.
     "linkedin": PlatformSpec(
-        "linkedin", "LinkedIn", 3000, "characters", "characters", media_bytes={"image": None},
+        "linkedin", "LinkedIn", 3000, "characters", "characters", counted_as="characters, links in full",
+        media_bytes={"image": None},
         media_formats=(".gif", ".jpeg", ".jpg", ".png"), reply_forms=(), secrets=("ACCESS_TOKEN",)),
     # A folder of JSON files: for rehearsals and tests, so it takes everything the others take, and more.
     "outbox": PlatformSpec(

@@ -1,13 +1,6 @@
 """Every part of a post (its text and each thread part) fits every platform it goes to:
 
-| platform | limit | counted as |
-|----------|-------|------------|
-| `x`        | 280; 25,000 for an account with `premium: true` | twitter-text's weighted length: most characters 1, CJK and emoji 2, every URL 23 |
-| `mastodon` | 500, or the account's `max_characters` | grapheme clusters (what a reader sees as one character); every URL written with `https://` 23, one without it in full; `@user@server` counts as `@user` |
-| `bluesky`  | 300 graphemes and 3,000 UTF-8 bytes | both limits of the record's text |
-| `facebook` | 63,206 | characters, links in full |
-| `linkedin` | 3,000 | characters, links in full |
-| `outbox`   | none | |
+@@TABLE@@
 
 The limits and the counting are each platform's declaration in `postops.platforms.spec`. The finding is at
 the part that is too long, once per account of a cross-post.
@@ -18,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from postops.lint.rules.base import BuiltinRule, Context, Example, Hit, RuleType
-from postops.platforms.spec import SPECS
+from postops.platforms.spec import SPECS, PlatformSpec
 from postops.repo.posts import Post
 
 ID = "text-length"
@@ -59,4 +52,18 @@ def check(ctx: Context, post: Post) -> Iterator[Hit]:
                                                  f"bytes on {spec.title} (account {account_key})", account_key)
 
 
-RULE = BuiltinRule(ID, SEVERITY, DESCRIPTION, check, TYPE, __doc__ or "", OPTIONS, EXAMPLES)
+def _limit(spec: PlatformSpec) -> str:
+    if spec.text_limit is None:
+        return "none"
+    words = f"{spec.text_limit:,}"
+    if spec.text_bytes is not None:
+        words += f" {spec.text_unit} and {spec.text_bytes:,} UTF-8 bytes"
+    return f"{words}; {spec.limit_option}" if spec.limit_option else words
+
+
+# The table is made from the declarations, so docs/rules.md says what lint does.
+DOC = (__doc__ or "").replace("@@TABLE@@", "\n".join(
+    ["| platform | limit | counted as |", "|----------|-------|------------|"]
+    + [f"| `{spec.name}` | {_limit(spec)} | {spec.counted_as} |" for spec in SPECS.values()]))
+
+RULE = BuiltinRule(ID, SEVERITY, DESCRIPTION, check, TYPE, DOC, OPTIONS, EXAMPLES)
