@@ -168,7 +168,11 @@ def test_reply_to_another_post_waits_for_it() -> None:
     p = plan([target("first"), reply], published("first"))
     assert [(a.action, a.post) for a in p.actions] == [("publish", "reply")]
     assert reply_target(Ledger().extended(published("first")), reply, 0) == "first-0"
-    assert reply_target(Ledger(), target(reply_to="https://x.com/org/status/123/"), 0) == "123"
+    # A reference to a post elsewhere goes to the adapter as written: a bsky.app link or an at:// URI
+    # (https://docs.bsky.app/docs/advanced-guides/resolving-identities) cut to its last segment names no post.
+    for written in ("https://x.com/org/status/123/", "https://bsky.app/profile/partner.org/post/3lpartnerpost",
+                    "at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3lpartnerpost"):
+        assert reply_target(Ledger(), target(reply_to=written), 0) == written
     assert only(plan([reply])).action == "blocked"
 
 

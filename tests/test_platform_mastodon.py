@@ -90,6 +90,31 @@ def test_thread_reply_names_the_status_it_replies_to(http, make):
                                      "in_reply_to_id": ["113541234567890001"]}
 
 
+def test_a_reply_to_a_status_on_another_server_is_found_through_search(http, make):
+    # A status id means something only on its own server; GET /api/v2/search with resolve=true fetches a remote
+    # status and answers with its id on this one (https://docs.joinmastodon.org/methods/search/#v2).
+    remote = "https://partner.example/@research/112000000000000777"
+    http.get(f"{BASE}/api/v2/search", json={"accounts": [], "hashtags": [],
+                                           "statuses": [status("113541234567890555", url=remote)]})
+    http.post(STATUSES, json=status("113541234567890002", in_reply_to_id="113541234567890555"))
+
+    make().publish(part("Congratulations!", reply_to=remote))
+
+    search, post = http.calls
+    assert parse_qs(urlsplit(search.request.url).query) == {"q": [remote], "type": ["statuses"],
+                                                            "resolve": ["true"], "limit": ["1"]}
+    assert form(post)["in_reply_to_id"] == ["113541234567890555"]
+
+
+def test_a_reply_to_a_link_on_this_server_needs_no_search(http, make):
+    # Mastodon links a status as https://<server>/@<user>/<id> (its `url`) or /users/<user>/statuses/<id>.
+    http.post(STATUSES, json=status("113541234567890002", in_reply_to_id="113541234567890001"))
+    for link in ("https://mastodon.example/@csis/113541234567890001",
+                 "https://mastodon.example/users/csis/statuses/113541234567890001"):
+        make().publish(part("Key findings: ...", part=1, reply_to=link))
+    assert [form(call)["in_reply_to_id"] for call in http.calls] == [["113541234567890001"]] * 2
+
+
 def test_published_at_falls_back_to_the_clock(http, make):
     http.post(STATUSES, json={"id": "7", "url": None, "uri": None, "content": ""})
 

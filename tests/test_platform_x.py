@@ -88,6 +88,16 @@ def test_thread_reply_names_the_part_it_replies_to(http, make):
                                     "reply": {"in_reply_to_tweet_id": "1861000000000000001"}}
 
 
+def test_a_reply_to_a_post_link_names_its_id(http, make):
+    # POST /2/tweets takes reply.in_reply_to_tweet_id, the id in the post's link x.com/<user>/status/<id>
+    # (https://docs.x.com/x-api/posts/create-post).
+    http.post(TWEETS, **created("1861000000000000002"))
+
+    make().publish(part("Congratulations!", reply_to="https://x.com/partner/status/1861000000000000001?s=20"))
+
+    assert body(http.calls[0])["reply"] == {"in_reply_to_tweet_id": "1861000000000000001"}
+
+
 def test_media_is_uploaded_first_with_alt_text(http, make, tmp_path):
     (tmp_path / "media").mkdir()
     chart, photo = tmp_path / "media" / "chart.png", tmp_path / "media" / "photo.png"

@@ -7,7 +7,6 @@ where in the post file it comes from, so a finding about `facts.mentions[1]` poi
 from __future__ import annotations
 
 import re
-import unicodedata
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,25 +16,25 @@ from zoneinfo import ZoneInfo
 
 from postops import links
 from postops.lint.normalize import normalize
+from postops.platforms.spec import COUNTED, SPECS
 from postops.repo.config import Account
 from postops.repo.posts import Part, Post
 from postops.repo.yamlfile import Mark
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 URL_WEIGHT = 23
-# Facebook: a Page post's message is cut at 63,206 characters; LinkedIn: the Posts API refuses commentary over 3,000.
-LIMITS = {"x": 280, "mastodon": 500, "bluesky": 300, "facebook": 63206, "linkedin": 3000}
-UNITS = {"x": "weighted characters", "mastodon": "characters", "bluesky": "graphemes", "facebook": "characters",
-         "linkedin": "characters"}
-PLATFORM_NAMES = {"x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky", "facebook": "Facebook",
-                  "linkedin": "LinkedIn", "outbox": "outbox"}
+# Every platform's limit and how it counts come from its declaration (postops.platforms.spec).
+LIMITS = {name: SPECS[name].text_limit for name in COUNTED}
+UNITS = {name: SPECS[name].text_unit for name in COUNTED}
+PLATFORM_NAMES = {name: spec.title for name, spec in SPECS.items()}
 
 
-def length_on(platform: str, text: str) -> str | None:
+def length_on(platform: str, text: str, account: Account | None = None) -> str | None:
     """`150/280 weighted characters`: how long `text` is as `platform` counts, or None where nobody counts."""
     if platform not in LIMITS:
         return None
-    return f"{getattr(measure(text), platform)}/{LIMITS[platform]} {UNITS[platform]}"
+    spec = SPECS[platform]
+    return f"{getattr(measure(text), platform)}/{spec.text_limit_for(account)} {spec.text_unit}"
 
 # Mentions: @user on X and Bluesky-style handles, @user@server on Mastodon.
 _MENTION = re.compile(r"(?<![\w@/.])@([A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?)")
@@ -127,6 +126,7 @@ class TextMeasures:
     bluesky: int
     facebook: int
     linkedin: int
+    utf8_bytes: int                             # what a limit in bytes (Bluesky's 3,000) counts
 
 
 _import_twitter_text = links.import_twitter_text
@@ -138,16 +138,43 @@ def _find_urls(text: str) -> tuple[tuple[str, int, int], ...]:
     return links.find_urls(text)
 
 
-def measure(text: str) -> TextMeasures:
-    """Lengths as each platform counts them. X: twitter-text v3 weighted length (URLs 23);
-    Mastodon: characters with URLs 23 and remote mentions counted by their user part; Bluesky: graphemes;
-    Facebook and LinkedIn: characters, links in full."""
-    urls = _find_urls(text)
-    url_chars = sum(end - start for _, start, end in urls)
-    plain = len(text) - url_chars + URL_WEIGHT * len(urls)
+def graphemes(text: str) -> int:
+    """Grapheme clusters (Unicode UAX #29): what a reader sees as one character, as Bluesky and Mastodon count."""
     if text.isascii():
-        x_len = plain
-        bluesky = len(text)
+        return len(text) - text.count("\r\n")  # CR LF is the one cluster of two ASCII characters
+    import regex  # noqa: PLC0415 - only for text that is not ASCII, which most posts are
+
+    return len(regex.findall(r"\X", text))
+
+
+# Mastodon gives the 23-character concession only to links written with their scheme (its StatusLengthValidator
+# extracts URLs with extract_url_without_protocol: false): `example.org/a-long-path` counts in full.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def _mastodon_length(text: str, urls: tuple[tuple[str, int, int], ...]) -> int:
+    """Mastodon's StatusLengthValidator: grapheme clusters, after every URL with a scheme becomes 23 characters
+    and every @user@server becomes @user (https://docs.joinmastodon.org/user/posting/#text)."""
+    spans = [(start, end, "x" * URL_WEIGHT) for url, start, end in urls if _SCHEME.match(url)]
+    for m in _MENTION.finditer(text):
+        if "@" in m.group(1) and not any(start < m.end() and m.start() < end for start, end, _ in spans):
+            spans.append((m.start(), m.end(), "@" + m.group(1).split("@")[0]))
+    pieces, at = [], 0
+    for start, end, replacement in sorted(spans):
+        pieces += [text[at:start], replacement]
+        at = end
+    return graphemes("".join(pieces) + text[at:])
+
+
+def measure(text: str) -> TextMeasures:
+    """Lengths as each platform counts them (each platform's `counting` in postops.platforms.spec). X:
+    twitter-text v3 weighted length (URLs 23); Mastodon: grapheme clusters with URLs that have a scheme 23 and
+    remote mentions counted by their user part; Bluesky: graphemes, and UTF-8 bytes; Facebook and LinkedIn:
+    characters, links in full."""
+    urls = _find_urls(text)
+    if text.isascii():
+        url_chars = sum(end - start for _, start, end in urls)
+        x_len = len(text) - url_chars + URL_WEIGHT * len(urls)
     else:
         _import_twitter_text()
         with warnings.catch_warnings():
@@ -155,12 +182,8 @@ def measure(text: str) -> TextMeasures:
             from twitter_text.parse_tweet import parse_tweet  # noqa: PLC0415 - only for text that is not ASCII
 
         x_len = parse_tweet(text).weightedLength
-        import regex  # noqa: PLC0415 - only for text that is not ASCII, which most posts are
-
-        bluesky = len(regex.findall(r"\X", unicodedata.normalize("NFC", text)))
-    remote = sum(len(m.group(1)) - m.group(1).index("@") for m in _MENTION.finditer(text) if "@" in m.group(1))
-    return TextMeasures(urls=urls, x=x_len, mastodon=plain - remote, bluesky=bluesky, facebook=len(text),
-                        linkedin=len(text))
+    return TextMeasures(urls=urls, x=x_len, mastodon=_mastodon_length(text, urls), bluesky=graphemes(text),
+                        facebook=len(text), linkedin=len(text), utf8_bytes=len(text.encode("utf-8")))
 
 
 @dataclass(frozen=True)

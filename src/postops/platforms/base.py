@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from postops.errors import PostopsError
+from postops.platforms.spec import SPECS, Features, PlatformSpec, PollLimits, spec_of
 from postops.repo.config import Account, PlatformName
+
+__all__ = ["FEATURES", "SPECS", "Features", "PlatformSpec", "PollLimits", "spec_of"]
 
 
 @dataclass(frozen=True)
@@ -41,45 +44,9 @@ class PollRequest:
     minutes: int
 
 
-@dataclass(frozen=True)
-class PollLimits:
-    """What a platform accepts in a poll (Mastodon: the defaults of its software; an instance may differ)."""
-
-    min_options: int
-    max_options: int
-    max_option_chars: int
-    min_minutes: int
-    max_minutes: int
-    with_media: bool                # whether a poll can go with images or video in the same post
-
-
-@dataclass(frozen=True)
-class Features:
-    """Which kinds of post a platform takes besides text, media, replies and threads."""
-
-    repost: bool = False            # X retweet, Mastodon boost, Bluesky repost record
-    quote: bool = False             # X quote post, Mastodon quote, Bluesky record embed
-    poll: PollLimits | None = None
-    alt_chars: int | None = None    # the longest alt text (image description) it takes, in characters
-
-
-# The one place lint and the publisher ask what each platform can do with reposts, quotes and polls.
-FEATURES: dict[str, Features] = {
-    # X API v2 POST /2/tweets: poll.options 2-4 of up to 25 characters, duration_minutes 5-10080, and a
-    # post has a poll or media, never both.
-    # Alt text: POST /1.1/media/metadata/create takes alt_text.text of at most 1,000 characters.
-    "x": Features(repost=True, quote=True, poll=PollLimits(2, 4, 25, 5, 10080, with_media=False), alt_chars=1000),
-    # Mastodon's defaults (GET /api/v2/instance, configuration.polls): 4 options of 50 characters, 5 minutes
-    # to 2629746 seconds; media_ids and poll cannot be combined. Quotes need Mastodon 4.5 (quoted_status_id).
-    # A media description is at most 1,500 characters (MediaAttachment::MAX_DESCRIPTION_LENGTH).
-    "mastodon": Features(repost=True, quote=True, poll=PollLimits(2, 4, 50, 5, 43829, with_media=False),
-                         alt_chars=1500),
-    # Bluesky: a repost is an app.bsky.feed.repost record, a quote an app.bsky.embed.record; no polls.
-    "bluesky": Features(repost=True, quote=True),
-    "facebook": Features(),
-    "linkedin": Features(),
-    "outbox": Features(repost=True, quote=True, poll=PollLimits(2, 10, 1000, 1, 10**6, with_media=True)),
-}
+# The one place lint and the publisher ask what each platform can do with reposts, quotes and polls: each
+# platform's declaration in postops.platforms.spec.
+FEATURES: dict[str, Features] = {name: spec.features for name, spec in SPECS.items()}
 
 
 @dataclass(frozen=True)

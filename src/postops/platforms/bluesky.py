@@ -35,16 +35,18 @@ from postops.platforms._common import (
     worth_hiding,
 )
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, RemotePost
+from postops.platforms.spec import SPECS
 from postops.repo.config import Account
 from postops.times import parse_time
 
 T = TypeVar("T")
 
-CREDENTIAL_SUFFIXES = ("APP_PASSWORD",)
+SPEC = SPECS["bluesky"]
+CREDENTIAL_SUFFIXES = SPEC.secrets
 DEFAULT_SERVICE = "https://bsky.social"
 POST_COLLECTION = "app.bsky.feed.post"
 REPOST_COLLECTION = "app.bsky.feed.repost"
-MAX_IMAGES = 4
+MAX_IMAGES = SPEC.max_images
 MAX_IMAGE_BYTES = 1_000_000
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
 

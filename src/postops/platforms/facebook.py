@@ -35,12 +35,14 @@ from postops.platforms._common import (
     worth_hiding,
 )
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, RemotePost
+from postops.platforms.spec import SPECS
 from postops.repo.config import Account
 from postops.times import parse_time
 
 T = TypeVar("T")
 
-CREDENTIAL_SUFFIXES = ("PAGE_TOKEN",)
+SPEC = SPECS["facebook"]
+CREDENTIAL_SUFFIXES = SPEC.secrets
 # Kept to a version Meta supports (each lives about two years); `api_version:` in postops.yaml overrides it.
 DEFAULT_API_VERSION = "v26.0"
 # The least a Page token needs: to post as the page, to read its posts and comments back, to find the page.

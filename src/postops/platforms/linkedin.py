@@ -34,11 +34,13 @@ from postops.platforms._common import (
     worth_hiding,
 )
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, RemotePost
+from postops.platforms.spec import SPECS
 from postops.repo.config import Account
 
 T = TypeVar("T")
 
-CREDENTIAL_SUFFIXES = ("ACCESS_TOKEN",)
+SPEC = SPECS["linkedin"]
+CREDENTIAL_SUFFIXES = SPEC.secrets
 # Optional: with the app's client id and secret, `postops status` can ask LinkedIn when the token expires.
 INTROSPECTION_SUFFIXES = ("CLIENT_ID", "CLIENT_SECRET")
 # Versions live about a year; `api_version:` in postops.yaml overrides this maintained default.

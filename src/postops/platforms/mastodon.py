@@ -35,10 +35,12 @@ from postops.platforms._common import (
     worth_hiding,
 )
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, RemotePost
+from postops.platforms.spec import SPECS
 from postops.repo.config import Account
 from postops.times import parse_time
 
-CREDENTIAL_SUFFIXES = ("ACCESS_TOKEN",)
+SPEC = SPECS["mastodon"]
+CREDENTIAL_SUFFIXES = SPEC.secrets
 SCOPES = ("write:statuses", "write:media", "read:statuses", "read:accounts")
 
 _PAGE_SIZE = 40  # the most Mastodon returns per page of an account's statuses
@@ -48,6 +50,8 @@ _URL = "\x00url\x00"
 _URLS = re.compile(r"(?i)\b(?:(?:https?|ftp|dat|dweb|ipfs|ipns|ssb|gopher|gemini)://|(?:xmpp|magnet):)\S+")
 # Mastodon shows a mention of a remote account as @user, without its server; compare mentions that way.
 _MENTIONS = re.compile(r"(?<![\w/])@(\w(?:[\w.-]*\w)?)(?:@[\w.-]+\w)?", re.IGNORECASE)
+# A status on this server, as Mastodon links it: /@user/<id>, or /users/<user>/statuses/<id> (its ActivityPub uri).
+_OWN_STATUS = re.compile(r"/(?:@[^/]+|users/[^/]+/statuses)/(\d+)")
 
 
 class MastodonPlatform:
@@ -100,7 +104,7 @@ class MastodonPlatform:
         media_ids = [self._upload(media, what) for media in request.media]
         form: list[tuple[str, str]] = [("status", request.text), ("visibility", "public")]
         if request.reply_to is not None:
-            form.append(("in_reply_to_id", str(request.reply_to)))
+            form.append(("in_reply_to_id", self._local_id(request.reply_to, what)))
         form += [("media_ids[]", media_id) for media_id in media_ids]
         if request.quote is not None:
             form.append(("quoted_status_id", self._local_id(request.quote, what)))
@@ -128,9 +132,15 @@ class MastodonPlatform:
 
     def _local_id(self, reference: str, what: str) -> str:
         """The id on this server of the status `reference` names: a status id as it is; a URL through
-        GET /api/v2/search with resolve=true, which fetches a status from another server."""
+        GET /api/v2/search with resolve=true, which fetches a status from another server (a status id is only
+        meaningful on its own server: this one answers another server's with 404). A link to a status on this
+        server is read off the link, so replying to the account's own posts needs no `read:search`."""
         if "://" not in reference:
             return reference
+        parts = urlsplit(reference)
+        own = _OWN_STATUS.fullmatch(parts.path.rstrip("/"))
+        if parts.netloc.lower() == self._server.lower() and own is not None:
+            return own.group(1)
         doing = f"finding {reference} on {self._server} for {what}"
         found = self._json(doing, self._call(doing, "GET", "/api/v2/search",
                                              params={"q": reference, "type": "statuses", "resolve": "true",
@@ -256,6 +266,7 @@ class MastodonPlatform:
         wanted = _comparable(request.text)
         params: dict[str, Any] = {"limit": _PAGE_SIZE, "exclude_reblogs": "true"}
         try:
+            replied = self._local_id(request.reply_to, what) if request.reply_to is not None else None
             if self._account_id is None:
                 me = self._record(what, self._call(what, "GET", "/api/v1/accounts/verify_credentials"))
                 self._account_id = str(me["id"])
@@ -270,7 +281,7 @@ class MastodonPlatform:
                     created = _parse_time(status.get("created_at"))
                     if created is not None and created < since:
                         continue
-                    if _is_request(status, request, wanted):
+                    if _is_request(status, request, wanted, replied):
                         return self._published(status)
                 oldest = _parse_time(statuses[-1].get("created_at")) if statuses else None
                 next_url = (response.links.get("next") or {}).get("url")
@@ -446,8 +457,8 @@ def _comparable(text: str) -> str:
     return " ".join(text.split())
 
 
-def _is_request(status: Mapping[str, Any], request: PartRequest, wanted: str) -> bool:
-    if request.reply_to is not None and str(status.get("in_reply_to_id")) != str(request.reply_to):
+def _is_request(status: Mapping[str, Any], request: PartRequest, wanted: str, replied: str | None) -> bool:
+    if replied is not None and str(status.get("in_reply_to_id")) != replied:
         return False
     return _comparable(_html_text(str(status.get("content") or ""))) == wanted
 

@@ -32,12 +32,14 @@ from postops.platforms._common import (
     worth_hiding,
 )
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, RemotePost
+from postops.platforms.spec import SPECS
 from postops.repo.config import Account
 from postops.times import parse_time
 
 T = TypeVar("T")
 
-CREDENTIAL_SUFFIXES = ("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_SECRET")
+SPEC = SPECS["x"]
+CREDENTIAL_SUFFIXES = SPEC.secrets
 
 # X's media endpoints take these; anything else is refused before a single byte is sent.
 _MEDIA_CATEGORIES = {
@@ -117,11 +119,12 @@ class XPlatform:
         started = self._clock()
         client = self._client
         quoted = tweet_id_of(request.quote) if request.quote is not None else None
+        replied = tweet_id_of(request.reply_to) if request.reply_to is not None else None
         poll = request.poll
 
         def create() -> Published:
             response = client.create_tweet(
-                text=request.text, in_reply_to_tweet_id=request.reply_to,
+                text=request.text, in_reply_to_tweet_id=replied,
                 media_ids=media_ids or None, quote_tweet_id=quoted,
                 poll_options=list(poll.options) if poll else None,
                 poll_duration_minutes=poll.minutes if poll else None, user_auth=True)
@@ -393,7 +396,7 @@ def _references(tweet: Mapping[str, Any], kind: str) -> set[str]:
 
 
 def _is_request(tweet: Mapping[str, Any], request: PartRequest, wanted: str) -> bool:
-    if request.reply_to is not None and str(request.reply_to) not in _references(tweet, "replied_to"):
+    if request.reply_to is not None and tweet_id_of(request.reply_to) not in _references(tweet, "replied_to"):
         return False
     if request.quote is not None and tweet_id_of(request.quote) not in _references(tweet, "quoted"):
         return False

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from postops import report
 from postops.errors import UsageError
 from postops.lint.facts import LIMITS, UNITS, measure, part_facts
+from postops.platforms.spec import SPECS
 from postops.publish.commands import Echo, States, _open, changed_posts, read_states
 from postops.publish.commands import parse_time as parse_instant
 from postops.publish.gate import LintFn, lint_verdicts
@@ -117,7 +118,8 @@ def _part(root: Path, post: Post, part: Part, account: Account | None, state: Ma
     recorded: Mapping[str, Any] = next((p for p in state.get("parts", []) if p["part"] == part.index + 1), {})
     media = tuple(_media(root, m.path, m.alt, old_commit) if with_media else MediaItem(m.path, m.alt, None, None, None)
                   for m in part.media)
-    return CalendarPart(part.index, part.text, marks, media, length, LIMITS.get(platform), UNITS.get(platform),
+    limit = SPECS[platform].text_limit_for(account) if platform in LIMITS else None
+    return CalendarPart(part.index, part.text, marks, media, length, limit, UNITS.get(platform),
                         recorded.get("state", state["state"]), recorded.get("url"))
 
 

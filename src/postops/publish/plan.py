@@ -423,14 +423,16 @@ def _doubt_reason(state: PartState, ctx: Context) -> str:
 
 
 def reply_target(ledger: Ledger, target: Target, part: int) -> str | None:
-    """The platform id part `part` replies to: the part before it, or for part 0 the post's reply_to."""
+    """What part `part` replies to: the platform id of the part before it; for part 0 the platform id of the
+    post's reply_to when that is another post, or the reference as written (a URL, an at:// URI), which the
+    platform's adapter resolves: only it knows how its links and ids are made."""
     if part > 0:
         state = ledger.parts.get((target.post, target.account, part - 1))
         return str((state.published or {}).get("platform_id")) if state and state.published else None
     if not target.reply_to:
         return None
     if "://" in target.reply_to:
-        return target.reply_to.rstrip("/").rsplit("/", 1)[-1]
+        return target.reply_to
     state = ledger.parts.get((target.reply_to, target.account, 0))
     return str(state.published["platform_id"]) if state and state.published else None
 

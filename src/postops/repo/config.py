@@ -23,7 +23,8 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _REQUIRED_KEYS = (("facebook", "page_id", "'123456789012345'"), ("linkedin", "organization", "'2414183'"))
 # The form of each platform's API versions: the Graph API's v26.0, LinkedIn-Version's YYYYMM.
 _API_VERSIONS = {"facebook": (r"v[0-9]+\.[0-9]+", "v26.0"), "linkedin": (r"20[0-9]{2}(0[1-9]|1[0-2])", "'202605'")}
-_KEY_PLATFORMS = {"page_id": ("facebook",), "organization": ("linkedin",), "api_version": ("facebook", "linkedin")}
+_KEY_PLATFORMS = {"page_id": ("facebook",), "organization": ("linkedin",), "api_version": ("facebook", "linkedin"),
+                  "premium": ("x",), "max_characters": ("mastodon",)}
 
 
 def parse_duration(text: str) -> timedelta:
@@ -52,6 +53,8 @@ class Account:
     organization: str | None = None     # linkedin: the organisation posted as
     api_version: str | None = None      # facebook, linkedin: the API version, when not the adapter's default
     unmanaged: str = "report"           # report | delete | delete-if-violating: posts made outside postops
+    premium: bool = False               # x: an X Premium account, whose posts may be 25,000 characters long
+    max_characters: int | None = None   # mastodon: the instance's own limit, when not Mastodon's default 500
 
 
 class AlertKind(StrEnum):
@@ -155,9 +158,9 @@ def load_config(root: Path) -> Config:
         for platform, needed, example in _REQUIRED_KEYS:
             if spec["platform"] == platform and needed not in spec:
                 raise fail(f"a {platform} account needs `{needed}: {example}`", "accounts", key)
-        for name in ("page_id", "organization", "api_version"):
-            if name in spec and spec["platform"] not in _KEY_PLATFORMS[name]:
-                raise fail(f"`{name}` is for {' and '.join(_KEY_PLATFORMS[name])} accounts, not "
+        for name, platforms in _KEY_PLATFORMS.items():
+            if name in spec and spec["platform"] not in platforms:
+                raise fail(f"`{name}` is for {' and '.join(platforms)} accounts, not "
                            f"{spec['platform']}", "accounts", key, name)
         version = spec.get("api_version")
         if version is not None and not re.fullmatch(_API_VERSIONS[spec["platform"]][0], version):
@@ -177,6 +180,8 @@ def load_config(root: Path) -> Config:
             organization=_text(spec.get("organization")),
             api_version=spec.get("api_version"),
             unmanaged=spec.get("unmanaged", "report"),
+            premium=spec.get("premium", False),
+            max_characters=spec.get("max_characters"),
         )
     pub = data.get("publish") or {}
     defaults = PublishSettings()

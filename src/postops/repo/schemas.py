@@ -6,6 +6,7 @@ import difflib
 import re
 from typing import Any
 
+from postops.platforms.spec import SPECS, reply_forms_text
 from postops.repo.yamlfile import Document, Mark
 
 DURATION = r"^[0-9]+(\.[0-9]+)?\s*(s|m|h|d)$"
@@ -88,7 +89,7 @@ POST_SCHEMA: dict[str, Any] = {
                   "repository."},
         "poll": _POLL,
         "reply_to": {"type": "string", "minLength": 1,
-                     "description": "A URL of a post on the same platform, or the id of another post in this repository."},
+                     "description": "The post this one replies to. " + reply_forms_text() + "."},
         "labels": {"type": "array", "items": {"type": "string"}, "uniqueItems": True,
                    "description": "Free labels that policies can select on."},
     },
@@ -99,7 +100,7 @@ _ACCOUNT: dict[str, Any] = {
     "required": ["platform"],
     "additionalProperties": False,
     "properties": {
-        "platform": {"enum": ["x", "mastodon", "bluesky", "facebook", "linkedin", "outbox"]},
+        "platform": {"enum": list(SPECS)},
         "handle": {"type": "string"},
         "approvers": {"type": "array", "items": {"type": "string", "pattern": r"^@[A-Za-z0-9_./-]+$",
                                                   "examples": ["@jane-doe", "@csis-org/comms-leads"]}},
@@ -115,6 +116,11 @@ _ACCOUNT: dict[str, Any] = {
         "api_version": {"type": "string", "pattern": r"^(v[0-9]+\.[0-9]+|[0-9]{6})$", "examples": ["v26.0", "202511"],
                         "description": "facebook: the Graph API version (v26.0); linkedin: LinkedIn-Version (YYYYMM)."},
         "timezone": {"type": "string"},
+        "premium": {"type": "boolean",
+                    "description": "x: an X Premium account, whose posts may be up to 25,000 characters long."},
+        "max_characters": {"type": "integer", "minimum": 1, "examples": [500, 5000],
+                           "description": "mastodon: the instance's own limit on the length of a post "
+                                          "(configuration.statuses.max_characters of GET /api/v2/instance)."},
     },
 }
 

@@ -67,7 +67,8 @@ def render_markdown(report: PlanReport, options: Options = PLAIN) -> str:
         if post is not None and a.action != "retract":
             for part in post.parts:
                 label = f"part {part.index + 1}/{len(post.parts)}, " if len(post.parts) > 1 else ""
-                length = length_on(platform, part.text) or f"{len(part.text)} characters"
+                length = (length_on(platform, part.text, config.accounts.get(a.account))
+                          or f"{len(part.text)} characters")
                 quoted = "\n".join(f"> {line}" if line else ">" for line in part.text.splitlines() or [""])
                 lines += [quoted, f"<sub>{label}{length}</sub>", ""]
         for severity, message in report.verdicts.get(a.post, []):

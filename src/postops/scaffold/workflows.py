@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from postops.errors import PostopsError, UsageError
+from postops.platforms.spec import SPECS
 from postops.repo import git
 from postops.repo.config import Account, Config
 from postops.repo.fsutil import write_atomic
@@ -47,16 +48,9 @@ _TEMPLATES = {
     "gitlab": {".gitlab-ci.yml": "gitlab/gitlab-ci.yml"},
 }
 
-# What each platform reads from `<credentials prefix>_<suffix>`: the same as each platform module's
-# CREDENTIAL_SUFFIXES (a test holds them together), written here so that lint need not import the adapters.
-CREDENTIAL_SUFFIXES: dict[str, tuple[str, ...]] = {
-    "x": ("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_SECRET"),
-    "mastodon": ("ACCESS_TOKEN",),
-    "bluesky": ("APP_PASSWORD",),
-    "facebook": ("PAGE_TOKEN",),
-    "linkedin": ("ACCESS_TOKEN",),
-    "outbox": (),
-}
+# What each platform reads from `<credentials prefix>_<suffix>`: its declaration's `secrets`, which its adapter
+# reads too.
+CREDENTIAL_SUFFIXES: dict[str, tuple[str, ...]] = {name: spec.secrets for name, spec in SPECS.items()}
 
 
 def credential_variables(account: Account) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ accepts; a part has at most 4 images, and a video only on its own.
 |----------|-------|-------|
 | `x`        | 5 MiB | 512 MiB |
 | `mastodon` | 16 MiB | 99 MiB |
-| `bluesky`  | 1,000,000 bytes | 50 MiB |
+| `bluesky`  | 1,000,000 bytes | not posted by postops |
 | `facebook` | 10,000,000 bytes | not posted by postops |
 | `linkedin` | `.png`, `.jpg`, `.jpeg`, `.gif` only (LinkedIn limits pixels, not bytes) | not posted by postops |
 | `outbox`   | 50 MiB | 512 MiB |
@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from postops.lint import facts as facts_mod
 from postops.lint.rules.base import STAND_IN, BuiltinRule, Context, Example, Hit, RuleType
 from postops.platforms.base import FEATURES
+from postops.platforms.spec import SPECS
 from postops.repo.media import MediaProblem, media_file
 from postops.repo.posts import Post
 
@@ -45,22 +46,13 @@ EXAMPLES = (
             note="once `media/chart.png` is added."),
 )
 
-# bytes, per platform and kind
-MEDIA_LIMITS: dict[str, dict[str, int | None]] = {
-    "x": {"image": 5 * 1024 * 1024, "video": 512 * 1024 * 1024},
-    "mastodon": {"image": 16 * 1024 * 1024, "video": 99 * 1024 * 1024},
-    "bluesky": {"image": 1000 * 1000, "video": 50 * 1024 * 1024},
-    # Facebook: "less than 10 MB" for a photo (Graph API Photo reference); LinkedIn's Images API limits pixels
-    # (36,152,320), not bytes. Neither takes video through postops: a kind left out is refused.
-    "facebook": {"image": 10 * 1000 * 1000},
-    "linkedin": {"image": None},
-    "outbox": {"image": 50 * 1024 * 1024, "video": 512 * 1024 * 1024},
-}
-# Where a platform takes fewer file types than MEDIA_TYPES: the Images API takes JPEG, PNG and GIF only.
-MEDIA_FORMATS = {"linkedin": (".gif", ".jpeg", ".jpg", ".png")}
+# The numbers are each platform's declaration (postops.platforms.spec); these views keep the rule readable.
+# bytes, per platform and kind: a kind left out is one postops cannot post there and is refused
+MEDIA_LIMITS: dict[str, dict[str, int | None]] = {name: dict(spec.media_bytes) for name, spec in SPECS.items()}
+MEDIA_FORMATS = {name: spec.media_formats for name, spec in SPECS.items() if spec.media_formats is not None}
 # Images a reply or thread part can carry where that is fewer than a post: a Facebook comment takes one.
-MAX_REPLY_IMAGES = {"facebook": 1}
-MAX_IMAGES = 4
+MAX_REPLY_IMAGES = {name: spec.max_reply_images for name, spec in SPECS.items() if spec.max_reply_images is not None}
+MAX_IMAGES = min(spec.max_images for spec in SPECS.values())
 
 
 def check(ctx: Context, post: Post) -> Iterator[Hit]:

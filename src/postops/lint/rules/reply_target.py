@@ -1,7 +1,7 @@
 """`reply_to` is either the id of another post in this repository, or the URL of a post on the platform of
 every account the post goes to: `https://x.com/<user>/status/<id>` (or twitter.com) for X,
-`https://<server>/@<user>/<id>` for Mastodon, `https://bsky.app/profile/<handle>/post/<id>` for Bluesky.
-A post cannot reply to itself.
+`https://<server>/@<user>/<id>` for Mastodon, `https://bsky.app/profile/<handle>/post/<id>` or the post's
+at:// URI (`at://<did or handle>/app.bsky.feed.post/<id>`) for Bluesky. A post cannot reply to itself.
 
 Some platforms take less: on **Facebook** a reply is a comment by the Page on one of its own posts, so
 `reply_to` must be the id of a post in this repository (published to the same Page), never a URL; postops
@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from postops.lint import facts as facts_mod
 from postops.lint.rules.base import BuiltinRule, Context, Example, Hit, RuleType
+from postops.platforms.spec import SPECS
 from postops.repo.posts import Post
 
 ID = "reply-target"
@@ -40,10 +41,13 @@ _REPLY_HOSTS = {
     "x": ("x.com", "twitter.com", "mobile.twitter.com", "www.x.com", "www.twitter.com"),
     "bluesky": ("bsky.app",),
 }
-# What a platform takes as a reply, where that is less than any post by its URL. "own": only a post of the same
-# account, named by its id in this repository (a Facebook Page comments on its own posts; a post's web address
-# does not give its Graph API id). "none": neither replies nor threads (postops posts to LinkedIn without them).
-REPLIES = {"facebook": "own", "linkedin": "none"}
+# What a platform takes as a reply, where that is less than any post by its URL (each platform's `reply_forms`).
+# "own": only a post of the same account, named by its id in this repository (a Facebook Page comments on its
+# own posts; a post's web address does not give its Graph API id). "none": neither replies nor threads.
+REPLIES = {name: "none" if not spec.reply_forms else "own" for name, spec in SPECS.items()
+           if not {"link", "at-uri"} & set(spec.reply_forms) and name != "outbox"}
+# An at:// URI of a Bluesky post (https://atproto.com/specs/at-uri-scheme): its authority is a DID or a handle.
+_AT_POST = re.compile(r"at://[^/\s]+/app\.bsky\.feed\.post/[^/\s]+")
 
 
 def check(ctx: Context, post: Post) -> Iterator[Hit]:
@@ -58,8 +62,9 @@ def check(ctx: Context, post: Post) -> Iterator[Hit]:
         elif target == post.id:
             yield Hit(mark, "a post cannot reply to itself")
         return
+    at_uri = target.startswith("at://")  # a Bluesky record's own id: not a web address urlsplit can read
     try:
-        parts = urlsplit(target)
+        parts = urlsplit("" if at_uri else target)
     except ValueError:
         yield Hit(mark, f"reply_to {target!r} is not a valid URL")
         return
@@ -68,12 +73,15 @@ def check(ctx: Context, post: Post) -> Iterator[Hit]:
         account = ctx.config.accounts.get(account_key)
         if account is None:
             continue
-        if account.platform == "x":
+        if at_uri and account.platform != "bluesky":
+            ok, expected = False, "a post URL"
+        elif account.platform == "x":
             ok = host in _REPLY_HOSTS["x"] and re.search(r"/status/\d+", parts.path) is not None
             expected = "https://x.com/<user>/status/<id>"
         elif account.platform == "bluesky":
-            ok = host in _REPLY_HOSTS["bluesky"] and "/post/" in parts.path
-            expected = "https://bsky.app/profile/<handle>/post/<id>"
+            ok = _AT_POST.fullmatch(target) is not None if at_uri else (host in _REPLY_HOSTS["bluesky"]
+                                                                         and "/post/" in parts.path)
+            expected = "https://bsky.app/profile/<handle>/post/<id> or at://<did>/app.bsky.feed.post/<id>"
         elif account.platform == "mastodon":
             ok = parts.scheme == "https" and bool(host) and re.search(r"/(@[^/]+|statuses)/\d+", parts.path) is not None
             expected = "https://<server>/@<user>/<id>"

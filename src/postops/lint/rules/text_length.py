@@ -1,30 +1,25 @@
 """Every part of a post (its text and each thread part) fits every platform it goes to:
 
-| platform | limit | counted as |
-|----------|-------|------------|
-| `x`        | 280 | twitter-text's weighted length: most characters 1, CJK and emoji 2, every URL 23 |
-| `mastodon` | 500 | characters; every URL 23; `@user@server` counts as `@user` |
-| `bluesky`  | 300 | graphemes (what a reader sees as one character) |
-| `facebook` | 63,206 | characters, links in full |
-| `linkedin` | 3,000 | characters, links in full |
-| `outbox`   | none | |
+@@TABLE@@
 
-The finding is at the part that is too long, once per account of a cross-post.
+The limits and the counting are each platform's declaration in `postops.platforms.spec`. The finding is at
+the part that is too long, once per account of a cross-post.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from postops.lint import facts as facts_mod
 from postops.lint.rules.base import BuiltinRule, Context, Example, Hit, RuleType
+from postops.platforms.spec import SPECS, PlatformSpec
 from postops.repo.posts import Post
 
 ID = "text-length"
 TYPE: RuleType = "post"
 SEVERITY = "error"
-DESCRIPTION = ("Every part fits the platform: X 280 weighted characters, Mastodon 500 characters, Bluesky 300 "
-               "graphemes, Facebook 63,206 and LinkedIn 3,000 characters (URLs count 23 on X and Mastodon).")
+DESCRIPTION = ("Every part fits the platform: X 280 weighted characters (25,000 with premium), Mastodon 500 "
+               "characters (or the instance's max_characters), Bluesky 300 graphemes and 3,000 bytes, Facebook "
+               "63,206 and LinkedIn 3,000 characters (URLs count 23 on X and Mastodon).")
 OPTIONS: dict[str, str] = {}
 _LONG = "  Energy security matters. Energy security matters. Energy security matters.\n"
 EXAMPLES = (
@@ -41,17 +36,34 @@ EXAMPLES = (
 def check(ctx: Context, post: Post) -> Iterator[Hit]:
     for account_key in post.accounts:
         account = ctx.config.accounts.get(account_key)
-        if account is None or account.platform not in facts_mod.LIMITS:
+        spec = SPECS.get(account.platform) if account is not None else None
+        if spec is None:
             continue
-        limit = facts_mod.LIMITS[account.platform]
-        unit = facts_mod.UNITS[account.platform]
-        name = facts_mod.PLATFORM_NAMES[account.platform]
+        limit = spec.text_limit_for(account)
         for part in post.parts:
-            length = getattr(ctx.measure(post, part.index), account.platform)
-            if length > limit:
-                which = f"thread part {part.index + 1}" if part.index else "text"
-                yield Hit(post.mark(part.where), f"{which} is {length}/{limit} {unit} on {name} "
+            which = f"thread part {part.index + 1}" if part.index else "text"
+            measures = ctx.measure(post, part.index)
+            length = getattr(measures, spec.name, None)
+            if limit is not None and length is not None and length > limit:
+                yield Hit(post.mark(part.where), f"{which} is {length}/{limit} {spec.text_unit} on {spec.title} "
                                                  f"(account {account_key})", account_key)
+            if spec.text_bytes is not None and measures.utf8_bytes > spec.text_bytes:
+                yield Hit(post.mark(part.where), f"{which} is {measures.utf8_bytes:,}/{spec.text_bytes:,} UTF-8 "
+                                                 f"bytes on {spec.title} (account {account_key})", account_key)
 
 
-RULE = BuiltinRule(ID, SEVERITY, DESCRIPTION, check, TYPE, __doc__ or "", OPTIONS, EXAMPLES)
+def _limit(spec: PlatformSpec) -> str:
+    if spec.text_limit is None:
+        return "none"
+    words = f"{spec.text_limit:,}"
+    if spec.text_bytes is not None:
+        words += f" {spec.text_unit} and {spec.text_bytes:,} UTF-8 bytes"
+    return f"{words}; {spec.limit_option}" if spec.limit_option else words
+
+
+# The table is made from the declarations, so docs/rules.md says what lint does.
+DOC = (__doc__ or "").replace("@@TABLE@@", "\n".join(
+    ["| platform | limit | counted as |", "|----------|-------|------------|"]
+    + [f"| `{spec.name}` | {_limit(spec)} | {spec.counted_as} |" for spec in SPECS.values()]))
+
+RULE = BuiltinRule(ID, SEVERITY, DESCRIPTION, check, TYPE, DOC, OPTIONS, EXAMPLES)

@@ -1,0 +1,151 @@
+"""What each platform accepts, declared once per platform: lint, plan, publish, the JSON Schema of posts, the
+generated workflows and the docs all read these declarations and nothing else.
+
+The declarations live here rather than in each adapter module because lint reads them on every run and must
+not import the adapters (they import `requests` and, for X, tweepy). Each adapter takes its own with
+`SPEC = SPECS["<name>"]`, so what it enforces at publish time is what lint said.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # the config's schema reads these declarations: no import of the config at run time
+    from postops.repo.config import Account
+
+# How a platform counts the length of a text (postops.lint.facts.measure does each one).
+Counting = Literal["x-weighted", "mastodon", "graphemes", "characters"]
+# What a post's `reply_to` may name besides another post in the repository.
+ReplyForm = Literal["link", "at-uri", "id"]
+
+
+@dataclass(frozen=True)
+class PollLimits:
+    """What a platform accepts in a poll (Mastodon: the defaults of its software; an instance may differ)."""
+
+    min_options: int
+    max_options: int
+    max_option_chars: int
+    min_minutes: int
+    max_minutes: int
+    with_media: bool                # whether a poll can go with images or video in the same post
+
+
+@dataclass(frozen=True)
+class Features:
+    """Which kinds of post a platform takes besides text, media, replies and threads."""
+
+    repost: bool = False            # X retweet, Mastodon boost, Bluesky repost record
+    quote: bool = False             # X quote post, Mastodon quote, Bluesky record embed
+    poll: PollLimits | None = None
+    alt_chars: int | None = None    # the longest alt text (image description) it takes, in characters
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    """Everything a platform checks before it accepts a post that postops can know beforehand."""
+
+    name: str                       # as in postops.yaml: x, mastodon, ...
+    title: str                      # as people write it: X, Mastodon, ...
+    text_limit: int | None          # None: nobody counts (the outbox)
+    text_unit: str                  # what text_limit counts, in words
+    counting: Counting
+    counted_as: str = ""            # how it counts, in words, for the docs
+    limit_option: str = ""          # the account option in postops.yaml that changes text_limit, in words
+    text_bytes: int | None = None   # a limit in UTF-8 bytes as well (Bluesky's record text)
+    # bytes per kind of media; a kind left out is one postops cannot post there, None is "no limit in bytes"
+    media_bytes: dict[str, int | None] = field(default_factory=dict)
+    media_formats: tuple[str, ...] | None = None    # file types, where fewer than postops.repo.media takes
+    max_images: int = 4
+    max_reply_images: int | None = None             # images a reply or thread part takes, where fewer
+    reply_forms: tuple[ReplyForm, ...] = ("link", "id")
+    features: Features = Features()
+    secrets: tuple[str, ...] = ()   # suffixes of the environment variables its `credentials:` prefix names
+
+    def text_limit_for(self, account: Account | None) -> int | None:
+        """The text limit for `account`: what its platform options in postops.yaml say, else the default."""
+        if account is not None:
+            if self.name == "x" and account.premium:
+                return X_PREMIUM_LIMIT
+            if self.name == "mastodon" and account.max_characters is not None:
+                return account.max_characters
+        return self.text_limit
+
+
+# X Premium accounts "can post up to 25,000 characters" (https://help.x.com/en/using-x/x-premium): an account
+# says `premium: true` in postops.yaml.
+X_PREMIUM_LIMIT = 25_000
+
+SPECS: dict[str, PlatformSpec] = {
+    # https://docs.x.com/resources/fundamentals/counting-characters: 280, most characters 1, CJK and emoji 2,
+    # every URL 23 (twitter-text v3). Media (https://docs.x.com/x-api/media/quickstart/best-practices): images
+    # 5 MB, video 512 MB, 4 images; alt text: POST /1.1/media/metadata/create takes alt_text.text of at most
+    # 1,000 characters. POST /2/tweets: poll options 2-4 of up to 25 characters, duration_minutes 5-10080, and
+    # a post has a poll or media, never both.
+    "x": PlatformSpec(
+        "x", "X", 280, "weighted characters", "x-weighted",
+        counted_as="twitter-text's weighted length: most characters 1, CJK and emoji 2, every URL 23",
+        limit_option="25,000 for an account with `premium: true`",
+        media_bytes={"image": 5 * 1024 * 1024, "video": 512 * 1024 * 1024},
+        features=Features(repost=True, quote=True, poll=PollLimits(2, 4, 25, 5, 10080, with_media=False),
+                          alt_chars=1000),
+        secrets=("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_SECRET")),
+    # https://docs.joinmastodon.org/entities/Instance/#statuses: max_characters 500 by default and
+    # characters_reserved_per_url 23; Mastodon's StatusLengthValidator counts grapheme clusters, only URLs
+    # written with their scheme count 23, and @user@server counts as @user. media_attachments: image_size_limit
+    # 16 MiB, video_size_limit 99 MiB, description_limit 1,500 (MediaAttachment::MAX_DESCRIPTION_LENGTH);
+    # max_media_attachments 4. Polls: 4 options of 50 characters, 5 minutes to 2629746 seconds; media_ids and poll cannot be combined. Quotes need Mastodon 4.5.
+    "mastodon": PlatformSpec(
+        "mastodon", "Mastodon", 500, "characters", "mastodon",
+        counted_as="grapheme clusters (what a reader sees as one character); every URL written with `https://` "
+                   "23, one without it in full; `@user@server` counts as `@user`",
+        limit_option="or the account's `max_characters`",
+        media_bytes={"image": 16 * 1024 * 1024, "video": 99 * 1024 * 1024},
+        features=Features(repost=True, quote=True, poll=PollLimits(2, 4, 50, 5, 43829, with_media=False),
+                          alt_chars=1500),
+        secrets=("ACCESS_TOKEN",)),
+    # The app.bsky.feed.post lexicon (https://github.com/bluesky-social/atproto/blob/main/lexicons/app/bsky/
+    # feed/post.json): text maxGraphemes 300 AND maxLength 3,000 (UTF-8 bytes). app.bsky.embed.images: at
+    # most 4 images of 1,000,000 bytes each. postops posts no video to Bluesky (app.bsky.embed.video needs the
+    # separate video service), so lint refuses it. A reply_to is a bsky.app link or an at:// URI. A repost is an
+    # app.bsky.feed.repost record, a quote an app.bsky.embed.record; no polls.
+    "bluesky": PlatformSpec(
+        "bluesky", "Bluesky", 300, "graphemes", "graphemes", text_bytes=3000,
+        counted_as="graphemes (what a reader sees as one character), and UTF-8 bytes",
+        media_bytes={"image": 1000 * 1000}, reply_forms=("link", "at-uri", "id"),
+        features=Features(repost=True, quote=True), secrets=("APP_PASSWORD",)),
+    # A Page post's message is cut at 63,206 characters; a photo is "less than 10 MB" (Graph API Photo
+    # reference); a reply or thread part is a comment, which takes one image; postops posts no video there.
+    "facebook": PlatformSpec(
+        "facebook", "Facebook", 63206, "characters", "characters", counted_as="characters, links in full",
+        media_bytes={"image": 10 * 1000 * 1000},
+        max_reply_images=1, reply_forms=("id",), secrets=("PAGE_TOKEN",)),
+    # The Posts API refuses commentary over 3,000 characters; the Images API takes JPEG, PNG and GIF and limits
+    # pixels (36,152,320), not bytes; postops posts no video and no replies there.
+    "linkedin": PlatformSpec(
+        "linkedin", "LinkedIn", 3000, "characters", "characters", counted_as="characters, links in full",
+        media_bytes={"image": None},
+        media_formats=(".gif", ".jpeg", ".jpg", ".png"), reply_forms=(), secrets=("ACCESS_TOKEN",)),
+    # A folder of JSON files: for rehearsals and tests, so it takes everything the others take, and more.
+    "outbox": PlatformSpec(
+        "outbox", "outbox", None, "", "characters",
+        media_bytes={"image": 50 * 1024 * 1024, "video": 512 * 1024 * 1024},
+        features=Features(repost=True, quote=True, poll=PollLimits(2, 10, 1000, 1, 10**6, with_media=True))),
+}
+
+# The platforms that count the length of a text, in the order the docs list them.
+COUNTED = tuple(name for name, spec in SPECS.items() if spec.text_limit is not None)
+
+
+def spec_of(platform: str) -> PlatformSpec:
+    return SPECS[platform]
+
+
+_REPLY_WORDS = {"link": "a link to a post", "at-uri": "an at:// URI", "id": "the id of another post here"}
+
+
+def reply_forms_text() -> str:
+    """What a `reply_to` may be on each platform, in words: for the JSON Schema of posts and the docs."""
+    return "; ".join(f"{spec.title}: {' or '.join(_REPLY_WORDS[f] for f in spec.reply_forms) or 'no replies'}"
+                     for spec in SPECS.values() if spec.name != "outbox")
