@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -258,7 +259,9 @@ def _decode(raw: bytes) -> tuple[list[Event], int]:
 
 
 # A fetch that fails is tried this many times before the branch counts as absent (or the fetch as failed).
-_FETCH_TRIES = 3
+_FETCH_TRIES = 5
+_ABSENT_TRIES = 2
+_FETCH_PAUSE = 0.1       # seconds before the second try, doubling: 1.5 s in all
 
 
 class Store:
@@ -298,12 +301,14 @@ class Store:
             message = result.stderr.decode("utf-8", "replace").strip()
             # Why it failed is asked of the remote, not read from git's wording.
             listed = git.run(self.root, "ls-remote", "--heads", self.remote, self.local_ref, check=False)
-            if listed.returncode == 0 and attempt + 1 < _FETCH_TRIES:
-                # A push's housekeeping (packing refs) can hide a branch for a moment, from fetch and from
-                # ls-remote alike; an absent ledger makes a fresh clone publish everything again, so absence
-                # must hold on every try, and a branch listed but not fetched is asked for again.
+            absent = listed.returncode == 0 and not listed.stdout.strip()
+            # A push's housekeeping (packing refs) can hide a branch for a moment, from fetch and from
+            # ls-remote alike. An absent ledger makes a fresh clone publish everything again, so absence is
+            # asked twice; a branch listed but not fetched, or a remote that did not answer, more often.
+            if attempt + 1 < (_ABSENT_TRIES if absent else _FETCH_TRIES):
+                time.sleep(_FETCH_PAUSE * 2 ** attempt)
                 continue
-            if listed.returncode == 0 and not listed.stdout.strip():
+            if absent:
                 break   # the branch is not there: below
             raise LedgerError(f"cannot fetch the ledger branch {self.branch}: "
                               f"{message or f'git exit {result.returncode}'}")
