@@ -245,4 +245,22 @@ def test_accounts_without_credentials_here_are_not_watched_and_the_rest_are(tmp_
 
     assert watch_command(account.repo.root, now=NOW, echo=lines.append, env=account.env) == 1
 
-    assert len(lines) == 1 and lines[0].startswith("unmanaged @drill")
+    assert lines[0].startswith("watch @official: not watched here: ") and "POSTOPS_OFFICIAL" in lines[0]
+    assert len(lines) == 2 and lines[1].startswith("unmanaged @drill")
+
+
+def test_a_bluesky_record_is_known_whatever_its_content_id(tmp_path):
+    from postops.platforms.base import RemotePost
+    from postops.publish.ledger import Ledger
+    from postops.publish.watch import find_unmanaged
+
+    uri = "at://did:plc:x/app.bsky.feed.post/3lkey"
+    ledger = Ledger.parse((json.dumps({"event": "published", "post": "p", "account": "sky", "part": 0,
+                                       "platform_id": f"{uri}|bafyold", "run": "r"}) + "\n").encode())
+
+    class Sky:
+        def recent(self, since: datetime) -> list[RemotePost]:
+            return [RemotePost(f"{uri}|bafynew", "ours"), RemotePost(f"{uri}x|bafy", "theirs")]
+
+    result = find_unmanaged(ledger, {"sky": Sky()}, lambda account, text: [], NOW)
+    assert [u.post.text for u in result.found] == ["theirs"]

@@ -406,8 +406,9 @@ def watch_and_notify(root: Path, config: Config, *, now: datetime | None, env: M
     for key, account in sorted(config.accounts.items()):
         try:
             watched[key] = platforms(account, root, env)
-        except PostopsError:
-            continue  # no credentials here (a laptop, a pull request): publish says what that blocks
+        except PostopsError as exc:
+            # said every run, never a failure: a laptop or a pull request has no credentials
+            echo(f"watch @{key}: not watched here: {exc.message}")
     store = Store(root, config.state_branch, git.remote(root))
     outcome = watch(store, config, now=when, platforms=watched, run=new_run_id(when), by=this_publisher(),
                     judge=lambda account, text: lint_text(root, config, account, text))

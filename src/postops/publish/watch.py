@@ -8,7 +8,7 @@ policies as if it were a post, alerted, and, where the account asks for it, take
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -69,10 +69,10 @@ def known_ids(ledger: Ledger) -> dict[str, set[str]]:
     known: dict[str, set[str]] = {}
     for (_, account, _), state in ledger.parts.items():
         if state.published is not None and state.published.get("platform_id"):
-            known.setdefault(account, set()).add(str(state.published["platform_id"]))
+            known.setdefault(account, set()).add(_record(str(state.published["platform_id"])))
     for event in ledger.log:
         if event.get("event") == UNMANAGED and isinstance(event.get("platform_id"), str):
-            known.setdefault(str(event.get("account")), set()).add(event["platform_id"])
+            known.setdefault(str(event.get("account")), set()).add(_record(event["platform_id"]))
     return known
 
 
@@ -98,9 +98,9 @@ def _open_claims_since(ledger: Ledger, account: str) -> datetime | None:
     return earliest
 
 
-def _same_id(platform_id: str, known: set[str]) -> bool:
+def _record(platform_id: str) -> str:
     # Bluesky's ids are "<at-uri>|<cid>": the record is the same whatever its content id.
-    return platform_id in known or platform_id.split("|", 1)[0] in {k.split("|", 1)[0] for k in known}
+    return platform_id.split("|", 1)[0]
 
 
 def find_unmanaged(ledger: Ledger, platforms: Mapping[str, Platform], judge: Judge, now: datetime,
@@ -123,7 +123,7 @@ def find_unmanaged(ledger: Ledger, platforms: Mapping[str, Platform], judge: Jud
             continue
         open_since = _open_claims_since(ledger, account)
         for post in posts:
-            if _same_id(post.platform_id, known.get(account, set())):
+            if _record(post.platform_id) in known.get(account, set()):
                 continue
             if open_since is not None and (post.created_at is None or post.created_at >= open_since - CLAIM_SLACK):
                 continue  # may be the open claim's own post: decided once the claim is resolved
@@ -147,11 +147,6 @@ def unavailable_event(account: str, why: str, *, run: str, by: str, at: datetime
 def should_delete(item: Unmanaged, policy: UnmanagedPolicy) -> bool:
     return policy is UnmanagedPolicy.DELETE or (policy is UnmanagedPolicy.DELETE_IF_VIOLATING and item.violating)
 
-
-def unrecorded(items: Iterable[Unmanaged], ledger: Ledger) -> list[Unmanaged]:
-    """`items` that a concurrent run has not recorded in the meantime."""
-    known = known_ids(ledger)
-    return [i for i in items if not _same_id(i.post.platform_id, known.get(i.account, set()))]
 
 
 @dataclass(frozen=True)
