@@ -740,3 +740,23 @@ def test_the_publish_workflow_passes_facebook_and_linkedin_secrets(repo, config)
     publish = (repo.root / ".github/workflows/postops-publish.yml").read_text()
     assert "POSTOPS_FB_PAGE_TOKEN: ${{ secrets.POSTOPS_FB_PAGE_TOKEN }}" in publish
     assert "POSTOPS_LI_ACCESS_TOKEN: ${{ secrets.POSTOPS_LI_ACCESS_TOKEN }}" in publish
+
+
+def test_workflows_without_ci_uses_the_forge_the_repository_is_on(repo):
+    """A GitLab repository checked with a bare `workflows --check` is checked as GitLab, not reported as missing
+    its GitHub workflows."""
+    from click.testing import CliRunner
+
+    from postops.cli import main
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(main, ["workflows", *args, "-C", str(repo.root)])
+
+    assert run("--ci", "gitlab").exit_code == 0
+    shutil.rmtree(repo.root / ".github", ignore_errors=True)
+    checked = run("--check")
+    assert (checked.exit_code, checked.output) == (0, "the CI files match postops.yaml\n")
+    (repo.root / ".gitlab-ci.yml").write_text("# ours\n")
+    assert run("--check").output.startswith(".gitlab-ci.yml:1:3: differs from what postops.yaml generates")
+    assert (run("--force").output, run("--check").exit_code) == ("wrote .gitlab-ci.yml\n", 0)
+    assert not (repo.root / ".github" / "workflows").exists()

@@ -142,18 +142,22 @@ def codeowners(repo: str | None, check: bool, path: str | None, forge: str | Non
 
 @main.command()
 @repo_option
-@click.option("--ci", type=click.Choice(["github", "gitlab"]), default="github", show_default=True)
+@click.option("--ci", type=click.Choice(["github", "gitlab"]), default=None,
+              help="The forge to write for (default: gitlab when .gitlab-ci.yml exists and .github/workflows/ "
+              "does not, else github).")
 @click.option("--force", is_flag=True, help="Replace the CI files that exist (they are generated: edit "
               "postops.yaml, not them).")
 @click.option("--check", is_flag=True, help="Only check: exit 1 when a CI file is not what postops.yaml "
               "generates or a reference to postops disagrees with its `source:`.")
 @_handle_errors
-def workflows(repo: str | None, ci: str, force: bool, check: bool) -> int:
+def workflows(repo: str | None, ci: str | None, force: bool, check: bool) -> int:
     """Write the CI workflows again from postops.yaml (after adding an account: its secrets' names)."""
+    from postops.repo.codeowners import detect_forge
     from postops.repo.config import load_config
     from postops.scaffold.workflows import check_workflows_command, write_workflows
 
     root = _root(repo)
+    ci = ci or detect_forge(root)
     if check:
         return check_workflows_command(root, ci, load_config(root), echo=click.echo)
     for path in write_workflows(root, ci, load_config(root), force=force):
