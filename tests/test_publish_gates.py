@@ -58,6 +58,31 @@ def test_a_due_post_without_credentials_fails_every_run_and_status_says_blocked(
     assert states["report"]["state"] == "blocked" and "POSTOPS_CSIS" in states["report"]["error"]
 
 
+def test_a_post_file_on_main_that_cannot_be_read_fails_every_run_and_status_says_blocked(repo: Repo,
+                                                                                         tmp_path: Path) -> None:
+    """A post merged with a YAML error (lint skipped, or a direct push) was meant to go out: it is not a
+    post nobody wanted. Publish says so and exits 1 every run, plan lists it, status shows it blocked."""
+    from postops.publish.commands import plan_command
+
+    repo.write("posts/drill/broken.yaml", "account: drill\ntext: [unclosed\npublish_at: 2026-03-01T09:30:00Z\n")
+    repo.write("posts/drill/fine.yaml", post_yaml("drill", "fine", "2026-03-01T09:30:00Z"))
+    repo.commit("A post that does not parse, and one that does", T - 60 * M)
+    env = {"POSTOPS_OUTBOX_DIR": str(tmp_path / "outbox")}
+    for minutes in (0, 5):
+        code, lines = publish(repo, T + minutes * M, env)
+        assert code == 1, lines
+        [blocked] = [line for line in lines if line.startswith("blocked broken @drill: ")]
+        assert "posts/drill/broken.yaml:3:" in blocked, blocked
+    assert lines[-1] == "0 published, 0 retracted, 0 failed, 0 missed, 1 blocked, 0 waiting"
+    planned: list[str] = []
+    plan_command(repo.root, now=T + 6 * M, until=None, fmt="text", echo=planned.append, lint=no_lint)
+    assert any(line.split()[:3] == ["blocked", "broken", "@drill"] for line in "\n".join(planned).splitlines())
+    states = {s["post"]: s for s in status(repo, T + 6 * M, env)}
+    assert states["fine"]["state"] == "published"
+    assert states["broken"]["state"] == "blocked" and states["broken"]["account"] == "drill"
+    assert states["broken"]["error"].startswith("posts/drill/broken.yaml:3:")
+
+
 def test_a_post_not_due_yet_is_not_held_against_the_run(repo: Repo, tmp_path: Path) -> None:
     repo.write("posts/csis/later.yaml", post_yaml("csis", "Tomorrow's news", "2026-03-02T09:30:00Z"))
     repo.commit("A post for tomorrow", T - 60 * M)

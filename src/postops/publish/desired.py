@@ -6,8 +6,8 @@ set aside with the reason, so that the plan can hold back whatever depends on it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
 from postops.publish.plan import Target
 from postops.repo import git
@@ -30,10 +30,12 @@ class Desired:
     targets: tuple[Target, ...]
     posts: dict[str, Post]
     unreadable: dict[str, str]      # post id -> why its file cannot be used
+    # post id -> the account folder (posts/ACCOUNT/...) of a file that cannot be used: whose it most likely is
+    unreadable_folders: dict[str, str] = field(default_factory=dict)
 
 
 def load_desired(root: Path, config: Config, *, commit: str = "HEAD") -> Desired:
-    posts, unreadable = _read_posts(root, config)
+    posts, unreadable, folders = _read_posts(root, config)
     media = {m.path for post in posts.values() for part in post.parts for m in part.media}
     times = git.content_times(root, [p.path for p in posts.values()] + sorted(media), commit) \
         if git.is_repository(root) else {}
@@ -48,7 +50,7 @@ def load_desired(root: Path, config: Config, *, commit: str = "HEAD") -> Desired
             targets.append(Target(post.id, account, post.path, content_hash(post, account, root), len(post.parts),
                                   post.publish_at, arrived, post.reply_to, spec.platform if spec else None,
                                   arrived_in, post_media, shared_posts(post)))
-    return Desired(tuple(targets), posts, unreadable)
+    return Desired(tuple(targets), posts, unreadable, folders)
 
 
 def shared_posts(post: Post) -> tuple[str, ...]:
@@ -57,27 +59,34 @@ def shared_posts(post: Post) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ref for ref in found if ref and "://" not in ref))
 
 
-def _read_posts(root: Path, config: Config) -> tuple[dict[str, Post], dict[str, str]]:
-    """The usable posts by id, and post id -> why its file cannot be used."""
+def _read_posts(root: Path, config: Config) -> tuple[dict[str, Post], dict[str, str], dict[str, str]]:
+    """The usable posts by id; post id -> why its file cannot be used; post id -> that file's account folder."""
     posts: dict[str, Post] = {}
     unreadable: dict[str, str] = {}
+    folders: dict[str, str] = {}
+
+    def set_aside(post_id: str, rel: str, why: str) -> None:
+        unreadable[post_id] = why
+        if len(parts := PurePosixPath(rel).parts) > 2:    # posts/ACCOUNT/...
+            folders[post_id] = parts[1]
+
     for rel in discover(root):
         loaded = load_post(root, rel, config)
         if isinstance(loaded, LoadProblem):
             ids = [i for i, files in declared_ids(root, [rel]).items() if rel in files] or [post_id_from_path(rel)]
             for post_id in ids:
-                unreadable[post_id] = f"{rel}:{loaded.line}:{loaded.column}: {loaded.message}"
+                set_aside(post_id, rel, f"{rel}:{loaded.line}:{loaded.column}: {loaded.message}")
             continue
         if not loaded.accounts:
-            unreadable[loaded.id] = f"{rel}: no account"
+            set_aside(loaded.id, rel, f"{rel}: no account")
             continue
         if loaded.id in posts:
-            unreadable[loaded.id] = f"{rel}: the id {loaded.id} is also used by {posts[loaded.id].path}"
+            set_aside(loaded.id, rel, f"{rel}: the id {loaded.id} is also used by {posts[loaded.id].path}")
             continue
         posts[loaded.id] = loaded
     for post_id in unreadable:
         posts.pop(post_id, None)
-    return posts, unreadable
+    return posts, unreadable, folders
 
 
 def _not_at_tip(root: Path, head: str, tip: str | None, main: str) -> str:

@@ -99,6 +99,7 @@ def plan_context(config: Config, desired: Desired, verdicts: Verdicts, *, now: d
             paused = f"{state.get('reason') or 'no reason given'} (paused on the state branch by {state.get('by')})"
         withdrawn = frozenset(controls.retract_requests(ledger))
     return Context(now=now, settings=config.publish, paused=paused, blocked=errors_of(verdicts),
-                   unavailable=unavailable, unreadable=desired.unreadable, unapproved=unapproved or {},
+                   unavailable=unavailable, unreadable=desired.unreadable,
+                   unreadable_folders=desired.unreadable_folders, unapproved=unapproved or {},
                    allow_mass_retract=allow_mass_retract, until=until, gone=publisher_gone, run=run,
                    withdrawn=withdrawn)

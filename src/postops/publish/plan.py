@@ -102,6 +102,7 @@ class Context:
     blocked: Mapping[str, str] = field(default_factory=dict)    # post id -> why lint blocks it
     unavailable: Mapping[str, str] = field(default_factory=dict)  # account -> why it cannot be published to
     unreadable: Mapping[str, str] = field(default_factory=dict)   # post id -> why its file cannot be read
+    unreadable_folders: Mapping[str, str] = field(default_factory=dict)  # post id -> its file's account folder
     unapproved: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (post, account) -> why not approved
     allow_mass_retract: bool = False
     until: datetime | None = None                    # also list waits due up to then (a preview)
@@ -180,6 +181,13 @@ def make_plan(targets: Iterable[Target], ledger: Ledger, ctx: Context) -> Plan:
                                       "post file has errors)", kind=ActionKind.RETRACT))
             continue
         actions.extend(_takedown(key, parts, begun, ctx))
+
+    # A file on main that cannot be read and that the ledger has never heard of was merged to go out: it is
+    # blocked (every run says so and fails) until someone fixes it, never simply not there.
+    known = {t.post for t in targets} | {post for post, _ in pairs}
+    for post, why in sorted(ctx.unreadable.items()):
+        if post not in known:
+            actions.append(Action(ActionName.BLOCKED, post, ctx.unreadable_folders.get(post, "?"), None, why))
 
     for target in targets:
         key = (target.post, target.account)

@@ -48,7 +48,7 @@ def post_states(plan: Plan, ledger: Ledger, desired: Desired) -> list[dict[str, 
     actions = {a.key: a for a in plan.actions}
     pairs = ledger.pairs()
     parts_of = {(t.post, t.account): t.parts for t in desired.targets}
-    keys = sorted(set(parts_of) | set(pairs) | set(ledger.missed))
+    keys = sorted(set(parts_of) | set(pairs) | set(ledger.missed) | set(actions))
     entries = []
     for key in keys:
         post, account = key
