@@ -81,4 +81,7 @@ def test_two_posts_with_one_id_are_neither_published(tmp_path: Path) -> None:
                      lint=no_lint)
     assert not list(outbox.glob("**/*.json"))
     assert [e for e in repo.ledger_events() if e["event"] == "published"] == []
-    assert result.first_plan.actions == ()       # neither is a target: main does not say which is meant
+    # neither is a target (main does not say which is meant): the id is blocked, naming both files
+    [blocked] = result.first_plan.actions
+    assert (blocked.action, blocked.post, blocked.account) == ("blocked", "launch", "drill")
+    assert "posts/drill/launch.yaml" in blocked.reason and "posts/drill/2026/launch.yaml" in blocked.reason
