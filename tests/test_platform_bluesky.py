@@ -698,3 +698,20 @@ def test_recent_lists_the_accounts_post_records(http, make):
          "https://bsky.app/profile/csis.bsky.social/post/3lnew2222222a")]
     assert query(calls_to(http, LIST_RECORDS)[0]) == {"repo": DID, "collection": "app.bsky.feed.post",
                                                        "limit": "100"}
+
+
+def test_image_limits_are_the_declarations_lint_reads(http, make, tmp_path, monkeypatch):
+    # The adapter enforces what postops.platforms.spec declares, not a number of its own: with the declaration
+    # changed, what it refuses changes with it (app.bsky.embed.images: 4 images of at most 1,000,000 bytes).
+    from dataclasses import replace
+
+    import postops.platforms.bluesky as adapter
+
+    assert adapter.SPEC.media_bytes["image"] == 1_000_000 and adapter.SPEC.max_images == 4
+    monkeypatch.setattr(adapter, "SPEC", replace(adapter.SPEC, media_bytes={"image": 100}, max_images=1))
+    (tmp_path / "small.png").write_bytes(PNG + bytes(101 - len(PNG)))
+    with pytest.raises(PlatformError, match="101 bytes; Bluesky takes images up to 100 bytes"):
+        make().publish(part(media=(MediaFile(tmp_path / "small.png", "alt"),)))
+    with pytest.raises(PlatformError, match="at most 1 images"):
+        make().publish(part(media=(MediaFile(tmp_path / "small.png", "a"), MediaFile(tmp_path / "small.png", "b"))))
+    assert not http.calls

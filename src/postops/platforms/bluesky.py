@@ -46,8 +46,6 @@ CREDENTIAL_SUFFIXES = SPEC.secrets
 DEFAULT_SERVICE = "https://bsky.social"
 POST_COLLECTION = "app.bsky.feed.post"
 REPOST_COLLECTION = "app.bsky.feed.repost"
-MAX_IMAGES = SPEC.max_images
-MAX_IMAGE_BYTES = 1_000_000
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
 
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
@@ -321,8 +319,10 @@ class BlueskyPlatform:
     # -- publishing --------------------------------------------------------------------------------
 
     def _read_images(self, media: Sequence[MediaFile], what: str) -> list[tuple[str, str, bytes, str]]:
-        if len(media) > MAX_IMAGES:
-            raise PlatformError(f"{what}: Bluesky takes at most {MAX_IMAGES} images per post, this part has "
+        # The declaration lint checks against (postops.platforms.spec), read when publishing: the two cannot differ.
+        most_images, most_bytes = SPEC.max_images, SPEC.media_bytes.get("image")
+        if len(media) > most_images:
+            raise PlatformError(f"{what}: Bluesky takes at most {most_images} images per post, this part has "
                                 f"{len(media)}", retryable=False, kind="invalid")
         images = []
         for item in media:
@@ -337,10 +337,10 @@ class BlueskyPlatform:
             except OSError as exc:
                 raise PlatformError(f"{what}: cannot read {shown}: {exc.strerror}",
                                     retryable=False, kind="invalid") from None
-            if len(data) > MAX_IMAGE_BYTES:
+            if most_bytes is not None and len(data) > most_bytes:
                 raise PlatformError(
                     f"{what}: {shown} is {len(data):,} bytes; Bluesky takes images up to "
-                    f"{MAX_IMAGE_BYTES:,} bytes", retryable=False, kind="invalid")
+                    f"{most_bytes:,} bytes", retryable=False, kind="invalid")
             images.append((shown, mime, data, item.alt or ""))
         return images
 

@@ -106,8 +106,9 @@ SPECS: dict[str, PlatformSpec] = {
                           alt_chars=1500),
         secrets=("ACCESS_TOKEN",)),
     # The app.bsky.feed.post lexicon (https://github.com/bluesky-social/atproto/blob/main/lexicons/app/bsky/
-    # feed/post.json): text maxGraphemes 300 AND maxLength 3,000 (UTF-8 bytes). app.bsky.embed.images: at
-    # most 4 images of 1,000,000 bytes each. postops posts no video to Bluesky (app.bsky.embed.video needs the
+    # feed/post.json): text maxGraphemes 300 AND maxLength 3,000 (UTF-8 bytes). The app.bsky.embed.images
+    # lexicon (lexicons/app/bsky/embed/images.json there): `images` maxLength 4, each image blob maxSize 1000000
+    # bytes (lint and the adapter both read media_bytes and max_images from here). postops posts no video to Bluesky (app.bsky.embed.video needs the
     # separate video service), so lint refuses it. A reply_to is a bsky.app link or an at:// URI. A repost is an
     # app.bsky.feed.repost record, a quote an app.bsky.embed.record; no polls.
     "bluesky": PlatformSpec(
