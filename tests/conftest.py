@@ -36,7 +36,7 @@ class ContentRepo:
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text), encoding="utf-8")
-        if rel == "postops.yaml" and self.auto_codeowners:
+        if rel in ("postops.yaml", "postops.limits.yaml") and self.auto_codeowners:
             self.sync_codeowners()
         return path
 

@@ -141,6 +141,24 @@ def codeowners(repo: str | None, check: bool, path: str | None, forge: str | Non
 
 
 @main.command()
+@click.argument("accounts", nargs=-1, metavar="[ACCOUNT]...")
+@repo_option
+@click.option("--refresh", is_flag=True, help="Read each instance's limits (GET /api/v2/instance, no token needed) "
+              "into postops.limits.yaml, for lint; then commit that file.")
+@click.option("--check", is_flag=True, help="Only check: exit 1 when an instance's limits differ from "
+              "postops.limits.yaml.")
+@_handle_errors
+def limits(accounts: tuple[str, ...], repo: str | None, refresh: bool, check: bool) -> int:
+    """Show each Mastodon account's instance limits, or read them from the instances."""
+    from postops.repo.limits import limits_command
+
+    if refresh and check:
+        raise UsageError("--refresh and --check: use one")
+    return limits_command(_root(repo), accounts, refresh=refresh, check=check, echo=click.echo,
+                          now=datetime.now(UTC))
+
+
+@main.command()
 @repo_option
 @click.option("--ci", type=click.Choice(["github", "gitlab"]), default=None,
               help="The forge to write for (default: gitlab when .gitlab-ci.yml exists and .github/workflows/ "

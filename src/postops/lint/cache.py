@@ -3,7 +3,8 @@
 A file's cached findings are used only when every input they can depend on is unchanged:
 - the run's context: the cache format, postops' version (and its source files, for a development
   install), Python's and the libraries' versions that shape findings (JSON Schema, YAML, regex,
-  twitter-text, timezones, Unicode confusables, the tone models), postops.yaml and every file under policies/;
+  twitter-text, timezones, Unicode confusables, the tone models), postops.yaml, postops.limits.yaml (the
+  Mastodon instances' limits) and every file under policies/;
 - the file itself: its path and the sha256 of its bytes;
 - what the post refers to elsewhere in the repository: the files declaring its id (duplicate ids),
   whether the post ids it replies to, reposts or quotes exist, the ledger's published hash for each of its accounts and
@@ -41,6 +42,7 @@ import postops
 from postops.lint.findings import Finding
 from postops.repo.codeowners import attached_paths
 from postops.repo.config import CONFIG_FILE
+from postops.repo.limits import LIMITS_FILE
 from postops.repo.posts import declared_id
 
 FORMAT = 1
@@ -232,7 +234,7 @@ def context_key(root: Path, code: str) -> str:
             add(name, metadata.version(name))
         except metadata.PackageNotFoundError:
             add(name, None)
-    for rel in [CONFIG_FILE, *_files_under(root, "policies")]:
+    for rel in [CONFIG_FILE, LIMITS_FILE, *_files_under(root, "policies")]:
         try:
             add(rel, hashlib.sha256((root / rel).read_bytes()).hexdigest())
         except OSError:

@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 
 from postops import links
 from postops.lint.normalize import normalize
-from postops.platforms.spec import COUNTED, SPECS
+from postops.platforms.spec import COUNTED, SPECS, URL_CHARS, PlatformSpec
 from postops.repo.config import Account
 from postops.repo.posts import Part, Post
 from postops.repo.yamlfile import Mark
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-URL_WEIGHT = 23
+URL_WEIGHT = URL_CHARS
 # Every platform's limit and how it counts come from its declaration (postops.platforms.spec).
 LIMITS = {name: SPECS[name].text_limit for name in COUNTED}
 UNITS = {name: SPECS[name].text_unit for name in COUNTED}
@@ -34,7 +34,7 @@ def length_on(platform: str, text: str, account: Account | None = None) -> str |
     if platform not in LIMITS:
         return None
     spec = SPECS[platform]
-    return f"{getattr(measure(text), platform)}/{spec.text_limit_for(account)} {spec.text_unit}"
+    return f"{measure(text).length_on(spec, account)}/{spec.text_limit_for(account)} {spec.text_unit}"
 
 # Mentions: @user on X and Bluesky-style handles, @user@server on Mastodon.
 _MENTION = re.compile(r"(?<![\w@/.])@([A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?)")
@@ -127,6 +127,15 @@ class TextMeasures:
     facebook: int
     linkedin: int
     utf8_bytes: int                             # what a limit in bytes (Bluesky's 3,000) counts
+    mastodon_links: int = 0                     # links `mastodon` counts as URL_WEIGHT characters each
+
+    def length_on(self, spec: PlatformSpec, account: Account | None) -> int | None:
+        """The length as `spec`'s platform counts it for `account`: a Mastodon instance may count each link
+        as other than 23 characters (its characters_reserved_per_url)."""
+        length: int | None = getattr(self, spec.name, None)
+        if length is not None and spec.name == "mastodon":
+            length += (spec.url_chars_for(account) - URL_WEIGHT) * self.mastodon_links
+        return length
 
 
 _import_twitter_text = links.import_twitter_text
@@ -152,10 +161,12 @@ def graphemes(text: str) -> int:
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
-def _mastodon_length(text: str, urls: tuple[tuple[str, int, int], ...]) -> int:
+def _mastodon_length(text: str, urls: tuple[tuple[str, int, int], ...]) -> tuple[int, int]:
     """Mastodon's StatusLengthValidator: grapheme clusters, after every URL with a scheme becomes 23 characters
-    and every @user@server becomes @user (https://docs.joinmastodon.org/user/posting/#text)."""
+    and every @user@server becomes @user (https://docs.joinmastodon.org/user/posting/#text); and how many
+    links it counted as 23."""
     spans = [(start, end, "x" * URL_WEIGHT) for url, start, end in urls if _SCHEME.match(url)]
+    links = len(spans)
     for m in _MENTION.finditer(text):
         if "@" in m.group(1) and not any(start < m.end() and m.start() < end for start, end, _ in spans):
             spans.append((m.start(), m.end(), "@" + m.group(1).split("@")[0]))
@@ -163,7 +174,7 @@ def _mastodon_length(text: str, urls: tuple[tuple[str, int, int], ...]) -> int:
     for start, end, replacement in sorted(spans):
         pieces += [text[at:start], replacement]
         at = end
-    return graphemes("".join(pieces) + text[at:])
+    return graphemes("".join(pieces) + text[at:]), links
 
 
 def measure(text: str) -> TextMeasures:
@@ -182,8 +193,10 @@ def measure(text: str) -> TextMeasures:
             from twitter_text.parse_tweet import parse_tweet  # noqa: PLC0415 - only for text that is not ASCII
 
         x_len = parse_tweet(text).weightedLength
-    return TextMeasures(urls=urls, x=x_len, mastodon=_mastodon_length(text, urls), bluesky=graphemes(text),
-                        facebook=len(text), linkedin=len(text), utf8_bytes=len(text.encode("utf-8")))
+    mastodon, mastodon_links = _mastodon_length(text, urls)
+    return TextMeasures(urls=urls, x=x_len, mastodon=mastodon, bluesky=graphemes(text),
+                        facebook=len(text), linkedin=len(text), utf8_bytes=len(text.encode("utf-8")),
+                        mastodon_links=mastodon_links)
 
 
 @dataclass(frozen=True)
@@ -226,7 +239,7 @@ def part_facts(post: Post, part: Part, account: Account | None, account_key: str
         "hashtags": hashtags,
         "urls": urls,
         "domains": domains,
-        "length": {"x": measures.x, "mastodon": measures.mastodon, "bluesky": measures.bluesky,
+        "length": {"x": measures.x, "mastodon": measures.length_on(SPECS["mastodon"], account), "bluesky": measures.bluesky,
                    "facebook": measures.facebook, "linkedin": measures.linkedin},
         "media_count": len(part.media),
         "media_missing_alt": [m.path for m in part.media if not (m.alt or "").strip()],

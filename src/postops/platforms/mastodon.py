@@ -35,8 +35,9 @@ from postops.platforms._common import (
     worth_hiding,
 )
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, RemotePost
-from postops.platforms.spec import SPECS
+from postops.platforms.spec import SPECS, Limits
 from postops.repo.config import Account
+from postops.repo.limits import limits_from
 from postops.times import parse_time
 
 SPEC = SPECS["mastodon"]
@@ -72,6 +73,7 @@ class MastodonPlatform:
         media_polls: int = 60,
         lookup_slack: timedelta = timedelta(minutes=5),
         lookup_pages: int = 5,
+        anonymous: bool = False,
     ) -> None:
         self.account = account
         self.root = root
@@ -86,14 +88,16 @@ class MastodonPlatform:
         self._lookup_pages = max(1, lookup_pages)
         self._account_id: str | None = None
 
-        (token,) = read_credentials(account, env, CREDENTIAL_SUFFIXES, platform="Mastodon",
-                                    holding="its Mastodon access token", strip=True)
+        # Anonymous: only for what any visitor may read (the instance's limits), with no token at hand.
+        (token,) = ("",) if anonymous else read_credentials(account, env, CREDENTIAL_SUFFIXES, platform="Mastodon",
+                                                            holding="its Mastodon access token", strip=True)
         self._variable = f"{account.credentials}_{CREDENTIAL_SUFFIXES[0]}"
         self._secrets = worth_hiding([token])
         self._base = _base_url(account)
         self._server = urlsplit(self._base).netloc
-        self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json",
-                         "User-Agent": f"postops/{__version__}"}
+        self._headers = {"Accept": "application/json", "User-Agent": f"postops/{__version__}"}
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
 
     # -- the Platform protocol -------------------------------------------------------------------
 
@@ -182,6 +186,17 @@ class MastodonPlatform:
         if not status.get("reblogged"):
             return None
         return Published(platform_id=REPOST_PREFIX + source, url=str(status.get("url") or reference))
+
+    def limits(self) -> Limits:
+        """The instance's own limits as it says them now: the `configuration` of GET /api/v2/instance (public,
+        no scope needed). What it leaves out stays Mastodon's default."""
+        what = f"reading the limits of {self._server} (GET /api/v2/instance)"
+        answer = self._json(what, self._call(what, "GET", "/api/v2/instance"))
+        configuration = answer.get("configuration") if isinstance(answer, dict) else None
+        if not isinstance(configuration, dict):
+            raise PlatformError(f"{what}: {self._server} answered without a `configuration`; is it a Mastodon 4 "
+                                "server?", retryable=True, kind="error")
+        return limits_from(configuration)
 
     # -- publishing --------------------------------------------------------------------------------
 
@@ -373,6 +388,11 @@ class MastodonPlatform:
 
 
 REPOST_PREFIX = "repost:"     # the platform id of a boost: undone by unreblog on the boosted status
+
+
+def instance_limits(account: Account, **options: Any) -> Limits:
+    """`account`'s instance limits, read without its token: `postops limits --refresh` runs anywhere."""
+    return MastodonPlatform(account, Path("."), {}, anonymous=True, **options).limits()
 
 
 def _base_url(account: Account) -> str:

@@ -8,7 +8,8 @@ not import the adapters (they import `requests` and, for X, tweepy). Each adapte
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:  # the config's schema reads these declarations: no import of the config at run time
@@ -43,6 +44,46 @@ class Features:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """An account's own limits where its server sets them: a Mastodon instance's `configuration` (GET
+    /api/v2/instance, https://docs.joinmastodon.org/entities/Instance/#configuration), by the names it gives
+    them. None is "as the platform's declaration says"."""
+
+    max_characters: int | None = None               # statuses.max_characters
+    characters_reserved_per_url: int | None = None  # statuses.characters_reserved_per_url
+    max_media_attachments: int | None = None        # statuses.max_media_attachments
+    image_size_limit: int | None = None             # media_attachments.image_size_limit, bytes
+    video_size_limit: int | None = None             # media_attachments.video_size_limit, bytes
+    description_limit: int | None = None            # media_attachments.description_limit (alt text), characters
+    max_options: int | None = None                  # polls.max_options
+    max_characters_per_option: int | None = None    # polls.max_characters_per_option
+    min_expiration: int | None = None               # polls.min_expiration, seconds
+    max_expiration: int | None = None               # polls.max_expiration, seconds
+
+    def over(self, base: Limits | None) -> Limits:
+        """These limits, with `base`'s where these say nothing."""
+        if base is None:
+            return self
+        return Limits(**{name: getattr(self, name) if getattr(self, name) is not None else getattr(base, name)
+                         for name in LIMIT_GROUPS})
+
+    def differences(self, other: Limits) -> list[str]:
+        """`group.name: mine -> other's` for every limit the two set differently, in the instance's names."""
+        return [f"{LIMIT_GROUPS[name]}.{name}: {getattr(self, name)} -> {getattr(other, name)}"
+                for name in LIMIT_GROUPS if getattr(self, name) != getattr(other, name)]
+
+
+# Each limit's group in the instance's `configuration`, in the order the docs and files list them.
+LIMIT_GROUPS: dict[str, str] = {
+    "max_characters": "statuses", "characters_reserved_per_url": "statuses", "max_media_attachments": "statuses",
+    "image_size_limit": "media_attachments", "video_size_limit": "media_attachments",
+    "description_limit": "media_attachments",
+    "max_options": "polls", "max_characters_per_option": "polls", "min_expiration": "polls",
+    "max_expiration": "polls",
+}
+
+
+@dataclass(frozen=True)
 class PlatformSpec:
     """Everything a platform checks before it accepts a post that postops can know beforehand."""
 
@@ -68,9 +109,57 @@ class PlatformSpec:
         if account is not None:
             if self.name == "x" and account.premium:
                 return X_PREMIUM_LIMIT
-            if self.name == "mastodon" and account.max_characters is not None:
-                return account.max_characters
+            own = _own(self, account)
+            if own is not None and own.max_characters is not None:
+                return own.max_characters
         return self.text_limit
+
+    def url_chars_for(self, account: Account | None) -> int:
+        """What one link counts towards the text limit, where a platform counts links as a fixed length."""
+        own = _own(self, account)
+        return own.characters_reserved_per_url if own and own.characters_reserved_per_url is not None else URL_CHARS
+
+    def max_images_for(self, account: Account | None) -> int:
+        own = _own(self, account)
+        return own.max_media_attachments if own and own.max_media_attachments is not None else self.max_images
+
+    def media_bytes_for(self, account: Account | None) -> dict[str, int | None]:
+        sizes = dict(self.media_bytes)
+        own = _own(self, account)
+        if own is not None:
+            for kind, limit in (("image", own.image_size_limit), ("video", own.video_size_limit)):
+                if kind in sizes and limit is not None:
+                    sizes[kind] = limit
+        return sizes
+
+    def features_for(self, account: Account | None) -> Features:
+        """What the platform takes, with the poll and alt text limits `account`'s own server sets."""
+        own = _own(self, account)
+        if own is None:
+            return self.features
+        poll = self.features.poll
+        if poll is not None:
+            poll = replace(
+                poll,
+                max_options=own.max_options if own.max_options is not None else poll.max_options,
+                max_option_chars=(own.max_characters_per_option if own.max_characters_per_option is not None
+                                  else poll.max_option_chars),
+                # durations in whole minutes, as posts give them: round inwards
+                min_minutes=math.ceil(own.min_expiration / 60) if own.min_expiration is not None else poll.min_minutes,
+                max_minutes=own.max_expiration // 60 if own.max_expiration is not None else poll.max_minutes)
+        alt = own.description_limit if own.description_limit is not None else self.features.alt_chars
+        return replace(self.features, poll=poll, alt_chars=alt)
+
+
+def _own(spec: PlatformSpec, account: Account | None) -> Limits | None:
+    """The limits `account`'s own server sets, where its platform lets a server set them."""
+    if account is None or spec.name not in OWN_LIMITS:
+        return None
+    return account.limits
+
+
+# What a link counts on platforms that count every link as the same length (X; Mastodon's default).
+URL_CHARS = 23
 
 
 # X Premium accounts "can post up to 25,000 characters" (https://help.x.com/en/using-x/x-premium): an account
@@ -134,6 +223,10 @@ SPECS: dict[str, PlatformSpec] = {
         media_bytes={"image": 50 * 1024 * 1024, "video": 512 * 1024 * 1024},
         features=Features(repost=True, quote=True, poll=PollLimits(2, 10, 1000, 1, 10**6, with_media=True))),
 }
+
+# The platforms whose servers set their own limits, which an account can declare (`limits:` in postops.yaml,
+# or read from the server into postops.limits.yaml by `postops limits --refresh`).
+OWN_LIMITS = ("mastodon",)
 
 # The platforms that count the length of a text, in the order the docs list them.
 COUNTED = tuple(name for name, spec in SPECS.items() if spec.text_limit is not None)

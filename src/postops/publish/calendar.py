@@ -114,7 +114,7 @@ def _part(root: Path, post: Post, part: Part, account: Account | None, state: Ma
     measures = measure(part.text)
     marks = _marks(part_facts(post, part, account, state["account"], measures).spans)
     platform = account.platform if account else ""
-    length = getattr(measures, platform) if platform in LIMITS else None
+    length = measures.length_on(SPECS[platform], account) if platform in LIMITS else None
     recorded: Mapping[str, Any] = next((p for p in state.get("parts", []) if p["part"] == part.index + 1), {})
     media = tuple(_media(root, m.path, m.alt, old_commit) if with_media else MediaItem(m.path, m.alt, None, None, None)
                   for m in part.media)

@@ -32,6 +32,7 @@ from postops.publish.gate import (
     plan_context,
     supported_accounts,
 )
+from postops.publish.instance_limits import instance_limit_blocks
 from postops.publish.ledger import Ledger, LedgerError, Store, read_ledger
 from postops.publish.notify import Alert, Notifier, run_alerts
 from postops.publish.pause import set_paused
@@ -89,9 +90,11 @@ def compute_plan(root: Path, config: Config, *, now: datetime, until: datetime |
     verdicts = lint(root, config)
     desired = load_desired(root, config)
     unavailable = supported_accounts(config)
+    opened: dict[str, Platform] = {}
     if credentials:
-        unavailable |= open_platforms(config, {t.account for t in desired.targets} - set(unavailable), root,
-                                      os.environ if env is None else env)[1]
+        opened, closed = open_platforms(config, {t.account for t in desired.targets} - set(unavailable), root,
+                                        os.environ if env is None else env)
+        unavailable |= closed
     ctx = plan_context(config, desired, verdicts, now=now, unavailable=unavailable,
                        allow_mass_retract=allow_mass_retract, until=until, ledger=ledger,
                        ignore_state_pause=ignore_state_pause)
@@ -99,8 +102,10 @@ def compute_plan(root: Path, config: Config, *, now: datetime, until: datetime |
     # Approval is a question about what was merged: on a pull request's checkout there is nothing to ask.
     unapproved = approval_blocks(config, desired, plan, os.environ if env is None else env).blocked \
         if at_default_tip(root, remote) else {}
-    if unapproved:
-        plan = make_plan(desired.targets, ledger, replace(ctx, unapproved=unapproved))
+    # With the credentials publish has, what publish would hold back for the instance's limits now.
+    refused = instance_limit_blocks(config, desired, plan, opened, root) if opened else {}
+    if unapproved or refused:
+        plan = make_plan(desired.targets, ledger, replace(ctx, unapproved=unapproved, refused=refused))
     return plan, desired, verdicts
 
 

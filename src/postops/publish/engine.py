@@ -31,6 +31,7 @@ from postops.publish import failpoints
 from postops.publish.approvals import approval_blocks
 from postops.publish.desired import Desired, check_checkout, load_desired
 from postops.publish.gate import LintFn, Verdicts, lint_verdicts, open_platforms, plan_context
+from postops.publish.instance_limits import instance_limit_blocks
 from postops.publish.ledger import (
     CLAIMED,
     FAILED,
@@ -146,6 +147,7 @@ class Publisher:
         self.unavailable = self._open_platforms()
         self.unapproved: Mapping[tuple[str, str], str] = {}
         self.approved: Mapping[tuple[str, str], dict[str, Any]] = {}   # recorded in the claim: the audit trail
+        self.refused: Mapping[tuple[str, str], str] = {}
 
     def _open_platforms(self) -> dict[str, str]:
         opened, unavailable = open_platforms(self.config, {t.account for t in self.desired.targets}, self.root,
@@ -163,7 +165,7 @@ class Publisher:
 
     def context(self, ledger: Ledger | None = None) -> Context:
         return plan_context(self.config, self.desired, self.verdicts, now=self.now(), unavailable=self.unavailable,
-                            unapproved=self.unapproved, allow_mass_retract=self.allow_mass_retract, run=self.run,
+                            unapproved=self.unapproved, refused=self.refused, allow_mass_retract=self.allow_mass_retract, run=self.run,
                             ledger=ledger)
 
     def plan(self, ledger: Ledger) -> Plan:
@@ -173,6 +175,9 @@ class Publisher:
         ledger = store.read(fetch=True)
         approvals = approval_blocks(self.config, self.desired, self.plan(ledger), self.env)
         self.unapproved, self.approved = approvals.blocked, approvals.approved
+        # Before any call: a post its server would refuse by the limits it gives now is held back, not sent.
+        self.refused = instance_limit_blocks(self.config, self.desired, self.plan(ledger), self._platforms,
+                                             self.root, self.echo)
         first = self.plan(ledger)
         for action in first.actions:
             if OVERLONG_LEASE in action.reason:

@@ -86,6 +86,7 @@ def open_platforms(config: Config, keys: Iterable[str], root: Path, env: Mapping
 
 def plan_context(config: Config, desired: Desired, verdicts: Verdicts, *, now: datetime,
                  unavailable: Mapping[str, str], unapproved: Mapping[tuple[str, str], str] | None = None,
+                 refused: Mapping[tuple[str, str], str] | None = None,
                  allow_mass_retract: bool = False, until: datetime | None = None,
                  run: str | None = None, ledger: Ledger | None = None,
                  ignore_state_pause: bool = False) -> Context:
@@ -101,5 +102,6 @@ def plan_context(config: Config, desired: Desired, verdicts: Verdicts, *, now: d
     return Context(now=now, settings=config.publish, paused=paused, blocked=errors_of(verdicts),
                    unavailable=unavailable, unreadable=desired.unreadable,
                    unreadable_folders=desired.unreadable_folders, unapproved=unapproved or {},
+                   refused=refused or {},
                    allow_mass_retract=allow_mass_retract, until=until, gone=publisher_gone, run=run,
                    withdrawn=withdrawn)

@@ -104,6 +104,8 @@ class Context:
     unreadable: Mapping[str, str] = field(default_factory=dict)   # post id -> why its file cannot be read
     unreadable_folders: Mapping[str, str] = field(default_factory=dict)  # post id -> its file's account folder
     unapproved: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (post, account) -> why not approved
+    # (post, account) -> why its server would refuse it by the limits it gives now (a Mastodon instance's)
+    refused: Mapping[tuple[str, str], str] = field(default_factory=dict)
     allow_mass_retract: bool = False
     until: datetime | None = None                    # also list waits due up to then (a preview)
     gone: Callable[[str], bool] = lambda by: False   # whether the publisher `by` is provably dead
@@ -357,6 +359,8 @@ class _BringUp:
             return self.act(ActionName.BLOCKED, ctx.unavailable[key[1]], due)
         if key in ctx.unapproved:   # a thread begun too: each part needs the post's approval
             return self.act(ActionName.BLOCKED, f"approval: {ctx.unapproved[key]}", due)
+        if key in ctx.refused:
+            return self.act(ActionName.BLOCKED, f"instance limits: {ctx.refused[key]}", due)
         if ctx.paused is not None:
             return self.act(ActionName.BLOCKED, f"{PAUSED}{ctx.paused}", due)
         return None if self.started else self.reply_not_out()

@@ -13,6 +13,7 @@ from typing import Any
 
 from postops.repo.config import Config, load_config
 from postops.repo.fsutil import write_atomic
+from postops.repo.limits import LIMITS_FILE
 from postops.repo.posts import POSTS_DIR, discover
 
 # Where each forge looks for CODEOWNERS, in its order: it reads the first that exists and ignores the rest.
@@ -104,8 +105,12 @@ def _entries(config: Config, extra_media: Sequence[str] = ()) -> tuple[list[_Ent
     for pattern in ("/media/", *extra_media):
         content.append(_Entry(pattern, tuple(every_approver), "the approvers of every account",
                               f"{pattern}: nobody: no account has approvers in postops.yaml"))
+    # postops.limits.yaml changes what lint lets through to a Mastodon account; owned once it exists, so that
+    # repositories without it keep the CODEOWNERS they have (the pull request adding it is told to regenerate).
+    governed = _GOVERNED[:1] + (f"/{LIMITS_FILE}",) + _GOVERNED[1:] if (config.root / LIMITS_FILE).exists() \
+        else _GOVERNED
     governance = [_Entry(pattern, owners, "policy_owners", f"{pattern}: {no_policy_owners}")
-                  for pattern in _GOVERNED]
+                  for pattern in governed]
     return content, governance
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -13,6 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jsonschema import Draft202012Validator
 
 from postops.errors import ConfigError
+from postops.platforms.spec import Limits
+from postops.repo.limits import LIMITS_FILE, read_limits, same_instance
+from postops.repo.limits import limits_from as _limits_from
 from postops.repo.schemas import CONFIG_SCHEMA, explain
 from postops.repo.yamlfile import Document, YamlProblem, parse
 
@@ -24,7 +27,7 @@ _REQUIRED_KEYS = (("facebook", "page_id", "'123456789012345'"), ("linkedin", "or
 # The form of each platform's API versions: the Graph API's v26.0, LinkedIn-Version's YYYYMM.
 _API_VERSIONS = {"facebook": (r"v[0-9]+\.[0-9]+", "v26.0"), "linkedin": (r"20[0-9]{2}(0[1-9]|1[0-2])", "'202605'")}
 _KEY_PLATFORMS = {"page_id": ("facebook",), "organization": ("linkedin",), "api_version": ("facebook", "linkedin"),
-                  "premium": ("x",), "max_characters": ("mastodon",)}
+                  "premium": ("x",), "max_characters": ("mastodon",), "limits": ("mastodon",)}
 
 
 def parse_duration(text: str) -> timedelta:
@@ -54,7 +57,8 @@ class Account:
     api_version: str | None = None      # facebook, linkedin: the API version, when not the adapter's default
     unmanaged: str = "report"           # report | delete | delete-if-violating: posts made outside postops
     premium: bool = False               # x: an X Premium account, whose posts may be 25,000 characters long
-    max_characters: int | None = None   # mastodon: the instance's own limit, when not Mastodon's default 500
+    # mastodon: the instance's own limits (postops.yaml's over postops.limits.yaml's); None: Mastodon's defaults
+    limits: Limits | None = None
 
 
 class AlertKind(StrEnum):
@@ -122,7 +126,9 @@ def find_root(start: Path) -> Path:
     raise ConfigError(f"no {CONFIG_FILE} found in {start} or any folder above it (run `postops init`)")
 
 
-def load_config(root: Path) -> Config:
+def load_config(root: Path, *, cached_limits: bool = True) -> Config:
+    """postops.yaml, with the instance limits in postops.limits.yaml unless `cached_limits` is False (the
+    command that rewrites that file must read a config whose file is out of date)."""
     path = root / CONFIG_FILE
     if path.is_symlink():  # its accounts and approvers would come from a file CODEOWNERS does not guard
         raise ConfigError(f"{CONFIG_FILE} is a symbolic link: it must be a file in the repository, reviewed as it "
@@ -149,6 +155,7 @@ def load_config(root: Path) -> Config:
 
     timezone = data.get("timezone", "UTC")
     _check_zone(timezone, fail, "timezone")
+    cached = read_limits(root) if cached_limits else {}
     accounts = {}
     for key, spec in data["accounts"].items():
         zone = spec.get("timezone", timezone)
@@ -181,7 +188,7 @@ def load_config(root: Path) -> Config:
             api_version=spec.get("api_version"),
             unmanaged=spec.get("unmanaged", "report"),
             premium=spec.get("premium", False),
-            max_characters=spec.get("max_characters"),
+            limits=_own_limits(key, spec, cached, fail),
         )
     pub = data.get("publish") or {}
     defaults = PublishSettings()
@@ -206,6 +213,27 @@ def load_config(root: Path) -> Config:
         source=_source(data.get("source")),
         doc=doc,
     )
+
+
+def _own_limits(key: str, spec: dict[str, Any], cached: dict[str, Any], fail: Any) -> Limits | None:
+    """A Mastodon account's instance limits: what postops.yaml sets, over what postops.limits.yaml read from
+    its instance; None when neither says anything (Mastodon's defaults)."""
+    if spec["platform"] != "mastodon":
+        return None
+    own = _limits_from(spec.get("limits"))
+    if "max_characters" in spec:
+        set_too = own.max_characters
+        if set_too is not None and set_too != spec["max_characters"]:
+            raise fail(f"max_characters {spec['max_characters']} and limits.statuses.max_characters {set_too} "
+                       "disagree: keep one", "accounts", key, "max_characters")
+        own = replace(own, max_characters=spec["max_characters"])
+    entry = cached.get(key)
+    if entry is not None and not same_instance(entry.instance, spec.get("instance")):
+        raise ConfigError(f"the limits of account {key} were read from {entry.instance}, but its instance is "
+                          f"{spec.get('instance')}: run `postops limits --refresh {key}` and commit "
+                          f"{LIMITS_FILE}", LIMITS_FILE, entry.line, 3)
+    merged = own.over(entry.limits if entry is not None else None)
+    return None if merged == Limits() else merged
 
 
 def _text(value: Any) -> str | None:

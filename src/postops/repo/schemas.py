@@ -6,7 +6,7 @@ import difflib
 import re
 from typing import Any
 
-from postops.platforms.spec import SPECS, reply_forms_text
+from postops.platforms.spec import LIMIT_GROUPS, SPECS, reply_forms_text
 from postops.repo.yamlfile import Document, Mark
 
 DURATION = r"^[0-9]+(\.[0-9]+)?\s*(s|m|h|d)$"
@@ -95,6 +95,20 @@ POST_SCHEMA: dict[str, Any] = {
     },
 }
 
+# An instance's own limits, in the shape of the `configuration` of Mastodon's GET /api/v2/instance: in
+# postops.yaml (an account's `limits:`, which wins) and in postops.limits.yaml (written by `postops limits`).
+LIMITS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "mastodon: the instance's own limits, named as in the `configuration` of its GET "
+                   "/api/v2/instance; each one given here wins over postops.limits.yaml and Mastodon's default.",
+    "properties": {
+        group: {"type": "object", "additionalProperties": False, "properties": {
+            name: {"type": "integer", "minimum": 0 if name == "min_expiration" else 1}
+            for name, of in LIMIT_GROUPS.items() if of == group}}
+        for group in dict.fromkeys(LIMIT_GROUPS.values())},
+}
+
 _ACCOUNT: dict[str, Any] = {
     "type": "object",
     "required": ["platform"],
@@ -121,6 +135,21 @@ _ACCOUNT: dict[str, Any] = {
         "max_characters": {"type": "integer", "minimum": 1, "examples": [500, 5000],
                            "description": "mastodon: the instance's own limit on the length of a post "
                                           "(configuration.statuses.max_characters of GET /api/v2/instance)."},
+        "limits": LIMITS_SCHEMA,
+    },
+}
+
+LIMITS_FILE_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["version", "accounts"],
+    "additionalProperties": False,
+    "properties": {
+        "version": {"const": 1},
+        "accounts": {"type": "object", "additionalProperties": {
+            "type": "object", "required": ["instance"], "additionalProperties": False,
+            "properties": {"instance": {"type": "string"}, "read_at": {"type": "string"},
+                           **LIMITS_SCHEMA["properties"]}}},
     },
 }
 

@@ -1,7 +1,8 @@
 """What the rules `repost`, `quote` and `poll` share: the accounts a post goes to with what their platform
 takes, and a reference to another post.
 
-What a platform takes comes from its declaration (postops.platforms.base.FEATURES), never from here.
+What a platform takes comes from its declaration (postops.platforms.spec), with the limits an account's own
+server sets (a Mastodon instance's), never from here.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from postops.lint.rules.base import Context, Hit
-from postops.platforms.base import FEATURES, Features
+from postops.platforms.spec import SPECS, Features
 from postops.repo.posts import Post
 
 
@@ -18,7 +19,8 @@ def accounts(ctx: Context, post: Post) -> Iterator[tuple[str, str, Features]]:
     for key in post.accounts:
         account = ctx.config.accounts.get(key)
         if account is not None:
-            yield key, account.platform, FEATURES.get(account.platform, Features())
+            spec = SPECS.get(account.platform)
+            yield key, account.platform, spec.features_for(account) if spec is not None else Features()
 
 
 def reference(ctx: Context, post: Post, target: str, key: str, where: tuple[Any, ...]) -> Iterator[Hit]:

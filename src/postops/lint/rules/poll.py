@@ -6,8 +6,9 @@
 | Mastodon | 2 to 4 | 50 | 5 minutes to about 30 days | no |
 | Bluesky, Facebook, LinkedIn | no polls | | | |
 
-Mastodon's figures are its software's defaults; an instance can set others, and one that takes less
-refuses the post when it is published (a `failed` event with the server's reason).
+Mastodon's figures are its software's defaults; an instance sets its own, which lint takes from
+`postops.limits.yaml` (written by `postops limits --refresh`) or the account's `limits` in postops.yaml.
+Publish checks them again against the instance's limits of the moment and blocks a post it would refuse.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ ID = "poll"
 TYPE: RuleType = "post"
 SEVERITY = "error"
 DESCRIPTION = ("A poll fits its platform: X 2-4 options of up to 25 characters, open 5 minutes to 7 days, no "
-               "media; Mastodon 2-4 options of up to 50 characters (its defaults), no media; no polls on "
+               "media; Mastodon 2-4 options of up to 50 characters (its defaults, or the instance's own), no media; no polls on "
                "Bluesky, Facebook or LinkedIn.")
 OPTIONS: dict[str, str] = {}
 _QUESTION = "account: official\ntext: Which chart next week?\npoll:\n"

@@ -18,7 +18,7 @@ ID = "text-length"
 TYPE: RuleType = "post"
 SEVERITY = "error"
 DESCRIPTION = ("Every part fits the platform: X 280 weighted characters (25,000 with premium), Mastodon 500 "
-               "characters (or the instance's max_characters), Bluesky 300 graphemes and 3,000 bytes, Facebook "
+               "characters (or the instance's own limits), Bluesky 300 graphemes and 3,000 bytes, Facebook "
                "63,206 and LinkedIn 3,000 characters (URLs count 23 on X and Mastodon).")
 OPTIONS: dict[str, str] = {}
 _LONG = "  Energy security matters. Energy security matters. Energy security matters.\n"
@@ -43,7 +43,7 @@ def check(ctx: Context, post: Post) -> Iterator[Hit]:
         for part in post.parts:
             which = f"thread part {part.index + 1}" if part.index else "text"
             measures = ctx.measure(post, part.index)
-            length = getattr(measures, spec.name, None)
+            length = measures.length_on(spec, account)
             if limit is not None and length is not None and length > limit:
                 yield Hit(post.mark(part.where), f"{which} is {length}/{limit} {spec.text_unit} on {spec.title} "
                                                  f"(account {account_key})", account_key)
