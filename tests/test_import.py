@@ -65,7 +65,7 @@ def test_every_twitter_together_construct(tmp_path, target):
         "media/pets/dog.jpg": b"dog bytes",
         "tweets/thread.tweet": b"\xf0\x9f\xa7\xb5 A thread...  \n\n---\n---\npoll:\n  - Banana\n  - Mango\n---\n\n"
                                b"Which is better?\n\n---\nWe hope you enjoyed it\n---\nWe did.\n",
-        "tweets/custom.tweet": b"---\nthread-delimiter: \"+++\"\n---\nOne\n+++\nTwo\n+++\nThree\n",
+        "tweets/custom.tweet": b"---\nthread-delimiter: \"~~~\"\n---\nOne\n~~~\nTwo\n~~~\nThree\n",
         "tweets/scheduled.tweet": b"---\nschedule: 2026-01-05T09:00:00+01:00\n---\nLater\n",
         "tweets/My Post!.tweet": b"Named oddly\n",
     })
@@ -103,10 +103,35 @@ def test_every_twitter_together_construct(tmp_path, target):
         {"text": "We hope you enjoyed it"}, {"text": "We did."}]
     # The declared delimiter splits once: each part starts again from `---`, as twitter-together reads it.
     custom = post(target, "posts/drill/custom.yaml")
-    assert (custom["text"], custom["thread"]) == ("One", [{"text": "Two\n+++\nThree"}])
-    assert "custom.tweet:7: note: twitter-together splits on '+++' once" in result.output
+    assert (custom["text"], custom["thread"]) == ("One", [{"text": "Two\n~~~\nThree"}])
+    assert "custom.tweet:7: note: twitter-together splits on '~~~' once" in result.output
     assert post(target, "posts/drill/scheduled.yaml")["publish_at"] == "2026-01-05T09:00:00+01:00"
     assert post(target, "posts/drill/My-Post.yaml")["text"] == "Named oddly"
+
+
+def test_a_thread_delimiter_is_a_regular_expression_as_twitter_together_reads_it(tmp_path, target):
+    # lib/common/parse-tweet-file-content.js splits on new RegExp(`(?:${EOL})+${threadDelimiter}[ \t]*(?:${EOL})+`)
+    source = source_repo(tmp_path, {
+        "tweets/equals.tweet": b"---\nthread-delimiter: \"={3,}\"\n---\nOne\n=======\nTwo\n",
+        "tweets/dots.tweet": b"---\nthread-delimiter: \"...\"\n---\nOne\nabc\nTwo\n",
+        "tweets/escaped.tweet": b"---\nthread-delimiter: \"\\\\*\\\\*\\\\*\"\n---\nOne\n***\nTwo\n",
+        "tweets/plus.tweet": b"---\nthread-delimiter: \"+++\"\n---\nOne\n+++\nTwo\n",
+        "tweets/lookbehind.tweet": b"---\nreply: https://twitter.com/acme/status/11\nthread-delimiter: \"(?<=x)-\"\n"
+                                   b"---\nOne\n-\nTwo\n",
+    })
+    result = run_import(target, source / "tweets")
+    assert result.exit_code == 1, result.output
+    assert (post(target, "posts/drill/equals.yaml")["text"], post(target, "posts/drill/equals.yaml")["thread"]) \
+        == ("One", [{"text": "Two"}])
+    assert post(target, "posts/drill/dots.yaml")["thread"] == [{"text": "Two"}]       # any three characters
+    assert post(target, "posts/drill/escaped.yaml")["thread"] == [{"text": "Two"}]
+    out = result.output.splitlines()
+    # RE2 cannot run these (JavaScript refuses `+++` too): reported at the delimiter's line, not imported
+    assert any(o.startswith("plus.tweet:2: skipped (unsupported): thread-delimiter '+++' is a regular expression")
+               for o in out), result.output
+    assert any(o.startswith("lookbehind.tweet:3: skipped (unsupported): thread-delimiter '(?<=x)-'") for o in out)
+    assert out[-1] == "imported 3, skipped 2 (unsupported: 2)"
+    assert not (target.root / "posts/drill/plus.yaml").exists()
 
 
 def test_toot_together_files_are_sent_as_they_are_and_read_square_poll_options(tmp_path, target):

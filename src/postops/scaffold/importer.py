@@ -107,6 +107,64 @@ def read_source(raw: bytes) -> str:
     return text
 
 
+# twitter-together splits a thread where `new RegExp(`(?:${EOL})+${threadDelimiter}[ \t]*(?:${EOL})+`)` first
+# matches (lib/common/parse-tweet-file-content.js): the delimiter is a regular expression, spliced in as
+# written. The same pattern runs here through RE2, in time linear in the text, so that no file can hang the
+# import; one RE2 cannot run (a backreference, a lookaround, `+++`, which JavaScript refuses too) is reported.
+
+
+def thread_splitter(delimiter: str) -> Any:
+    """The compiled pattern twitter-together splits a thread with, for `delimiter`; ValueError when RE2
+    cannot run it."""
+    from postops.lint.policy import compile_pattern  # noqa: PLC0415 - RE2, only for files that declare one
+
+    pattern = f"(?:\n)+{delimiter}[ \t]*(?:\n)+"
+    try:
+        return compile_pattern(pattern)
+    except Exception as exc:  # noqa: BLE001 - RE2's error type is private (re2._re2.Error)
+        why = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ValueError(f"thread-delimiter {delimiter!r} is a regular expression to twitter-together, and "
+                         f"{pattern!r} is not one that can run in linear time ({why}); escape what is meant "
+                         f"literally (e.g. {re.escape(delimiter)!r}) or split the thread by hand") from None
+
+
+class _Literal:
+    """The default `---` splitter: no RE2 needed for the files that declare no delimiter."""
+
+    _PATTERN = re.compile("\n+---[ \t]*\n+")
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self._PATTERN.search(text)
+
+
+_DEFAULT_SPLITTER = _Literal()
+
+
+def _splitter_for(delimiter: str, line: int) -> dict[str, Any]:
+    """{"splitter": ...} for a declared delimiter, or the Unconvertible that reports one RE2 cannot run."""
+    if not delimiter:
+        return {}   # twitter-together does not split on an empty delimiter
+    try:
+        return {"splitter": thread_splitter(delimiter)}
+    except ValueError as exc:
+        raise Unconvertible("unsupported", str(exc), line) from None
+
+
+def _delimiter_line(delimiter: str, text: str) -> int | None:
+    """Where in `text` a line the delimiter matches starts, if one does (for the note that it did not split)."""
+    padded = "\n" + text + "\n"   # a delimiter on the first or last line is a line of its own too
+    try:
+        found = thread_splitter(delimiter).search(padded)
+    except ValueError:
+        return None
+    if found is None:
+        return None
+    start: int = found.start()
+    while padded[start] == "\n":
+        start += 1
+    return start - 1
+
+
 # ------------------------------------------------------------------------------------------ reading
 
 @dataclass
@@ -162,14 +220,14 @@ class _Reader:
         rest_offset = offset
         delimiter = options["thread-delimiter"]
         if delimiter:
-            split = re.search(f"\n+{re.escape(delimiter)}[ \t]*\n+", text)
+            split = options.get("splitter", _DEFAULT_SPLITTER).search(text)
             if split:
                 text, rest, rest_offset = text[: split.start()], text[split.end():], offset + split.end()
-                again = re.search(f"(?:^|(?<=\n)){re.escape(delimiter)}[ \t]*(?:\n|$)", rest)
-                if delimiter != "---" and again:
+                again = _delimiter_line(delimiter, rest)
+                if delimiter != "---" and again is not None:
                     note = (f"twitter-together splits on {delimiter!r} once: the rest, delimiter lines "
                             "included, is one part, as it was published")
-                    self.notes.append((self.line(rest_offset + again.start()), note))
+                    self.notes.append((self.line(rest_offset + again), note))
         text, poll = self._poll_lines(text)
         poll = options.get("poll", poll)
         retweet = options.get("retweet")
@@ -240,6 +298,7 @@ class _Reader:
                 if not isinstance(value, str):
                     raise fail(f"thread-delimiter must be text, not {value!r}", key)
                 options[key] = value
+                options.update(_splitter_for(value, where(key)))
             elif key == "schedule":
                 if not isinstance(value, str) or parse_publish_at(value, "UTC") is None:
                     raise fail(f"schedule must be a date and time, not {value!r}", key)
