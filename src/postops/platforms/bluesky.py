@@ -439,7 +439,10 @@ class BlueskyPlatform:
         if found is None:
             return None
         value = _mapping(found.get("value"))
-        if value.get("text") != request.text:
+        # The same text quoting another post, or none, is a different post: the quote is compared by the uri
+        # of its strong reference (app.bsky.embed.record, or the `record` of app.bsky.embed.recordWithMedia).
+        quoted = self._post_uri(request.quote, doing) if request.quote is not None else None
+        if value.get("text") != request.text or _quoted_uri(value) != quoted:
             raise PlatformError(
                 f"{doing}: its record key {rkey} holds a different post on this account ({found.get('uri')}); "
                 f"check the account by hand", retryable=False, kind="error")
@@ -612,6 +615,17 @@ def _tags(text: str) -> list[tuple[str, int, int]]:
 
 
 # -- ids --------------------------------------------------------------------------------------------
+
+
+def _quoted_uri(value: Mapping[str, Any]) -> str | None:
+    """The at:// uri of the post a post record quotes, or None."""
+    embed = _mapping(value.get("embed"))
+    if embed.get("$type") == "app.bsky.embed.recordWithMedia":
+        embed = _mapping(embed.get("record"))
+    if embed.get("$type") != "app.bsky.embed.record":
+        return None
+    uri = _mapping(embed.get("record")).get("uri")
+    return None if uri is None else str(uri)
 
 
 def _platform_id(answer: Mapping[str, Any]) -> str:

@@ -282,6 +282,7 @@ class MastodonPlatform:
         params: dict[str, Any] = {"limit": _PAGE_SIZE, "exclude_reblogs": "true"}
         try:
             replied = self._local_id(request.reply_to, what) if request.reply_to is not None else None
+            quoted = self._local_id(request.quote, what) if request.quote is not None else None
             if self._account_id is None:
                 me = self._record(what, self._call(what, "GET", "/api/v1/accounts/verify_credentials"))
                 self._account_id = str(me["id"])
@@ -296,7 +297,7 @@ class MastodonPlatform:
                     created = _parse_time(status.get("created_at"))
                     if created is not None and created < since:
                         continue
-                    if _is_request(status, request, wanted, replied):
+                    if _is_request(status, request, wanted, replied, quoted):
                         return self._published(status)
                 oldest = _parse_time(statuses[-1].get("created_at")) if statuses else None
                 next_url = (response.links.get("next") or {}).get("url")
@@ -477,10 +478,36 @@ def _comparable(text: str) -> str:
     return " ".join(text.split())
 
 
-def _is_request(status: Mapping[str, Any], request: PartRequest, wanted: str, replied: str | None) -> bool:
+def _is_request(status: Mapping[str, Any], request: PartRequest, wanted: str, replied: str | None,
+                quoted: str | None) -> bool:
+    """Whether `status` is what `request` made: the same text, reply, quote and poll. A status with the same
+    text but another quote or poll, or none, is a different post, and must not stand for this one."""
     if replied is not None and str(status.get("in_reply_to_id")) != replied:
         return False
+    if _quoted_id(status) != quoted:
+        return False
+    if _poll_options(status) != (request.poll.options if request.poll is not None else None):
+        return False
     return _comparable(_html_text(str(status.get("content") or ""))) == wanted
+
+
+def _quoted_id(status: Mapping[str, Any]) -> str | None:
+    """The id of the status `status` quotes: its `quote` is a Quote ({state, quoted_status}) or a ShallowQuote
+    ({state, quoted_status_id}) (https://docs.joinmastodon.org/entities/Status/#quote)."""
+    quote = status.get("quote")
+    if not isinstance(quote, dict):
+        return None
+    inner = quote.get("quoted_status")
+    found = inner.get("id") if isinstance(inner, dict) else quote.get("quoted_status_id")
+    return None if found is None else str(found)
+
+
+def _poll_options(status: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The titles of `status`'s poll options, in order (Poll entity: options[].title), or None without a poll."""
+    poll = status.get("poll")
+    if not isinstance(poll, dict):
+        return None
+    return tuple(str(option.get("title")) for option in poll.get("options") or [] if isinstance(option, dict))
 
 
 def _parse_time(value: Any) -> datetime | None:

@@ -249,9 +249,12 @@ class XPlatform:
         wanted = _comparable(request.text)
         token: str | None = None
         for _ in range(self._lookup_pages):
+            # A post's poll comes as includes.polls, by the ids in its attachments.poll_ids (expansions).
             page = self._call(what, partial(
                 client.get_users_tweets, user_id, start_time=since, max_results=100, pagination_token=token,
-                tweet_fields=["created_at", "text", "note_tweet", "referenced_tweets"], user_auth=True))
+                tweet_fields=["created_at", "text", "note_tweet", "referenced_tweets", "attachments"],
+                expansions=["attachments.poll_ids"], poll_fields=["options"], user_auth=True))
+            polls = _polls(page)
             for tweet in page.get("data") or []:
                 if request.repost is not None:
                     source = tweet_id_of(request.repost)
@@ -259,7 +262,7 @@ class XPlatform:
                         return Published(platform_id=REPOST_PREFIX + source,
                                          url=self._source_url(request.repost, source),
                                          published_at=parse_time(tweet.get("created_at")))
-                elif _is_request(tweet, request, wanted):
+                elif _is_request(tweet, request, wanted, polls, what):
                     tweet_id = str(tweet["id"])
                     return Published(platform_id=tweet_id, url=self._url(tweet_id),
                                      published_at=parse_time(tweet.get("created_at")))
@@ -395,11 +398,33 @@ def _references(tweet: Mapping[str, Any], kind: str) -> set[str]:
     return {str(ref.get("id")) for ref in tweet.get("referenced_tweets") or [] if ref.get("type") == kind}
 
 
-def _is_request(tweet: Mapping[str, Any], request: PartRequest, wanted: str) -> bool:
+def _polls(page: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """poll id -> its option labels in order, from a page's includes.polls."""
+    polls = {}
+    for poll in (page.get("includes") or {}).get("polls") or []:
+        options = sorted(poll.get("options") or [], key=lambda o: o.get("position", 0))
+        polls[str(poll.get("id"))] = tuple(str(o.get("label")) for o in options)
+    return polls
+
+
+def _is_request(tweet: Mapping[str, Any], request: PartRequest, wanted: str,
+                polls: Mapping[str, tuple[str, ...]], what: str) -> bool:
+    """Whether `tweet` is what `request` made: the same text, reply, quote and poll. A post with the same text
+    but another quote or poll, or none, is a different post, and must not stand for this one."""
     if request.reply_to is not None and tweet_id_of(request.reply_to) not in _references(tweet, "replied_to"):
         return False
-    if request.quote is not None and tweet_id_of(request.quote) not in _references(tweet, "quoted"):
+    quoted = _references(tweet, "quoted")
+    if (tweet_id_of(request.quote) not in quoted) if request.quote is not None else bool(quoted):
         return False
+    poll_ids = [str(i) for i in (tweet.get("attachments") or {}).get("poll_ids") or []]
+    if bool(poll_ids) != (request.poll is not None):
+        return False
+    if request.poll is not None:
+        if poll_ids[0] not in polls:   # X left the poll out: whether it is this post cannot be told
+            raise PlatformError(f"{what}: X did not give the options of the poll of post {tweet.get('id')}",
+                                retryable=True, kind="error")
+        if polls[poll_ids[0]] != tuple(request.poll.options):
+            return False
     # Long posts come back cut short in `text`, whole in `note_tweet`.
     text = (tweet.get("note_tweet") or {}).get("text") or tweet.get("text") or ""
     seen = _comparable(html.unescape(text))
