@@ -184,12 +184,14 @@ SPECS: dict[str, PlatformSpec] = {
     # characters_reserved_per_url 23; Mastodon's StatusLengthValidator counts grapheme clusters, only URLs
     # written with their scheme count 23, and @user@server counts as @user. media_attachments: image_size_limit
     # 16 MiB, video_size_limit 99 MiB, description_limit 1,500 (MediaAttachment::MAX_DESCRIPTION_LENGTH);
-    # max_media_attachments 4. Polls: 4 options of 50 characters, 5 minutes to 2629746 seconds; media_ids and poll cannot be combined. Quotes need Mastodon 4.5.
+    # max_media_attachments 4. Polls: 4 options of 50 characters, 5 minutes to 2629746 seconds; media_ids and poll
+    # cannot be combined. Quotes need Mastodon 4.5. These are the software's defaults: each instance gives its own
+    # in the `configuration` of GET /api/v2/instance, which an account's `limits` (Limits, above) carry.
     "mastodon": PlatformSpec(
         "mastodon", "Mastodon", 500, "characters", "mastodon",
         counted_as="grapheme clusters (what a reader sees as one character); every URL written with `https://` "
                    "23, one without it in full; `@user@server` counts as `@user`",
-        limit_option="or the account's `max_characters`",
+        limit_option="or the instance's own: `postops limits --refresh` reads it into postops.limits.yaml",
         media_bytes={"image": 16 * 1024 * 1024, "video": 99 * 1024 * 1024},
         features=Features(repost=True, quote=True, poll=PollLimits(2, 4, 50, 5, 43829, with_media=False),
                           alt_chars=1500),
