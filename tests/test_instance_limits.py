@@ -292,3 +292,18 @@ def test_codeowners_gives_the_limits_file_to_the_policy_owners_once_it_exists(re
     assert LIMITS_FILE not in render_codeowners(load_config(repo.root))     # a repository without it is unchanged
     repo.write(LIMITS_FILE, CACHED)
     assert f"/{LIMITS_FILE} @acme/governance" in render_codeowners(load_config(repo.root)).splitlines()
+
+
+def test_limits_through_the_command_line(repo):
+    from click.testing import CliRunner
+
+    from postops.cli import main
+
+    repo.write("postops.yaml", CONFIG)
+    shown = CliRunner().invoke(main, ["limits", "-C", str(repo.root)])
+    assert shown.exit_code == 0 and f"social ({BASE}):" in shown.output
+    assert "statuses.max_characters: - (Mastodon's default)" in shown.output
+    wrong = CliRunner().invoke(main, ["limits", "sky", "-C", str(repo.root)])
+    assert wrong.exit_code == 2 and "sky: not a Mastodon account in postops.yaml" in wrong.output
+    both = CliRunner().invoke(main, ["limits", "--refresh", "--check", "-C", str(repo.root)])
+    assert both.exit_code == 2

@@ -133,6 +133,9 @@ def limits_command(root: Path, keys: Sequence[str], *, refresh: bool, check: boo
         raise UsageError(f"{', '.join(unknown)}: not a Mastodon account in postops.yaml "
                          f"(Mastodon accounts: {', '.join(sorted(mastodon)) or 'none'})")
     chosen = list(keys) or sorted(mastodon)
+    if not chosen:
+        echo("no Mastodon account in postops.yaml: only a Mastodon instance sets limits of its own")
+        return 0
     cached = read_limits(root)
     if not refresh and not check:
         for key in chosen:
