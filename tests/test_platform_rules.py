@@ -113,7 +113,8 @@ def test_x_premium_account_posts_up_to_25000_characters(repo):
 
 
 @pytest.mark.parametrize(("option", "value", "platform"), [("premium", "true", "mastodon"),
-                                                           ("max_characters", "1000", "x")])
+                                                           ("max_characters", "1000", "x"),
+                                                           ("limits", "{statuses: {max_characters: 1000}}", "x")])
 def test_a_platform_option_on_another_platform_is_refused(repo, option, value, platform):
     extra = "    instance: https://mastodon.example\n" if platform == "mastodon" else ""
     repo.write("postops.yaml", CONFIG + f"  other:\n    platform: {platform}\n{extra}    {option}: {value}\n")
