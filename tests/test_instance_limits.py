@@ -307,3 +307,11 @@ def test_limits_through_the_command_line(repo):
     assert wrong.exit_code == 2 and "sky: not a Mastodon account in postops.yaml" in wrong.output
     both = CliRunner().invoke(main, ["limits", "--refresh", "--check", "-C", str(repo.root)])
     assert both.exit_code == 2
+
+
+def test_max_characters_and_limits_that_disagree_are_refused_at_their_line(repo):
+    repo.write("postops.yaml", CONFIG.replace(f"    instance: {BASE}\n", f"    instance: {BASE}\n    max_characters: 700\n"
+                                              "    limits: {statuses: {max_characters: 800}}\n", 1))
+    with pytest.raises(ConfigError) as caught:
+        load_config(repo.root)
+    assert "disagree" in caught.value.message and caught.value.path == "postops.yaml"
