@@ -67,6 +67,13 @@ def test_poll_limits_on_x(repo):
         (6, 13, "a poll on X is open 5 minutes to 7 days, not 8d (account csis)")]
 
 
+def test_a_poll_in_a_quote_post_is_refused_on_x_and_taken_on_mastodon(repo):
+    # POST /2/tweets: `poll` "is mutually exclusive from Media, Quote Tweet Id, and Card URI"
+    repo.write("posts/csis/p.yaml", "account: [csis, social]\ntext: Pick\nquote: https://x.com/a/status/1\n"
+                                    "poll: {options: [a, b], duration: 1d}\n")
+    assert findings(repo, "poll") == [(4, 7, "X takes a poll or a quote in one post, not both (account csis)")]
+
+
 def test_poll_option_length_differs_by_platform(repo):
     option = "x" * 30
     repo.write("posts/csis/p.yaml", f"account: [csis, social]\ntext: Pick\npoll:\n  options: [{option}, b]\n"

@@ -31,6 +31,7 @@ class PollLimits:
     min_minutes: int
     max_minutes: int
     with_media: bool                # whether a poll can go with images or video in the same post
+    with_quote: bool = True         # whether a poll can go in a post that quotes another
 
 
 @dataclass(frozen=True)
@@ -171,14 +172,14 @@ SPECS: dict[str, PlatformSpec] = {
     # every URL 23 (twitter-text v3). Media (https://docs.x.com/x-api/media/quickstart/best-practices): images
     # 5 MB, video 512 MB, 4 images; alt text: POST /1.1/media/metadata/create takes alt_text.text of at most
     # 1,000 characters. POST /2/tweets: poll options 2-4 of up to 25 characters, duration_minutes 5-10080, and
-    # a post has a poll or media, never both.
+    # `poll` "is mutually exclusive from Media, Quote Tweet Id, and Card URI": a poll, never with media or a quote.
     "x": PlatformSpec(
         "x", "X", 280, "weighted characters", "x-weighted",
         counted_as="twitter-text's weighted length: most characters 1, CJK and emoji 2, every URL 23",
         limit_option="25,000 for an account with `premium: true`",
         media_bytes={"image": 5 * 1024 * 1024, "video": 512 * 1024 * 1024},
-        features=Features(repost=True, quote=True, poll=PollLimits(2, 4, 25, 5, 10080, with_media=False),
-                          alt_chars=1000),
+        features=Features(repost=True, quote=True,
+                          poll=PollLimits(2, 4, 25, 5, 10080, with_media=False, with_quote=False), alt_chars=1000),
         secrets=("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_SECRET")),
     # https://docs.joinmastodon.org/entities/Instance/#statuses: max_characters 500 by default and
     # characters_reserved_per_url 23; Mastodon's StatusLengthValidator counts grapheme clusters, only URLs

@@ -1,10 +1,10 @@
 """A poll (`poll:` with `options` and a `duration`) must fit every account's platform:
 
-| platform | options | characters per option | open | with media |
-|----------|---------|-----------------------|------|------------|
-| X | 2 to 4 | 25 | 5 minutes to 7 days | no |
-| Mastodon | 2 to 4 | 50 | 5 minutes to about 30 days | no |
-| Bluesky, Facebook, LinkedIn | no polls | | | |
+| platform | options | characters per option | open | with media | in a quote post |
+|----------|---------|-----------------------|------|------------|-----------------|
+| X | 2 to 4 | 25 | 5 minutes to 7 days | no | no |
+| Mastodon | 2 to 4 | 50 | 5 minutes to about 30 days | no | yes |
+| Bluesky, Facebook, LinkedIn | no polls | | | | |
 
 Mastodon's figures are its software's defaults; an instance sets its own, which lint takes from
 `postops.limits.yaml` (written by `postops limits --refresh`) or the account's `limits` in postops.yaml.
@@ -24,7 +24,7 @@ ID = "poll"
 TYPE: RuleType = "post"
 SEVERITY = "error"
 DESCRIPTION = ("A poll fits its platform: X 2-4 options of up to 25 characters, open 5 minutes to 7 days, no "
-               "media; Mastodon 2-4 options of up to 50 characters (its defaults, or the instance's own), no media; no polls on "
+               "media and no quote; Mastodon 2-4 options of up to 50 characters (its defaults, or the instance's own), no media; no polls on "
                "Bluesky, Facebook or LinkedIn.")
 OPTIONS: dict[str, str] = {}
 _QUESTION = "account: official\ntext: Which chart next week?\npoll:\n"
@@ -62,6 +62,9 @@ def check(ctx: Context, post: Post) -> Iterator[Hit]:
                           f"to {_span(limits.max_minutes)}, not {part.poll.duration} (account {key}){suffix}", key)
             if part.media and not limits.with_media:
                 yield Hit(post.mark(where), f"{name} takes a poll or media in one post, not both (account "
+                          f"{key}){suffix}", key)
+            if part.quote and not limits.with_quote:
+                yield Hit(post.mark(where), f"{name} takes a poll or a quote in one post, not both (account "
                           f"{key}){suffix}", key)
 
 
