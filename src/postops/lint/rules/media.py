@@ -2,17 +2,10 @@
 (`.png`, `.jpg`, `.jpeg`, `.gif`, `.webp` images; `.mp4`, `.mov` videos) and a size the platform
 accepts; a part has at most 4 images, and a video only on its own.
 
-| platform | image | video |
-|----------|-------|-------|
-| `x`        | 5 MiB | 512 MiB |
-| `mastodon` | 16 MiB | 99 MiB |
-| `bluesky`  | 1,000,000 bytes | not posted by postops |
-| `facebook` | 10,000,000 bytes | not posted by postops |
-| `linkedin` | `.png`, `.jpg`, `.jpeg`, `.gif` only (LinkedIn limits pixels, not bytes) | not posted by postops |
-| `outbox`   | 50 MiB | 512 MiB |
+@@TABLE@@
 
 A thread part or reply to a Facebook account is a comment, which takes at most one image. Alt text fits
-the platform: at most 1,000 characters on X, 1,500 on Mastodon. A Mastodon account is held to its
+the platform (the table's last column). A Mastodon account is held to its
 instance's own image and video sizes, images per post and alt text length where `postops.limits.yaml` or
 its `limits` in postops.yaml give them.
 
@@ -129,4 +122,27 @@ def _own(spec: PlatformSpec, account: Account) -> str:
     return f" (account {account.key}'s instance)" if spec.name in OWN_LIMITS and account.limits is not None else ""
 
 
-RULE = BuiltinRule(ID, SEVERITY, DESCRIPTION, check, TYPE, __doc__ or "", OPTIONS, EXAMPLES)
+def _size(limit: int | None) -> str:
+    if limit is None:
+        return "no limit in bytes"
+    mib = limit / (1024 * 1024)
+    return f"{mib:g} MiB" if mib == int(mib) else f"{limit:,} bytes"
+
+
+def _row(spec: PlatformSpec) -> str:
+    sizes = spec.media_bytes
+    image = _size(sizes["image"]) if "image" in sizes else "not posted by postops"
+    if spec.media_formats is not None:
+        image = f"{', '.join(f'`{f}`' for f in spec.media_formats)} only; {image}"
+    video = _size(sizes["video"]) if "video" in sizes else "not posted by postops"
+    alt = f"{spec.features.alt_chars:,}" if spec.features.alt_chars is not None else "none declared"
+    return f"| `{spec.name}` | {image} | {video} | {spec.max_images} | {alt} |"
+
+
+# The table is made from the declarations, so docs/rules.md says what lint does.
+DOC = (__doc__ or "").replace("@@TABLE@@", "\n".join(
+    ["| platform | image | video | images per part | alt text, characters |",
+     "|----------|-------|-------|-----------------|----------------------|"]
+    + [_row(spec) for spec in SPECS.values()]))
+
+RULE = BuiltinRule(ID, SEVERITY, DESCRIPTION, check, TYPE, DOC, OPTIONS, EXAMPLES)
