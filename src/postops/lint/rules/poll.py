@@ -1,10 +1,6 @@
 """A poll (`poll:` with `options` and a `duration`) must fit every account's platform:
 
-| platform | options | characters per option | open | with media | in a quote post |
-|----------|---------|-----------------------|------|------------|-----------------|
-| X | 2 to 4 | 25 | 5 minutes to 7 days | no | no |
-| Mastodon | 2 to 4 | 50 | 5 minutes to about 30 days | no | yes |
-| Bluesky, Facebook, LinkedIn | no polls | | | | |
+@@TABLE@@
 
 Mastodon's figures are its software's defaults; an instance sets its own, which lint takes from
 `postops.limits.yaml` (written by `postops limits --refresh`) or the account's `limits` in postops.yaml.
@@ -18,6 +14,7 @@ from collections.abc import Iterator
 from postops.lint.facts import PLATFORM_NAMES
 from postops.lint.rules._shares import accounts, in_part
 from postops.lint.rules.base import BuiltinRule, Context, Example, Hit, RuleType
+from postops.platforms.spec import SPECS
 from postops.repo.posts import Post, duration_minutes
 
 ID = "poll"
@@ -75,4 +72,23 @@ def _span(minutes: int) -> str:
     return f"{minutes} minutes"
 
 
-RULE = BuiltinRule(ID, SEVERITY, DESCRIPTION, check, TYPE, __doc__ or "", OPTIONS, EXAMPLES)
+def _about(minutes: int) -> str:
+    exact = _span(minutes)
+    return exact if not exact.endswith(" minutes") or minutes < 1440 else f"about {round(minutes / 1440)} days"
+
+
+def _yes(allowed: bool) -> str:
+    return "yes" if allowed else "no"
+
+
+# The table is made from the declarations, so docs/rules.md says what lint does.
+_POLLS = [spec for spec in SPECS.values() if spec.features.poll is not None and spec.name != "outbox"]
+DOC = (__doc__ or "").replace("@@TABLE@@", "\n".join(
+    ["| platform | options | characters per option | open | with media | in a quote post |",
+     "|----------|---------|-----------------------|------|------------|-----------------|"]
+    + [f"| {spec.title} | {poll.min_options} to {poll.max_options} | {poll.max_option_chars} | "
+       f"{_span(poll.min_minutes)} to {_about(poll.max_minutes)} | {_yes(poll.with_media)} | {_yes(poll.with_quote)} |"
+       for spec in _POLLS if (poll := spec.features.poll) is not None]
+    + [f"| {', '.join(spec.title for spec in SPECS.values() if spec.features.poll is None)} | no polls | | | | |"]))
+
+RULE = BuiltinRule(ID, SEVERITY, DESCRIPTION, check, TYPE, DOC, OPTIONS, EXAMPLES)
