@@ -210,6 +210,21 @@ def test_an_x_quote_post_in_doubt_is_found_by_the_post_it_quotes(tmp_path):
 
 
 @responses.activate
+def test_an_x_quote_post_in_doubt_is_found_with_the_link_x_adds_to_its_text(tmp_path):
+    """X gives a quote post's text back with a t.co link to the quoted post at its end (the Quote Posts
+    quickstart's example: "Great thread on the new API features! https://t.co/..."): still the same post."""
+    repo = repo_with(tmp_path, {"csis/quote": f"text: Worth reading.\nquote: https://x.com/p/status/{X_QUOTED}\n"})
+    died_after_claim(repo)
+    x_timeline([{"id": "1861000000000000013", "created_at": "2026-11-24T14:01:03.000Z",
+                 "text": "Worth reading. https://t.co/Ab12Cd34Ef",
+                 "referenced_tweets": [{"type": "quoted", "id": X_QUOTED}]}], [])
+    result, lines = publish_run(repo, T + 11 * M)
+    assert result.exit_code == 0, lines
+    assert repo.ledger_events()[-1]["platform_id"] == "1861000000000000013"
+    assert posts_to(X_TWEETS) == []                                       # never made twice
+
+
+@responses.activate
 def test_an_x_post_without_a_quote_is_not_mistaken_for_a_quote_post_with_its_text(tmp_path):
     repo = repo_with(tmp_path, {"csis/plain": "text: Worth reading.\n"})
     died_after_claim(repo)

@@ -429,8 +429,9 @@ def _is_request(tweet: Mapping[str, Any], request: PartRequest, wanted: str,
     text = (tweet.get("note_tweet") or {}).get("text") or tweet.get("text") or ""
     seen = _comparable(html.unescape(text))
     candidates = [seen]
-    if request.media and seen.endswith(_URL):
-        candidates.append(seen[: -len(_URL)].rstrip())  # X appends a link to the attached media
+    if (request.media or request.quote is not None) and seen.endswith(_URL):
+        # X appends a link to the attached media, and to the quoted post (docs.x.com, Quote Posts quickstart)
+        candidates.append(seen[: -len(_URL)].rstrip())
     if request.reply_to is not None:
         # Replies to other accounts come back with those accounts' handles put in front.
         wanted = _LEADING_MENTIONS.sub("", wanted)
