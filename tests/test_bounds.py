@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from gitfixtures import content_repo
 
+from postops.links import bound_problems
 from postops.lint.facts import MAX_DOTTED_LABELS, measure
 from postops.repo.yamlfile import MAX_DEPTH, YamlProblem, parse
 
@@ -57,6 +58,16 @@ def test_url_extraction_stays_fast_on_dotted_runs():
     assert time.perf_counter() - started < 2
     assert [url for url, _, _ in measures.urls] == ["example.com"]
     assert measures.urls[0][1] == text.index("example.com")
+
+
+def test_a_long_run_without_dots_is_bounded_quickly_too():
+    # the bound's own pattern read the rest of a run of letters from every position of it: a Facebook post at
+    # its limit of 63,206 characters, one word long, took a minute to lint
+    text = "e" * 63_190 + " example.com"
+    started = time.perf_counter()
+    assert bound_problems(text) == []
+    assert [url for url, _, _ in measure(text).urls] == ["example.com"]
+    assert time.perf_counter() - started < 2
 
 
 def test_a_dotted_run_over_the_bound_is_a_located_finding(repo):
