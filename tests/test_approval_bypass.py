@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
 from gitfixtures import content_repo, post_yaml
+from mediafixtures import image
 from publishfixtures import run
 
 from postops.errors import ConfigError
 from postops.lint.policy import load_policies
 from postops.lint.rules import default_severities
 from postops.platforms.base import Published
+from postops.publish.commands import publish_command
 from postops.publish.desired import load_desired
 from postops.repo.config import load_config
+from postops.repo.posts import LINKED_FOLDER
 
 APPROVERS = """\
 version: 1
@@ -56,6 +59,31 @@ def test_a_post_in_a_symlinked_folder_is_refused(repo):
     os.symlink("../notes", repo.root / "posts/csis")
     desired = load_desired(repo.root, load_config(repo.root))
     assert "launch" not in desired.posts
+    # not skipped without a word: the folder itself is the finding, wherever it sits under posts/
+    repo.write("posts/drill/a.yaml", "account: drill\ntext: Hi\n")
+    os.symlink("../../notes", repo.root / "posts/drill/more")
+    assert rule_findings(repo, "parse") == [(path, 1, 1, LINKED_FOLDER) for path in ("posts/csis", "posts/drill/more")]
+    # a one-file lint (pre-commit's) says it too, as it says the other repository-wide problems
+    assert [f.path for f in repo.lint([str(repo.root / "posts/drill/a.yaml")]).findings] == ["posts/csis",
+                                                                                "posts/drill/more"]
+
+
+def test_publish_holds_a_symlinked_folder_blocked_and_says_so_every_run(tmp_path):
+    repo = content_repo(tmp_path, remote=False)
+    repo.write("notes/launch.yaml", post_yaml("drill", "Never reviewed"))
+    repo.write("posts/drill/fine.yaml", post_yaml("drill", "Reviewed"))
+    os.symlink("../notes", repo.root / "posts/notes")
+    repo.commit("a linked folder", datetime.fromisoformat("2026-02-01T00:00:00+00:00"))
+    outbox = tmp_path / "outbox"
+    for minutes in (60, 65):
+        lines: list[str] = []
+        code = publish_command(repo.root, now=datetime.fromisoformat("2026-02-01T00:00:00+00:00") +
+                               timedelta(minutes=minutes), dry_run=False, allow_mass_retract=False,
+                               echo=lines.append, env={"POSTOPS_OUTBOX_DIR": str(outbox)})
+        assert code == 1, lines
+        assert f"blocked posts/notes @notes: posts/notes: {LINKED_FOLDER}" in lines
+        assert "1 blocked" in lines[-1]
+    assert sorted(p.name for p in (outbox / "drill").glob("*.json")) == ["fine.0.json"]
 
 
 def test_symlinked_media_is_a_finding_that_cannot_be_silenced(repo):
@@ -157,3 +185,28 @@ def test_publish_never_uploads_symlinked_media_inside_the_repository(tmp_path):
     assert Uploader.uploaded == []
     assert lines == ["failed to publish a @drill: media 'media/chart.png' is a symbolic link: media must be a "
                      "file in the repository, reviewed as it is"]
+
+
+@pytest.mark.parametrize(("account", "content", "why"), [
+    ("drill", b"Remember to export the chart\n",
+     "media 'media/chart.png' is not an image: its content is text, not one of PNG, JPEG, GIF, WEBP, MP4, MOV"),
+    ("drill", image("JPEG"), "media 'media/chart.png' is a JPEG image named .png: rename it to .jpg, which "
+                             "platforms read its type from too"),
+    ("csis", image("PNG", pad_to=5 * 1024 * 1024 + 1),
+     "media 'media/chart.png' is 5,242,881 bytes; x allows at most 5,242,880 bytes for images"),
+])
+def test_publish_never_uploads_media_a_platform_would_refuse(tmp_path, account, content, why):
+    # lint's media rule switched off: publish reads the file's content and the platform's limits itself
+    repo = content_repo(tmp_path, remote=False)
+    repo.write("postops.yaml", (repo.root / "postops.yaml").read_text().replace(
+        "accounts:\n", "accounts:\n  csis:\n    platform: x\n", 1))
+    repo.write("policies/off.yaml", "rules:\n  - id: media\n    severity: \"off\"\n")
+    (repo.root / "media").mkdir()
+    (repo.root / "media/chart.png").write_bytes(content)
+    repo.write(f"posts/{account}/a.yaml", post_yaml(account, "Our chart") + "media:\n  - path: media/chart.png\n"
+                                                                             "    alt: A chart\n")
+    repo.commit("a post with a chart", datetime.fromisoformat("2026-02-01T00:00:00+00:00"))
+    Uploader.uploaded = []
+    _, lines = run(repo, datetime.fromisoformat("2026-02-01T01:00:00+00:00"), Uploader, {})
+    assert Uploader.uploaded == []
+    assert lines == [f"failed to publish a @{account}: {why}"]

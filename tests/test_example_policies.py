@@ -12,13 +12,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from mediafixtures import image
 
 from postops.lint.engine import run_lint
+from postops.lint.rules.base import STAND_IN
 from postops.repo.config import load_config
 from postops.scaffold.init import init_repo
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=ZoneInfo("America/New_York"))
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = image("PNG")
 
 
 @pytest.fixture
@@ -308,7 +310,7 @@ def doc_sections() -> list[tuple[str, str, list[tuple[str, list[str], str, str |
             if line.strip().startswith("<!-- example:"):
                 words = line.strip().removeprefix("<!-- example:").removesuffix("-->").split()
                 if words[0] == "file":
-                    examples.append(("setup", words[1:], "a stand-in\n", None))
+                    examples.append(("setup", words[1:], STAND_IN, None))   # an image: media is read by content
                     continue
                 block, after = _blocks(lines, i + 1)
                 examples.append((words[0], words[1:], block, _output_after(lines, after)))
@@ -338,7 +340,10 @@ def test_documentation_examples(tmp_path, doc, heading, examples):
             continue
         target = root / args[-1]
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(block, encoding="utf-8")
+        if isinstance(block, bytes):
+            target.write_bytes(block)
+        else:
+            target.write_text(block, encoding="utf-8")
         if kind == "setup":
             continue
         if kind == "refused":

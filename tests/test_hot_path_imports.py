@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ContentRepo
+from mediafixtures import image
 
 TWITTER_TEXT_PROBE = """
 import json, sys
@@ -51,3 +52,18 @@ def test_one_file_lint_with_tone_rules_does_not_import_scikit_learn(repo: Conten
     second = subprocess.run([sys.executable, "-c", probe, str(Path("posts/csis/b.yaml"))], cwd=repo.root,
                             capture_output=True, text=True, check=True)
     assert second.stdout.split() == ["False", "0"]
+
+
+def test_one_file_lint_imports_pillow_only_for_a_post_with_media(repo: ContentRepo) -> None:
+    repo.write("posts/csis/a.yaml", "account: csis\ntext: Our report is out\n")
+    repo.write("posts/csis/b.yaml", "account: csis\ntext: The chart\nmedia:\n  - {path: media/chart.png, alt: A chart}\n")
+    repo.write_bytes("media/chart.png", image("PNG"))
+    probe = ("import sys; from postops.cli import main; sys.argv = ['postops', 'lint', '-q', '--no-cache', sys.argv[1]]\n"
+             "try:\n    main()\nexcept SystemExit as exit:\n"
+             "    print('PIL' in sys.modules, exit.code)")
+    without = subprocess.run([sys.executable, "-c", probe, "posts/csis/a.yaml"], cwd=repo.root,
+                             capture_output=True, text=True, check=True)
+    assert without.stdout.split()[-2:] == ["False", "0"], without.stdout
+    with_media = subprocess.run([sys.executable, "-c", probe, "posts/csis/b.yaml"], cwd=repo.root,
+                                capture_output=True, text=True, check=True)
+    assert with_media.stdout.split()[-2] == "True", with_media.stdout

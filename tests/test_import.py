@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from gitfixtures import Repo, content_repo, git
+from mediafixtures import image
 
 from postops.cli import main
 from postops.publish.commands import plan_command
@@ -256,7 +257,7 @@ def test_imported_texts_go_out_exactly_as_the_old_tool_sent_them(tmp_path, targe
     source = source_repo(tmp_path, {
         "tweets/t.tweet": b"\xef\xbb\xbf---\r\nmedia:\r\n  - file: c.png\r\n    alt: \"A \\\"chart\\\"\"\r\n---\r\n\r\n"
                           b"Caf\xc3\xa9 #1: 50% off & <more>  \r\n\r\n---\r\n  Two: \\n stays  \r\n",
-        "media/c.png": b"\x89PNG",
+        "media/c.png": image("PNG"),
     })
     result = run_import(target, source / "tweets")
     assert result.exit_code == 0, result.output

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import ContentRepo
+from mediafixtures import image
 
 import postops
 from postops.lint import cache as cache_mod
@@ -189,9 +190,9 @@ def test_the_repost_or_quote_target_appearing_relints(repo: ContentRepo) -> None
 def test_media_appearing_or_changing_relints(repo: ContentRepo) -> None:
     repo.write("posts/csis/a.yaml", POST + "media:\n  - {path: media/chart.png, alt: A chart}\n")
     assert lint(repo) == [("media", "posts/csis/a.yaml", 5)]
-    repo.write_bytes("media/chart.png", b"\x89PNG small")
+    repo.write_bytes("media/chart.png", image("PNG"))
     assert lint(repo) == []
-    repo.write_bytes("media/chart.png", b"\x89PNG" + b"0" * (6 * 1024 * 1024))   # over X's 5 MB
+    repo.write_bytes("media/chart.png", image("PNG", pad_to=6 * 1024 * 1024))   # over X's 5 MB
     assert lint(repo) == [("media", "posts/csis/a.yaml", 5)]
 
 
@@ -301,7 +302,7 @@ def test_parallel_processes_leave_a_whole_cache(repo: ContentRepo) -> None:
 def test_media_outside_media_folder_keeps_its_codeowners_finding_when_cached(repo: ContentRepo) -> None:
     """CODEOWNERS must own every folder posts attach files from; the cache knows those paths without
     reading the posts again."""
-    repo.write_bytes("assets/chart.png", b"\x89PNG")
+    repo.write_bytes("assets/chart.png", image("PNG"))
     repo.write("posts/csis/a.yaml", POST + "media:\n  - {path: assets/chart.png, alt: A chart}\n")
     first = [f for f in run_lint(repo.root, load_config(repo.root)).findings if f.rule == "codeowners"]
     assert first and "/assets/" in first[0].message

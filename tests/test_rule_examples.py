@@ -22,10 +22,13 @@ EXAMPLES = [pytest.param(rule.id, example, id=f"{rule.id}-{'passes' if example.p
             for rule in ALL_BUILTINS.values() for i, example in enumerate(rule.examples)]
 
 
-def _write(root: Path, rel: str, text: str) -> None:
+def _write(root: Path, rel: str, text: str | bytes) -> None:
     target = root / rel
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    if isinstance(text, bytes):
+        target.write_bytes(text)
+    else:
+        target.write_text(text, encoding="utf-8")
 
 
 def _apply(root: Path, example: Example) -> PublishedState | None:
@@ -62,7 +65,7 @@ def test_rule_example(tmp_path, rule_id, example):
     state = _apply(root, example)
     # A post is linted alone, as pre-commit does; any other file with the repository checks only.
     paths = [str(root / example.path)] if example.path.startswith("posts/") else []
-    result = run_lint(root, load_config(root), paths, state=state)
+    result = run_lint(root, load_config(root), paths, state=state, now=NOW)
     lines = tuple(f"{f.path}:{f.line}:{f.column}: {f.severity} [{f.rule}] {f.message}" for f in result.findings)
     assert lines == example.findings
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from mediafixtures import MP4, image
 
 
 def findings(repo, rule):
@@ -123,9 +124,9 @@ def test_text_length_checks_every_thread_part(repo):
 
 
 def test_media(repo, tmp_path):
-    repo.write_bytes("media/chart.png", b"\x89PNG" + b"0" * 100)
+    repo.write_bytes("media/chart.png", image("PNG"))
     repo.write_bytes("media/notes.txt", b"hello")
-    repo.write_bytes("media/huge.png", b"0" * (5 * 1024 * 1024 + 1))
+    repo.write_bytes("media/huge.png", image("PNG", pad_to=5 * 1024 * 1024 + 1))
     outside = tmp_path.parent / "outside.png"
     outside.write_bytes(b"png")
     (repo.root / "media/link.png").symlink_to(outside)
@@ -151,7 +152,7 @@ def test_media(repo, tmp_path):
 
 def test_at_most_four_images(repo):
     for i in range(5):
-        repo.write_bytes(f"media/{i}.png", b"png")
+        repo.write_bytes(f"media/{i}.png", image("PNG"))
     items = "".join(f"  - {{path: media/{i}.png, alt: x}}\n" for i in range(5))
     repo.write("posts/csis/p.yaml", "account: csis\ntext: hi\nmedia:\n" + items)
     assert findings(repo, "media") == [(8, 5, "5 images in one part; at most 4 are allowed")]
@@ -345,9 +346,9 @@ def test_text_length_on_facebook_and_linkedin(repo, account, text, message):
 
 def test_media_facebook_and_linkedin_refuse(repo):
     with_pages(repo)
-    repo.write_bytes("media/clip.mp4", b"\x00\x00\x00\x18ftypmp42")
-    repo.write_bytes("media/photo.webp", b"RIFF0000WEBP")
-    repo.write_bytes("media/big.jpg", b"0" * (10 * 1000 * 1000 + 1))
+    repo.write_bytes("media/clip.mp4", MP4)
+    repo.write_bytes("media/photo.webp", image("WEBP"))
+    repo.write_bytes("media/big.jpg", image("JPEG", pad_to=10 * 1000 * 1000 + 1))
     repo.write("posts/fb/p.yaml", """\
         account: [fb, li]
         text: hi
@@ -360,7 +361,7 @@ def test_media_facebook_and_linkedin_refuse(repo):
         (4, 5, "a video cannot be combined with other media in one part"),
         (4, 12, "media 'media/clip.mp4' is a video; postops cannot post videos to Facebook"),
         (4, 12, "media 'media/clip.mp4' is a video; postops cannot post videos to LinkedIn"),
-        (5, 12, "media 'media/photo.webp': LinkedIn takes only .gif, .jpeg, .jpg, .png files"),
+        (5, 12, "media 'media/photo.webp' is a WEBP image; LinkedIn takes only GIF, JPEG, PNG"),
         (6, 12, "media 'media/big.jpg' is 10,000,001 bytes; facebook allows at most 10,000,000 bytes for images"),
     ]
 
@@ -368,7 +369,7 @@ def test_media_facebook_and_linkedin_refuse(repo):
 def test_a_facebook_comment_takes_one_image(repo):
     with_pages(repo)
     for i in range(2):
-        repo.write_bytes(f"media/{i}.png", b"png")
+        repo.write_bytes(f"media/{i}.png", image("PNG"))
     repo.write("posts/fb/p.yaml", "account: fb\ntext: hi\nmedia:\n  - {path: media/0.png, alt: x}\n"
                                   "  - {path: media/1.png, alt: x}\nthread:\n  - text: more\n    media:\n"
                                   "      - {path: media/0.png, alt: x}\n      - {path: media/1.png, alt: x}\n")
@@ -392,3 +393,75 @@ def test_what_cannot_be_a_reply_on_facebook_and_linkedin(repo, account, extra, m
     repo.write(f"posts/{account}/p.yaml", f"account: {account}\ntext: reply\n{extra}")
     got = [m for _, _, m in findings(repo, "reply-target")]
     assert got == ([message] if message else [])
+
+
+def test_media_is_judged_by_its_content_not_its_name(repo):
+    repo.write_bytes("media/notes.png", b"Remember to export the chart\n")
+    repo.write_bytes("media/photo.png", image("JPEG"))
+    repo.write_bytes("media/photo.jpg", image("JPEG"))
+    repo.write_bytes("media/clip.mp4", image("PNG"))
+    repo.write_bytes("media/empty.gif", b"")
+    repo.write("posts/csis/p.yaml", """\
+        account: csis
+        text: hi
+        media:
+          - {path: media/notes.png, alt: x}
+          - {path: media/photo.png, alt: x}
+          - {path: media/photo.jpg, alt: x}
+        thread:
+          - text: a clip
+            media:
+              - {path: media/clip.mp4, alt: x}
+          - text: nothing
+            media:
+              - {path: media/empty.gif, alt: x}
+        """)
+    assert findings(repo, "media") == [
+        (4, 12, "media 'media/notes.png' is not an image: its content is text, not one of PNG, JPEG, GIF, WEBP, "
+                "MP4, MOV"),
+        (5, 12, "media 'media/photo.png' is a JPEG image named .png: rename it to .jpg, which platforms read its "
+                "type from too"),
+        (10, 16, "media 'media/clip.mp4' is a PNG image named .mp4: rename it to .png, which platforms read its "
+                 "type from too"),
+        (13, 16, "media 'media/empty.gif' is not an image: its content is empty, not one of PNG, JPEG, GIF, WEBP, "
+                 "MP4, MOV"),
+    ]
+
+
+MASTODON = """\
+version: 1
+timezone: UTC
+accounts:
+  social:
+    platform: mastodon
+    instance: https://social.example
+  li:
+    platform: linkedin
+    organization: '2414183'
+  x:
+    platform: x
+"""
+
+
+@pytest.mark.parametrize(("account", "name", "data", "message"), [
+    # Mastodon: width x height at most 33,177,600 (7680x4320), GIFs 921,600 (1280x720)
+    ("social", "at.png", image("PNG", (7680, 4320), mode="1"), None),
+    ("social", "over.png", image("PNG", (7681, 4320), mode="1"),
+     "is 7681x4320 pixels (33,181,920); Mastodon takes images of at most 33,177,600 pixels"),
+    ("social", "at.gif", image("GIF", (1280, 720), mode="1"), None),
+    ("social", "over.gif", image("GIF", (1281, 720), mode="1"),
+     "is 1281x720 pixels (922,320); Mastodon takes GIF images of at most 921,600 pixels"),
+    # LinkedIn: fewer than 36,152,320 pixels
+    ("li", "under.png", image("PNG", (36_152_319, 1), mode="1"), None),
+    ("li", "over.png", image("PNG", (6016, 6010), mode="1"),
+     "is 6016x6010 pixels (36,156,160); LinkedIn takes images of at most 36,152,319 pixels"),
+    # X: images 5 MB, GIFs 15 MB
+    ("x", "big.gif", image("GIF", pad_to=15 * 1024 * 1024), None),
+    ("x", "bigger.gif", image("GIF", pad_to=15 * 1024 * 1024 + 1),
+     "is 15,728,641 bytes; x allows at most 15,728,640 bytes for GIF files"),
+])
+def test_image_dimensions_and_sizes_per_platform(repo, account, name, data, message):
+    repo.write("postops.yaml", MASTODON)
+    repo.write_bytes(f"media/{name}", data)
+    repo.write(f"posts/{account}/p.yaml", f"account: {account}\ntext: hi\nmedia:\n  - {{path: media/{name}, alt: x}}\n")
+    assert findings(repo, "media") == ([(4, 12, f"media 'media/{name}' {message}")] if message else [])

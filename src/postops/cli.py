@@ -90,6 +90,12 @@ def _bold(text: str) -> str:
 repo_option = click.option("--repo", "-C", metavar="DIR", help="The content repository (default: the one "
                            "containing the current folder).")
 
+# Every TIME option reads its value the same way (see _parse_time); the help says so once, here.
+TIME_FORM = "ISO 8601: 2026-11-24T09:00 in postops.yaml's timezone, or with an offset, 2026-11-24T09:00-05:00"
+
+now_option = click.option("--now", metavar="TIME", help=f"Act as if it were TIME ({TIME_FORM}): for drills and "
+                          "rehearsals. Replaces the clock everywhere: due times, min_lead, leases.")
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="postops")
@@ -108,17 +114,20 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Only the findings, no summary.")
 @click.option("--no-cache", is_flag=True, help="Lint every file again, ignoring and not updating the results "
               "kept in .postops/cache/.")
+@click.option("--now", metavar="TIME", help=f"Judge a publish_at already past as if it were TIME ({TIME_FORM}) "
+              "instead of the clock: for drills and tests.")
 @_handle_errors
 def lint(paths: tuple[str, ...], repo: str | None, fmt: str, output: str | None, fail_on: str,
-         quiet: bool, no_cache: bool) -> int:
+         quiet: bool, no_cache: bool, now: str | None) -> int:
     """Check posts (all of them, or PATHS) against the built-in rules and the policies."""
     from postops.lint.engine import run_lint
     from postops.repo.config import load_config
 
     root = _root(repo)
     config = load_config(root)
+    when = _parse_time(now, "--now", repo) or datetime.now(UTC)
     result = run_lint(root, config, list(paths) if paths else None, state=_published_state(root, config),
-                      cache=not no_cache)
+                      cache=not no_cache, now=when)
     color = output is None and fmt == "text" and sys.stdout.isatty()
     write(render(result, fmt, quiet=quiet, color=color), click.echo, output)
     return 1 if result.fails(fail_on) else 0
@@ -274,12 +283,6 @@ def import_(tool: str, source_dir: str, account: str, dry_run: bool, published: 
     return import_command(root, load_config(root), tool, Path(source_dir), account=account, dry_run=dry_run,
                           published=published, echo=click.echo).exit_code
 
-
-# Every TIME option reads its value the same way (see _parse_time); the help says so once, here.
-TIME_FORM = "ISO 8601: 2026-11-24T09:00 in postops.yaml's timezone, or with an offset, 2026-11-24T09:00-05:00"
-
-now_option = click.option("--now", metavar="TIME", help=f"Act as if it were TIME ({TIME_FORM}): for drills and "
-                          "rehearsals. Replaces the clock everywhere: due times, min_lead, leases.")
 
 
 @main.command()

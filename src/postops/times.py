@@ -8,7 +8,7 @@ without an offset is read in the zone the caller names, or stays naive where the
 from __future__ import annotations
 
 import re
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 # A date and a clock time: `2026-11-24` alone is a date, not a moment to publish at.
 _DATE_AND_CLOCK = re.compile(r"\d[T ]\d{1,2}:\d{2}")
@@ -36,3 +36,12 @@ def parse_time(value: object, zone: tzinfo | None = None, *, need_clock: bool = 
 def has_clock(text: str) -> bool:
     """Whether `text` holds a clock time after its date (a user's time is more than a day)."""
     return _DATE_AND_CLOCK.search(text) is not None
+
+
+def duration_text(delta: timedelta) -> str:
+    """`10m`, `6h`, `1d`: a duration as postops.yaml writes it, in its largest whole unit."""
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

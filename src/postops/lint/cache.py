@@ -8,7 +8,9 @@ A file's cached findings are used only when every input they can depend on is un
 - the file itself: its path and the sha256 of its bytes;
 - what the post refers to elsewhere in the repository: the files declaring its id (duplicate ids),
   whether the post ids it replies to, reposts or quotes exist, the ledger's published hash for each of its accounts and
-  whether its id was retracted, and its media files (their real path, size, times and inode).
+  whether its id was retracted, and its media files (their real path, size, times and inode);
+- the run's clock, as far as the findings can tell it: whether the post's publish_at has passed, and by more
+  than max_delay (the publish-at-past warning appears as time passes, with nothing else changed).
 
 A file's bytes are re-read unless its stat (inode, size, mtime, ctime) equals the one recorded when it
 was last read *and* that mtime and ctime were already 2 s old then: a write after that read moves the
@@ -34,18 +36,20 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
 import postops
 from postops.lint.findings import Finding
+from postops.lint.rules.publish_at_past import lateness
 from postops.repo.codeowners import attached_paths
 from postops.repo.config import CONFIG_FILE
 from postops.repo.limits import LIMITS_FILE
 from postops.repo.posts import declared_id
 
-FORMAT = 1
+FORMAT = 2
 CACHE_DIR = ".postops/cache"
 CACHE_FILE = "lint.json"
 JOURNAL_FILE = "lint.journal"
@@ -67,6 +71,7 @@ class PostRefs:
     accounts: tuple[str, ...]
     targets: tuple[str, ...]       # the posts it replies to, reposts and quotes: URLs or post ids
     media: tuple[str, ...]
+    publish_at: str | None = None  # ISO 8601 with its offset, as lint read it
 
 
 @dataclass(frozen=True)
@@ -146,27 +151,29 @@ class LintCache:
 
     # -- results
 
-    def lookup(self, rel: str, ids: Mapping[str, list[str]], state: PublishedView | None) -> FileLint | None:
+    def lookup(self, rel: str, ids: Mapping[str, list[str]], state: PublishedView | None,
+               clock: Clock | None = None) -> FileLint | None:
         result = self.files.get(rel, {}).get("result")
         if result is None:
             return None
         try:
             refs = _refs_from_json(result["refs"])
-            if result["deps"] != _dependencies(self.root, refs, ids, state):
+            if result["deps"] != _dependencies(self.root, refs, ids, state, clock):
                 return None
             findings = tuple(Finding(rel, *values) for values in result["findings"]) if result["findings"] else ()
             return FileLint(rel, findings, int(result["posts"]), int(result["suppressed"]), refs)
         except (KeyError, TypeError, ValueError):  # a damaged entry: lint the file again
             return None
 
-    def record(self, lint: FileLint, ids: Mapping[str, list[str]], state: PublishedView | None) -> None:
+    def record(self, lint: FileLint, ids: Mapping[str, list[str]], state: PublishedView | None,
+               clock: Clock | None = None) -> None:
         entry = self.files.get(lint.path)
         if entry is None:
             return  # not indexed (it vanished during the run): nothing trustworthy to key it on
         entry["result"] = {
-            "deps": _dependencies(self.root, lint.refs, ids, state),
+            "deps": _dependencies(self.root, lint.refs, ids, state, clock),
             "refs": None if lint.refs is None else [lint.refs.id, list(lint.refs.accounts), list(lint.refs.targets),
-                                                    list(lint.refs.media)],
+                                                    list(lint.refs.media), lint.refs.publish_at],
             "findings": [[f.line, f.column, f.rule, f.severity, f.message, f.post] for f in lint.findings],
             "posts": lint.posts,
             "suppressed": lint.suppressed,
@@ -264,18 +271,29 @@ def _files_under(root: Path, folder: str) -> list[str]:
     return found
 
 
+@dataclass(frozen=True)
+class Clock:
+    """The time a run judges "already past" at, and how late is missed: a post's findings depend on whether
+    its publish_at has passed, so that is part of its key (never the time itself, which changes every run)."""
+
+    now: datetime
+    max_delay: timedelta
+
+
 def _dependencies(root: Path, refs: PostRefs | None, ids: Mapping[str, list[str]],
-                  state: PublishedView | None) -> list[Any]:
+                  state: PublishedView | None, clock: Clock | None = None) -> list[Any]:
     """Everything outside a post's file that its findings depend on, as a JSON value to compare."""
     if refs is None:
         return []
     published = state.published if state is not None else None
+    when = datetime.fromisoformat(refs.publish_at) if refs.publish_at else None
     return [
         ids.get(refs.id, []),
         [target in ids for target in refs.targets if "://" not in target],
         [published.get((refs.id, account)) if published else None for account in refs.accounts],
         state is not None and refs.id in state.retracted,
         [_media_stat(root, media) for media in refs.media] if refs.media else [],
+        lateness(when, clock.now, clock.max_delay) if clock is not None else None,
     ]
 
 
@@ -306,8 +324,8 @@ def _entries(data: dict[str, Any], code: str, keep_results: bool) -> dict[str, d
 def _refs_from_json(raw: list[Any] | None) -> PostRefs | None:
     if raw is None:
         return None
-    post_id, accounts, targets, media = raw
-    return PostRefs(post_id, tuple(accounts), tuple(targets), tuple(media))
+    post_id, accounts, targets, media, publish_at = raw
+    return PostRefs(post_id, tuple(accounts), tuple(targets), tuple(media), publish_at)
 
 
 def _stat(path: str | Path) -> list[int] | None:

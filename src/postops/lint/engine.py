@@ -7,16 +7,17 @@ import json
 import multiprocessing
 import os
 import signal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from postops.errors import UsageError
 from postops.lint import facts as facts_mod
 from postops.lint import tone as tone_mod
-from postops.lint.cache import CACHE_DIR, FileLint, LintCache, PostRefs
+from postops.lint.cache import CACHE_DIR, Clock, FileLint, LintCache, PostRefs
 from postops.lint.findings import Finding, LintResult, RuleInfo
 from postops.lint.normalize import normalize
 from postops.lint.policy import Policies, PolicyRule, load_policies
@@ -35,6 +36,7 @@ from postops.lint.rules import parse as parse_rule
 from postops.lint.tone import TONE_FACTS
 from postops.repo.config import Config
 from postops.repo.posts import (
+    LINKED_FOLDER,
     POSTS_DIR,
     LoadProblem,
     Post,
@@ -43,11 +45,14 @@ from postops.repo.posts import (
     discover,
     is_post_file,
     load_post,
+    walk_posts,
 )
 from postops.repo.yamlfile import parse
 
 # Facts that differ between the parts of a thread: rules using only other facts are checked once per post.
 TEXT_FACTS = facts_mod.PER_PART_FACTS | {"*"}
+# Facts about when a post goes out: for a post without publish_at, known only from main's history.
+TIME_FACTS = frozenset(name for name, fact in facts_mod.FACTS.items() if fact.source == ("publish_at",)) | {"*"}
 
 
 @dataclass(frozen=True)
@@ -58,15 +63,23 @@ class PublishedState:
     retracted: frozenset[str]
 
 
+# (post file, its media files) of posts without publish_at -> post file -> when its current content was merged
+MergeTimes = Callable[[Sequence[tuple[str, tuple[str, ...]]]], Mapping[str, datetime]]
+
+
 def run_lint(root: Path, config: Config, paths: Iterable[str] | None = None,
-             state: PublishedState | None = None, cache: bool = True) -> LintResult:
+             state: PublishedState | None = None, cache: bool = True, now: datetime | None = None,
+             merge_times: MergeTimes | None = None) -> LintResult:
     """Lint the posts at `paths` (relative to root or absolute), or every post. Raises ConfigError for bad policies.
 
     With `cache`, files whose findings cannot have changed since the last run are not linted again
-    (postops.lint.cache says what "cannot have changed" covers)."""
+    (postops.lint.cache says what "cannot have changed" covers). `now` is what a publish_at already past is
+    judged against (no such finding without it). With `merge_times` (publish and plan, which know main's
+    history), a post without publish_at that is not published yet has its time facts, and so every
+    time-of-day rule, judged at its merge time plus min_lead: when it will go out."""
     policies = load_policies(root, default_severities())
     _require_tone(policies)
-    every_file = discover(root)
+    every_file, linked = walk_posts(root)
     files = every_file if paths is None else _select(root, paths)
     store = LintCache.load(root) if cache else None
     if policies.facts & TONE_FACTS:
@@ -74,8 +87,9 @@ def run_lint(root: Path, config: Config, paths: Iterable[str] | None = None,
     ids = store.index(every_file) if store else declared_ids(root, every_file)
     ctx = Context(config=config, root=root, ids=ids, measures={},
                   published=state.published if state else None,
-                  retracted=state.retracted if state else frozenset())
-    cached = {rel: store.lookup(rel, ids, state) for rel in files} if store else {}
+                  retracted=state.retracted if state else frozenset(), now=now)
+    clock = Clock(now, config.publish.max_delay) if now is not None else None
+    cached = {rel: store.lookup(rel, ids, state, clock) for rel in files} if store else {}
     done = [lint for lint in cached.values() if lint is not None]
     todo = [rel for rel in files if cached.get(rel) is None]
     tone = policies.facts & TONE_FACTS
@@ -86,11 +100,14 @@ def run_lint(root: Path, config: Config, paths: Iterable[str] | None = None,
     fresh = _lint_in_parallel(ctx, policies, todo, parallel=parallel)
     if store:
         for lint in fresh:
-            store.record(lint, ids, state)
+            store.record(lint, ids, state, clock)
         store.save(every_file)
     linted = done + fresh
+    if merge_times is not None and policies.facts & TIME_FACTS:
+        linted = _judged_at_merge(ctx, policies, linted, merge_times)
     findings = [f for lint in linted for f in lint.findings]
     findings += _repository_findings(root, config, policies, store.attached(every_file) if store else None)
+    findings += _linked_folders(linked, policies)
     rules = [RuleInfo(r.id, r.description, severity=policies.builtin[r.id].severity) for r in ALL_BUILTINS.values()
              if policies.builtin[r.id].severity != "off"]
     rules += [RuleInfo(r.id, r.description, severity=r.severity) for r in policies.rules]
@@ -146,6 +163,22 @@ def _lint_chunk(files: list[str]) -> list[FileLint]:
     return _lint_files(*_WORK, files)
 
 
+def _judged_at_merge(ctx: Context, policies: Policies, linted: list[FileLint], merge_times: MergeTimes) -> list[FileLint]:
+    """`linted` with every post that has no publish_at and is not published yet linted again, its time facts
+    those of its merge time plus min_lead. Never cached: the merge time is main's history, not the file."""
+    published = ctx.published or {}
+    waiting = [lint for lint in linted if lint.refs is not None and lint.refs.publish_at is None
+               and not all((lint.refs.id, account) in published for account in lint.refs.accounts)]
+    if not waiting:
+        return linted
+    merged = merge_times([(lint.path, lint.refs.media) for lint in waiting if lint.refs is not None])
+    due = {path: when + ctx.config.publish.min_lead for path, when in merged.items()}
+    if not due:
+        return linted
+    again = {lint.path: lint for lint in _lint_files(replace(ctx, due_at=due), policies, sorted(due))}
+    return [again.get(lint.path, lint) for lint in linted]
+
+
 def _lint_files(ctx: Context, policies: Policies, files: list[str]) -> list[FileLint]:
     results: list[FileLint] = []
     loaded: list[Post] = []
@@ -165,7 +198,8 @@ def _lint_files(ctx: Context, policies: Policies, files: list[str]) -> list[File
         kept, silenced = suppression.apply(post, list(_check_post(ctx, policies, post, tone)), known, severity)
         targets = (post.reply_to, post.repost, *(part.quote for part in post.parts))
         refs = PostRefs(post.id, post.accounts, tuple(t for t in targets if t is not None),
-                        tuple(media.path for part in post.parts for media in part.media))
+                        tuple(media.path for part in post.parts for media in part.media),
+                        post.publish_at.isoformat() if post.publish_at else None)
         results.append(FileLint(post.path, tuple(kept), 1, silenced, refs))
     return results
 
@@ -183,6 +217,15 @@ def _repository_findings(root: Path, config: Config, policies: Policies,
             findings += [Finding(path, hit.mark.line, hit.mark.column, rule.id, severity, hit.message)
                          for path, hit in hits]
     return findings
+
+
+def _linked_folders(linked: list[str], policies: Policies) -> list[Finding]:
+    """A folder under posts/ that is a symbolic link, on every run like the repository checks: the walk does
+    not enter it, so whatever it holds would otherwise be skipped without a word."""
+    severity = policies.builtin[PARSE_RULE.id].severity
+    if severity == "off":
+        return []
+    return [Finding(rel, 1, 1, PARSE_RULE.id, severity, LINKED_FOLDER) for rel in linked]
 
 
 def _select(root: Path, paths: Iterable[str]) -> list[str]:
@@ -229,20 +272,25 @@ def _check_post(ctx: Context, policies: Policies, post: Post,
             part_rules = rules if part.index == 0 else [r for r in rules if r.facts & TEXT_FACTS]
             if not part_rules:
                 continue
-            facts = facts_mod.part_facts(post, part, account, account_key, ctx.measure(post, part.index))
+            merged = ctx.due_at.get(post.path) if post.publish_at is None else None
+            facts = facts_mod.part_facts(post, part, account, account_key, ctx.measure(post, part.index),
+                                         when=merged)
             facts.values.update(tone.get((post.path, part.index), {}))
             instance = {**post.doc.data, "facts": facts.values}
             for policy_rule in part_rules:
-                yield from _rule_findings(policy_rule, post, part, facts, instance, account_key)
+                yield from _rule_findings(policy_rule, post, part, facts, instance, account_key, merged)
 
 
 def _rule_findings(rule: PolicyRule, post: Post, part: Any, facts: facts_mod.PartFacts,
-                   instance: dict[str, Any], account_key: str) -> Iterable[Finding]:
+                   instance: dict[str, Any], account_key: str, merged: datetime | None = None) -> Iterable[Finding]:
     for violation in rule.violations(instance):
         mark = facts_mod.locate(post, part, facts, violation.item_path, violation.match)
         message = rule.render(violation, account_key, post.id, part.index, part.text)
         if part.index and violation.path[:1] == ("facts",):
             message = f"{message} (thread part {part.index + 1})"
+        if merged is not None and rule.facts & TIME_FACTS:
+            message = (f"{message} (judged at {merged.isoformat()}: it has no publish_at, so it goes out at its "
+                       "merge time plus min_lead)")
         yield Finding(post.path, mark.line, mark.column, rule.id, rule.severity, message, post.id)
 
 

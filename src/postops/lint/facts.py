@@ -208,7 +208,9 @@ class PartFacts:
 
 
 def part_facts(post: Post, part: Part, account: Account | None, account_key: str,
-               measures: TextMeasures | None = None) -> PartFacts:
+               measures: TextMeasures | None = None, when: datetime | None = None) -> PartFacts:
+    """The facts of `part` for `account_key`; the time facts are `publish_at`'s, or `when`'s for a post
+    without one (its merge time plus min_lead, where that is known)."""
     text = part.text
     measures = measures or measure(text)
     spans: dict[tuple[str, int], tuple[int, int]] = {}
@@ -245,7 +247,7 @@ def part_facts(post: Post, part: Part, account: Account | None, account_key: str
         "media_missing_alt": [m.path for m in part.media if not (m.alt or "").strip()],
         "labels": list(post.labels),
     }
-    values.update(local_time_facts(post.publish_at, account.timezone if account else "UTC"))
+    values.update(local_time_facts(post.publish_at or when, account.timezone if account else "UTC"))
     return PartFacts(values, spans)
 
 

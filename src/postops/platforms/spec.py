@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:  # the config's schema reads these declarations: no import of the config at run time
     from postops.repo.config import Account
+    from postops.repo.media import MediaInfo
 
 # How a platform counts the length of a text (postops.lint.facts.measure does each one).
 Counting = Literal["x-weighted", "mastodon", "graphemes", "characters"]
@@ -98,7 +99,11 @@ class PlatformSpec:
     text_bytes: int | None = None   # a limit in UTF-8 bytes as well (Bluesky's record text)
     # bytes per kind of media; a kind left out is one postops cannot post there, None is "no limit in bytes"
     media_bytes: dict[str, int | None] = field(default_factory=dict)
-    media_formats: tuple[str, ...] | None = None    # file types, where fewer than postops.repo.media takes
+    format_bytes: dict[str, int] = field(default_factory=dict)   # per format, where it differs from its kind's
+    # formats (postops.repo.media.FORMATS, read from the file's content), where fewer than postops takes
+    media_formats: tuple[str, ...] | None = None
+    # the most pixels (width times height) per kind, or per format where that differs
+    max_pixels: dict[str, int] = field(default_factory=dict)
     max_images: int = 4
     max_reply_images: int | None = None             # images a reply or thread part takes, where fewer
     reply_forms: tuple[ReplyForm, ...] = ("link", "id")
@@ -152,6 +157,30 @@ class PlatformSpec:
         return replace(self.features, poll=poll, alt_chars=alt)
 
 
+    def media_refusals(self, info: MediaInfo, rel: str, account: Account | None = None) -> list[str]:
+        """Why this platform would refuse the media file `rel`, as read from its content: its kind, format,
+        size in bytes (`account`'s own server's, where it sets them) and pixels. Lint reports each; publish
+        refuses to upload on the first."""
+        sizes = self.media_bytes_for(account)
+        own = f" (account {account.key}'s instance)" if account is not None and _own(self, account) else ""
+        if sizes and info.kind not in sizes:
+            return [f"media {rel!r} is a {info.kind}; postops cannot post {info.kind}s to {self.title}"]
+        found = []
+        if self.media_formats is not None and info.format not in self.media_formats:
+            found.append(f"media {rel!r} is a {info.format.upper()} {info.kind}; {self.title} takes only "
+                         f"{', '.join(f.upper() for f in self.media_formats)}")
+        limit = self.format_bytes.get(info.format, sizes.get(info.kind))
+        if limit is not None and info.size > limit:
+            which = f"{info.format.upper()} files" if info.format in self.format_bytes else f"{info.kind}s{own}"
+            found.append(f"media {rel!r} is {info.size:,} bytes; {self.name} allows at most {limit:,} bytes for {which}")
+        most = self.max_pixels.get(info.format, self.max_pixels.get(info.kind))
+        if most is not None and info.pixels is not None and info.pixels > most:
+            which = f"{info.format.upper()} images" if info.format in self.max_pixels else f"{info.kind}s"
+            found.append(f"media {rel!r} is {info.width}x{info.height} pixels ({info.pixels:,}); {self.title} takes "
+                         f"{which} of at most {most:,} pixels")
+        return found
+
+
 def _own(spec: PlatformSpec, account: Account | None) -> Limits | None:
     """The limits `account`'s own server sets, where its platform lets a server set them."""
     if account is None or spec.name not in OWN_LIMITS:
@@ -170,14 +199,16 @@ X_PREMIUM_LIMIT = 25_000
 SPECS: dict[str, PlatformSpec] = {
     # https://docs.x.com/resources/fundamentals/counting-characters: 280, most characters 1, CJK and emoji 2,
     # every URL 23 (twitter-text v3). Media (https://docs.x.com/x-api/media/quickstart/best-practices): images
-    # 5 MB, video 512 MB, 4 images; alt text: POST /1.1/media/metadata/create takes alt_text.text of at most
+    # 5 MB, video 512 MB, 4 images; GIFs 15 MB ("Media types & size restrictions", https://docs.x.com/x-api/media);
+    # alt text: POST /1.1/media/metadata/create takes alt_text.text of at most
     # 1,000 characters. POST /2/tweets: poll options 2-4 of up to 25 characters, duration_minutes 5-10080, and
     # `poll` "is mutually exclusive from Media, Quote Tweet Id, and Card URI": a poll, never with media or a quote.
+    # X documents no limit in pixels.
     "x": PlatformSpec(
         "x", "X", 280, "weighted characters", "x-weighted",
         counted_as="twitter-text's weighted length: most characters 1, CJK and emoji 2, every URL 23",
         limit_option="25,000 for an account with `premium: true`",
-        media_bytes={"image": 5 * 1024 * 1024, "video": 512 * 1024 * 1024},
+        media_bytes={"image": 5 * 1024 * 1024, "video": 512 * 1024 * 1024}, format_bytes={"gif": 15 * 1024 * 1024},
         features=Features(repost=True, quote=True,
                           poll=PollLimits(2, 4, 25, 5, 10080, with_media=False, with_quote=False), alt_chars=1000),
         secrets=("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_SECRET")),
@@ -188,12 +219,16 @@ SPECS: dict[str, PlatformSpec] = {
     # max_media_attachments 4. Polls: 4 options of 50 characters, 5 minutes to 2629746 seconds; media_ids and poll
     # cannot be combined. Quotes need Mastodon 4.5. These are the software's defaults: each instance gives its own
     # in the `configuration` of GET /api/v2/instance, which an account's `limits` (Limits, above) carry.
+    # Pixels: image_matrix_limit 33,177,600 (the Instance entity's example, mastodon.social's answer), which
+    # Mastodon's Attachmentable concern enforces (MAX_MATRIX_LIMIT, "7680x4320px"), with GIF_MATRIX_LIMIT
+    # 921,600 (1280x720) for GIFs; width times height above it is refused ("images are not supported").
     "mastodon": PlatformSpec(
         "mastodon", "Mastodon", 500, "characters", "mastodon",
         counted_as="grapheme clusters (what a reader sees as one character); every URL written with `https://` "
                    "23, one without it in full; `@user@server` counts as `@user`",
         limit_option="or the instance's own: `postops limits --refresh` reads it into postops.limits.yaml",
         media_bytes={"image": 16 * 1024 * 1024, "video": 99 * 1024 * 1024},
+        max_pixels={"image": 33_177_600, "gif": 921_600},
         features=Features(repost=True, quote=True, poll=PollLimits(2, 4, 50, 5, 43829, with_media=False),
                           alt_chars=1500),
         secrets=("ACCESS_TOKEN",)),
@@ -214,12 +249,14 @@ SPECS: dict[str, PlatformSpec] = {
         "facebook", "Facebook", 63206, "characters", "characters", counted_as="characters, links in full",
         media_bytes={"image": 10 * 1000 * 1000},
         max_reply_images=1, reply_forms=("id",), secrets=("PAGE_TOKEN",)),
-    # The Posts API refuses commentary over 3,000 characters; the Images API takes JPEG, PNG and GIF and limits
-    # pixels (36,152,320), not bytes; postops posts no video and no replies there.
+    # The Posts API refuses commentary over 3,000 characters; the Images API
+    # (https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/images-api) takes JPEG,
+    # PNG and GIF "with a total pixel count (width x height) less than 36,152,320", and no limit in bytes;
+    # postops posts no video and no replies there.
     "linkedin": PlatformSpec(
         "linkedin", "LinkedIn", 3000, "characters", "characters", counted_as="characters, links in full",
-        media_bytes={"image": None},
-        media_formats=(".gif", ".jpeg", ".jpg", ".png"), reply_forms=(), secrets=("ACCESS_TOKEN",)),
+        media_bytes={"image": None}, max_pixels={"image": 36_152_320 - 1},
+        media_formats=("gif", "jpeg", "png"), reply_forms=(), secrets=("ACCESS_TOKEN",)),
     # A folder of JSON files: for rehearsals and tests, so it takes everything the others take, and more.
     "outbox": PlatformSpec(
         "outbox", "outbox", None, "", "characters",

@@ -6,20 +6,23 @@ set aside with the reason, so that the plan can hold back whatever depends on it
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from postops.publish.plan import Target
 from postops.repo import git
 from postops.repo.config import Config
 from postops.repo.posts import (
+    LINKED_FOLDER,
     LoadProblem,
     Post,
     content_hash,
     declared_ids,
-    discover,
     load_post,
     post_id_from_path,
+    walk_posts,
 )
 
 
@@ -35,16 +38,15 @@ class Desired:
 
 
 def load_desired(root: Path, config: Config, *, commit: str = "HEAD") -> Desired:
-    posts, unreadable, folders = _read_posts(root, config)
+    files, linked = walk_posts(root)
+    posts, unreadable, folders = _read_posts(root, config, files, linked)
     media = {m.path for post in posts.values() for part in post.parts for m in part.media}
     times = git.content_times(root, [p.path for p in posts.values()] + sorted(media), commit) \
         if git.is_repository(root) else {}
     targets = []
     for post in posts.values():
         post_media = tuple(m.path for part in post.parts for m in part.media)
-        # the latest of the post file's and its media's arrivals: changing an image changes the post
-        arrivals = [times[p] for p in (post.path, *post_media) if p in times] if post.path in times else []
-        arrived, arrived_in = max(arrivals) if arrivals else (None, None)
+        arrived, arrived_in = arrival(times, post.path, post_media) or (None, None)
         for account in post.accounts:
             spec = config.accounts.get(account)
             targets.append(Target(post.id, account, post.path, content_hash(post, account, root), len(post.parts),
@@ -53,14 +55,26 @@ def load_desired(root: Path, config: Config, *, commit: str = "HEAD") -> Desired
     return Desired(tuple(targets), posts, unreadable, folders)
 
 
+def arrival(times: Mapping[str, tuple[datetime, str]], path: str, media: Sequence[str]) -> tuple[datetime, str] | None:
+    """When, and in which commit, a post's current content came to the branch: the latest of its file's and
+    its media's arrivals (changing an image changes the post); None for a post file not committed."""
+    if path not in times:
+        return None
+    return max(times[p] for p in (path, *media) if p in times)
+
+
 def shared_posts(post: Post) -> tuple[str, ...]:
     """The posts of this repository that `post` reposts or quotes (by id, not URL), in order, once each."""
     found = [post.repost, *(part.quote for part in post.parts)]
     return tuple(dict.fromkeys(ref for ref in found if ref and "://" not in ref))
 
 
-def _read_posts(root: Path, config: Config) -> tuple[dict[str, Post], dict[str, str], dict[str, str]]:
-    """The usable posts by id; post id -> why its file cannot be used; post id -> that file's account folder."""
+def _read_posts(root: Path, config: Config, files: list[str],
+                linked: list[str]) -> tuple[dict[str, Post], dict[str, str], dict[str, str]]:
+    """The usable posts by id; post id -> why its file cannot be used; post id -> that file's account folder.
+
+    A folder under posts/ that is a symbolic link is never entered (its posts would come from a folder
+    nobody reviews): it is set aside under its own path, which no post id can be (an id has no slash)."""
     posts: dict[str, Post] = {}
     unreadable: dict[str, str] = {}
     folders: dict[str, str] = {}
@@ -70,7 +84,10 @@ def _read_posts(root: Path, config: Config) -> tuple[dict[str, Post], dict[str, 
         if len(parts := PurePosixPath(rel).parts) > 2:    # posts/ACCOUNT/...
             folders[post_id] = parts[1]
 
-    for rel in discover(root):
+    for rel in linked:
+        unreadable[rel] = f"{rel}: {LINKED_FOLDER}"
+        folders[rel] = PurePosixPath(rel).parts[1]
+    for rel in files:
         loaded = load_post(root, rel, config)
         if isinstance(loaded, LoadProblem):
             ids = [i for i, files in declared_ids(root, [rel]).items() if rel in files] or [post_id_from_path(rel)]

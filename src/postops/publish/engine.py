@@ -27,6 +27,7 @@ from postops.platforms.base import (
     Published,
     get_platform,
 )
+from postops.platforms.spec import SPECS
 from postops.publish import failpoints
 from postops.publish.approvals import approval_blocks
 from postops.publish.desired import Desired, check_checkout, load_desired
@@ -62,7 +63,7 @@ from postops.publish.process import new_run_id, this_publisher
 from postops.publish.verify import refuse_unless_intact
 from postops.repo import git
 from postops.repo.config import Config
-from postops.repo.media import media_file
+from postops.repo.media import MediaProblem, inspect_media, media_file
 from postops.repo.posts import Post, build_post
 from postops.repo.yamlfile import YamlProblem, parse
 from postops.times import parse_time
@@ -313,7 +314,7 @@ class Publisher:
                 result.outcomes.append(Outcome(OutcomeKind.RETRACTED, post, account, part, platform_id))
                 self.echo(f"retracted {post} @{account}{_part(part, action)}")
                 return self._event(RETRACTED, action, part, platform_id=platform_id, hash=claim.get("hash"))
-            request = self._request(action, part, ledger, claim)
+            request = self._request(action, part, ledger, claim, upload=item.kind == "publish")
             if item.kind == "lookup":
                 claimed_at = parse_time(claim.get("resolving") or claim["at"])
                 if claimed_at is None:
@@ -367,7 +368,11 @@ class Publisher:
         action = Action(ActionName.RESOLVE, post, account)
         return self._platform(account).lookup(self._request(action, part, ledger, claim), claimed_at)
 
-    def _request(self, action: Action, part: int, ledger: Ledger, claim: Mapping[str, Any]) -> PartRequest:
+    def _request(self, action: Action, part: int, ledger: Ledger, claim: Mapping[str, Any],
+                 upload: bool = False) -> PartRequest:
+        """What the platform is asked about `part`. For an `upload`, each media file is checked again right
+        before it is read, whatever lint said (its media rule may be off): inside the reviewed files, what its
+        content says it is, and within the platform's limits in bytes and pixels."""
         spec = self.config.accounts.get(action.account)
         if spec is None:
             raise PostopsError(f"account {action.account} is not in postops.yaml")
@@ -377,11 +382,17 @@ class Publisher:
         else:  # what was claimed is no longer what main says: ask about what was claimed
             target, post = self._claimed_content(action, claim)
         piece = post.parts[part]
+        platform = SPECS.get(spec.platform)
+        media = []
+        for m in piece.media:
+            file, _ = media_file(self.root, m.path)   # nothing from outside the reviewed files is ever read
+            if upload:
+                refusals = platform.media_refusals(inspect_media(file, m.path), m.path) if platform else []
+                if refusals:
+                    raise MediaProblem(refusals[0])
+            media.append(MediaFile(file, m.alt))
         return shared_kinds(PartRequest(
-            post_id=post.id, account=spec, part=part, text=piece.text,
-            # checked again here, whatever lint said (its media rule may be off): nothing from outside the
-            # reviewed files is ever read, let alone uploaded
-            media=tuple(MediaFile(media_file(self.root, m.path)[0], m.alt) for m in piece.media),
+            post_id=post.id, account=spec, part=part, text=piece.text, media=tuple(media),
             reply_to=reply_target(ledger, target, part),
             idempotency_key=f"{post.id}:{spec.key}:{part}:{target.hash[:16]}",
         ), post, part, ledger)

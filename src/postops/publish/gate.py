@@ -7,7 +7,7 @@ request, so a policy merged after the post still holds it back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -15,10 +15,11 @@ from postops.errors import PostopsError
 from postops.lint.engine import PublishedState, run_lint
 from postops.platforms.base import PLATFORMS, Platform, get_platform
 from postops.publish import controls
-from postops.publish.desired import Desired
+from postops.publish.desired import Desired, arrival
 from postops.publish.ledger import Ledger, read_ledger
 from postops.publish.plan import Context
 from postops.publish.process import publisher_gone
+from postops.repo import git
 from postops.repo.config import Config
 
 # Verdicts of lint per post id: (severity, message) pairs.
@@ -35,13 +36,24 @@ def lint_state(root: Path, config: Config) -> PublishedState | None:
 
 
 def lint_verdicts(root: Path, config: Config) -> Verdicts:
-    """What lint says about every post, with the ledger's view of what was published."""
-    result = run_lint(root, config, state=lint_state(root, config))
+    """What lint says about every post, with the ledger's view of what was published, and every post without
+    publish_at judged by the time rules at its merge time plus min_lead, when it goes out."""
+    result = run_lint(root, config, state=lint_state(root, config), merge_times=lambda posts: merge_times(root, posts))
     verdicts: dict[str, list[tuple[str, str]]] = {}
     for finding in result.findings:
         if finding.post:
             verdicts.setdefault(finding.post, []).append((finding.severity, f"[{finding.rule}] {finding.message}"))
     return verdicts
+
+
+def merge_times(root: Path, posts: Sequence[tuple[str, tuple[str, ...]]]) -> dict[str, datetime]:
+    """Post file -> when its current content came to this branch: the later of the commits that last changed
+    the file and its media (as the plan's due time counts it). A file not committed has none."""
+    if not git.is_repository(root):
+        return {}
+    times = git.content_times(root, {p for post, media in posts for p in (post, *media)})
+    arrivals = {post: arrival(times, post, media) for post, media in posts}
+    return {post: arrived[0] for post, arrived in arrivals.items() if arrived is not None}
 
 
 def errors_of(verdicts: Verdicts) -> dict[str, str]:

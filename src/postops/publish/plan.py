@@ -24,7 +24,7 @@ from postops.publish.ledger import (
     PartState,
 )
 from postops.repo.config import PlatformName, PublishSettings
-from postops.times import parse_time
+from postops.times import duration_text, parse_time
 
 
 class ActionName(StrEnum):
@@ -323,7 +323,7 @@ class _BringUp:
         if deadline is not None and self.ctx.now - deadline > max_delay:
             return self.act(ActionName.MISSED, f"due {_iso(deadline)}"
                                                f"{'' if target.publish_at else ' (merged, plus min_lead)'}, more "
-                                               f"than {_duration(max_delay)} ago: never published late", deadline)
+                                               f"than {duration_text(max_delay)} ago: never published late", deadline)
         return _Go.ON
 
     def unpublishable(self) -> Action | None:
@@ -344,7 +344,7 @@ class _BringUp:
         if due is not None and due > self.ctx.now:
             earliest = target.arrived_at + min_lead
             reason = (f"scheduled for {_iso(target.publish_at)}" if target.publish_at and target.publish_at >= earliest
-                      else f"merged {_iso(target.arrived_at)}: min_lead {_duration(min_lead)} to undo it first")
+                      else f"merged {_iso(target.arrived_at)}: min_lead {duration_text(min_lead)} to undo it first")
             return self.act(ActionName.WAIT, reason, due)
         return None
 
@@ -427,7 +427,7 @@ def _with_kind(action: Action, kind: ActionKind) -> Action:
 def _doubt_reason(state: PartState, ctx: Context) -> str:
     if overlong_lease(state, ctx):
         return (f"claimed by {state.event.get('by')} at {state.event.get('at')} with {OVERLONG_LEASE} "
-                f"({_duration(ctx.settings.claim_lease)}) until {state.event.get('lease_until')}: a forged or damaged "
+                f"({duration_text(ctx.settings.claim_lease)}) until {state.event.get('lease_until')}: a forged or damaged "
                 "ledger line, treated as in doubt; find out from the platform, and run `postops verify` to "
                 "see who wrote it")
     return (f"claimed by {state.event.get('by')} at {state.event.get('at')} with no record since "
@@ -451,11 +451,3 @@ def reply_target(ledger: Ledger, target: Target, part: int) -> str | None:
 
 def _iso(when: datetime | None) -> str | None:
     return when.isoformat() if when is not None else None
-
-
-def _duration(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"

@@ -1,10 +1,18 @@
 """Media files a post names: where they may be, and what they may be, checked the same way by lint and by
 publish right before a file is read, so that a suppressed lint finding never makes publish upload a file
-from outside the reviewed repository (a symlink to /proc/self/environ, say)."""
+from outside the reviewed repository (a symlink to /proc/self/environ, say).
+
+What a file is comes from its content, not its name: a text file named `chart.png` is no image. Image
+headers are read by Pillow (imported only for a post that has media: a one-file lint of a post without
+media never loads it); a video is known by the `ftyp` box that starts an MP4 or QuickTime file.
+"""
 
 from __future__ import annotations
 
+import codecs
 import os
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 from postops.errors import PostopsError
@@ -13,6 +21,32 @@ MEDIA_TYPES = {
     ".png": "image", ".jpg": "image", ".jpeg": "image", ".gif": "image", ".webp": "image",
     ".mp4": "video", ".mov": "video",
 }
+# Each format postops posts, by the name its content gives it (Pillow's, lower case, for images): its kind,
+# and the file names it goes by (platforms take a file's type from its name as well, so the two must agree).
+FORMATS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "png": ("image", (".png",)), "jpeg": ("image", (".jpg", ".jpeg")), "gif": ("image", (".gif",)),
+    "webp": ("image", (".webp",)), "mp4": ("video", (".mp4",)), "mov": ("video", (".mov",)),
+}
+_PILLOW_FORMATS = ["PNG", "JPEG", "GIF", "WEBP"]
+# QuickTime's file type brand; any other brand in an `ftyp` box is read as MP4 (ISO/IEC 14496-12)
+_QUICKTIME = b"qt  "
+# Boxes an older QuickTime file may start with instead of `ftyp`
+_QUICKTIME_BOXES = (b"moov", b"mdat", b"wide", b"free", b"skip")
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What a media file's content says it is."""
+
+    kind: str                   # image | video
+    format: str                 # a key of FORMATS
+    size: int                   # bytes
+    width: int | None = None    # pixels, for images
+    height: int | None = None
+
+    @property
+    def pixels(self) -> int | None:
+        return self.width * self.height if self.width is not None and self.height is not None else None
 
 
 class MediaProblem(PostopsError):
@@ -52,3 +86,56 @@ def media_file(root: Path, rel: str) -> tuple[Path, str]:
     if kind is None:
         raise MediaProblem(f"media {rel!r} has an unsupported type; use one of {', '.join(sorted(MEDIA_TYPES))}")
     return target, kind
+
+
+def inspect_media(target: Path, rel: str) -> MediaInfo:
+    """What `target` (the media file `rel`) is, from its content; MediaProblem when it is not an image or video
+    postops posts, or not what its name says."""
+    try:
+        with open(target, "rb") as handle:
+            head = handle.read(32)
+            size = os.fstat(handle.fileno()).st_size
+    except OSError as exc:
+        raise MediaProblem(f"media {rel!r} cannot be read: {exc.strerror}") from None
+    named = MEDIA_TYPES.get(Path(rel).suffix.lower(), "media")
+    video = _video_format(head)
+    info = MediaInfo("video", video, size) if video else _image(target, rel, head, size, named)
+    suffixes = FORMATS[info.format][1]
+    if Path(rel).suffix.lower() not in suffixes:
+        raise MediaProblem(f"media {rel!r} is a {info.format.upper()} {info.kind} named {Path(rel).suffix or 'without a type'}: "
+                           f"rename it to {suffixes[0]}, which platforms read its type from too")
+    return info
+
+
+def _video_format(head: bytes) -> str | None:
+    if head[4:8] == b"ftyp":
+        return "mov" if head[8:12] == _QUICKTIME else "mp4"
+    return "mov" if head[4:8] in _QUICKTIME_BOXES else None
+
+
+def _image(target: Path, rel: str, head: bytes, size: int, named: str) -> MediaInfo:
+    from PIL import Image, UnidentifiedImageError  # noqa: PLC0415 - only for posts with media: lint stays fast
+
+    try:
+        with warnings.catch_warnings():
+            # a header is read, never the pixels: an image too large to decode safely is judged by its size
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(target, formats=_PILLOW_FORMATS) as image:
+                fmt, (width, height) = str(image.format).lower(), image.size
+    except Image.DecompressionBombError:
+        raise MediaProblem(f"media {rel!r} is an image of more than {2 * (Image.MAX_IMAGE_PIXELS or 0):,} pixels, "
+                           "which no platform takes") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise MediaProblem(f"media {rel!r} is not {'an' if named[0] in 'aeiou' else 'a'} {named}: its content is "
+                           f"{_described(head)}, not one of {', '.join(f.upper() for f in FORMATS)}") from None
+    return MediaInfo("image", fmt, size, width, height)
+
+
+def _described(head: bytes) -> str:
+    if not head:
+        return "empty"
+    try:  # a character cut at the end of the bytes read is no sign of binary data
+        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "unknown binary data"
+    return "text" if all(c.isprintable() or c in "\t\n\r\f\v" for c in text) else "unknown binary data"

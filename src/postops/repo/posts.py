@@ -187,13 +187,27 @@ def is_post_file(name: str) -> bool:
 
 def discover(root: Path) -> list[str]:
     """Every post file under posts/, relative to root, sorted."""
+    return walk_posts(root)[0]
+
+
+def walk_posts(root: Path) -> tuple[list[str], list[str]]:
+    """Every post file under posts/, and every folder under posts/ that is a symbolic link (never followed:
+    its posts would come from a folder nobody reviews), relative to root, sorted."""
     base = root / POSTS_DIR
     found: list[str] = []
+    linked: list[str] = []
     for folder, dirs, files in os.walk(base):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         rel = Path(folder).relative_to(root).as_posix()
+        visible = sorted(d for d in dirs if not d.startswith("."))
+        # os.walk lists a linked folder among the folders and does not enter it: said here, not skipped quietly
+        linked.extend(f"{rel}/{d}" for d in visible if os.path.islink(os.path.join(folder, d)))
+        dirs[:] = visible
         found.extend(f"{rel}/{name}" for name in files if is_post_file(name) and not name.startswith("."))
-    return sorted(found)
+    return sorted(found), sorted(linked)
+
+
+LINKED_FOLDER = ("folder is a symbolic link: its posts are neither linted nor published; a post must be a file "
+                 "in the repository, reviewed as it is")
 
 
 def declared_ids(root: Path, rel_paths: list[str]) -> dict[str, list[str]]:

@@ -16,6 +16,7 @@ from postops.lint.rules import (
     poll,
     post_schema,
     publish_at,
+    publish_at_past,
     published_edit,
     quote,
     references,
@@ -40,6 +41,7 @@ __all__ = ["ALL_BUILTINS", "BUILTIN_RULES", "CODEOWNERS_RULE", "PARSE_RULE", "RE
 ALL_BUILTINS: dict[str, BuiltinRule] = {rule.id: rule for rule in (
     post_schema.RULE,
     publish_at.RULE,
+    publish_at_past.RULE,
     unknown_account.RULE,
     account_folder.RULE,
     duplicate_id.RULE,

@@ -14,8 +14,11 @@ A rule module (one per rule, in the style of yamllint's rules) has a docstring t
 
 from __future__ import annotations
 
+import struct
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -42,6 +45,9 @@ class Context:
     measures: dict[tuple[str, int], facts_mod.TextMeasures]   # (post path, part) -> measures, shared with facts
     published: Mapping[tuple[str, str], str] | None = None     # (post, account) -> content hash published
     retracted: frozenset[str] = frozenset()                    # ids retracted on some platform
+    now: datetime | None = None                                # what "already past" is judged against
+    # post path -> the time a post without publish_at is judged at (its merge plus min_lead), where known
+    due_at: Mapping[str, datetime] = field(default_factory=dict)
 
     def measure(self, post: Post, index: int) -> facts_mod.TextMeasures:
         key = (post.path, index)
@@ -54,8 +60,17 @@ Check = Callable[[Context, Post], Iterator[Hit]]
 # (file relative to the repository, hit in it)
 RepositoryCheck = Callable[[Path, Config], Iterator[tuple[str, Hit]]]
 
-# The content of a file an example only needs to exist (an image, say).
-STAND_IN = "a stand-in\n"
+def _one_pixel_png() -> bytes:
+    """The smallest real PNG image (1x1 pixel), made with the standard library: lint reads media by content."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\xc8\x50\x28")) + chunk(b"IEND", b""))
+
+
+# The content of a file an example only needs to exist, and be what its name says: an image.
+STAND_IN = _one_pixel_png()
 
 
 @dataclass(frozen=True)
@@ -70,7 +85,7 @@ class Example:
     findings: tuple[str, ...] = ()     # lint's lines, "path:line:column: severity [rule] message"
     note: str = ""                     # what the example shows, one sentence
     insert_after: str | None = None    # insert `text` into the existing file after this line instead
-    setup: Mapping[str, str] = field(default_factory=dict)   # files written first (STAND_IN: not shown)
+    setup: Mapping[str, str | bytes] = field(default_factory=dict)   # files written first (STAND_IN: not shown)
     published: str | None = None       # `path` as it was published: lint is told its content hash
     retracted: tuple[str, ...] = ()    # post ids the ledger says were retracted
 

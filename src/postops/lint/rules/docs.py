@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from postops.lint.rules import ALL_BUILTINS
-from postops.lint.rules.base import STAND_IN, BuiltinRule, Example
+from postops.lint.rules.base import BuiltinRule, Example
 
 # The order of the sections: the file, each post, its comments, the repository.
 _TYPE_ORDER = ("file", "post", "comment", "repository")
@@ -85,7 +85,7 @@ def _section(rule: BuiltinRule) -> str:
 def _example(example: Example, shown: dict[str, str]) -> str:
     out = []
     for path, text in example.setup.items():
-        if text != STAND_IN and shown.get(path) != text:
+        if isinstance(text, str) and shown.get(path) != text:
             out.append(f"\nWith `{path}`:\n\n```yaml\n{text}```\n")
             shown[path] = text
     if example.published is not None and shown.get(f"published {example.path}") != example.published:

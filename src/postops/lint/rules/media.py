@@ -1,17 +1,23 @@
-"""Every media file exists, is inside the repository and is no symbolic link (nor in a linked folder), has a supported type
-(`.png`, `.jpg`, `.jpeg`, `.gif`, `.webp` images; `.mp4`, `.mov` videos) and a size the platform
-accepts; a part has at most 4 images, and a video only on its own.
+"""Every media file exists, is inside the repository and is no symbolic link (nor in a linked folder), is
+what its content says it is (a text file named `chart.png` is no image; a JPEG image named `.png` is
+refused too, as platforms read a file's type from its name as well): a PNG, JPEG, GIF or WEBP image or an
+MP4 or MOV video, named `.png`, `.jpg`/`.jpeg`, `.gif`, `.webp`, `.mp4` or `.mov`. Its size in bytes, its
+format and an image's width times height fit every platform it goes to; a part has at most 4 images, and
+a video only on its own.
 
 @@TABLE@@
 
-A thread part or reply to a Facebook account is a comment, which takes at most one image. Alt text fits
-the platform (the table's last column). A Mastodon account is held to its
-instance's own image and video sizes, images per post and alt text length where `postops.limits.yaml` or
-its `limits` in postops.yaml give them.
+Image headers are read with Pillow, only for posts that have media. A video's dimensions and length are
+not read (platforms check them when they process it). A thread part or reply to a Facebook account is a
+comment, which takes at most one image. Alt text fits the platform (the table's last column). The numbers
+are each platform's declaration in `postops.platforms.spec`, with their sources.
+A Mastodon account is held to its instance's own image and video sizes, images per post and alt text
+length where `postops.limits.yaml` or its `limits` in postops.yaml give them.
 
 `media` cannot be silenced with a comment: it keeps what is uploaded inside what was reviewed. Publish checks
-the same again right before it reads a file (inside the repository, no symbolic link, a supported type), and a
-file that fails is not uploaded: that part of the post fails with the reason.
+the same again right before it reads a file (inside the repository, no symbolic link, its content, its size
+and pixels for the account's platform), and a file that fails is not uploaded: that part of the post fails
+with the reason.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from postops.lint import facts as facts_mod
 from postops.lint.rules.base import STAND_IN, BuiltinRule, Context, Example, Hit, RuleType
 from postops.platforms.spec import OWN_LIMITS, SPECS, PlatformSpec
 from postops.repo.config import Account
-from postops.repo.media import MediaProblem, media_file
+from postops.repo.media import FORMATS, MediaProblem, inspect_media, media_file
 from postops.repo.posts import Post
 
 ID = "media"
@@ -38,13 +44,16 @@ EXAMPLES = (
     Example("posts/drill/a.yaml", _CHART, (
         "posts/drill/a.yaml:4:11: error [media] media file 'media/chart.png' does not exist",
     ), note="`media/chart.png` is not in the repository."),
+    Example("posts/drill/a.yaml", _CHART, (
+        "posts/drill/a.yaml:4:11: error [media] media 'media/chart.png' is not an image: its content is text, not "
+        "one of PNG, JPEG, GIF, WEBP, MP4, MOV",
+    ), setup={"media/chart.png": "Remember to export the chart\n"}, note="`media/chart.png` is a note, not a chart."),
     Example("posts/drill/a.yaml", _CHART, setup={"media/chart.png": STAND_IN},
-            note="once `media/chart.png` is added."),
+            note="once `media/chart.png` is a PNG image."),
 )
 
 # The numbers are each platform's declaration (postops.platforms.spec), with the limits an account's own
 # server sets (a Mastodon instance's: `limits` in postops.yaml or postops.limits.yaml).
-MEDIA_FORMATS = {name: spec.media_formats for name, spec in SPECS.items() if spec.media_formats is not None}
 # Images a reply or thread part can carry where that is fewer than a post: a Facebook comment takes one.
 MAX_REPLY_IMAGES = {name: spec.max_reply_images for name, spec in SPECS.items() if spec.max_reply_images is not None}
 MAX_IMAGES = min(spec.max_images for spec in SPECS.values())
@@ -72,11 +81,12 @@ def _check(root: Path, post: Post, accounts: list[Account]) -> Iterator[Hit]:
         for media in part.media:
             mark = post.mark(media.where + ("path",))
             try:
-                target, kind = media_file(root, media.path)
+                target, _ = media_file(root, media.path)
+                info = inspect_media(target, media.path)
             except MediaProblem as exc:
                 yield Hit(mark, exc.message)
                 continue
-            kinds.append(kind)
+            kinds.append(info.kind)
             for account in accounts:
                 spec = SPECS[account.platform]
                 most = spec.features_for(account).alt_chars
@@ -84,20 +94,9 @@ def _check(root: Path, post: Post, accounts: list[Account]) -> Iterator[Hit]:
                     yield Hit(post.mark(media.where + ("alt",)),
                               f"alt text of {media.path!r} is {len(media.alt):,} characters; "
                               f"{spec.title} takes at most {most:,}{_own(spec, account)}")
-            size = target.stat().st_size
             for account in accounts:
-                spec = SPECS[account.platform]
-                limits = spec.media_bytes_for(account)
-                if kind not in limits:
-                    yield Hit(mark, f"media {media.path!r} is a {kind}; postops cannot post {kind}s to {spec.title}")
-                    continue
-                formats = MEDIA_FORMATS.get(spec.name)
-                if formats is not None and target.suffix.lower() not in formats:
-                    yield Hit(mark, f"media {media.path!r}: {spec.title} takes only {', '.join(formats)} files")
-                limit = limits.get(kind)
-                if limit is not None and size > limit:
-                    yield Hit(mark, f"media {media.path!r} is {size:,} bytes; {spec.name} allows at most "
-                                    f"{limit:,} bytes for {kind}s{_own(spec, account)}")
+                for refusal in SPECS[account.platform].media_refusals(info, media.path, account):
+                    yield Hit(mark, refusal)
         images = kinds.count("image")
         for account in accounts:
             spec = SPECS[account.platform]
@@ -122,21 +121,29 @@ def _own(spec: PlatformSpec, account: Account) -> str:
     return f" (account {account.key}'s instance)" if spec.name in OWN_LIMITS and account.limits is not None else ""
 
 
-def _size(limit: int | None) -> str:
+def _bytes(limit: int | None) -> str:
     if limit is None:
         return "no limit in bytes"
-    mib = limit / (1024 * 1024)
-    return f"{mib:g} MiB" if mib == int(mib) else f"{limit:,} bytes"
+    return f"{limit // (1024 * 1024)} MiB" if limit % (1024 * 1024) == 0 else f"{limit:,} bytes"
+
+
+def _cell(spec: PlatformSpec, kind: str) -> str:
+    if kind not in spec.media_bytes:
+        return "not posted by postops"
+    said = [_bytes(spec.media_bytes[kind])]
+    said += [f"{fmt.upper()} {_bytes(limit)}" for fmt, limit in spec.format_bytes.items() if FORMATS[fmt][0] == kind]
+    if kind in spec.max_pixels:
+        said.append(f"at most {spec.max_pixels[kind]:,} pixels")
+    said += [f"{fmt.upper()} at most {most:,} pixels" for fmt, most in spec.max_pixels.items()
+             if fmt in FORMATS and FORMATS[fmt][0] == kind]
+    if spec.media_formats is not None:
+        said.append("only " + ", ".join(f.upper() for f in spec.media_formats if FORMATS[f][0] == kind))
+    return "; ".join(said)
 
 
 def _row(spec: PlatformSpec) -> str:
-    sizes = spec.media_bytes
-    image = _size(sizes["image"]) if "image" in sizes else "not posted by postops"
-    if spec.media_formats is not None:
-        image = f"{', '.join(f'`{f}`' for f in spec.media_formats)} only; {image}"
-    video = _size(sizes["video"]) if "video" in sizes else "not posted by postops"
     alt = f"{spec.features.alt_chars:,}" if spec.features.alt_chars is not None else "none declared"
-    return f"| `{spec.name}` | {image} | {video} | {spec.max_images} | {alt} |"
+    return f"| `{spec.name}` | {_cell(spec, 'image')} | {_cell(spec, 'video')} | {spec.max_images} | {alt} |"
 
 
 # The table is made from the declarations, so docs/rules.md says what lint does.
