@@ -465,3 +465,18 @@ def test_image_dimensions_and_sizes_per_platform(repo, account, name, data, mess
     repo.write_bytes(f"media/{name}", data)
     repo.write(f"posts/{account}/p.yaml", f"account: {account}\ntext: hi\nmedia:\n  - {{path: media/{name}, alt: x}}\n")
     assert findings(repo, "media") == ([(4, 12, f"media 'media/{name}' {message}")] if message else [])
+
+
+@pytest.mark.parametrize(("size", "message"), [
+    ((4096, 4096), None),
+    ((4097, 4096), "is 4097x4096 pixels (16,781,312); Mastodon takes images of at most 16,777,216 pixels "
+                   "(account social's instance)"),
+])
+def test_a_mastodon_instances_own_image_matrix_limit_holds(repo, size, message):
+    # a server that reports a smaller image_matrix_limit than Mastodon's default (as GoToSocial's 4096x4096)
+    repo.write("postops.yaml", MASTODON.replace("    instance: https://social.example\n",
+                                                "    instance: https://social.example\n    limits:\n"
+                                                "      media_attachments: {image_matrix_limit: 16777216}\n"))
+    repo.write_bytes("media/wide.png", image("PNG", size, mode="1"))
+    repo.write("posts/social/p.yaml", "account: social\ntext: hi\nmedia:\n  - {path: media/wide.png, alt: x}\n")
+    assert findings(repo, "media") == ([(4, 12, f"media 'media/wide.png' {message}")] if message else [])

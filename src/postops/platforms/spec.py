@@ -55,6 +55,7 @@ class Limits:
     characters_reserved_per_url: int | None = None  # statuses.characters_reserved_per_url
     max_media_attachments: int | None = None        # statuses.max_media_attachments
     image_size_limit: int | None = None             # media_attachments.image_size_limit, bytes
+    image_matrix_limit: int | None = None           # media_attachments.image_matrix_limit, pixels (width x height)
     video_size_limit: int | None = None             # media_attachments.video_size_limit, bytes
     description_limit: int | None = None            # media_attachments.description_limit (alt text), characters
     max_options: int | None = None                  # polls.max_options
@@ -78,8 +79,8 @@ class Limits:
 # Each limit's group in the instance's `configuration`, in the order the docs and files list them.
 LIMIT_GROUPS: dict[str, str] = {
     "max_characters": "statuses", "characters_reserved_per_url": "statuses", "max_media_attachments": "statuses",
-    "image_size_limit": "media_attachments", "video_size_limit": "media_attachments",
-    "description_limit": "media_attachments",
+    "image_size_limit": "media_attachments", "image_matrix_limit": "media_attachments",
+    "video_size_limit": "media_attachments", "description_limit": "media_attachments",
     "max_options": "polls", "max_characters_per_option": "polls", "min_expiration": "polls",
     "max_expiration": "polls",
 }
@@ -138,6 +139,15 @@ class PlatformSpec:
                     sizes[kind] = limit
         return sizes
 
+    def max_pixels_for(self, account: Account | None) -> dict[str, int]:
+        """The most pixels per kind or format, with an image limit `account`'s own server sets (its GIF limit
+        is its software's: no instance reports one)."""
+        most = dict(self.max_pixels)
+        own = _own(self, account)
+        if own is not None and own.image_matrix_limit is not None:
+            most["image"] = own.image_matrix_limit
+        return most
+
     def features_for(self, account: Account | None) -> Features:
         """What the platform takes, with the poll and alt text limits `account`'s own server sets."""
         own = _own(self, account)
@@ -173,11 +183,12 @@ class PlatformSpec:
         if limit is not None and info.size > limit:
             which = f"{info.format.upper()} files" if info.format in self.format_bytes else f"{info.kind}s{own}"
             found.append(f"media {rel!r} is {info.size:,} bytes; {self.name} allows at most {limit:,} bytes for {which}")
-        most = self.max_pixels.get(info.format, self.max_pixels.get(info.kind))
+        pixels = self.max_pixels_for(account)
+        most = pixels.get(info.format, pixels.get(info.kind))
         if most is not None and info.pixels is not None and info.pixels > most:
-            which = f"{info.format.upper()} images" if info.format in self.max_pixels else f"{info.kind}s"
+            which = f"{info.format.upper()} images" if info.format in pixels else f"{info.kind}s"
             found.append(f"media {rel!r} is {info.width}x{info.height} pixels ({info.pixels:,}); {self.title} takes "
-                         f"{which} of at most {most:,} pixels")
+                         f"{which} of at most {most:,} pixels{'' if info.format in pixels else own}")
         return found
 
 
@@ -221,7 +232,8 @@ SPECS: dict[str, PlatformSpec] = {
     # in the `configuration` of GET /api/v2/instance, which an account's `limits` (Limits, above) carry.
     # Pixels: image_matrix_limit 33,177,600 (the Instance entity's example, mastodon.social's answer), which
     # Mastodon's Attachmentable concern enforces (MAX_MATRIX_LIMIT, "7680x4320px"), with GIF_MATRIX_LIMIT
-    # 921,600 (1280x720) for GIFs; width times height above it is refused ("images are not supported").
+    # 921,600 (1280x720) for GIFs; width times height above it is refused ("images are not supported"). An
+    # instance reports its own image_matrix_limit (other servers' are smaller: 16,777,216 is common), which wins.
     "mastodon": PlatformSpec(
         "mastodon", "Mastodon", 500, "characters", "mastodon",
         counted_as="grapheme clusters (what a reader sees as one character); every URL written with `https://` "

@@ -11,8 +11,8 @@ Image headers are read with Pillow, only for posts that have media. A video's di
 not read (platforms check them when they process it). A thread part or reply to a Facebook account is a
 comment, which takes at most one image. Alt text fits the platform (the table's last column). The numbers
 are each platform's declaration in `postops.platforms.spec`, with their sources.
-A Mastodon account is held to its instance's own image and video sizes, images per post and alt text
-length where `postops.limits.yaml` or its `limits` in postops.yaml give them.
+A Mastodon account is held to its instance's own image and video sizes, image pixels, images per post
+and alt text length where `postops.limits.yaml` or its `limits` in postops.yaml give them.
 
 `media` cannot be silenced with a comment: it keeps what is uploaded inside what was reviewed. Publish checks
 the same again right before it reads a file (inside the repository, no symbolic link, its content, its size
