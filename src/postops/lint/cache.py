@@ -58,8 +58,8 @@ JOURNAL_LIMIT = 256 * 1024
 # A stat is trusted only for a file whose mtime and ctime were this old when it was read.
 SETTLED_NS = 2_000_000_000
 # Libraries whose version can change a finding (the tone models' with them); looked up, never imported.
-LIBRARIES = ("jsonschema", "ruamel.yaml", "google-re2", "regex", "twitter-text-parser", "tzdata", "confusable-homoglyphs",
-             "alt-profanity-check", "scikit-learn", "vaderSentiment", "lingua-language-detector")
+LIBRARIES = ("jsonschema", "jsonschema-rs", "ruamel.yaml", "google-re2", "regex", "twitter-text-parser", "tzdata",
+             "confusable-homoglyphs", "alt-profanity-check", "scikit-learn", "vaderSentiment", "lingua-language-detector")
 
 
 @dataclass(frozen=True)

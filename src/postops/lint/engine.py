@@ -182,8 +182,9 @@ def _judged_at_merge(ctx: Context, policies: Policies, linted: list[FileLint], m
 def _lint_files(ctx: Context, policies: Policies, files: list[str]) -> list[FileLint]:
     results: list[FileLint] = []
     loaded: list[Post] = []
+    real_dirs: set[str] = set()
     for rel in files:
-        item = load_post(ctx.root, rel, ctx.config)
+        item = load_post(ctx.root, rel, ctx.config, real_dirs)
         if isinstance(item, LoadProblem):
             severity = policies.builtin[PARSE_RULE.id].severity
             problems = tuple(Finding(item.path, hit.mark.line, hit.mark.column, PARSE_RULE.id, severity, hit.message)

@@ -15,12 +15,10 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import jsonschema_rs
 import re2
-from jsonschema import Draft202012Validator, ValidationError
-from jsonschema.exceptions import SchemaError
-from jsonschema.validators import extend
 
 from postops.errors import ConfigError
 from postops.lint.policy_schema import (
@@ -35,14 +33,18 @@ from postops.repo.config import Account
 from postops.repo.media import symlink_on_path
 from postops.repo.posts import Post
 from postops.repo.schemas import explain, field_name
+from postops.repo.validation import Validator
 from postops.repo.yamlfile import Document, Mark, YamlProblem, parse
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 POLICIES_DIR = "policies"
 # Written by `postops init` (as `postops schema --policy` prints it): editors check policy files against it.
 POLICY_SCHEMA_FILE = ".postops-policy-schema.json"
 
-_POLICY_VALIDATOR = Draft202012Validator(POLICY_SCHEMA)
-_RULE_SCHEMA_VALIDATOR = Draft202012Validator(RULE_META_SCHEMA)
+_POLICY_VALIDATOR = Validator(POLICY_SCHEMA)
+_RULE_SCHEMA_VALIDATOR = Validator(RULE_META_SCHEMA)
 
 
 # --- RE2 in place of Python's backtracking `re` for every pattern a policy can contain ---------------
@@ -60,12 +62,34 @@ def compile_pattern(pattern: str) -> Any:
     return compiled
 
 
+def re2_search(pattern: str, text: str) -> bool:
+    return compile_pattern(pattern).search(text) is not None
+
+
 def _re2_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
-    if validator.is_type(instance, "string") and not compile_pattern(pattern).search(instance):
+    from jsonschema import ValidationError  # noqa: PLC0415 - jsonschema is loaded only to describe a violation
+
+    if validator.is_type(instance, "string") and not re2_search(pattern, instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-PolicyValidator = extend(Draft202012Validator, {"pattern": _re2_pattern})
+_PYTHON_CLASS: Any = None
+
+
+def _python_policy_validator(schema: Any) -> Any:
+    """jsonschema's Draft 2020-12 validator with RE2 for `pattern`: what describes a rule's violations."""
+    global _PYTHON_CLASS
+    if _PYTHON_CLASS is None:
+        from jsonschema import Draft202012Validator  # noqa: PLC0415 - see above
+        from jsonschema.validators import extend  # noqa: PLC0415 - see above
+
+        _PYTHON_CLASS = extend(Draft202012Validator, {"pattern": _re2_pattern})
+    return _PYTHON_CLASS(schema)
+
+
+def policy_validator(schema: Any) -> Validator:
+    """A rule's schema, checked with RE2 for `pattern` by jsonschema-rs, and by jsonschema for the details."""
+    return Validator(schema, python=_python_policy_validator, search=re2_search)
 
 
 # --- Values -----------------------------------------------------------------------------------------
@@ -213,7 +237,7 @@ def load_policies(root: Path, builtin_severity: Mapping[str, str]) -> Policies:
                 message=spec.get("message") or spec.get("description") or f"breaks policy {rule_id}",
                 description=spec.get("description") or spec.get("message") or rule_id,
                 selector=selector,
-                validator=PolicyValidator(schema),
+                validator=policy_validator(schema),
                 source=rel,
                 line=doc.value_mark(where).line,
                 facts=frozenset(_facts_used(schema)),
@@ -241,10 +265,14 @@ def _check_schema(schema: Any, doc: Document, where: tuple[Any, ...]) -> None:
     if problems:
         mark, message = min(problems, key=lambda p: (p[0].line, p[0].column))
         raise ConfigError(message, doc.path, mark.line, mark.column)
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        raise fail(f"invalid JSON Schema: {exc.message}", tuple(exc.path)) from None
+    if not jsonschema_rs.meta.is_valid(schema):
+        from jsonschema import Draft202012Validator  # noqa: PLC0415 - only to describe what is wrong
+        from jsonschema.exceptions import SchemaError  # noqa: PLC0415 - same
+
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            raise fail(f"invalid JSON Schema: {exc.message}", tuple(exc.path)) from None
     for path, key, value in keywords:
         if key == "pattern" and isinstance(value, str):
             try:
@@ -378,7 +406,7 @@ def _first_item(keyword: str, value: Any, instance: Any) -> int | None:
     if keyword == "uniqueItems":
         return _first_duplicate(instance)
     if keyword == "not" and isinstance(value, dict) and "contains" in value:
-        inner = PolicyValidator(value["contains"])
+        inner = policy_validator(value["contains"])
         return next((i for i, x in enumerate(instance) if inner.is_valid(x)), None)
     return None
 
@@ -391,13 +419,13 @@ def _matching(schema: Any, instance: Any) -> str | None:
         if found:
             return str(found.group(0))
     if "contains" in schema and isinstance(instance, list):
-        inner = PolicyValidator(schema["contains"])
+        inner = policy_validator(schema["contains"])
         hits = [item for item in instance if inner.is_valid(item)]
         if hits:
             return ", ".join(_short(h) for h in hits)
     for keyword in ("anyOf", "oneOf", "allOf"):
         for branch in schema.get(keyword, ()):
-            if PolicyValidator(branch).is_valid(instance):
+            if policy_validator(branch).is_valid(instance):
                 found = _matching(branch, instance)
                 if found is not None:
                     return found

@@ -10,17 +10,16 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jsonschema import Draft202012Validator
-
 from postops.errors import ConfigError
 from postops.platforms.spec import Limits
 from postops.repo.limits import LIMITS_FILE, read_limits, same_instance
 from postops.repo.limits import limits_from as _limits_from
 from postops.repo.schemas import CONFIG_SCHEMA, explain
+from postops.repo.validation import Validator
 from postops.repo.yamlfile import Document, YamlProblem, parse
 
 CONFIG_FILE = "postops.yaml"
-_VALIDATOR = Draft202012Validator(CONFIG_SCHEMA)
+_VALIDATOR = Validator(CONFIG_SCHEMA)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # (platform, key, example): what an account on that platform cannot do without.
 _REQUIRED_KEYS = (("facebook", "page_id", "'123456789012345'"), ("linkedin", "organization", "'2414183'"))

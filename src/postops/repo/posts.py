@@ -241,8 +241,9 @@ class LoadProblem:
     message: str
 
 
-def load_post(root: Path, rel: str, config: Config) -> Post | LoadProblem:
-    link = symlink_on_path(root, rel)
+def load_post(root: Path, rel: str, config: Config, real_dirs: set[str] | None = None) -> Post | LoadProblem:
+    """`real_dirs`: see symlink_on_path, for a pass over many posts."""
+    link = symlink_on_path(root, rel, real_dirs)
     if link is not None:
         # approved once, its content would then come from a file nobody reviews: refused by lint and publish
         shown = "post file is a symbolic link" if link == rel else f"post file is in a symbolic link ({link})"

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from jsonschema import Draft202012Validator
-
 from postops.lint.rules.base import BuiltinRule, Context, Example, Hit, RuleType
 from postops.repo.posts import Post
 from postops.repo.schemas import POST_SCHEMA, explain
+from postops.repo.validation import Validator
 from postops.repo.yamlfile import Mark
 
 ID = "post-schema"
@@ -28,7 +27,7 @@ EXAMPLES = (
     Example("posts/drill/a.yaml", "account: drill\ntext: Hello\nlabels: [press]\n"),
 )
 
-_POST_VALIDATOR = Draft202012Validator(POST_SCHEMA)
+_POST_VALIDATOR = Validator(POST_SCHEMA)
 
 
 def check(ctx: Context, post: Post) -> Iterator[Hit]:
