@@ -67,3 +67,21 @@ def test_one_file_lint_imports_pillow_only_for_a_post_with_media(repo: ContentRe
     with_media = subprocess.run([sys.executable, "-c", probe, "posts/csis/b.yaml"], cwd=repo.root,
                                 capture_output=True, text=True, check=True)
     assert with_media.stdout.split()[-2] == "True", with_media.stdout
+
+
+def test_one_file_lint_of_a_valid_post_loads_no_validator_interpreter_planner_or_sdk(repo: ContentRepo) -> None:
+    """jsonschema only describes what fails, the report modules of other commands and the planner load when
+    their command runs, and HTTP clients when something is sent: pre-commit pays for none of them."""
+    repo.write("posts/csis/a.yaml", "account: csis\ntext: Our report is out at https://example.org/r\n")
+    probe = ("import sys; from postops.cli import main; sys.argv = ['postops', 'lint', '-q', sys.argv[1]]\n"
+             "try:\n    main()\nexcept SystemExit as exit:\n"
+             "    heavy = ('jsonschema', 'icalendar', 'requests', 'tweepy', 'postops.publish.plan',\n"
+             "             'postops.report.calendar', 'postops.report.plan')\n"
+             "    print(exit.code, sorted(m for m in heavy if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe, "posts/csis/a.yaml"], cwd=repo.root,
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "0 []", done.stdout + done.stderr
+    repo.write("posts/csis/b.yaml", "account: csis\ntxt: a typo\n")
+    done = subprocess.run([sys.executable, "-c", probe, "posts/csis/b.yaml"], cwd=repo.root,
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "1 ['jsonschema']", done.stdout + done.stderr   # an invalid post is described

@@ -38,9 +38,9 @@ class Counting:
         self.parsed: list[str] = []
         real = engine.load_post
 
-        def load_post(root: Path, rel: str, config: Any) -> Any:
+        def load_post(root: Path, rel: str, config: Any, *rest: Any) -> Any:
             self.parsed.append(rel)
-            return real(root, rel, config)
+            return real(root, rel, config, *rest)
 
         monkeypatch.setattr(engine, "load_post", load_post)
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,6 +29,13 @@ def test_help_offers_the_registered_formats_with_a_description(command: str) -> 
     assert formats(command)[0] == "text"
     assert all(f"{fmt}:" in option.group(2) for fmt in formats(command))   # each format says what it is for
     assert "--output" in result.output
+
+
+@pytest.mark.parametrize("command", sorted(REPORTS))
+def test_the_registry_names_each_modules_formats_in_its_order(command: str) -> None:
+    module = importlib.import_module(REPORTS[command].module)
+    assert list(REPORTS[command]) == list(module.FORMATS)
+    assert all(REPORTS[command][fmt] is module.FORMATS[fmt] for fmt in module.FORMATS)
 
 
 def test_an_unknown_format_names_the_choices() -> None:

@@ -165,3 +165,9 @@ def test_multiple_of_is_left_to_jsonschema() -> None:
     checked = Validator({"multipleOf": 0.01})
     assert checked._fast_verdict(0.07) is None
     assert checked.is_valid(0.07) == Draft202012Validator({"multipleOf": 0.01}).is_valid(0.07)
+
+
+def test_a_property_named_like_a_keyword_keeps_the_fast_path() -> None:
+    """postops' own meta-schema describes `multipleOf` as a property: that is a name, not the keyword."""
+    assert Validator({"properties": {"multipleOf": {"type": "number"}}, "enum": [{"multipleOf": 1}]})._fast is not None
+    assert Validator({"properties": {"a": {"allOf": [{"multipleOf": 2}]}}})._fast is None

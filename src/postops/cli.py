@@ -194,7 +194,7 @@ def workflows(repo: str | None, ci: str | None, force: bool, check: bool) -> int
 
 def _published_state(root: Path, config: Config) -> PublishedState | None:
     """The ledger's view of what was published, when this repository has a ledger."""
-    from postops.publish.gate import lint_state
+    from postops.publish.ledger import lint_state
 
     return lint_state(root, config)
 

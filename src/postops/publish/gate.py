@@ -12,11 +12,11 @@ from datetime import datetime
 from pathlib import Path
 
 from postops.errors import PostopsError
-from postops.lint.engine import PublishedState, run_lint
+from postops.lint.engine import run_lint
 from postops.platforms.base import PLATFORMS, Platform, get_platform
 from postops.publish import controls
 from postops.publish.desired import Desired, arrival
-from postops.publish.ledger import Ledger, read_ledger
+from postops.publish.ledger import Ledger, lint_state
 from postops.publish.plan import Context
 from postops.publish.process import publisher_gone
 from postops.repo import git
@@ -25,14 +25,6 @@ from postops.repo.config import Config
 # Verdicts of lint per post id: (severity, message) pairs.
 Verdicts = Mapping[str, list[tuple[str, str]]]
 LintFn = Callable[[Path, Config], Verdicts]
-
-
-def lint_state(root: Path, config: Config) -> PublishedState | None:
-    """What lint must respect from the ledger, or None without a ledger."""
-    ledger = read_ledger(root, config)
-    if ledger.tip is None:
-        return None
-    return PublishedState(published=ledger.published_hashes(), retracted=ledger.retired_ids())
 
 
 def lint_verdicts(root: Path, config: Config) -> Verdicts:

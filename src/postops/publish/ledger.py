@@ -24,13 +24,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from postops.errors import PostopsError
 from postops.publish.process import lock_abandoned
 from postops.repo import git
 from postops.repo.config import Config
 from postops.times import parse_time
+
+if TYPE_CHECKING:
+    from postops.lint.engine import PublishedState
 
 LEDGER_FILE = "ledger.jsonl"
 VERSION = 1
@@ -380,6 +383,17 @@ class Store:
         elif not git.compare_and_swap(self.root, self.local_ref, commit, ledger.tip):
             return None
         return ledger.extended(events, tip=commit)
+
+
+def lint_state(root: Path, config: Config) -> PublishedState | None:
+    """What lint must respect from the ledger, or None without a ledger. Here rather than in publish/gate,
+    so that `postops lint` reads the ledger without importing the planner."""
+    from postops.lint.engine import PublishedState  # noqa: PLC0415 - the engine does not import the ledger
+
+    ledger = read_ledger(root, config)
+    if ledger.tip is None:
+        return None
+    return PublishedState(published=ledger.published_hashes(), retracted=ledger.retired_ids())
 
 
 def read_ledger(root: Path, config: Config) -> Ledger:

@@ -97,10 +97,23 @@ def _compile(schema: Any, search: Search) -> Any:
         return None
 
 
-def _uses(node: Any, keywords: frozenset[str]) -> bool:
-    """Whether any key anywhere in `node` is one of `keywords` (data named so too: a false alarm only costs speed)."""
-    if isinstance(node, dict):
-        return any(k in keywords or _uses(v, keywords) for k, v in node.items())
-    if isinstance(node, list):
-        return any(_uses(v, keywords) for v in node)
+# Where a schema's keys are names, not keywords (their values are schemas), and where values are data.
+_NAMED_SCHEMAS = frozenset({"properties", "patternProperties", "dependentSchemas", "$defs", "definitions"})
+_DATA = frozenset({"enum", "const", "examples", "default"})
+
+
+def _uses(schema: Any, keywords: frozenset[str]) -> bool:
+    """Whether `schema` or any of its subschemas uses one of `keywords`."""
+    if isinstance(schema, list):
+        return any(_uses(sub, keywords) for sub in schema)
+    if not isinstance(schema, dict):
+        return False
+    for key, value in schema.items():
+        if key in keywords:
+            return True
+        if key in _DATA:
+            continue
+        subschemas = value.values() if key in _NAMED_SCHEMAS and isinstance(value, dict) else (value,)
+        if any(_uses(sub, keywords) for sub in subschemas):
+            return True
     return False

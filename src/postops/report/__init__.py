@@ -15,23 +15,47 @@ Conventions every renderer keeps:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from postops.errors import UsageError
 from postops.lint.findings import LintResult
 from postops.repo.fsutil import write_atomic
-from postops.report import calendar, lint, log, plan, status
 from postops.report._common import PLAIN, Options, Renderer
 
 __all__ = ["REPORTERS", "REPORTS", "Options", "Renderer", "check_format", "formats", "render", "render_report", "write"]
 
-REPORTS: dict[str, dict[str, Renderer]] = {
-    "lint": lint.FORMATS,
-    "plan": plan.FORMATS,
-    "status": status.FORMATS,
-    "log": log.FORMATS,
-    "calendar": calendar.FORMATS,
+
+class _Formats(Mapping[str, Renderer]):
+    """One command's renderers by format. The names are known without importing the module that renders
+    them: the command line lists every command's formats, and a one-file lint (pre-commit's) must not pay
+    for the calendar's iCalendar library or the planner (tests/test_report_registry.py holds the two lists
+    together)."""
+
+    def __init__(self, module: str, names: tuple[str, ...]) -> None:
+        self.module = module
+        self.names = names
+
+    def __getitem__(self, fmt: str) -> Renderer:
+        if fmt not in self.names:
+            raise KeyError(fmt)
+        renderers: Mapping[str, Renderer] = importlib.import_module(self.module).FORMATS
+        return renderers[fmt]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+REPORTS: dict[str, _Formats] = {
+    "lint": _Formats("postops.report.lint", ("text", "json", "github", "sarif")),
+    "plan": _Formats("postops.report.plan", ("text", "json", "markdown")),
+    "status": _Formats("postops.report.status", ("text", "json")),
+    "log": _Formats("postops.report.log", ("text", "json", "csv")),
+    "calendar": _Formats("postops.report.calendar", ("text", "markdown", "ics", "html")),
 }
 
 REPORTERS = REPORTS["lint"]   # lint's formats, the first command that had a registry
