@@ -138,6 +138,11 @@ def parse(raw: bytes, path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document
         raise YamlProblem(f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x})", path, line,
                           column) from None
     text = text.removeprefix("\ufeff")
+    return _parse_flat(text, path) or _parse_composed(text, path)
+
+
+def _parse_composed(text: str, path: str) -> Document:
+    """Any YAML: ruamel.yaml's C parser composes the nodes, _Builder makes the values."""
     _check_depth(text, path)
     loader = _Loader(text)
     try:
@@ -250,24 +255,232 @@ class _Builder:
             self.active.discard(id(node))
 
     def scalar(self, node: Any) -> Any:
-        tag, value = node.tag, node.value
-        if tag == _TAG + "str" or tag == _TAG + "timestamp":
-            return value  # timestamps stay text: postops parses them itself, with their offset
-        if tag == _TAG + "null":
+        value = scalar_value(node.tag, node.value)
+        if isinstance(value, _NotScalar):
+            raise self.fail(value.message, node)
+        return value
+
+
+@dataclass(frozen=True)
+class _NotScalar:
+    message: str
+
+
+def scalar_value(tag: Any, value: str) -> Any:
+    """The Python value of a scalar the resolver tagged `tag`; _NotScalar for one postops refuses."""
+    if tag == _TAG + "str" or tag == _TAG + "timestamp":
+        return value  # timestamps stay text: postops parses them itself, with their offset
+    if tag == _TAG + "null":
+        return None
+    if tag == _TAG + "bool":
+        if value.lower() not in _BOOL:
+            return _NotScalar(f"{value!r} is not true or false")
+        return _BOOL[value.lower()]
+    if tag == _TAG + "int":
+        if _INT.match(value):
+            return int(value.replace("_", ""))
+        return value
+    if tag == _TAG + "float":
+        low = value.lower()
+        if low in (".inf", "+.inf", "-.inf", ".nan"):
+            return value
+        if _FLOAT.match(value):
+            return float(value.replace("_", ""))
+        return value
+    return _NotScalar(f"unsupported tag {tag}")
+
+
+# --- The flat fast path --------------------------------------------------------------------------------
+#
+# Most post files are a flat mapping: `key: value` lines whose values are one-line scalars, a flow list of
+# scalars (`labels: [a, b]`) or a literal block (`text: |-`). For those, composing nodes in C and building
+# values from them (about 100 µs a file) is most of what lint and plan spend per post. `_parse_flat` reads
+# exactly that subset line by line, resolving plain scalars with ruamel.yaml's own resolver, and gives up
+# (None: the full parser decides) at anything else: nesting, other block styles, escapes, anchors, tags,
+# flow mappings, tabs, a key twice, a file that does not end in a line break. tests/test_yamlfile_flat.py
+# compares its documents (values, keys, marks, scalar styles and ends) with the full parser's.
+
+_KEY_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +|$)")
+_BLOCK_HEADER = re.compile(r"\|(-?) *(?:#.*)?")
+_AFTER_VALUE = re.compile(r" *(?:#.*)?")
+# Characters YAML takes as they are (and no line breaks other than \n): anything else goes the long way.
+_UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_PLAIN_START = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_FLOW_ITEM = re.compile(r" *(?:'([^'\n]*)'|\"([^\"\\\n]*)\"|([^\s,\[\]{}#&*!|>'\"%@`:?-][^,\[\]{}#:]*?|)) *(,|\])")
+_EMPTY_LIST = re.compile(r"\[ *\]")
+_RESOLVER: Any = None
+_RESOLVED: dict[str, str] = {}
+
+
+def _resolve(value: str) -> str:
+    """The tag ruamel.yaml's resolver gives a plain scalar, remembered: account names, labels and the like
+    repeat across thousands of posts."""
+    global _RESOLVER
+    tag = _RESOLVED.get(value)
+    if tag is not None:
+        return tag
+    if _RESOLVER is None:
+        from ruamel.yaml.nodes import ScalarNode  # noqa: PLC0415 - with the resolver, once
+
+        _RESOLVER = (_Loader(""), ScalarNode)
+    loader, node_class = _RESOLVER
+    resolved = loader.resolve(node_class, value, (True, False))
+    tag = str(getattr(resolved, "value", resolved))   # comparing ruamel's Tag objects costs more than resolving
+    if len(_RESOLVED) >= 4096:
+        _RESOLVED.clear()
+    _RESOLVED[value] = tag
+    return tag
+
+
+def _plain(value: str) -> Any:
+    """A plain scalar's value, or _NotScalar."""
+    return scalar_value(_resolve(value), value)
+
+
+def _parse_flat(text: str, path: str) -> Document | None:
+    if not text.endswith("\n") or _UNUSUAL.search(text):
+        return None
+    lines = text.split("\n")
+    lines.pop()  # after the final line break
+    doc = Document(path=path, text=text, data=None)
+    data: dict[str, Any] = {}
+    values, keys, scalars = doc.values, doc.keys, doc.scalars
+    i, count = 0, len(lines)
+    while i < count:
+        line = lines[i]
+        if not line or line[0] == "#":
+            i += 1
+            continue
+        found = _KEY_LINE.match(line)
+        if found is None:
             return None
-        if tag == _TAG + "bool":
-            if value.lower() not in _BOOL:
-                raise self.fail(f"{value!r} is not true or false", node)
-            return _BOOL[value.lower()]
-        if tag == _TAG + "int":
-            if _INT.match(value):
-                return int(value.replace("_", ""))
-            return value
-        if tag == _TAG + "float":
-            low = value.lower()
-            if low in (".inf", "+.inf", "-.inf", ".nan"):
-                return value
-            if _FLOAT.match(value):
-                return float(value.replace("_", ""))
-            return value
-        raise self.fail(f"unsupported tag {tag}", node)
+        key = found.group(1)
+        if key in data or key == "<<":
+            return None
+        if not data:
+            values[()] = Mark(i + 1, 1)
+        where = (key,)
+        keys[where] = Mark(i + 1, 1)
+        column = found.end()
+        rest = line[column:]
+        start = Mark(i + 1, column + 1)
+        values[where] = start
+        if not rest or rest[0] == "#":
+            return None                      # a nested value, or null: the full parser
+        head = rest[0]
+        if head == "|":
+            header = _BLOCK_HEADER.fullmatch(rest)
+            if header is None:
+                return None
+            block = _literal(lines, i + 1, strip=bool(header.group(1)))
+            if block is None:
+                return None
+            value, i = block
+            scalars[where] = ("|", Mark(i + 1, 1))
+            data[key] = value
+            continue
+        if head == "[":
+            items = _flow_list(rest, i, column, where, values, scalars)
+            if items is None:
+                return None
+            data[key] = items
+        else:
+            scalar = _one_line(rest)
+            if scalar is None:
+                return None
+            data[key], style, length = scalar
+            scalars[where] = (style, Mark(i + 1, column + length + 1))
+        i += 1
+        # a value continued on more indented lines (a multi-line plain scalar) is not flat
+        if i < count and lines[i][:1] == " " and lines[i].strip():
+            return None
+    if not data:
+        return None
+    doc.data = data
+    return doc
+
+
+def _one_line(rest: str) -> tuple[Any, str, int] | None:
+    """(value, style, length as written) of a quoted or plain scalar that is all of `rest` but a comment."""
+    head = rest[0]
+    if head in ("'", '"'):
+        end = rest.find(head, 1)
+        if end < 0 or (head == "'" and rest[end + 1:end + 2] == "'") or (head == '"' and "\\" in rest[:end]):
+            return None
+        if not _AFTER_VALUE.fullmatch(rest, end + 1):
+            return None
+        return rest[1:end], head, end + 1
+    if head in _PLAIN_START or head == " ":
+        return None
+    cut = rest.find(" #")
+    value = (rest if cut < 0 else rest[:cut]).rstrip(" ")
+    if ": " in value or value.endswith(":") or " #" in value:
+        return None
+    resolved = _plain(value)
+    if isinstance(resolved, _NotScalar):
+        return None
+    return resolved, "", len(value)
+
+
+def _literal(lines: list[str], first: int, strip: bool) -> tuple[str, int] | None:
+    """A literal block scalar's text from line `first` on, and the index of the line that ends it."""
+    count = len(lines)
+    if first >= count or not lines[first].strip():
+        return None                          # leading empty lines, or an empty block: the full parser
+    indent = len(lines[first]) - len(lines[first].lstrip(" "))
+    if indent == 0:
+        return None
+    body: list[str] = []
+    i = first
+    while i < count:
+        line = lines[i]
+        if line.strip():
+            if len(line) - len(line.lstrip(" ")) < indent:
+                if line[0] != " ":
+                    break                    # the next key, or a comment, at the left margin
+                return None
+            body.append(line[indent:])
+        elif len(line) > indent:
+            return None                      # spaces past the indentation on an empty line
+        else:
+            body.append("")
+        i += 1
+    while body and not body[-1]:
+        body.pop()
+    text = "\n".join(body)
+    return (text if strip else text + "\n"), i
+
+
+def _flow_list(rest: str, row: int, column: int, where: tuple[str | int, ...], values: dict[Path, Mark],
+               scalars: dict[Path, tuple[str | None, Mark]]) -> list[Any] | None:
+    """`[a, 'b', "c"]` of one-line scalars, closed on its own line."""
+    items: list[Any] = []
+    empty = _EMPTY_LIST.match(rest)
+    if empty:
+        return items if _AFTER_VALUE.fullmatch(rest, empty.end()) else None
+    position = 1
+    while True:
+        found = _FLOW_ITEM.match(rest, position)
+        if found is None:
+            return None
+        single, double, plain, closer = found.groups()
+        if single is not None:
+            value: Any = single
+            style, first = "'", found.start(1) - 1
+            last = found.end(1) + 1
+        elif double is not None:
+            value, style, first, last = double, '"', found.start(2) - 1, found.end(2) + 1
+        else:
+            if not plain or " #" in plain:
+                return None
+            value = _plain(plain)
+            if isinstance(value, _NotScalar):
+                return None
+            style, first, last = "", found.start(3), found.end(3)
+        item = (*where, len(items))
+        values[item] = Mark(row + 1, column + first + 1)
+        scalars[item] = (style, Mark(row + 1, column + last + 1))
+        items.append(value)
+        position = found.end()
+        if closer == "]":
+            return items if _AFTER_VALUE.fullmatch(rest, position) else None
