@@ -60,6 +60,8 @@ MAX_IMAGES = min(spec.max_images for spec in SPECS.values())
 
 
 def check(ctx: Context, post: Post) -> Iterator[Hit]:
+    if not any(part.media for part in post.parts):
+        return  # most posts: no need to resolve the repository's path
     root = ctx.root.resolve()
     # Accounts of one platform with the same limits are checked once: a cross-post is told each thing once.
     targets: dict[tuple[str, object], Account] = {}
