@@ -42,7 +42,7 @@ from postops.publish.status import post_states
 from postops.publish.watch import watch
 from postops.repo import git
 from postops.repo.config import AlertKind, Config, find_root, load_config
-from postops.repo.posts import POSTS_DIR, post_id_from_path
+from postops.repo.posts import POSTS_DIR, parsed_once, post_id_from_path
 from postops.report.plan import PlanReport
 from postops.report.status import StatusReport
 
@@ -87,8 +87,9 @@ def compute_plan(root: Path, config: Config, *, now: datetime, until: datetime |
             ledger = None  # offline: the local copy of the ledger is the best there is
     if ledger is None:
         ledger = read_ledger(root, config)
-    verdicts = lint(root, config)
-    desired = load_desired(root, config)
+    with parsed_once():  # the desired state parses each post, lint takes the same posts
+        desired = load_desired(root, config)
+        verdicts = lint(root, config)
     unavailable = supported_accounts(config)
     opened: dict[str, Platform] = {}
     if credentials:

@@ -64,7 +64,7 @@ from postops.publish.verify import refuse_unless_intact
 from postops.repo import git
 from postops.repo.config import Config
 from postops.repo.media import MediaProblem, inspect_media, media_file
-from postops.repo.posts import Post, build_post
+from postops.repo.posts import Post, build_post, parsed_once
 from postops.repo.yamlfile import YamlProblem, parse
 from postops.times import parse_time
 
@@ -172,8 +172,11 @@ class Publisher:
     def plan(self, ledger: Ledger) -> Plan:
         return make_plan(self.desired.targets, ledger, self.context(ledger))
 
-    def execute(self, store: Store) -> RunResult:
-        ledger = store.read(fetch=True)
+    def execute(self, store: Store, ledger: Ledger | None = None) -> RunResult:
+        """The run, in rounds. `ledger`: the state branch as just fetched, so a run fetches once before it
+        starts, and again only when another publisher moved the branch."""
+        if ledger is None:
+            ledger = store.read(fetch=True)
         approvals = approval_blocks(self.config, self.desired, self.plan(ledger), self.env)
         self.unapproved, self.approved = approvals.blocked, approvals.approved
         # Before any call: a post its server would refuse by the limits it gives now is held back, not sent.
@@ -481,10 +484,12 @@ def publish(root: Path, config: Config, *, now: datetime | None, env: Mapping[st
     store = Store(root, config.state_branch, remote)
     store.main = head
     # lint reads the ledger too: let it see the latest; and act on nothing if it is not the one postops wrote
-    refuse_unless_intact(root, store, store.read(fetch=True))
-    verdicts = lint(root, config)
-    desired = load_desired(root, config)
+    ledger = store.read(fetch=True)
+    refuse_unless_intact(root, store, ledger)
+    with parsed_once():  # the desired state parses each post, lint takes the same posts
+        desired = load_desired(root, config)
+        verdicts = lint(root, config)
     publisher = Publisher(root, config, desired, env=env, now=ticking or clock(now),
                           allow_mass_retract=allow_mass_retract,
                           head=head, verdicts=verdicts, platforms=platforms, echo=echo, batch=batch)
-    return publisher.execute(store)
+    return publisher.execute(store, ledger)

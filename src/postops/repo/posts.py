@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -241,8 +243,35 @@ class LoadProblem:
     message: str
 
 
+_SHARED: dict[tuple[str, str], Post | LoadProblem] | None = None
+
+
+@contextlib.contextmanager
+def parsed_once() -> Iterator[None]:
+    """Within this block each post file is read and parsed once, however often it is loaded: plan and
+    publish load every post for the desired state and again for lint (whose forked workers inherit what
+    the parent parsed). One command's view of the files, as a publish from a clean checkout has anyway."""
+    global _SHARED
+    outer = _SHARED
+    _SHARED = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _SHARED = outer
+
+
 def load_post(root: Path, rel: str, config: Config, real_dirs: set[str] | None = None) -> Post | LoadProblem:
     """`real_dirs`: see symlink_on_path, for a pass over many posts."""
+    if _SHARED is None:
+        return _load_post(root, rel, config, real_dirs)
+    key = (os.fspath(root), rel)
+    loaded = _SHARED.get(key)
+    if loaded is None:
+        loaded = _SHARED[key] = _load_post(root, rel, config, real_dirs)
+    return loaded
+
+
+def _load_post(root: Path, rel: str, config: Config, real_dirs: set[str] | None) -> Post | LoadProblem:
     link = symlink_on_path(root, rel, real_dirs)
     if link is not None:
         # approved once, its content would then come from a file nobody reviews: refused by lint and publish
