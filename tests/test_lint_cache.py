@@ -333,6 +333,57 @@ def test_a_few_changed_files_go_to_the_journal_then_fold_into_the_cache(
     assert counting.take() == []
 
 
+def test_a_journal_save_reads_the_whole_cache_again_only_when_it_was_rewritten(
+        two: tuple[ContentRepo, Counting], monkeypatch: pytest.MonkeyPatch) -> None:
+    """pre-commit's one-file lint appends to the journal: it reads the journal to merge, not the megabytes
+    of the whole cache it loaded a moment ago; a cache rewritten meanwhile by another run is read again."""
+    repo, counting = two
+    reads: list[str] = []
+    real = cache_mod._read
+
+    def read(path: Path) -> Any:
+        reads.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(cache_mod, "_read", read)
+    config = load_config(repo.root)
+    repo.write("posts/csis/a.yaml", POST.replace("report", "report sucks"))
+    store = cache_mod.LintCache.load(repo.root)
+    assert reads == ["lint.json"]
+    every = engine.discover(repo.root)
+    ids = store.index(every)
+    ctx = engine.Context(config=config, root=repo.root, ids=ids, measures={})
+    policies = engine.load_policies(repo.root, engine.default_severities())
+    for file_lint in engine._lint_files(ctx, policies, ["posts/csis/a.yaml"]):
+        store.record(file_lint, ids, None)
+    other = cache_mod.LintCache.load(repo.root)   # another run, which rewrites the whole cache
+    other.files["posts/csis/b.yaml"]["stat"] = None
+    other.dirty.add("posts/csis/b.yaml")
+    monkeypatch.setattr(cache_mod, "JOURNAL_LIMIT", 0)
+    reads.clear()
+    other.save(every)
+    monkeypatch.setattr(cache_mod, "JOURNAL_LIMIT", 256 * 1024)
+    assert reads == ["lint.json"]         # to rewrite it whole
+    reads.clear()
+    store.save(every)                     # the cache it loaded was rewritten: read again and merged
+    assert reads == ["lint.json"]
+    counting.take()
+    assert lint(repo) == [("banned", "posts/csis/a.yaml", 3), ("banned", "posts/csis/b.yaml", 3)]
+    assert counting.take() == []
+    repo.write("posts/csis/b.yaml", POST)
+    store = cache_mod.LintCache.load(repo.root)
+    ids = store.index(every)
+    ctx = engine.Context(config=config, root=repo.root, ids=ids, measures={})
+    for file_lint in engine._lint_files(ctx, policies, ["posts/csis/b.yaml"]):
+        store.record(file_lint, ids, None)
+    reads.clear()
+    store.save(every)
+    assert reads == []                    # unchanged since loaded: the journal alone
+    counting.take()
+    assert lint(repo) == [("banned", "posts/csis/a.yaml", 3)]
+    assert counting.take() == []
+
+
 def test_git_ignores_the_cache(repo: ContentRepo) -> None:
     repo.write("posts/csis/a.yaml", POST)
     subprocess.run(["git", "init", "-q"], cwd=repo.root, check=True)
