@@ -111,7 +111,7 @@ def test_policy_verdicts_agree_on_a_large_sample(schema: Any) -> None:
     ours = policy_validator(schema)
     python = _python_policy_validator(schema)
     instances = sample_posts(1500)
-    fast = [ours._fast_verdict(instance) for instance in instances]
+    fast = [ours.fast_verdict(instance) for instance in instances]
     assert None not in fast                                  # jsonschema-rs answered every one itself
     assert fast == [python.is_valid(instance) for instance in instances]
 
@@ -144,14 +144,14 @@ def test_postops_own_schemas_agree_with_jsonschema() -> None:
     keys = [*POST_SCHEMA["properties"], "txt", "accounts"]
     for _ in range(3000):
         instance = {rng.choice(keys): rng.choice(values) for _ in range(rng.randint(0, 5))}
-        assert post._fast_verdict(instance) == python.is_valid(instance), instance
+        assert post.fast_verdict(instance) == python.is_valid(instance), instance
     config = Validator(CONFIG_SCHEMA)
     python_config = Draft202012Validator(CONFIG_SCHEMA)
     for _ in range(1000):
         account = {k: rng.choice(values + ["x", "mastodon", "https://m.example", "POSTOPS_A", "@org/team"])
                    for k in rng.sample(["platform", "handle", "approvers", "credentials", "instance", "path"], 3)}
         instance = {"version": 1, "accounts": {rng.choice(["a", "B", "c-d", "é"]): account}}
-        assert config._fast_verdict(instance) == python_config.is_valid(instance), instance
+        assert config.fast_verdict(instance) == python_config.is_valid(instance), instance
 
 
 def test_values_jsonschema_rs_cannot_take_go_to_jsonschema() -> None:
@@ -163,7 +163,7 @@ def test_values_jsonschema_rs_cannot_take_go_to_jsonschema() -> None:
 
 def test_multiple_of_is_left_to_jsonschema() -> None:
     checked = Validator({"multipleOf": 0.01})
-    assert checked._fast_verdict(0.07) is None
+    assert checked.fast_verdict(0.07) is None
     assert checked.is_valid(0.07) == Draft202012Validator({"multipleOf": 0.01}).is_valid(0.07)
 
 
@@ -171,3 +171,15 @@ def test_a_property_named_like_a_keyword_keeps_the_fast_path() -> None:
     """postops' own meta-schema describes `multipleOf` as a property: that is a name, not the keyword."""
     assert Validator({"properties": {"multipleOf": {"type": "number"}}, "enum": [{"multipleOf": 1}]})._fast is not None
     assert Validator({"properties": {"a": {"allOf": [{"multipleOf": 2}]}}})._fast is None
+
+
+def test_rules_checked_together_hold_exactly_when_each_holds() -> None:
+    """lint checks a part's rules as one `allOf` first, and each rule only when that fails."""
+    schemas = init_rule_schemas() + EXTRA_SCHEMAS
+    rng = random.Random(5)
+    for _ in range(40):
+        chosen = rng.sample(schemas, rng.randint(2, 6))
+        together = policy_validator({"allOf": chosen})
+        each = [_python_policy_validator(schema) for schema in chosen]
+        for instance in sample_posts(1500)[:400]:
+            assert together.fast_verdict(instance) == all(v.is_valid(instance) for v in each)

@@ -275,9 +275,11 @@ def _check_post(ctx: Context, policies: Policies, post: Post,
                 continue
             merged = ctx.due_at.get(post.path) if post.publish_at is None else None
             facts = facts_mod.part_facts(post, part, account, account_key, ctx.measure(post, part.index),
-                                         when=merged)
+                                         when=merged, words=policies.reads_words)
             facts.values.update(tone.get((post.path, part.index), {}))
             instance = {**post.doc.data, "facts": facts.values}
+            if len(part_rules) > 1 and policies.all_hold(part_rules, instance):
+                continue
             for policy_rule in part_rules:
                 yield from _rule_findings(policy_rule, post, part, facts, instance, account_key, merged)
 

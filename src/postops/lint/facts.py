@@ -208,9 +208,10 @@ class PartFacts:
 
 
 def part_facts(post: Post, part: Part, account: Account | None, account_key: str,
-               measures: TextMeasures | None = None, when: datetime | None = None) -> PartFacts:
+               measures: TextMeasures | None = None, when: datetime | None = None, words: bool = True) -> PartFacts:
     """The facts of `part` for `account_key`; the time facts are `publish_at`'s, or `when`'s for a post
-    without one (its merge time plus min_lead, where that is known)."""
+    without one (its merge time plus min_lead, where that is known). `words`: whether to list the words
+    (the dearest fact; lint leaves it out when no rule reads it)."""
     text = part.text
     measures = measures or measure(text)
     spans: dict[tuple[str, int], tuple[int, int]] = {}
@@ -225,10 +226,12 @@ def part_facts(post: Post, part: Part, account: Account | None, account_key: str
     urls = collect("urls", list(measures.urls))
     domains = collect("domains", [(_host(url), start, end) for url, start, end in measures.urls])
     seen = normalize(text)  # what phrase rules judge
-    if seen == text:
-        words = collect("words", [(m.group(0).lower(), m.start(), m.end()) for m in _WORD.finditer(text)])
-    else:  # offsets into the normalised text are not the file's: findings point at the part instead
-        words = [m.group(0).lower() for m in _WORD.finditer(seen)]
+    listed: dict[str, list[str]] = {}
+    if words:
+        if seen == text:
+            listed["words"] = collect("words", [(m.group(0).lower(), m.start(), m.end()) for m in _WORD.finditer(text)])
+        else:  # offsets into the normalised text are not the file's: findings point at the part instead
+            listed["words"] = [m.group(0).lower() for m in _WORD.finditer(seen)]
     values: dict[str, Any] = {
         "account": account_key,
         "platform": account.platform if account else None,
@@ -236,7 +239,7 @@ def part_facts(post: Post, part: Part, account: Account | None, account_key: str
         "part": part.index,
         "text": seen.lower(),
         "raw_text": text.lower(),
-        "words": words,
+        **listed,
         "mentions": mentions,
         "hashtags": hashtags,
         "urls": urls,

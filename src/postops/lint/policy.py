@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import functools
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -174,11 +175,30 @@ class Policies:
     rules: list[PolicyRule]
     builtin: dict[str, RuleSettings]
     files: list[str]
+    # the rules that apply together to a part, as one schema: by the ids of this object's own rules
+    _together: dict[tuple[int, ...], Validator] = field(default_factory=dict, repr=False, compare=False)
+
+    def all_hold(self, rules: list[PolicyRule], instance: dict[str, Any]) -> bool:
+        """Whether every one of `rules` (some of this object's) surely holds for `instance`, in one pass of the
+        compiled validator: converting the instance once, not once per rule, is most of what checking a valid
+        post costs. False means "check each rule", not that one fails."""
+        key = tuple(id(rule) for rule in rules)
+        together = self._together.get(key)
+        if together is None:
+            together = self._together[key] = policy_validator({"allOf": [r.validator.schema for r in rules]})
+        return together.fast_verdict(instance) is True
 
     @property
     def facts(self) -> frozenset[str]:
         """Every fact some active rule refers to."""
         return frozenset().union(*(r.facts for r in self.rules)) if self.rules else frozenset()
+
+    @functools.cached_property
+    def reads_words(self) -> bool:
+        """Whether some active rule may read `facts.words`, the dearest fact to compute: by name, through
+        keywords about facts it does not name ("*"), or anywhere in its schema as text (an `enum` of whole
+        fact objects, say)."""
+        return bool({"words", "*"} & self.facts) or any('"words"' in json.dumps(r.validator.schema) for r in self.rules)
 
 
 # --- Loading ----------------------------------------------------------------------------------------

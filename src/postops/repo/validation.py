@@ -53,16 +53,17 @@ class Validator:
         return self._python
 
     def is_valid(self, instance: Any) -> bool:
-        verdict = self._fast_verdict(instance)
+        verdict = self.fast_verdict(instance)
         return verdict if verdict is not None else bool(self.python.is_valid(instance))
 
     def iter_errors(self, instance: Any) -> Iterator[Any]:
         """jsonschema's ValidationErrors, none when jsonschema-rs finds the instance valid."""
-        if self._fast_verdict(instance):
+        if self.fast_verdict(instance):
             return iter(())
         return iter(self.python.iter_errors(instance))
 
-    def _fast_verdict(self, instance: Any) -> bool | None:
+    def fast_verdict(self, instance: Any) -> bool | None:
+        """jsonschema-rs's verdict; None where it cannot give one (the schema or the value is jsonschema's)."""
         if self._fast is None:
             return None
         try:
