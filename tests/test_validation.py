@@ -21,7 +21,7 @@ from postops.lint import facts as facts_mod
 from postops.lint.policy import _python_policy_validator, policy_validator
 from postops.repo.config import Account
 from postops.repo.posts import build_post
-from postops.repo.schemas import CONFIG_SCHEMA, POST_SCHEMA
+from postops.repo.schemas import CONFIG_SCHEMA, LIMITS_FILE_SCHEMA, POST_SCHEMA
 from postops.repo.validation import Validator
 from postops.repo.yamlfile import parse
 from postops.scaffold.init import scaffold_files
@@ -152,6 +152,15 @@ def test_postops_own_schemas_agree_with_jsonschema() -> None:
                    for k in rng.sample(["platform", "handle", "approvers", "credentials", "instance", "path"], 3)}
         instance = {"version": 1, "accounts": {rng.choice(["a", "B", "c-d", "é"]): account}}
         assert config.fast_verdict(instance) == python_config.is_valid(instance), instance
+    limits = Validator(LIMITS_FILE_SCHEMA)
+    python_limits = Draft202012Validator(LIMITS_FILE_SCHEMA)
+    for _ in range(1000):
+        statuses = {k: rng.choice([1, 0, 500, "500", 1.5, None]) for k in
+                    rng.sample(["max_characters", "characters_reserved_per_url", "max_media_attachments", "x"], 2)}
+        account = {k: rng.choice(values + ["https://m.example", statuses])
+                   for k in rng.sample(["instance", "read_at", "statuses", "media_attachments"], 2)}
+        instance = {"version": rng.choice([1, 2, True]), "accounts": {"a": account}}
+        assert limits.fast_verdict(instance) == python_limits.is_valid(instance), instance
 
 
 def test_values_jsonschema_rs_cannot_take_go_to_jsonschema() -> None:

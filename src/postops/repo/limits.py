@@ -14,19 +14,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-
 from postops.errors import ConfigError, PostopsError, UsageError
 from postops.platforms.spec import LIMIT_GROUPS, OWN_LIMITS, Limits
 from postops.repo.fsutil import write_atomic
 from postops.repo.schemas import LIMITS_FILE_SCHEMA, explain
+from postops.repo.validation import Validator
 from postops.repo.yamlfile import Document, YamlProblem, parse
 
 if TYPE_CHECKING:  # config reads this module
     from postops.repo.config import Account
 
 LIMITS_FILE = "postops.limits.yaml"
-_VALIDATOR = Draft202012Validator(LIMITS_FILE_SCHEMA)
+_VALIDATOR = Validator(LIMITS_FILE_SCHEMA)
 
 
 @dataclass(frozen=True)
