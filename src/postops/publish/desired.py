@@ -78,6 +78,7 @@ def _read_posts(root: Path, config: Config, files: list[str],
     posts: dict[str, Post] = {}
     unreadable: dict[str, str] = {}
     folders: dict[str, str] = {}
+    real_dirs: set[str] = set()   # folders found not to be symbolic links, for this pass
 
     def set_aside(post_id: str, rel: str, why: str) -> None:
         unreadable[post_id] = why
@@ -88,7 +89,7 @@ def _read_posts(root: Path, config: Config, files: list[str],
         unreadable[rel] = f"{rel}: {LINKED_FOLDER}"
         folders[rel] = PurePosixPath(rel).parts[1]
     for rel in files:
-        loaded = load_post(root, rel, config)
+        loaded = load_post(root, rel, config, real_dirs)
         if isinstance(loaded, LoadProblem):
             ids = [i for i, files in declared_ids(root, [rel]).items() if rel in files] or [post_id_from_path(rel)]
             for post_id in ids:
