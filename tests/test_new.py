@@ -29,7 +29,8 @@ def root(tmp_path: Path) -> Path:
 
 
 def run(root: Path, *args: str, env: dict[str, str] | None = None):
-    return CliRunner().invoke(main, ["new", "-C", str(root), *args], env=env)
+    # at NOW, whatever the clock says: the dates these tests write are in the future from NOW
+    return CliRunner().invoke(main, ["new", "-C", str(root), "--now", NOW.isoformat(), *args], env=env)
 
 
 def post_files(root: Path) -> set[str]:
@@ -119,6 +120,15 @@ def test_a_clean_post_is_written_and_lints_clean(root):
     result = run(root, "drill", "Drill at ten", "--at", "2026-12-01T10:00")
     assert result.exit_code == 0, result.output
     assert result.output == "wrote posts/drill/2026/12/2026-12-01-drill-at-ten.yaml\n"
+
+
+def test_a_publish_at_already_past_is_written_with_a_warning(root):
+    result = run(root, "drill", "Drill at ten", "--at", "2026-11-20T10:00")
+    rel = "posts/drill/2026/11/2026-11-20-drill-at-ten.yaml"
+    assert result.exit_code == 0, result.output
+    assert result.output == (f"wrote {rel}\n{rel}:3:13: warning [publish-at-past] publish_at "
+                             "2026-11-20T10:00:00-05:00 is more than max_delay (6h) ago and the post is not published: "
+                             "it will be recorded as missed and never published; give it a new publish_at\n")
 
 
 def test_a_post_that_breaks_a_policy_is_kept_and_its_findings_printed(root):

@@ -241,9 +241,11 @@ def init(directory: str, force: bool, ci: str, from_: str | None) -> int:
 @click.argument("text", required=False)
 @click.option("--at", "at", metavar="TIME", help="When to publish: ISO 8601, e.g. 2026-11-24T09:00 (read in "
               "postops.yaml's timezone) or 2026-11-24T09:00:00-05:00.")
+@click.option("--now", metavar="TIME", help=f"Lint the new post as if it were TIME ({TIME_FORM}): whether its "
+              "publish_at is already past. For drills and tests.")
 @repo_option
 @_handle_errors
-def new(account: str, text: str | None, at: str | None, repo: str | None) -> int:
+def new(account: str, text: str | None, at: str | None, now: str | None, repo: str | None) -> int:
     """Write a new post for ACCOUNT (opens $EDITOR without TEXT), then lint it."""
     from postops.repo.config import load_config
     from postops.scaffold.newpost import lint_new_post, new_post
@@ -254,7 +256,7 @@ def new(account: str, text: str | None, at: str | None, repo: str | None) -> int
     post = new_post(root, config, account, text, at, reserved=getattr(state, "retracted", ()),
                     edit=lambda template: click.edit(template, extension=".txt"))
     click.echo(f"wrote {post.rel}")
-    result = lint_new_post(root, config, post, state)
+    result = lint_new_post(root, config, post, state, now=_parse_time(now, "--now", repo) or datetime.now(UTC))
     from postops.report.text import format_finding
 
     for finding in result.findings:

@@ -78,9 +78,11 @@ def new_post(root: Path, config: Config, account: str, text: str | None = None, 
     return NewPost(path, rel, publish_at)
 
 
-def lint_new_post(root: Path, config: Config, post: NewPost, state: PublishedState | None = None) -> LintResult:
-    """Lint the new post; `state` is what the ledger says was published."""
-    return run_lint(root, config, [str(post.path)], state=state)
+def lint_new_post(root: Path, config: Config, post: NewPost, state: PublishedState | None = None,
+                  now: datetime | None = None) -> LintResult:
+    """Lint the new post; `state` is what the ledger says was published, `now` what a publish_at already past
+    is judged against."""
+    return run_lint(root, config, [str(post.path)], state=state, now=now)
 
 
 def parse_at(value: str, timezone: str) -> datetime:
