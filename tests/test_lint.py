@@ -31,11 +31,37 @@ def test_lint_selected_paths_only_lints_post_files(repo):
     assert result.files == 2
 
 
-def test_lint_of_a_missing_path_is_a_usage_error(repo):
+def test_lint_of_the_repository_folder_lints_every_post(repo):
+    repo.write("posts/csis/a.yaml", "account: csis\ntext: hi\n")
+    repo.write("posts/social/b.yaml", "account: social\ntext: hi\n")
+    assert repo.lint([str(repo.root)]).files == 2
+
+
+def test_relative_paths_are_taken_from_the_current_folder(repo, monkeypatch):
+    # pre-commit passes the changed files relative to the repository, and runs there
+    repo.write("posts/csis/a.yaml", "account: csis\ntext: hi\n")
+    repo.write("posts/csis/b.yaml", "account: csis\ntxt: hi\n")
+    monkeypatch.chdir(repo.root)
+    assert repo.lint(["posts/csis/a.yaml"]).files == 1
+    monkeypatch.chdir(repo.root / "posts")
+    assert repo.lint(["csis"]).files == 2
+
+
+def test_lint_of_a_missing_path_is_a_usage_error(repo, monkeypatch):
     from postops.errors import UsageError
 
-    with pytest.raises(UsageError):
-        repo.lint([str(repo.root / "posts/nope.yaml")])
+    monkeypatch.chdir(repo.root)
+    with pytest.raises(UsageError, match=r"^posts/nope\.yaml: no such file or folder$"):
+        repo.lint(["posts/nope.yaml"])
+
+
+def test_lint_of_a_path_outside_the_repository_is_a_usage_error(repo, tmp_path_factory):
+    from postops.errors import UsageError
+
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "a.yaml"
+    elsewhere.write_text("account: csis\ntext: hi\n")
+    with pytest.raises(UsageError, match=f"^{elsewhere} is outside the content repository {repo.root}$"):
+        repo.lint([str(elsewhere)])
 
 
 def test_lint_does_not_import_tweepy_or_gitpython(repo, tmp_path):

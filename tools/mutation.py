@@ -3,7 +3,10 @@ files that exercise it (a bounded run), then the kill rate per module.
 
 Each module runs in its own scratch copy of src/ and tests/ with its own [tool.mutmut] section, so that
 mutmut's state of one module never mixes with another's and the working tree is left as it was.
-Usage: python tools/mutation.py [MODULE ...]   (default: all of MODULES)
+Usage: python tools/mutation.py [--only GLOB] [--keep DIR] [MODULE ...]   (default: all of MODULES)
+  --only GLOB  run only the mutants whose names match (`postops.lint.engine.x__select*`) and count only them;
+               may be given more than once
+  --keep DIR   prepare the copy in DIR and leave it there, for `mutmut show NAME` and `mutmut results`
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from fnmatch import fnmatch
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,15 +30,25 @@ MODULES: dict[str, list[str]] = {
         "tests/test_publish_x.py", "tests/test_settle.py",
     ],
     "src/postops/publish/ledger.py": ["tests/test_ledger.py"],
-    "src/postops/lint/engine.py": ["tests/test_lint.py", "tests/test_gate_edges.py"],
+    "src/postops/lint/engine.py": [
+        "tests/test_lint.py", "tests/test_lint_engine.py", "tests/test_lint_text.py", "tests/test_lint_workers.py",
+        "tests/test_gate_edges.py", "tests/test_lint_cache.py", "tests/test_lint_ledger.py",
+        "tests/test_rule_examples.py",
+        # these run `postops lint` in processes of their own, which import the unmutated postops
+        "--deselect=tests/test_lint_cache.py::test_parallel_processes_leave_a_whole_cache",
+        "--deselect=tests/test_lint_cache.py::test_no_cache_on_the_command_line",
+    ],
 }
 
 KILLED = {"killed", "timeout", "caught by type check"}
 
 
-def run_module(module: str, tests: list[str], children: int) -> Counter[str]:
+def run_module(module: str, tests: list[str], children: int, only: list[str] | None = None,
+               keep_in: Path | None = None) -> Counter[str]:
     with tempfile.TemporaryDirectory(prefix="postops-mutation-") as scratch:
-        work = Path(scratch)
+        work = keep_in or Path(scratch)
+        for old in ("src", "tests", "mutants"):
+            shutil.rmtree(work / old, ignore_errors=True)
         shutil.copytree(ROOT / "src", work / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
         shutil.copytree(ROOT / "tests", work / "tests",
                         ignore=shutil.ignore_patterns("__pycache__", "node_modules"))
@@ -45,10 +59,12 @@ def run_module(module: str, tests: list[str], children: int) -> Counter[str]:
                       f'pytest_add_cli_args_test_selection = [{selection}]\npytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]\n')
         (work / "pyproject.toml").write_text(pyproject)
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(children)], cwd=work,
-                       env=env, stdout=subprocess.DEVNULL, check=False)
+        subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(children), *(only or [])],
+                       cwd=work, env=env, stdout=subprocess.DEVNULL, check=False)
         listed = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=work, env=env,
                                 capture_output=True, text=True, check=False).stdout
+        listed = "\n".join(line for line in listed.splitlines()
+                           if not only or any(fnmatch(line.split(":")[0].strip(), o) for o in only))
         statuses = Counter(line.rsplit(": ", 1)[1].strip() for line in listed.splitlines() if ": " in line)
         survivors = [line.strip() for line in listed.splitlines() if line.rstrip().endswith(": survived")]
         keep = ROOT / "mutants-survived" / (Path(module).stem + ".txt")
@@ -58,10 +74,17 @@ def run_module(module: str, tests: list[str], children: int) -> Counter[str]:
 
 
 def main(argv: list[str]) -> int:
+    options: dict[str, list[str]] = {"--only": [], "--keep": []}
+    while argv[:1] in (["--only"], ["--keep"]):
+        options[argv[0]].append(argv[1])
+        argv = argv[2:]
     chosen = argv or list(MODULES)
     children = int(os.environ.get("MUTATION_CHILDREN") or os.cpu_count() or 2)
+    keep = Path(options["--keep"][-1]).resolve() if options["--keep"] else None
+    if keep:
+        keep.mkdir(parents=True, exist_ok=True)
     for module in chosen:
-        statuses = run_module(module, MODULES[module], children)
+        statuses = run_module(module, MODULES[module], children, options["--only"], keep)
         total = sum(statuses.values())
         killed = sum(n for s, n in statuses.items() if s in KILLED)
         rate = f"{100 * killed / total:.1f} %" if total else "no mutants"

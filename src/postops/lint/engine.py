@@ -82,8 +82,7 @@ def run_lint(root: Path, config: Config, paths: Iterable[str] | None = None,
     every_file, linked = walk_posts(root)
     files = every_file if paths is None else _select(root, paths)
     store = LintCache.load(root) if cache else None
-    if policies.facts & TONE_FACTS:
-        tone_mod.use_model_cache(root / CACHE_DIR if cache else None)
+    tone_mod.use_model_cache(root / CACHE_DIR if cache else None)
     ids = store.index(every_file) if store else declared_ids(root, every_file)
     ctx = Context(config=config, root=root, ids=ids, measures={},
                   published=state.published if state else None,
@@ -121,7 +120,7 @@ PARALLEL_THRESHOLD = 400
 _WORK: tuple[Context, Policies] | None = None
 
 
-def _lint_in_parallel(ctx: Context, policies: Policies, files: list[str], parallel: bool = True) -> list[FileLint]:
+def _lint_in_parallel(ctx: Context, policies: Policies, files: list[str], *, parallel: bool) -> list[FileLint]:
     """Lint on every core. Workers are forked, so they share the parsed config and policies for free."""
     global _WORK
     workers = min(os.cpu_count() or 1, 8)
@@ -147,7 +146,7 @@ def worker_pool(workers: int) -> ProcessPoolExecutor:
 
 def _die_with_parent(parent: int) -> None:
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
+        libc = ctypes.CDLL(None)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         pass  # not Linux: nothing better than the check below
@@ -233,14 +232,12 @@ def _select(root: Path, paths: Iterable[str]) -> list[str]:
     chosen: set[str] = set()
     resolved_root = root.resolve()
     for raw in paths:
-        target = Path(raw)
-        target = (target if target.is_absolute() else Path.cwd() / target).resolve()
+        target = Path(raw).resolve()   # a relative path is taken from the current folder
         if not target.is_relative_to(resolved_root):
             raise UsageError(f"{raw} is outside the content repository {root}")
         if target.is_dir():
             rel_dir = target.relative_to(resolved_root).as_posix()
-            chosen.update(f for f in discover(root) if rel_dir in (".", "") or f.startswith(rel_dir + "/")
-                          or f == rel_dir)
+            chosen.update(f for f in discover(root) if rel_dir == "." or f.startswith(rel_dir + "/"))
         elif target.exists():
             rel = target.relative_to(resolved_root).as_posix()
             # pre-commit may pass any changed file: only post files are linted
@@ -300,11 +297,10 @@ def _rule_findings(rule: PolicyRule, post: Post, part: Any, facts: facts_mod.Par
 def _require_tone(policies: Policies) -> None:
     """A policy that needs the tone extra when it is not installed is a configuration error, at that rule."""
     for rule in policies.rules:
-        if rule.facts & TONE_FACTS:
-            try:
-                tone_mod.check_available(rule.facts & TONE_FACTS)
-            except tone_mod.ToneUnavailable as exc:
-                raise tone_mod.ToneUnavailable(f"rule '{rule.id}': {exc.message}", rule.source, rule.line, 1) from None
+        try:
+            tone_mod.check_available(rule.facts)   # its facts that are not tone facts need nothing
+        except tone_mod.ToneUnavailable as exc:
+            raise tone_mod.ToneUnavailable(f"rule '{rule.id}': {exc.message}", rule.source, rule.line, 1) from None
 
 
 def _tone_facts(policies: Policies, posts: list[Post]) -> dict[tuple[str, int], dict[str, Any]]:

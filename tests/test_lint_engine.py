@@ -1,0 +1,187 @@
+"""The lint engine as a whole: every finding says where, what and how bad, and for which post; a policy's
+severities and selectors hold for built-in, per-file and repository-wide rules alike; threads and
+cross-posts are checked part by part and account by account; the counts and the rule list of a run.
+Expected messages are those the rules document (docs/rules.md) and the policy's own message templates."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ContentRepo
+
+from postops.lint import engine
+from postops.lint.findings import Finding
+
+KEY = "AKIAIOSFODNN7EXAMPLE"   # the example access key id of AWS's documentation
+AWS = "text contains what looks like an AWS access key id (AKIAIO…); remove it and revoke the secret"
+MISSING_CODEOWNERS = (".github/CODEOWNERS is missing, so nobody's review is required for any account's posts; "
+                      "run `postops codeowners`")
+NO_SUCKS = """\
+  - id: no-sucks
+    description: No "sucks" in any part.
+    message: "{account} {post} part {part}: '{match}' in '{text}'"
+    schema: {properties: {facts: {properties: {text: {not: {pattern: sucks}}}}}}
+"""
+
+
+def policy(repo: ContentRepo, *rules: str) -> None:
+    repo.write("policies/p.yaml", "rules:\n" + "".join(rules))
+
+
+def test_every_finding_says_file_line_column_rule_severity_message_and_post(repo: ContentRepo) -> None:
+    policy(repo, "  - id: secret-in-text\n    severity: warning\n", NO_SUCKS)
+    repo.write("posts/csis/a.yaml", f"account: csis\ntext: key {KEY}\nthread:\n  - text: this sucks\n")
+    repo.write_bytes("posts/csis/broken.yaml", b"account: csis\x00\n")
+    (repo.root / ".github/CODEOWNERS").unlink()
+    assert repo.lint().findings == (
+        Finding(".github/CODEOWNERS", 1, 1, "codeowners", "error", MISSING_CODEOWNERS),
+        Finding("posts/csis/a.yaml", 2, 11, "secret-in-text", "warning", AWS, "a"),
+        # the second part of the thread is on line 4, its text from column 11
+        Finding("posts/csis/a.yaml", 4, 16, "no-sucks", "error",
+                "csis a part 2: 'sucks' in 'this sucks' (thread part 2)", "a"),
+        Finding("posts/csis/broken.yaml", 1, 1, "parse", "error", "file is binary, not YAML text"),
+    )
+
+
+def test_a_policy_finding_in_the_first_part_is_not_called_a_thread_part(repo: ContentRepo) -> None:
+    policy(repo, NO_SUCKS)
+    repo.write("posts/csis/a.yaml", "account: csis\ntext: this sucks\nthread:\n  - text: fine\n")
+    assert repo.lint().findings == (
+        Finding("posts/csis/a.yaml", 2, 12, "no-sucks", "error", "csis a part 1: 'sucks' in 'this sucks'", "a"),)
+
+
+def test_a_rule_turned_off_finds_nothing_and_the_others_still_run(repo: ContentRepo) -> None:
+    # post-schema is the first built-in rule, parse is made before any, codeowners is repository-wide
+    policy(repo, *(f"  - id: {rule}\n    severity: \"off\"\n" for rule in ("post-schema", "parse", "codeowners")))
+    repo.write("posts/csis/a.yaml", f"account: csis\ntext: key {KEY}\nunknown_field: 1\n")
+    repo.write_bytes("posts/csis/broken.yaml", b"\x00")
+    (repo.root / ".github/CODEOWNERS").unlink()
+    result = repo.lint()
+    assert result.findings == (Finding("posts/csis/a.yaml", 2, 11, "secret-in-text", "error", AWS, "a"),)
+    assert (result.files, result.posts) == (2, 1)   # the file that did not parse is linted, not a post
+    assert {r.id for r in result.rules} & {"post-schema", "parse", "codeowners"} == set()
+
+
+def test_the_counts_and_the_rules_of_a_run(repo: ContentRepo) -> None:
+    policy(repo, "  - id: secret-in-text\n    severity: warning\n", NO_SUCKS)
+    repo.write("posts/csis/a.yaml", f"# postops: disable=secret-in-text -- the key in the text is AWS's example\n"
+                                    f"account: csis\ntext: key {KEY}\n")
+    repo.write("posts/csis/b.yaml", "account: csis\ntext: fine\n")
+    repo.write_bytes("posts/csis/c.yaml", b"\x00")
+    result = repo.lint()
+    assert (result.files, result.posts, result.suppressed) == (3, 2, 1)
+    rules = {r.id: r for r in result.rules}
+    assert (rules["secret-in-text"].severity, rules["parse"].severity) == ("warning", "error")
+    assert rules["no-sucks"].description == 'No "sucks" in any part.'
+    assert rules["no-sucks"].severity == "error"
+    assert rules["secret-in-text"].description == engine.ALL_BUILTINS["secret-in-text"].description
+    assert set(rules) == set(engine.ALL_BUILTINS) | {"no-sucks"}
+
+
+def test_a_file_that_does_not_parse_does_not_stop_the_files_after_it(repo: ContentRepo) -> None:
+    repo.write_bytes("posts/csis/a.yaml", b"\x00")
+    repo.write("posts/csis/b.yaml", f"account: csis\ntext: key {KEY}\n")
+    assert [(f.path, f.rule) for f in repo.lint().findings] == [
+        ("posts/csis/a.yaml", "parse"), ("posts/csis/b.yaml", "secret-in-text")]
+
+
+def test_a_built_in_rule_for_one_account_judges_only_that_accounts_hits(repo: ContentRepo) -> None:
+    # 300 characters: over X's 280, within Mastodon's 500; the rule is only asked about the Mastodon account
+    policy(repo, "  - id: text-length\n    applies_to: {accounts: [social]}\n")
+    repo.write("posts/csis/a.yaml", f"account: [csis, social]\ntext: {'x' * 300}\n")
+    assert repo.lint().findings == ()
+    policy(repo, "  - id: text-length\n    applies_to: {accounts: [csis]}\n")
+    assert [(f.rule, f.message) for f in repo.lint().findings] == [
+        ("text-length", "text is 300/280 weighted characters on X (account csis)")]
+
+
+def test_a_policy_for_the_second_account_of_a_cross_post_holds(repo: ContentRepo) -> None:
+    policy(repo, NO_SUCKS + "    applies_to: {accounts: [social]}\n")
+    repo.write("posts/csis/a.yaml", "account: [csis, social]\ntext: this sucks\n")
+    assert [f.message for f in repo.lint().findings] == ["social a part 1: 'sucks' in 'this sucks'"]
+
+
+def test_a_rule_on_what_all_parts_share_is_checked_once_and_one_on_text_in_every_part(repo: ContentRepo) -> None:
+    policy(repo, "  - id: not-csis\n    message: 'not on {account} (part {part})'\n"
+                 "    schema: {properties: {facts: {properties: {account: {not: {const: csis}}}}}}\n", NO_SUCKS)
+    repo.write("posts/csis/a.yaml", "account: csis\ntext: one\nthread:\n  - text: it sucks\n  - text: three\n")
+    assert [(f.rule, f.line, f.message) for f in repo.lint().findings] == [
+        ("not-csis", 1, "not on csis (part 1)"),
+        ("no-sucks", 4, "csis a part 2: 'sucks' in 'it sucks' (thread part 2)"),
+    ]
+
+
+def test_a_post_that_is_not_a_mapping_is_a_schema_finding_not_a_crash(repo: ContentRepo) -> None:
+    policy(repo, NO_SUCKS)
+    repo.write("posts/csis/a.yaml", "- account: csis\n- text: this sucks\n")
+    assert {f.rule for f in repo.lint().findings} == {"post-schema"}
+
+
+def test_tone_facts_are_those_of_each_part_as_a_reader_sees_it(repo: ContentRepo) -> None:
+    # VADER scores "awful, terrible, horrible" far below -0.5; in full-width letters (as a reader sees
+    # them once Unicode compatibility forms are folded) it is the same text
+    policy(repo, "  - id: not-grim\n    message: 'grim part {part}'\n"
+                 "    schema: {properties: {facts: {properties: {sentiment: {minimum: -0.5}}}}}\n")
+    repo.write("posts/csis/a.yaml", "account: csis\ntext: The report is out\nthread:\n"
+                                    "  - text: An ａｗｆｕｌ, ｔｅｒｒｉｂｌｅ, ｈｏｒｒｉｂｌｅ day\n")
+    assert [(f.rule, f.line, f.message) for f in repo.lint().findings] == [
+        ("not-grim", 4, "grim part 2 (thread part 2)")]
+
+
+def test_a_tone_policy_whose_library_is_missing_names_the_rule(repo: ContentRepo,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from postops.lint.tone import ToneUnavailable
+
+    policy(repo, "  - id: not-grim\n    schema: {properties: {facts: {properties: {sentiment: {minimum: -0.5}}}}}\n")
+    repo.write("posts/csis/a.yaml", "account: csis\ntext: The report is out\n")
+    find_spec = importlib.util.find_spec
+    # a package that is not installed has no module spec; the policy only needs vaderSentiment
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "profanity_check" else find_spec(name, *a))
+    assert repo.lint().findings == ()
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "vaderSentiment" else find_spec(name, *a))
+    with pytest.raises(ToneUnavailable) as raised:
+        repo.lint()
+    assert (raised.value.path, raised.value.line, raised.value.column) == ("policies/p.yaml", 2, 1)
+    assert raised.value.message == ("rule 'not-grim': the fact 'sentiment' needs vaderSentiment (not installed); "
+                                    "install the tone extra: pip install 'postops[tone]'")
+
+
+OFFENSIVE = "  - id: civil\n    schema: {properties: {facts: {properties: {offensive: {exclusiveMaximum: 0.5}}}}}\n"
+
+
+def test_the_offensive_models_weights_are_kept_in_the_lint_cache_and_only_with_it(
+        repo: ContentRepo, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    from postops.lint import tone
+    from postops.lint.engine import run_lint
+    from postops.repo.config import load_config
+
+    # architecture.md: the weights are extracted once and kept as JSON in .postops/cache/tone/
+    policy(repo, OFFENSIVE)
+    repo.write("posts/csis/a.yaml", "account: csis\ntext: The report is out\n")
+    monkeypatch.setattr(tone, "_predict_prob", None)   # the model is loaded afresh, as in a new process
+    assert repo.lint().findings == ()
+    assert len(list((repo.root / ".postops/cache/tone").glob("offensive-*.json"))) == 1
+
+    other = ContentRepo(tmp_path_factory.mktemp("no-cache"))
+    policy(other, OFFENSIVE)
+    other.write("posts/csis/a.yaml", "account: csis\ntext: The report is out\n")
+    monkeypatch.setattr(tone, "_predict_prob", None)
+    assert run_lint(other.root, load_config(other.root), cache=False).findings == ()
+    assert not (other.root / ".postops").exists()   # --no-cache neither reads nor writes anything there
+
+
+def test_tone_facts_in_parallel_lint_are_those_of_sequential_lint(repo: ContentRepo,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    policy(repo, "  - id: not-grim\n    schema: {properties: {facts: {properties: {sentiment: {minimum: -0.5}}}}}\n")
+    for i in range(6):
+        text = "An awful, terrible, horrible day" if i % 2 else "The report is out"
+        repo.write(f"posts/csis/p{i}.yaml", f"account: csis\ntext: {text}\n")
+    sequential = repo.lint()
+    (repo.root / ".postops").rename(repo.root / "old-cache")   # lint everything again
+    monkeypatch.setattr(engine, "PARALLEL_THRESHOLD", 2)
+    parallel = repo.lint()
+    assert parallel == sequential
+    assert [f.path for f in parallel.findings] == [f"posts/csis/p{i}.yaml" for i in (1, 3, 5)]
