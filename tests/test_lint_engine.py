@@ -5,6 +5,11 @@ Expected messages are those the rules document (docs/rules.md) and the policy's 
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import shutil
+from typing import Any
+
 import pytest
 from conftest import ContentRepo
 
@@ -89,15 +94,36 @@ def test_a_built_in_rule_for_one_account_judges_only_that_accounts_hits(repo: Co
     policy(repo, "  - id: text-length\n    applies_to: {accounts: [social]}\n")
     repo.write("posts/csis/a.yaml", f"account: [csis, social]\ntext: {'x' * 300}\n")
     assert repo.lint().findings == ()
-    policy(repo, "  - id: text-length\n    applies_to: {accounts: [csis]}\n")
+    policy(repo, "  - id: text-length\n    applies_to: {platforms: [x]}\n")
     assert [(f.rule, f.message) for f in repo.lint().findings] == [
         ("text-length", "text is 300/280 weighted characters on X (account csis)")]
+    # 600 characters: over both; the hit for X, which comes first, is not asked about and the other is
+    policy(repo, "  - id: text-length\n    applies_to: {platforms: [mastodon]}\n")
+    repo.write("posts/csis/a.yaml", f"account: [csis, social]\ntext: {'x' * 600}\n")
+    assert [(f.rule, f.message) for f in repo.lint().findings] == [
+        ("text-length", "text is 600/500 characters on Mastodon (account social)")]
 
 
 def test_a_policy_for_the_second_account_of_a_cross_post_holds(repo: ContentRepo) -> None:
     policy(repo, NO_SUCKS + "    applies_to: {accounts: [social]}\n")
     repo.write("posts/csis/a.yaml", "account: [csis, social]\ntext: this sucks\n")
     assert [f.message for f in repo.lint().findings] == ["social a part 1: 'sucks' in 'this sucks'"]
+    policy(repo, NO_SUCKS + "    applies_to: {platforms: [mastodon]}\n")
+    assert [f.message for f in repo.lint().findings] == ["social a part 1: 'sucks' in 'this sucks'"]
+
+
+def test_a_policy_sees_the_platform_of_the_account_it_checks(repo: ContentRepo) -> None:
+    policy(repo, "  - id: no-x\n    message: '{account} is on X'\n"
+                 "    schema: {properties: {facts: {properties: {platform: {not: {const: x}}}}}}\n")
+    repo.write("posts/csis/a.yaml", "account: [csis, social]\ntext: hello\n")
+    assert [f.message for f in repo.lint().findings] == ["csis is on X"]
+
+
+def test_the_policies_check_the_text_of_a_post_that_names_no_account(repo: ContentRepo) -> None:
+    policy(repo, NO_SUCKS)
+    repo.write("posts/csis/a.yaml", "text: this sucks\n")
+    assert [(f.rule, f.message) for f in repo.lint().findings if f.rule == "no-sucks"] == [
+        ("no-sucks", " a part 1: 'sucks' in 'this sucks'")]   # no account to name
 
 
 def test_a_rule_on_what_all_parts_share_is_checked_once_and_one_on_text_in_every_part(repo: ContentRepo) -> None:
@@ -185,3 +211,32 @@ def test_tone_facts_in_parallel_lint_are_those_of_sequential_lint(repo: ContentR
     parallel = repo.lint()
     assert parallel == sequential
     assert [f.path for f in parallel.findings] == [f"posts/csis/p{i}.yaml" for i in (1, 3, 5)]
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods(),
+                    reason="lint forks workers only with two cores or more")
+def test_lint_of_many_files_runs_in_worker_processes_and_of_few_in_this_one(
+        repo: ContentRepo, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # each process that lints files leaves its pid in a folder: forked workers cannot tell this one otherwise
+    pids = tmp_path_factory.mktemp("pids")
+    lint_files = engine._lint_files
+
+    def noting_pid(*args: Any) -> Any:
+        (pids / str(os.getpid())).touch()
+        return lint_files(*args)
+
+    monkeypatch.setattr(engine, "_lint_files", noting_pid)
+    monkeypatch.setattr(engine, "PARALLEL_THRESHOLD", 4)
+    for i in range(4):
+        repo.write(f"posts/csis/p{i}.yaml", f"account: csis\ntext: key {KEY}\n")
+
+    def linted_in() -> set[int]:
+        for old in pids.iterdir():
+            old.unlink()
+        shutil.rmtree(repo.root / ".postops", ignore_errors=True)   # every file linted, none from the cache
+        assert len(repo.lint().findings) == len(list((repo.root / "posts/csis").iterdir()))
+        return {int(p.name) for p in pids.iterdir()}
+
+    assert os.getpid() not in linted_in()          # at the threshold: only workers lint
+    (repo.root / "posts/csis/p3.yaml").unlink()
+    assert linted_in() == {os.getpid()}            # below it: this process alone

@@ -306,7 +306,7 @@ def _require_tone(policies: Policies) -> None:
 def _tone_facts(policies: Policies, posts: list[Post]) -> dict[tuple[str, int], dict[str, Any]]:
     """Tone facts for every part, in one batch: the models are slow to load and fast in bulk."""
     wanted = policies.facts & TONE_FACTS
-    if not wanted or not posts:
+    if not wanted:
         return {}
     keys = [(post.path, part.index) for post in posts for part in post.parts]
     texts = [normalize(part.text) for post in posts for part in post.parts]  # as a reader sees them
@@ -327,8 +327,7 @@ def lint_text(root: Path, config: Config, account: str, text: str) -> list[Findi
     rel = f"{POSTS_DIR}/{account}/unmanaged.yaml"
     raw = f"account: {json.dumps(account)}\ntext: {json.dumps(text, ensure_ascii=False)}\n".encode()
     post = build_post(parse(raw, rel, max(config.max_file_bytes, len(raw))), config)
-    ctx = Context(config=config, root=root, ids={post.id: [rel]}, measures={}, published=None,
-                  retracted=frozenset())
+    ctx = Context(config=config, root=root, ids={post.id: [rel]}, measures={})   # nothing published or retracted
     findings = _check_post(ctx, policies, post, _tone_facts(policies, [post]))
     wanted = _TEXT_RULES | {r.id for r in policies.rules}
     return sorted(f for f in findings if f.rule in wanted)
