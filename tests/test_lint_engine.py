@@ -104,6 +104,16 @@ def test_a_built_in_rule_for_one_account_judges_only_that_accounts_hits(repo: Co
         ("text-length", "text is 600/500 characters on Mastodon (account social)")]
 
 
+def test_a_built_in_rule_for_some_folders_or_labels_holds_only_there(repo: ContentRepo) -> None:
+    policy(repo, "  - id: secret-in-text\n    applies_to: {paths: ['posts/csis/*']}\n")
+    repo.write("posts/csis/a.yaml", f"account: csis\ntext: key {KEY}\n")
+    repo.write("posts/social/b.yaml", f"account: social\ntext: key {KEY}\n")
+    assert [f.path for f in repo.lint().findings] == ["posts/csis/a.yaml"]
+    policy(repo, "  - id: secret-in-text\n    applies_to: {labels: [press]}\n")
+    repo.write("posts/social/b.yaml", f"account: social\nlabels: [press]\ntext: key {KEY}\n")
+    assert [f.path for f in repo.lint().findings] == ["posts/social/b.yaml"]
+
+
 def test_a_policy_for_the_second_account_of_a_cross_post_holds(repo: ContentRepo) -> None:
     policy(repo, NO_SUCKS + "    applies_to: {accounts: [social]}\n")
     repo.write("posts/csis/a.yaml", "account: [csis, social]\ntext: this sucks\n")
