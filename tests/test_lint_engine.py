@@ -250,3 +250,16 @@ def test_lint_of_many_files_runs_in_worker_processes_and_of_few_in_this_one(
     assert os.getpid() not in linted_in()          # at the threshold: only workers lint
     (repo.root / "posts/csis/p3.yaml").unlink()
     assert linted_in() == {os.getpid()}            # below it: this process alone
+
+
+def test_a_folder_under_posts_that_is_a_link_is_a_parse_finding_unless_parse_is_off(
+        repo: ContentRepo, tmp_path_factory: pytest.TempPathFactory) -> None:
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (elsewhere / "a.yaml").write_text(f"account: csis\ntext: key {KEY}\n")
+    (repo.root / "posts").mkdir()
+    (repo.root / "posts/csis").symlink_to(elsewhere, target_is_directory=True)
+    assert repo.lint().findings == (Finding(
+        "posts/csis", 1, 1, "parse", "error", "folder is a symbolic link: its posts are neither linted nor "
+        "published; a post must be a file in the repository, reviewed as it is"),)
+    policy(repo, "  - id: parse\n    severity: \"off\"\n")
+    assert repo.lint().findings == ()

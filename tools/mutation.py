@@ -33,7 +33,7 @@ MODULES: dict[str, list[str]] = {
     "src/postops/lint/engine.py": [
         "tests/test_lint.py", "tests/test_lint_engine.py", "tests/test_lint_text.py", "tests/test_lint_workers.py",
         "tests/test_gate_edges.py", "tests/test_lint_cache.py", "tests/test_lint_ledger.py",
-        "tests/test_rule_examples.py",
+        "tests/test_rule_examples.py", "tests/test_publish_times.py",
         # these run `postops lint` in processes of their own, which import the unmutated postops
         "--deselect=tests/test_lint_cache.py::test_parallel_processes_leave_a_whole_cache",
         "--deselect=tests/test_lint_cache.py::test_no_cache_on_the_command_line",
