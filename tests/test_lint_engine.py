@@ -263,3 +263,39 @@ def test_a_folder_under_posts_that_is_a_link_is_a_parse_finding_unless_parse_is_
         "published; a post must be a file in the repository, reviewed as it is"),)
     policy(repo, "  - id: parse\n    severity: \"off\"\n")
     assert repo.lint().findings == ()
+
+
+QUIET_HOURS = """\
+  - id: quiet-hours
+    message: "scheduled at {value}; nothing goes out between 22:00 and 07:00"
+    schema:
+      properties: {facts: {properties: {local_time: {pattern: '^(0[7-9]|1[0-9]|2[01]):'}}}}
+"""
+
+
+def test_a_post_without_publish_at_is_judged_at_its_merge_time_plus_min_lead(repo: ContentRepo) -> None:
+    from datetime import datetime
+
+    from postops.lint.engine import run_lint
+    from postops.repo.config import load_config
+
+    # docs/policies.md's quiet hours; merged at 02:50 New York time, min_lead 10 minutes: it goes out at 03:00
+    policy(repo, QUIET_HOURS, NO_SUCKS)
+    repo.write("posts/csis/late.yaml", "account: csis\ntext: it sucks\n")
+    repo.write("posts/csis/timed.yaml", "account: csis\npublish_at: 2026-03-02T10:00:00-05:00\ntext: hello\n")
+    repo.write_bytes("posts/csis/broken.yaml", b"\x00")
+    asked: list[tuple[str, tuple[str, ...]]] = []
+
+    def merge_times(posts: Any) -> dict[str, datetime]:
+        asked.extend(posts)
+        return {path: datetime.fromisoformat("2026-03-02T02:50:00-05:00") for path, _ in posts}
+
+    result = run_lint(repo.root, load_config(repo.root), merge_times=merge_times)
+    assert asked == [("posts/csis/late.yaml", ())]   # only the post whose time is its merge
+    assert [(f.path, f.rule, f.message) for f in result.findings] == [
+        ("posts/csis/broken.yaml", "parse", "file is binary, not YAML text"),
+        ("posts/csis/late.yaml", "quiet-hours", "scheduled at 03:00; nothing goes out between 22:00 and 07:00 "
+         "(judged at 2026-03-02T03:00:00-05:00: it has no publish_at, so it goes out at its merge time plus "
+         "min_lead)"),
+        ("posts/csis/late.yaml", "no-sucks", "csis late part 1: 'sucks' in 'it sucks'"),   # not about time
+    ]
