@@ -273,3 +273,45 @@ def test_imported_texts_go_out_exactly_as_the_old_tool_sent_them(tmp_path, targe
     assert sorted(texts) == sorted(["Caf\u00e9 #1: 50% off & <more>  ", "Two: \\n stays"])
     first = next(json.loads(p.read_text()) for p in sent if json.loads(p.read_text())["text"].startswith("Caf"))
     assert first["media"][0]["alt"] == 'A "chart"'
+
+
+def test_a_file_too_large_for_a_post_file_is_skipped_and_the_rest_imported(tmp_path, target):
+    # A post file postops can read holds at most 1 MiB and 20,000 values: one old file past either must not
+    # stop the import of the others, nor be reported as a text that cannot be written
+    source = source_repo(tmp_path, {
+        "tweets/a-huge.tweet": b"a" * (2 * 1024 * 1024),
+        "tweets/b-parts.tweet": b"\n---\n".join([b"p"] * 20_001),
+        "tweets/c-good.tweet": b"Fine\n",
+    })
+    result = run_import(target, source / "tweets")
+    assert result.exit_code == 1, result.output
+    out = result.output.splitlines()
+    assert any(o.startswith("a-huge.tweet:1: skipped (too large): ") and "1,048,576" in o for o in out), out
+    assert any(o.startswith("b-parts.tweet:1: skipped (too large): ") and "20,000" in o for o in out), out
+    assert out[-1] == "imported 1, skipped 2 (too large: 2)"
+    assert sorted(p.name for p in (target.root / "posts").rglob("*.yaml")) == ["c-good.yaml"]
+
+
+def test_a_symlink_out_of_the_old_repository_is_skipped(tmp_path, target):
+    # The old tool ran on a checkout of its repository: a link to a file outside it never published that
+    # file's text, and the import must not turn a file nobody reviewed into a post
+    outside = tmp_path / "private.tweet"
+    outside.write_text("Not for the public\n")
+    source = source_repo(tmp_path, {"tweets/inside.tweet": b"Inside\n"})
+    (source / "tweets/link.tweet").symlink_to(outside)
+    (source / "tweets/alias.tweet").symlink_to(source / "tweets/inside.tweet")   # inside: read as the old tool did
+    result = run_import(target, source / "tweets")
+    assert result.exit_code == 1, result.output
+    assert "link.tweet:1: skipped (outside the repository): " in result.output
+    assert result.output.splitlines()[-1] == "imported 2, skipped 1 (outside the repository: 1)"
+    assert not (target.root / "posts/drill/link.yaml").exists()
+    assert post(target, "posts/drill/alias.yaml")["text"] == "Inside"
+
+
+def test_a_text_whose_escapes_outgrow_a_post_file_is_skipped(tmp_path, target):
+    # under 1 MiB as it is, over it once its control characters are written as YAML escapes
+    source = source_repo(tmp_path, {"tweets/bells.tweet": b"ring\x07" * 200_000, "tweets/good.tweet": b"Fine\n"})
+    result = run_import(target, source / "tweets")
+    assert "bells.tweet:1: skipped (too large): its text, written to a post file, would be over 1,048,576 bytes" \
+        in result.output, result.output
+    assert result.output.splitlines()[-1] == "imported 1, skipped 1 (too large: 1)"

@@ -27,7 +27,7 @@ from postops.publish.process import new_run_id, this_publisher
 from postops.repo import git
 from postops.repo.config import Config
 from postops.repo.posts import POSTS_DIR, build_post, content_hash, declared_ids, discover, parse_publish_at
-from postops.repo.yamlfile import YamlProblem, parse
+from postops.repo.yamlfile import DEFAULT_MAX_BYTES, YamlProblem, parse
 from postops.scaffold.newpost import format_at, modeline, yaml_scalar, yaml_text
 
 # What JavaScript's String.prototype.trim() and `\s` treat as white space (the byte order mark included).
@@ -478,8 +478,19 @@ def _import_file(root: Path, tool: Tool, path: Path, *, account: str, source_dir
         result.skipped.append((rel_source, line, reason, message))
         echo(f"{rel_source}:{line}: skipped ({reason}): {message}")
 
+    old_repo = (source_root or source_dir).resolve()
+    if not path.resolve().is_relative_to(old_repo):
+        # The old tool ran on a checkout of its repository, where this link led nowhere: its text was never
+        # published from here, and nobody reviewed it as a post.
+        skip("outside the repository", f"a symbolic link to {path.resolve()}, outside the old repository {old_repo}")
+        return
+    with open(path, "rb") as handle:   # no more than a post file can hold: a huge file must not fill memory
+        raw = handle.read(DEFAULT_MAX_BYTES + 1)
+    if len(raw) > DEFAULT_MAX_BYTES:
+        skip("too large", f"the file is over {DEFAULT_MAX_BYTES:,} bytes, more than a post file postops reads may be")
+        return
     try:
-        post = read_file(tool, path.read_bytes(), source_root or source_dir, path.parent)
+        post = read_file(tool, raw, source_root or source_dir, path.parent)
     except Unconvertible as exc:
         skip(exc.reason, exc.message, exc.line)
         return
@@ -503,7 +514,17 @@ def _import_file(root: Path, tool: Tool, path: Path, *, account: str, source_dir
     when: datetime | str | None = post.schedule
     if when is None and source_root is not None:
         when = git.first_added(source_root, path.relative_to(source_root).as_posix())
-    content = render(rel, account, post, media_paths, when)
+    try:
+        content = render(rel, account, post, media_paths, when)
+        parse(content.encode(), rel)
+    except UsageError:
+        # yaml_text writes every text so that it reads back, which fails only past the parser's byte limit
+        skip("too large", f"its text, written to a post file, would be over {DEFAULT_MAX_BYTES:,} bytes")
+        return
+    except YamlProblem as exc:
+        # every text reads back on its own: what fails is the whole file, past the bytes or values it may have
+        skip("too large", f"its post file would be past what postops reads: {exc.message}")
+        return
     if not reads_back(content, rel, post):  # pragma: no cover - yaml_text guarantees it
         skip("unsupported", "its text cannot be written to a post file exactly")
         return
