@@ -315,3 +315,33 @@ def test_max_characters_and_limits_that_disagree_are_refused_at_their_line(repo)
     with pytest.raises(ConfigError) as caught:
         load_config(repo.root)
     assert "disagree" in caught.value.message and caught.value.path == "postops.yaml"
+
+
+@responses.activate
+def test_an_instance_answering_limits_no_server_can_mean_is_said_and_the_file_kept(repo):
+    # A broken server or a proxy can answer anything: limits of 0, negative ones, polls that close before
+    # they may. Written to the file, they would make every command refuse it (exit 2) until it is mended by hand.
+    repo.write("postops.yaml", CONFIG)
+    repo.write(LIMITS_FILE, CACHED)
+    answer = instance(max_characters=0, min_expiration=86400, max_expiration=300)
+    answer["configuration"]["statuses"]["max_media_attachments"] = -3
+    responses.get(INSTANCE, json=answer)
+    lines: list[str] = []
+    assert limits_command(repo.root, [], refresh=True, check=False, echo=lines.append, now=T) == 1
+    assert (repo.root / LIMITS_FILE).read_text() == CACHED
+    assert load_config(repo.root).accounts["social"].limits.max_characters == 1000     # still read
+    (line,) = lines
+    assert line.startswith("social: reading the limits of mastodon.example"), line
+    for said in ("statuses.max_characters: 0 is less than the minimum of 1",
+                 "statuses.max_media_attachments: -3 is less than the minimum of 1",
+                 "polls.min_expiration: 86400 is more than polls.max_expiration 300"):
+        assert said in line, line
+
+
+def test_a_limits_file_whose_polls_close_before_they_may_is_refused_at_its_line(repo):
+    repo.write("postops.yaml", CONFIG)
+    repo.write(LIMITS_FILE, CACHED.replace("      max_options: 2\n",
+                                           "      max_options: 2\n      min_expiration: 600\n      max_expiration: 60\n"))
+    with pytest.raises(ConfigError, match=r"polls\.min_expiration: 600 is more than polls\.max_expiration 60") as caught:
+        load_config(repo.root)
+    assert (caught.value.path, caught.value.line) == (LIMITS_FILE, 3)

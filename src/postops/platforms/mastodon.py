@@ -37,7 +37,7 @@ from postops.platforms._common import (
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published, RemotePost
 from postops.platforms.spec import SPECS, Limits
 from postops.repo.config import Account
-from postops.repo.limits import limits_from
+from postops.repo.limits import limits_from, senseless
 from postops.times import parse_time
 
 SPEC = SPECS["mastodon"]
@@ -196,7 +196,12 @@ class MastodonPlatform:
         if not isinstance(configuration, dict):
             raise PlatformError(f"{what}: {self._server} answered without a `configuration`; is it a Mastodon 4 "
                                 "server?", retryable=True, kind="error")
-        return limits_from(configuration)
+        limits = limits_from(configuration)
+        wrong = senseless(limits)
+        if wrong:
+            raise PlatformError(f"{what}: {self._server} gave limits no server can mean ({'; '.join(wrong)}); "
+                                "they are not used", retryable=False, kind="invalid")
+        return limits
 
     # -- publishing --------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from postops.errors import ConfigError, PostopsError, UsageError
 from postops.platforms.spec import LIMIT_GROUPS, OWN_LIMITS, Limits
 from postops.repo.fsutil import write_atomic
-from postops.repo.schemas import LIMITS_FILE_SCHEMA, explain
+from postops.repo.schemas import LIMITS_FILE_SCHEMA, LIMITS_SCHEMA, explain
 from postops.repo.validation import Validator
 from postops.repo.yamlfile import Document, YamlProblem, parse
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # config reads this module
 
 LIMITS_FILE = "postops.limits.yaml"
 _VALIDATOR = Validator(LIMITS_FILE_SCHEMA)
+_LIMITS_VALIDATOR = Validator(LIMITS_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -40,15 +41,29 @@ class Cached:
 
 def limits_from(configuration: Any) -> Limits:
     """Limits from a mapping shaped like the `configuration` of GET /api/v2/instance. What is missing, or not
-    a whole number, is left to the platform's default: servers that are not Mastodon leave groups out."""
+    a whole number, is left to the platform's default: servers that are not Mastodon leave groups out. A whole
+    number is kept as it is, so that `senseless` can say what is wrong with it."""
     configuration = configuration if isinstance(configuration, Mapping) else {}
     values: dict[str, int] = {}
     for name, group in LIMIT_GROUPS.items():
         section = configuration.get(group)
         value = section.get(name) if isinstance(section, Mapping) else None
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        if isinstance(value, int) and not isinstance(value, bool):
             values[name] = value
     return Limits(**values)
+
+
+def senseless(limits: Limits) -> list[str]:
+    """`group.name: why` for each of `limits` no server can mean: below the least postops.limits.yaml takes (a
+    count or size of 0 or less), or polls that must close before they may. An instance answering such values
+    (a proxy's error page, a broken server) must neither be written to the file, which would then stop every
+    command, nor hold posts back at publish time."""
+    wrong = [f"{'.'.join(map(str, error.absolute_path))}: {error.message}"
+             for error in _LIMITS_VALIDATOR.iter_errors(limits_mapping(limits))]
+    low, high = limits.min_expiration, limits.max_expiration
+    if low is not None and high is not None and low > high:
+        wrong.append(f"polls.min_expiration: {low} is more than polls.max_expiration {high}")
+    return sorted(wrong)
 
 
 def limits_mapping(limits: Limits) -> dict[str, dict[str, int]]:
@@ -79,8 +94,14 @@ def read_limits(root: Path) -> dict[str, Cached]:
     for error in sorted(_VALIDATOR.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
         mark, message = explain(error, doc)[0]
         raise ConfigError(message, LIMITS_FILE, mark.line, mark.column)
-    return {key: Cached(entry["instance"], limits_from(entry), entry.get("read_at"), _line(doc, key))
-            for key, entry in doc.data["accounts"].items()}
+    cached = {key: Cached(entry["instance"], limits_from(entry), entry.get("read_at"), _line(doc, key))
+              for key, entry in doc.data["accounts"].items()}
+    for key, entry in cached.items():
+        wrong = senseless(entry.limits)
+        if wrong:
+            raise ConfigError(f"the limits of account {key} make no sense: {'; '.join(wrong)}; run `postops limits "
+                              f"--refresh {key}`", LIMITS_FILE, entry.line, 3)
+    return cached
 
 
 def _line(doc: Document, key: str) -> int:
