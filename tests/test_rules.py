@@ -428,6 +428,30 @@ def test_media_is_judged_by_its_content_not_its_name(repo):
     ]
 
 
+def test_a_damaged_png_is_refused_although_its_header_reads(repo):
+    # Cut short after its header (a download or a copy that stopped), or with a flipped byte: the header gives
+    # a size, but no platform can process the file (PNG, ISO/IEC 15948: every chunk ends with a CRC-32)
+    whole = image("PNG")
+    flipped = bytearray(whole)
+    flipped[45] ^= 0xFF                         # inside the IDAT chunk, after the header
+    repo.write_bytes("media/cut.png", whole[:60])
+    repo.write_bytes("media/flipped.png", bytes(flipped))
+    repo.write_bytes("media/padded.png", whole + bytes(100))   # bytes after its end are no damage
+    repo.write("posts/csis/p.yaml", """\
+        account: csis
+        text: hi
+        media:
+          - {path: media/cut.png, alt: x}
+          - {path: media/flipped.png, alt: x}
+          - {path: media/padded.png, alt: x}
+        """)
+    assert [(line, message) for line, _, message in findings(repo, "media")] == [
+        (4, "media 'media/cut.png' is a damaged PNG image (Truncated File Read); export it again"),
+        (5, "media 'media/flipped.png' is a damaged PNG image (broken PNG file (bad header checksum in b'IDAT')); "
+            "export it again"),
+    ]
+
+
 MASTODON = """\
 version: 1
 timezone: UTC

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import codecs
 import os
+import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from postops.errors import PostopsError
 
@@ -128,13 +130,27 @@ def _image(target: Path, rel: str, head: bytes, size: int, named: str) -> MediaI
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(target, formats=_PILLOW_FORMATS) as image:
                 fmt, (width, height) = str(image.format).lower(), image.size
+                damage = _damage(image)
     except Image.DecompressionBombError:
         raise MediaProblem(f"media {rel!r} is an image of more than {2 * (Image.MAX_IMAGE_PIXELS or 0):,} pixels, "
                            "which no platform takes") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise MediaProblem(f"media {rel!r} is not {'an' if named[0] in 'aeiou' else 'a'} {named}: its content is "
                            f"{_described(head)}, not one of {', '.join(f.upper() for f in FORMATS)}") from None
+    if damage:
+        raise MediaProblem(f"media {rel!r} is a damaged {fmt.upper()} image ({damage}); export it again")
     return MediaInfo("image", fmt, size, width, height)
+
+
+def _damage(image: Any) -> str | None:
+    """What is wrong with an image whose header reads, as far as Pillow can tell without decoding its pixels:
+    for a PNG, a chunk cut short or whose CRC does not match (a copy that stopped, a flipped byte), which no
+    platform can process. None when it finds nothing."""
+    try:
+        image.verify()
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        return str(exc) or type(exc).__name__
+    return None
 
 
 def _described(head: bytes) -> str:

@@ -7,7 +7,9 @@ a video only on its own.
 
 @@TABLE@@
 
-Image headers are read with Pillow, only for posts that have media. A video's dimensions and length are
+Image headers are read with Pillow, only for posts that have media, and a PNG's chunks are checked
+against their CRCs without decoding its pixels (a file cut short or with a flipped byte is refused as
+damaged: no platform can process it). A video's dimensions and length are
 not read (platforms check them when they process it). A thread part or reply to a Facebook account is a
 comment, which takes at most one image. Alt text fits the platform (the table's last column). The numbers
 are each platform's declaration in `postops.platforms.spec`, with their sources.
