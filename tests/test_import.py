@@ -315,3 +315,15 @@ def test_a_text_whose_escapes_outgrow_a_post_file_is_skipped(tmp_path, target):
     assert "bells.tweet:1: skipped (too large): its text, written to a post file, would be over 1,048,576 bytes" \
         in result.output, result.output
     assert result.output.splitlines()[-1] == "imported 1, skipped 1 (too large: 1)"
+
+
+def test_hidden_files_and_folders_are_reported_not_dropped(tmp_path, target):
+    # twitter-together published every added file matching ^tweets/.*\.tweet$, hidden ones included: the
+    # import leaves them out (a .git folder is no place for posts), but says so for each
+    source = source_repo(tmp_path, {"tweets/.draft.tweet": b"Hidden\n", "tweets/.old/a.tweet": b"In a hidden folder\n",
+                                    "tweets/shown.tweet": b"Shown\n"})
+    result = run_import(target, source / "tweets")
+    assert result.exit_code == 1, result.output
+    assert ".draft.tweet:1: skipped (hidden): " in result.output
+    assert ".old/a.tweet:1: skipped (hidden): " in result.output
+    assert result.output.splitlines()[-1] == "imported 1, skipped 2 (hidden: 2)"

@@ -441,12 +441,20 @@ def import_command(root: Path, config: Config, tool_name: str, source_dir: Path,
     tool = TOOLS[tool_name]
     source_dir = _source_folder(root, config, source_dir, account)
     source_root = git.toplevel(source_dir)
-    files = sorted(p for p in source_dir.rglob(f"*{tool.suffix}")
-                   if p.is_file() and not any(part.startswith(".") for part in p.relative_to(source_dir).parts))
+    found = sorted(p for p in source_dir.rglob(f"*{tool.suffix}") if p.is_file())
+    # twitter-together published hidden files too (any added file matching ^tweets/.*\.tweet$): they are left
+    # out, as a .git folder is no place for posts, but each is reported, so that none is lost unseen
+    hidden = [p for p in found if any(part.startswith(".") for part in p.relative_to(source_dir).parts)]
+    files = [p for p in found if p not in hidden]
     taken = set(declared_ids(root, discover(root))) if (root / POSTS_DIR).is_dir() else set()
     ledger = _ledger(root, config) if published else None
     result = ImportResult()
     used_ids: set[str] = set()
+    for path in hidden:
+        rel_source = path.relative_to(source_dir).as_posix()
+        why = "a hidden file or folder (its name starts with `.`): move it out to import it"
+        result.skipped.append((rel_source, 1, "hidden", why))
+        echo(f"{rel_source}:1: skipped (hidden): {why}")
     for path in files:
         _import_file(root, tool, path, account=account, source_dir=source_dir, source_root=source_root,
                      taken=taken, used_ids=used_ids, ledger=ledger, result=result, echo=echo)
