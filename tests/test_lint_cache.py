@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import ContentRepo
+from gitfixtures import post_yaml
 from mediafixtures import image
 
 import postops
@@ -402,3 +403,42 @@ def test_an_unwritable_cache_folder_does_not_fail_lint(two: tuple[ContentRepo, C
     cache_dir.write_text("a file where the folder should be")
     repo.write("posts/csis/a.yaml", POST.replace("report", "report sucks"))
     assert lint(repo) == [("banned", "posts/csis/a.yaml", 3), ("banned", "posts/csis/b.yaml", 3)]
+
+
+# ---------------------------------------------------------------------------- a cache from the repository
+
+def test_a_cache_committed_to_the_repository_is_never_believed(tmp_path: Path) -> None:
+    """An attacker lints a harmless post, swaps in a leaked key, rewrites the cache entry to the new bytes'
+    hash and force-adds .postops/ to the pull request. CI's fresh checkout must find the key anyway, and say
+    that a cache came with the repository."""
+    import hashlib
+    import subprocess
+
+    from click.testing import CliRunner
+
+    from postops.cli import main
+
+    root = tmp_path / "repo"
+    assert CliRunner().invoke(main, ["init", "--ci", "none", str(root)]).exit_code == 0
+    rel = "posts/drill/leak.yaml"
+    (root / rel).write_text(post_yaml("drill", "Our annual report is out", "2030-01-01T15:00:00Z"))
+    first = CliRunner().invoke(main, ["lint", "-C", str(root), str(root / rel)])
+    assert first.exit_code == 0, first.output
+    leak = post_yaml("drill", "Deploy key AKIAIOSFODNN7EXAMPLE for the team", "2030-01-01T15:00:00Z")
+    (root / rel).write_text(leak)
+    cache_file = root / ".postops" / "cache" / "lint.json"
+    forged = json.loads(cache_file.read_text())
+    forged["files"][rel].update(sha=hashlib.sha256(leak.encode()).hexdigest(), stat=None)
+    cache_file.write_text(json.dumps(forged))
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "-C", str(root), "add", "-A"], check=True)
+    subprocess.run([*git, "-C", str(root), "add", "-f", ".postops/cache/lint.json"], check=True)
+    subprocess.run([*git, "-C", str(root), "commit", "-qm", "A harmless post"], check=True)
+    checkout = tmp_path / "ci"
+    subprocess.run(["git", "clone", "-q", str(root), str(checkout)], check=True)
+
+    done = CliRunner().invoke(main, ["lint", "-C", str(checkout), "--format", "json"])
+    found = {(f["rule"], f["path"]) for f in json.loads(done.output)["findings"]}
+    assert ("secret-in-text", rel) in found, found
+    assert ("lint-cache", ".postops/cache/lint.json") in found, found
+    assert done.exit_code == 1

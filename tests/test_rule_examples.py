@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -53,6 +54,8 @@ def _apply(root: Path, example: Example) -> PublishedState | None:
         target.write_text("".join(lines[:at]) + example.text + "".join(lines[at:]), encoding="utf-8")
     else:
         _write(root, example.path, example.text)
+    if example.git_add:
+        subprocess.run(["git", "-C", str(root), "add", "-f", "--", *example.git_add], check=True)
     return state
 
 

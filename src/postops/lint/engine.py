@@ -29,6 +29,7 @@ from postops.lint.rules import (
     SUPPRESSION_RULE,
     Context,
     default_severities,
+    lint_cache,
     suppression,
 )
 from postops.lint.rules import codeowners as codeowners_rule
@@ -81,6 +82,7 @@ def run_lint(root: Path, config: Config, paths: Iterable[str] | None = None,
     _require_tone(policies)
     every_file, linked = walk_posts(root)
     files = every_file if paths is None else _select(root, paths)
+    cache = cache and not lint_cache.tracked(root)     # one committed is reported by the lint-cache rule
     store = LintCache.load(root) if cache else None
     tone_mod.use_model_cache(root / CACHE_DIR if cache else None)
     ids = store.index(every_file) if store else declared_ids(root, every_file)

@@ -11,6 +11,7 @@ from postops.lint.rules import (
     account_folder,
     codeowners,
     duplicate_id,
+    lint_cache,
     media,
     parse,
     poll,
@@ -61,6 +62,7 @@ ALL_BUILTINS: dict[str, BuiltinRule] = {rule.id: rule for rule in (
     codeowners.RULE,
     workflow_secrets.RULE,
     references.RULE,
+    lint_cache.RULE,
 )}
 
 # The rules checked on each parsed post, and those checked on the repository as a whole.

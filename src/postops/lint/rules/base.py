@@ -88,6 +88,7 @@ class Example:
     setup: Mapping[str, str | bytes] = field(default_factory=dict)   # files written first (STAND_IN: not shown)
     published: str | None = None       # `path` as it was published: lint is told its content hash
     retracted: tuple[str, ...] = ()    # post ids the ledger says were retracted
+    git_add: tuple[str, ...] = ()      # files then added to git's index (`git add -f`), as a commit would
 
     @property
     def passes(self) -> bool:
