@@ -34,7 +34,8 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 ENV = dict(os.environ)
-NOW = "2026-03-01T10:00:00Z"
+NOW = "2026-03-01T10:00:00Z"      # what plan is asked about
+LINT_NOW = "2025-12-31T12:00:00Z"  # before every post's publish_at
 MENTIONS = ["@exampleorg_research", "@exampleorg"]
 
 
@@ -169,9 +170,13 @@ def main() -> None:
     args = parser.parse_args()
     ENV["PYTHONPATH"] = os.pathsep.join(filter(None, [str(args.src.resolve()), os.environ.get("PYTHONPATH")]))
     steps = set(args.only.split(","))
-    lint = [sys.executable, "-m", "postops", "lint", "--quiet"]
-    # so that the same script measures a postops from before the cache
-    no_cache = ["--no-cache"] if "--no-cache" in postops("lint", "--help", cwd=args.src).stdout else []
+    # so that the same script measures a postops from before the cache, or before lint took --now
+    lint_help = postops("lint", "--help", cwd=args.src).stdout
+    no_cache = ["--no-cache"] if "--no-cache" in lint_help else []
+    # The posts are dated in 2026: judged before then, as many break a policy as make_repo meant (one in
+    # fifty), not nearly every one by being in the past by the wall clock (the publish-at-past warning).
+    at_now = ["--now", LINT_NOW] if "--now" in lint_help else []
+    lint = [sys.executable, "-m", "postops", "lint", "--quiet", *at_now]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "repo"
         root.mkdir()
@@ -190,7 +195,7 @@ def main() -> None:
                                                 "--schemafile", str(schema), *files], root, args.repeat)
             print(f"  {'':44} {ratio(peer, ours)}")
         if "warm" in steps:
-            postops("lint", cwd=root)
+            postops("lint", *at_now, cwd=root)
             measure("postops lint, nothing changed (cache warm)", lint, root, args.repeat)
         one = files[0]
         counter = iter(range(10**6))
@@ -205,14 +210,14 @@ def main() -> None:
             print(f"  {'':44} {ratio(peer, ours)}")
         if "tone" in steps:
             tone_rules(root, True)
-            postops("lint", one, cwd=root)  # the repository-wide part of the cache, as after any lint
+            postops("lint", *at_now, one, cwd=root)  # the repository-wide part of the cache, as after any lint
             measure("postops lint FILE, tone rules on", [*lint, one], root, args.repeat, edit)
             tone_rules(root, args.tone)
         if "plan" in steps:
             git = ["git", "-C", str(root), "-c", "user.name=Bench", "-c", "user.email=bench@example.org"]
             subprocess.run([*git, "add", "--all"], check=True)
             subprocess.run([*git, "commit", "--quiet", "-m", "posts"], check=True)
-            postops("lint", cwd=root)
+            postops("lint", *at_now, cwd=root)
             measure("postops plan", [sys.executable, "-m", "postops", "plan", "--now", NOW, "--format", "json"],
                     root, args.repeat)
 
