@@ -272,6 +272,9 @@ def test_a_post_file_that_breaks_is_not_retracted(run: Runner) -> None:
     code, lines = run.publish(T)
     assert code == 1 and run.files() == ["live.0.json"] and run.retracted() == []
     assert any("not retracted while the post file has errors" in line for line in lines)
+    # status says why publish exits 1: the post is published, and its file is what blocks it
+    (entry,) = run.status(T)
+    assert entry["state"] == "published" and "invalid YAML" in (entry["error"] or ""), entry
 
 
 def test_without_a_remote_the_local_branch_is_the_state(tmp_path: Path) -> None:

@@ -70,7 +70,8 @@ def post_states(plan: Plan, ledger: Ledger, desired: Desired) -> list[dict[str, 
                 entry["state"], entry["error"] = PostState.BLOCKED, action.reason
             elif action.action == ActionName.MISSED:
                 entry["state"] = PostState.MISSED
-            elif action.action == ActionName.CONFLICT:
+            elif action.action in (ActionName.BLOCKED, ActionName.CONFLICT):
+                # live, so still published; but publish exits 1 for it every run, and this says why
                 entry["error"] = action.reason
         failed = [s for s in parts.values() if s.status == FAILED]
         if failed and entry["state"] == PostState.SCHEDULED:
