@@ -69,10 +69,11 @@ def test_every_twitter_together_construct(tmp_path, target):
         "tweets/custom.tweet": b"---\nthread-delimiter: \"~~~\"\n---\nOne\n~~~\nTwo\n~~~\nThree\n",
         "tweets/scheduled.tweet": b"---\nschedule: 2026-01-05T09:00:00+01:00\n---\nLater\n",
         "tweets/My Post!.tweet": b"Named oddly\n",
+        "tweets/Café über.tweet": b"Named with accents\n",
     })
     result = run_import(target, source / "tweets")
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[-1] == "imported 13, skipped 0"
+    assert result.output.splitlines()[-1] == "imported 14, skipped 0"
     added = ADDED.isoformat()
 
     assert post(target, "posts/drill/plain.yaml") == {"account": "drill", "publish_at": added,
@@ -108,6 +109,7 @@ def test_every_twitter_together_construct(tmp_path, target):
     assert "custom.tweet:7: note: twitter-together splits on '~~~' once" in result.output
     assert post(target, "posts/drill/scheduled.yaml")["publish_at"] == "2026-01-05T09:00:00+01:00"
     assert post(target, "posts/drill/My-Post.yaml")["text"] == "Named oddly"
+    assert post(target, "posts/drill/Cafe-uber.yaml")["text"] == "Named with accents"   # accents dropped, letters kept
 
 
 def test_a_thread_delimiter_is_a_regular_expression_as_twitter_together_reads_it(tmp_path, target):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -348,7 +349,9 @@ class Planned:
 
 def post_id(stem: str) -> str:
     """An id postops accepts (letters, digits, `.`, `_`, `-`, starting with a letter or digit) from a file name."""
-    cleaned = _ID_CHARS.sub("-", stem).strip("-._")
+    # accents and compatibility forms folded first: "Café über" is Cafe-uber, not Caf-ber
+    folded = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
+    cleaned = _ID_CHARS.sub("-", folded).strip("-._")
     return cleaned or "post"
 
 
