@@ -27,9 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 MODULES: dict[str, list[str]] = {
     "src/postops/publish/engine.py": [
         "tests/test_publish.py", "tests/test_publish_gates.py", "tests/test_publish_lint_gate.py",
-        "tests/test_publish_x.py", "tests/test_settle.py",
+        "tests/test_publish_x.py", "tests/test_settle.py", "tests/test_publish_review.py",
+        "tests/test_publish_shares.py", "tests/test_publish_approval.py", "tests/test_publish_reply.py",
     ],
-    "src/postops/publish/ledger.py": ["tests/test_ledger.py"],
+    "src/postops/publish/ledger.py": [
+        "tests/test_ledger.py", "tests/test_ledger_fetch.py", "tests/test_ledger_tamper.py",
+    ],
     "src/postops/lint/engine.py": [
         "tests/test_lint.py", "tests/test_lint_engine.py", "tests/test_lint_text.py", "tests/test_lint_workers.py",
         "tests/test_gate_edges.py", "tests/test_lint_cache.py", "tests/test_lint_ledger.py",
