@@ -81,3 +81,38 @@ def test_before_the_lease_runs_out_nobody_touches_the_claim(repo):
     assert [e["event"] for e in repo.ledger_events()] == ["claimed"]
     assert len(responses.calls) == 0
     assert result.last_plan.actions[0].action == "wait"
+
+
+@responses.activate
+def test_a_claim_whose_lookup_died_too_is_looked_up_from_the_first_claims_time(repo):
+    """X's timeline returns only tweets created at or after `start_time` (its documented filter): a lookup
+    asked from the time of the lookup claim, not of the claim that may have posted, misses the tweet."""
+    import json as _json
+    from urllib.parse import parse_qs, urlparse
+
+    tweet = {"id": "1861000000000000007", "created_at": "2026-11-24T14:00:02.000Z",
+             "text": "Energy &amp; security: our report is out https://t.co/AbC123xyZ"}
+    dies = [True]
+
+    def timeline(request):  # type: ignore[no-untyped-def]
+        if dies[0]:
+            raise Died                       # the resolving run ends while it asks X
+        since = datetime.fromisoformat(parse_qs(urlparse(request.url).query)["start_time"][0].replace("Z", "+00:00"))
+        shown = [tweet] if datetime.fromisoformat(tweet["created_at"].replace("Z", "+00:00")) >= since else []
+        return 200, {}, _json.dumps({"data": shown, "meta": {"result_count": len(shown)}} if shown
+                                    else {"meta": {"result_count": 0}})
+
+    responses.get(ME, json={"data": {"id": "14717197", "name": "CSIS", "username": "CSIS"}})
+    responses.add_callback(responses.GET, TIMELINE, callback=timeline)
+    with pytest.raises(Died):
+        run(repo, T + 11 * M, x_platform, ENV)
+    dies[0] = False
+
+    def later(account, root, env):  # type: ignore[no-untyped-def]
+        return XPlatform(account, root, env, sleep=lambda s: None, clock=lambda: T + 22 * M)
+
+    result, lines = run(repo, T + 22 * M, later, ENV)
+    assert result.exit_code == 0, lines
+    assert [e["event"] for e in repo.ledger_events()] == ["claimed", "claimed", "claimed", "published"]
+    assert repo.ledger_events()[-1]["platform_id"] == "1861000000000000007"
+    assert not [c for c in responses.calls if c.request.method == "POST"]     # never posted twice

@@ -282,9 +282,11 @@ class Publisher:
         extra: dict[str, Any] = {"lease_until": lease_until}
         if item.kind == "lookup":
             # Ask the platform about the content that was claimed, whatever main says now: the post may
-            # have been edited, or have left main, while its claim was in doubt.
+            # have been edited, or have left main, while its claim was in doubt. And from the time of the claim
+            # that may have posted it: when the one in doubt is itself a lookup (its run died while asking),
+            # that is the claim it resolved, older than the platforms' lookup slack.
             previous = ledger.parts[(item.action.post, item.action.account, item.part)].event
-            extra.update(resolving=previous.get("at"), path=previous.get("path"),
+            extra.update(resolving=previous.get("resolving") or previous.get("at"), path=previous.get("path"),
                          source=previous.get("source") or previous.get("commit"), hash=previous.get("hash"))
         if item.kind == "publish" and item.action.key in self.approved:
             extra.update(self.approved[item.action.key])
