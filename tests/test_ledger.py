@@ -280,12 +280,13 @@ def test_a_lock_whose_git_finishes_while_it_is_looked_at_is_no_error(tmp_path: P
     assert store.append(store.read(), [ev("claimed")], "claim") is not None
 
 
-def test_a_line_without_its_post_account_or_whole_part_number_is_skipped() -> None:
+def test_a_line_without_its_kind_post_account_or_whole_part_number_is_skipped() -> None:
     ledger = L.Ledger().extended([
         {"event": "claimed", "post": "a", "part": 0, "run": "r1"},               # no account
         {"event": "claimed", "account": "drill", "part": 0, "run": "r1"},        # no post
         ev("claimed", part=None), ev("claimed", post="b", part="0"),             # no part, a part that is text
         {"event": "missed", "post": "c", "account": 7},
+        {**ev("claimed"), "event": ["claimed"]}, {**ev("claimed"), "event": {"kind": "claimed"}},  # not a kind
     ])
     assert ledger.parts == {} and ledger.missed == {}
 

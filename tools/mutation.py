@@ -29,6 +29,7 @@ MODULES: dict[str, list[str]] = {
         "tests/test_publish.py", "tests/test_publish_gates.py", "tests/test_publish_lint_gate.py",
         "tests/test_publish_x.py", "tests/test_settle.py", "tests/test_publish_review.py",
         "tests/test_publish_shares.py", "tests/test_publish_approval.py", "tests/test_publish_reply.py",
+        "tests/test_publish_engine.py", "tests/test_ledger_tamper.py",
     ],
     "src/postops/publish/ledger.py": [
         "tests/test_ledger.py", "tests/test_ledger_fetch.py", "tests/test_ledger_tamper.py",

@@ -1,0 +1,124 @@
+"""The publish engine's rounds, as a run reports them and as the ledger records them: what the mutation run of
+publish/engine.py let through."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from gitfixtures import Repo, content_repo, post_yaml
+from publishfixtures import no_lint
+
+from postops.publish.engine import publish
+from postops.repo.config import load_config
+
+T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
+M = timedelta(minutes=1)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    return content_repo(tmp_path, when=T - timedelta(days=1))
+
+
+def run(repo: Repo, now: datetime | None, **kw: object) -> tuple[int, list[str]]:
+    lines: list[str] = []
+    result = publish(repo.root, load_config(repo.root), now=now, lint=no_lint, echo=lines.append,
+                     env={"POSTOPS_OUTBOX_DIR": str(repo.root.parent / "outbox")}, **kw)  # type: ignore[arg-type]
+    return result.exit_code, lines
+
+
+def said(lines: list[str]) -> list[str]:
+    """What each line says happened, without the platform's id or URL."""
+    return [line.split(":", 1)[0] for line in lines]
+
+
+def test_a_run_names_the_part_of_a_thread_and_not_of_a_single_post(repo: Repo) -> None:
+    repo.write("posts/drill/single.yaml", post_yaml("drill", "One post", "2026-03-01T10:00:00Z"))
+    repo.write("posts/drill/pair.yaml", post_yaml("drill", "First", "2026-03-01T10:00:00Z", ["Second"]))
+    repo.commit("Add", T - 30 * M)
+    code, lines = run(repo, T)
+    assert code == 0, lines
+    assert sorted(said(lines)) == ["published pair @drill part 1", "published pair @drill part 2",
+                                   "published single @drill"]
+
+
+def rounds(repo: Repo) -> list[str]:
+    """What each commit of the state branch holds, oldest first, without the run id."""
+    subjects = repo.git("log", "--reverse", "--format=%s", "origin/postops/state").splitlines()
+    return [subject.split(": ", 1)[1] for subject in subjects]
+
+
+def test_a_round_claims_at_most_a_batch_of_parts_and_records_them_with_the_next(repo: Repo) -> None:
+    for name in ("a", "b", "c"):
+        repo.write(f"posts/drill/{name}.yaml", post_yaml("drill", name, "2026-03-01T10:00:00Z"))
+    repo.commit("Three posts", T - 30 * M)
+    code, lines = run(repo, T, batch=2)
+    assert code == 0, lines
+    assert rounds(repo) == ["2 claimed", "2 published, 1 claimed", "1 published"]
+
+
+class Died(BaseException):
+    """The publisher's process ending in the middle of a call."""
+
+
+def recording(asked: list[object], *, dies: str | None = None) -> type:
+    from postops.platforms.outbox import OutboxPlatform
+
+    class Recording(OutboxPlatform):
+        """The outbox, noting the time each lookup is asked about, and dying in the call named `dies`."""
+
+        def publish(self, request):  # type: ignore[no-untyped-def]
+            if dies == "publish":
+                raise Died
+            return super().publish(request)
+
+        def lookup(self, request, claimed_at):  # type: ignore[no-untyped-def]
+            asked.append(claimed_at)
+            if dies == "lookup":
+                raise Died
+            return super().lookup(request, claimed_at)
+
+    return Recording
+
+
+def test_a_claim_in_doubt_is_looked_up_at_the_time_of_the_first_claim_however_often_it_is_resolved(
+        repo: Repo) -> None:
+    from postops.publish.settle import settle
+
+    repo.write("posts/drill/p.yaml", post_yaml("drill", "maybe out", "2026-03-01T10:00:00Z"))
+    repo.commit("Add", T - 60 * M)
+    asked: list[object] = []
+    with pytest.raises(Died):
+        run(repo, T, platforms=recording(asked, dies="publish"))
+    with pytest.raises(Died):       # the run resolving it dies too, while it asks the platform
+        run(repo, T + 11 * M, platforms=recording(asked, dies="lookup"))
+    assert [e["event"] for e in repo.ledger_events()] == ["claimed", "claimed"]
+    with pytest.raises(Exception, match="answers that p @drill part 1 is not there"):
+        settle(repo.root, load_config(repo.root), post="p", account="drill", part=0, platform_id=None, url=None,
+               not_published=True, now=T + 22 * M, env={"POSTOPS_OUTBOX_DIR": str(repo.root.parent / "outbox")},
+               platforms=recording(asked))
+    code, lines = run(repo, T + 22 * M, platforms=recording(asked))
+    assert code == 0, lines
+    assert asked == [T, T, T]
+
+
+def test_a_claim_with_exactly_half_its_lease_left_is_released(repo: Repo) -> None:
+    # Another run takes a claim for in doubt the moment its lease ends: a call that may last half the lease
+    # must start with more than half of it left, or it could still be under way when someone resolves it.
+    from postops.platforms.outbox import OutboxPlatform
+
+    clock = [T]
+
+    class HalfALease(OutboxPlatform):
+        def publish(self, request):  # type: ignore[no-untyped-def]
+            clock[0] += 5 * M                     # half of the ten-minute claim_lease
+            return super().publish(request)
+
+    for name in ("a", "b"):
+        repo.write(f"posts/drill/{name}.yaml", post_yaml("drill", name, "2026-03-01T09:00:00Z"))
+    repo.commit("Two posts", T - 60 * M)
+    run(repo, None, platforms=HalfALease, ticking=lambda: clock[0])
+    assert [(e["event"], e["post"]) for e in repo.ledger_events()] == [
+        ("claimed", "a"), ("claimed", "b"), ("published", "a"), ("released", "b")]
