@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from datetime import datetime
 from pathlib import Path
 
@@ -249,8 +248,10 @@ def test_lint_reads_the_newer_of_the_local_and_the_fetched_state_branch(tmp_path
 def test_a_state_branch_that_is_not_a_ledger_is_named(tmp_path: Path) -> None:
     repo = content_repo(tmp_path, remote=False)
     repo.git("branch", "postops/state", "main")
-    with pytest.raises(L.LedgerError, match=re.escape("branch postops/state has no ledger.jsonl")):
+    with pytest.raises(L.LedgerError) as raised:
         L.read_ledger(repo.root, load_config(repo.root))
+    assert raised.value.message == ("branch postops/state has no ledger.jsonl: it is not a postops ledger (set "
+                                    "state.branch in postops.yaml to another branch)")
 
 
 def test_a_lock_left_on_the_state_branch_by_a_killed_git_is_cleared(tmp_path: Path) -> None:
