@@ -122,3 +122,20 @@ def test_a_claim_with_exactly_half_its_lease_left_is_released(repo: Repo) -> Non
     run(repo, None, platforms=HalfALease, ticking=lambda: clock[0])
     assert [(e["event"], e["post"]) for e in repo.ledger_events()] == [
         ("claimed", "a"), ("claimed", "b"), ("published", "a"), ("released", "b")]
+
+
+def test_a_missed_post_without_publish_at_fails_every_run_until_someone_acts(repo: Repo) -> None:
+    # due at its merge plus min_lead; merged while nothing published for nine hours: past max_delay (6h)
+    repo.write("posts/drill/late.yaml", post_yaml("drill", "late news"))
+    repo.commit("Add", T - 9 * 60 * M)
+    assert run(repo, T)[0] == 1
+    assert [e["event"] for e in repo.ledger_events()] == ["missed"]
+    lines: list[str] = []
+    result = publish(repo.root, load_config(repo.root), now=T + M, lint=no_lint, echo=lines.append,
+                     env={"POSTOPS_OUTBOX_DIR": str(repo.root.parent / "outbox")})
+    assert result.exit_code == 1 and len(repo.ledger_events()) == 1           # recorded once, said every run
+    assert result.missed[("late", "drill")] == ("due 2026-03-01T01:10:00+00:00, missed (recorded 2026-03-01T10:00:00+00:00): "
+                                                "never published late; give it a publish_at, or delete it")
+    repo.write("posts/drill/late.yaml", post_yaml("drill", "late news, rewritten"))   # someone acts
+    repo.commit("Rewrite", T + 2 * M)
+    assert run(repo, T + 3 * M)[0] == 0

@@ -230,13 +230,20 @@ class Publisher:
         missed = {}
         for key, target in self.targets.items():
             event = ledger.missed.get(key)
-            if event is None or event.get("publish_at") != (target.publish_at.isoformat() if target.publish_at else None):
+            if event is None:
+                continue
+            # A post with publish_at is missed until it is given a new one. One without is missed at its merge
+            # plus min_lead, the time recorded, which stays while its content does: until it is edited.
+            if target.publish_at is not None:
+                if event.get("publish_at") != target.publish_at.isoformat():
+                    continue
+            elif event.get("hash") != target.hash:
                 continue
             if any(ledger.parts.get((*key, i)) is not None and ledger.parts[(*key, i)].status == PUBLISHED
                    for i in range(target.parts)):
                 continue
             missed[key] = (f"due {event.get('publish_at')}, missed (recorded {event.get('at')}): never published "
-                           "late; give it a new publish_at, or delete it")
+                           f"late; give it a {'new ' if target.publish_at else ''}publish_at, or delete it")
         return missed
 
     def _pick(self, plan: Plan, excluded: set[tuple[str, str]]) -> list[_Item]:
