@@ -340,3 +340,17 @@ def test_a_line_that_is_json_but_not_one_object_is_damaged() -> None:
         assert (ledger.damaged, len(ledger.log)) == (1, 2), bad
         assert ledger.parts[("a", "drill", 0)].status == "published"
     assert L.Ledger.parse(b"").damaged == 0 and L.Ledger.parse(b"\n\n").damaged == 0
+
+
+def test_lint_sees_what_is_published_and_what_is_retired_and_nothing_without_a_ledger(tmp_path: Path) -> None:
+    repo = content_repo(tmp_path, remote=False)
+    assert L.lint_state(repo.root, load_config(repo.root)) is None
+    store = L.Store(repo.root, "postops/state", None)
+    assert store.append(store.read(), [
+        ev("claimed", hash="h1"), ev("published", platform_id="p", hash="h1"),
+        ev("claimed", post="b"), ev("published", post="b", platform_id="q"),
+        ev("retract-claimed", post="b"), ev("retracted", post="b"),
+    ], "one")
+    state = L.lint_state(repo.root, load_config(repo.root))
+    assert state is not None
+    assert (dict(state.published), set(state.retracted)) == ({("a", "drill"): "h1"}, {"b"})
