@@ -44,8 +44,11 @@ def git(cwd: Path, *args: str, check: bool = True) -> str:
 class Repo:
     """A working repository (a clone of `remote`, or alone)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, watched: bool = False) -> None:
         self.root = root
+        # A publisher runs on every push to main (the publish workflow's push trigger) and records what it
+        # saw then: min_lead counts from that, never from a commit's date. False: no publisher watches.
+        self.watched = watched
 
     def git(self, *args: str, check: bool = True) -> str:
         return git(self.root, *args, check=check)
@@ -67,7 +70,15 @@ class Repo:
                        env={**os.environ, **IDENTITY, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp})
         if push and self.git("remote"):
             self.git("push", "--quiet", "origin", "HEAD:main")
+        self.seen_by_publisher(when, pushed=push)
         return self.git("rev-parse", "HEAD")
+
+    def seen_by_publisher(self, when: datetime, *, pushed: bool = True) -> None:
+        """The publisher that runs on each push to main sees it at `when` (see publishfixtures.see_main)."""
+        if self.watched and (pushed or not self.git("remote")):
+            from publishfixtures import see_main
+
+            see_main(self.root, when)
 
     def revert(self, commit: str, when: datetime, *, push: bool = True) -> str:
         stamp = when.isoformat()
@@ -75,16 +86,19 @@ class Repo:
                        env={**os.environ, **IDENTITY, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp})
         if push and self.git("remote"):
             self.git("push", "--quiet", "origin", "HEAD:main")
+        self.seen_by_publisher(when, pushed=push)
         return self.git("rev-parse", "HEAD")
 
-    def ledger_events(self, branch: str = "postops/state") -> list[dict]:
-        """The ledger's events as the remote (or, alone, this repository) has them."""
+    def ledger_events(self, branch: str = "postops/state", *, seen: bool = False) -> list[dict]:
+        """The ledger's events as the remote (or, alone, this repository) has them; without `seen`, not the
+        sightings a watching publisher records on every push (tests of them ask for them)."""
         ref = f"refs/heads/{branch}"
         if self.git("remote"):
             self.git("fetch", "--quiet", "origin", f"+{ref}:refs/remotes/origin/{branch}", check=False)
             ref = f"refs/remotes/origin/{branch}"
         text = self.git("show", f"{ref}:ledger.jsonl", check=False)
-        return [json.loads(line) for line in text.splitlines() if line]
+        events = [json.loads(line) for line in text.splitlines() if line]
+        return events if seen else [e for e in events if e.get("event") != "seen"]
 
 
 def post_yaml(account: str | list[str], text: str, publish_at: str | None = None,
@@ -102,26 +116,30 @@ def post_yaml(account: str | list[str], text: str, publish_at: str | None = None
 
 
 def content_repo(base: Path, *, remote: bool = True, max_retractions: int = 5,
-                 when: datetime | None = None) -> Repo:
+                 when: datetime | None = None, watched: bool = True) -> Repo:
     """A content repository with postops.yaml committed on main; a clone of a bare remote unless
-    `remote` is False."""
+    `remote` is False. `watched`: a publisher runs on every push to main, from the first (Repo.watched)."""
     when = when or datetime.fromisoformat("2026-01-01T00:00:00+00:00")
     if remote:
         bare = base / "remote.git"
         git(base, "init", "--quiet", "--bare", "-b", "main", str(bare))
         git(base, "clone", "--quiet", str(bare), "work")
-        repo = Repo(base / "work")
+        repo = Repo(base / "work", watched=watched)
     else:
         (base / "work").mkdir()
         git(base / "work", "init", "--quiet", "-b", "main")
-        repo = Repo(base / "work")
+        repo = Repo(base / "work", watched=watched)
     repo.git("config", "user.name", IDENTITY["GIT_AUTHOR_NAME"])
     repo.git("config", "user.email", IDENTITY["GIT_AUTHOR_EMAIL"])
     repo.write("postops.yaml", CONFIG.format(max_retractions=max_retractions))
     repo.write(".gitignore", ".postops/\n")
-    repo.commit("Start the content repository", when)
     if remote:
+        repo.commit("Start the content repository", when, push=False)
+        repo.git("push", "--quiet", "origin", "HEAD:main")
         repo.git("remote", "set-head", "origin", "main")
+        repo.seen_by_publisher(when)
+    else:
+        repo.commit("Start the content repository", when)
     return repo
 
 

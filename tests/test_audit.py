@@ -56,8 +56,10 @@ def commit_as(repo: Repo, author: tuple[str, str], when: datetime, message: str,
     return git_as(repo, author, when, "commit", "--quiet", "-m", message, committer=committer)
 
 
-def push(repo: Repo) -> None:
+def push(repo: Repo, when: datetime) -> None:
+    """Push to main, seen there at `when` by the publisher the push starts."""
     repo.git("push", "--quiet", "origin", "HEAD:main")
+    repo.seen_by_publisher(when)
 
 
 def publish(repo: Repo, now: datetime, env: dict[str, str] | None = None, expect: int = 0) -> list[str]:
@@ -105,13 +107,13 @@ def lifecycle(tmp_path: Path) -> dict:
     repo.git("checkout", "--quiet", "main")
     merged = git_as(repo, BOB, T - 2 * H, "merge", "--quiet", "--no-ff", "launch",
                     "-m", "Merge pull request #12 from acme/launch", "-m", "Launch post")
-    push(repo)
+    push(repo, T - 2 * H)
     with responses.RequestsMock() as mock:
         serve_approval(mock, merged, 12, changed, "dana")
         publish(repo, T + M, GITHUB)
         assert len(mock.calls) == 4
     reverted = git_as(repo, ERIN, T + H, "revert", "--no-edit", "-m", "1", merged)
-    push(repo)
+    push(repo, T + H)
     publish(repo, T + H + M, GITHUB)
     events = repo.ledger_events()
     assert [e["event"] for e in events] == ["claimed", "published", "retract-claimed", "retracted"]
@@ -199,6 +201,7 @@ def test_the_whole_log_is_one_git_log(lifecycle: dict, monkeypatch: pytest.Monke
 
     monkeypatch.setattr(git.subprocess, "Popen", popen)   # subprocess.run starts its process through Popen too
     repo = lifecycle["repo"]
+    repo.watched = False   # the publisher's own reading of main is not the log's
     for i in range(5):   # more posts and commits must not mean more git processes
         repo.write(f"posts/drill/more-{i}.yaml", post_yaml("drill", f"More {i}", "2026-04-01T10:00:00Z"))
         repo.commit(f"More {i}", T + 2 * H + i * M)
@@ -209,7 +212,7 @@ def test_the_whole_log_is_one_git_log(lifecycle: dict, monkeypatch: pytest.Monke
 @pytest.fixture
 def history(tmp_path: Path) -> dict:
     """No publish run: a squash merge, a GitLab merge, a push straight to main, a moved file, an explicit id."""
-    repo = content_repo(tmp_path, when=T - 24 * H)
+    repo = content_repo(tmp_path, when=T - 24 * H, watched=False)
     repo.write("posts/drill/spring.yaml", post_yaml("drill", "Spring is here", "2026-04-01T10:00:00Z"))
     squash = commit_as(repo, ALICE, T - 10 * H, "Add the spring post (#34)", committer=WEB_FLOW)
     repo.git("checkout", "--quiet", "-b", "autumn")
@@ -226,7 +229,7 @@ def history(tmp_path: Path) -> dict:
     moved = commit_as(repo, CAROL, T - 6 * H, "Move the post to drill2")
     repo.write("posts/drill/file-name.yaml", "id: custom-id\n" + post_yaml("drill", "Named", "2026-06-01T10:00:00Z"))
     named = commit_as(repo, ALICE, T - 5 * H, "Add a post with its own id")
-    push(repo)
+    push(repo, T - 5 * H)
     return {"repo": repo, "squash": squash, "autumn": autumn, "gitlab": gitlab, "direct": direct, "moved": moved,
             "named": named}
 
@@ -343,11 +346,11 @@ def test_a_deleted_post_with_its_own_id_is_known_by_that_id(tmp_path: Path) -> N
     repo = content_repo(tmp_path, when=T - 24 * H)
     repo.write("posts/drill/file-name.yaml", "id: own-id\n" + post_yaml("drill", "Mine", "2026-03-01T10:00:00Z"))
     added = commit_as(repo, ALICE, T - 3 * H, "Add a post with its own id")
-    push(repo)
+    push(repo, T - 3 * H)
     publish(repo, T + M)
     repo.remove("posts/drill/file-name.yaml")
     removed = commit_as(repo, CAROL, T + H, "Take it down")
-    push(repo)
+    push(repo, T + H)
     publish(repo, T + H + M)
     got = trail(repo)
     assert list(got) == ["own-id"]

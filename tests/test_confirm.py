@@ -93,7 +93,7 @@ def test_a_public_account_needs_its_handle_typed(repo, tmp_path):
     assert "To publish as \x1b[1m@CSIS\x1b[0m, type its handle:" in screen
     assert "'@drill' is not @CSIS: nothing was done" in screen
     assert outbox(tmp_path) == []
-    assert "postops/state" not in repo.git("branch", "--all")
+    assert repo.ledger_events() == []   # no claim, no record
 
 
 def test_yes_and_a_pipe_are_never_asked(repo, tmp_path):

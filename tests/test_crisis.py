@@ -150,6 +150,7 @@ def test_the_drill_rehearses_every_lever_and_says_how_long_each_took(desk):
     from postops.repo.config import load_config
 
     lines: list[str] = []
+    refs = desk.repo.git("for-each-ref")
     assert run_drill(desk.repo.root, load_config(desk.repo.root), echo=lines.append, start=T) == 0
 
     assert [line.split(":")[0] for line in lines[:3]] == ["revert to deletion", "unmanaged to alert",
@@ -162,7 +163,7 @@ def test_the_drill_rehearses_every_lever_and_says_how_long_each_took(desk):
                      "day-7 held by the pause", "resumed: day-7 published"]:
         assert expected in timeline, timeline
     assert "NOT" not in timeline and "DESPITE" not in timeline
-    assert desk.repo.git("status", "--porcelain") == "" and "postops/state" not in desk.repo.git("branch", "-a")
+    assert desk.repo.git("status", "--porcelain") == "" and desk.repo.git("for-each-ref") == refs
 
 
 def test_every_lever_is_in_postops_log(desk):

@@ -71,7 +71,7 @@ def test_damaged_and_unknown_lines_are_skipped_not_guessed() -> None:
 
 
 def test_append_creates_the_orphan_branch_without_touching_the_checkout(tmp_path: Path) -> None:
-    repo = content_repo(tmp_path, remote=False)
+    repo = content_repo(tmp_path, remote=False, watched=False)
     repo.write("notes.txt", "uncommitted work\n")
     repo.git("add", "notes.txt")
     store = L.Store(repo.root, "postops/state", None)
@@ -90,7 +90,7 @@ def test_append_creates_the_orphan_branch_without_touching_the_checkout(tmp_path
 
 
 def test_local_compare_and_swap_refuses_a_stale_base(tmp_path: Path) -> None:
-    repo = content_repo(tmp_path, remote=False)
+    repo = content_repo(tmp_path, remote=False, watched=False)
     store = L.Store(repo.root, "postops/state", None)
     base = store.read()
     assert store.append(base, [ev("claimed", run="one")], "one") is not None
@@ -99,7 +99,7 @@ def test_local_compare_and_swap_refuses_a_stale_base(tmp_path: Path) -> None:
 
 
 def test_remote_push_is_the_lock_between_clones(tmp_path: Path) -> None:
-    repo = content_repo(tmp_path)
+    repo = content_repo(tmp_path, watched=False)
     other = clone(tmp_path / "remote.git", tmp_path / "other")
     mine = L.Store(repo.root, "postops/state", "origin")
     theirs = L.Store(other.root, "postops/state", "origin")
@@ -116,7 +116,7 @@ def test_remote_push_is_the_lock_between_clones(tmp_path: Path) -> None:
 
 def test_reading_the_ledger_of_ten_thousand_posts(tmp_path: Path) -> None:
     # how long this takes is measured by benchmarks/ledger.py, not asserted here
-    repo = content_repo(tmp_path, remote=False)
+    repo = content_repo(tmp_path, remote=False, watched=False)
     events = []
     for i in range(10_000):
         common = {"post": f"post-{i:05d}", "account": "drill", "part": 0, "hash": "f" * 64, "commit": "c" * 40,

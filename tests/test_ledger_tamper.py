@@ -102,29 +102,32 @@ def test_every_event_carries_the_hash_of_the_line_before_and_the_main_commit(rep
     published_welcome(repo)
     lines = current_raw(repo).splitlines()
     events = [json.loads(line) for line in lines]
-    assert events[0]["prev"] == "" and events[1]["prev"] == hashlib.sha256(lines[0]).hexdigest()
-    assert {e["main"] for e in events} == {repo.git("rev-parse", "HEAD")}
-    assert run_verify(repo) == (0, ["postops/state: 2 lines", "the chain is intact"])
+    assert events[0]["prev"] == ""
+    assert all(e["prev"] == hashlib.sha256(lines[i - 1]).hexdigest() for i, e in enumerate(events) if i)
+    # the publisher's sightings, each on main's tip then; the claim and its record on the post's commit
+    assert [e["event"] for e in events] == ["seen", "seen", "claimed", "published"]
+    assert [e["main"] for e in events] == [repo.git("rev-parse", "HEAD~1")] + [repo.git("rev-parse", "HEAD")] * 3
+    assert run_verify(repo) == (0, ["postops/state: 4 lines", "the chain is intact"])
 
 
 def test_a_removed_record_stops_publish_until_repaired_with_a_reason(repo: Repo) -> None:
     published_welcome(repo)
-    claim = current_raw(repo).splitlines()[0]
+    *before, claim, _ = current_raw(repo).splitlines()
     released = {**json.loads(claim), "event": "released", "reason": "not found"}
     # the `published` line replaced by a `released` one: without the chain, the post goes out again
-    push_raw(repo, claim + b"\n" + json.dumps(released).encode() + b"\n")
+    push_raw(repo, b"\n".join([*before, claim, json.dumps(released).encode()]) + b"\n")
     (repo.root.parent / "outbox" / "drill" / "welcome.0.json").unlink()
     code, lines = publish(repo, T + 2 * M)
     assert code == 2 and outbox(repo) == [], lines
     assert run_verify(repo)[0] == 1
-    assert any("line 2 (released welcome)" in line for line in run_verify(repo)[1])
+    assert any("line 4 (released welcome)" in line for line in run_verify(repo)[1])
 
     code, lines = run_verify(repo, repair=True, reason="Restored by hand after a bad migration")
     assert code == 0, lines
     repaired = repo.ledger_events()[-1]
     assert (repaired["event"], repaired["reason"], repaired["who"]) == (
         "repaired", "Restored by hand after a bad migration", "Ops")
-    assert "line 2 (released welcome)" in repaired["problems"][0]
+    assert "line 4 (released welcome)" in repaired["problems"][0]
     assert run_verify(repo)[0] == 0
     assert publish(repo, T + 3 * M)[0] == 0        # what the repair accepted: the post is due again
 
@@ -166,13 +169,16 @@ def test_an_event_decided_on_a_commit_main_never_had_is_refused(repo: Repo) -> N
     assert any("not in main's history" in line for line in run_verify(repo)[1])
 
 
-def test_a_ledger_from_before_the_chain_keeps_working_and_says_so(repo: Repo) -> None:
+def test_a_ledger_from_before_the_chain_keeps_working_and_says_so(tmp_path: Path) -> None:
+    repo = content_repo(tmp_path, when=T - timedelta(days=1), watched=False)   # its ledger is the old one below
     repo.write("posts/drill/welcome.yaml", post_yaml("drill", "Hello", "2026-03-01T10:00:00Z"))
     repo.commit("Add", T - 30 * M)
     old = {"event": "missed", "post": "gone", "account": "drill", "at": T.isoformat()}
     commit = git.commit_file(repo.root, "ledger.jsonl", json.dumps(old).encode() + b"\n", None, "old")
     repo.git("push", "--quiet", "origin", f"{commit}:{STATE}")
-    assert publish(repo, T)[0] == 0 and outbox(repo) == ["welcome.0.json"]
+    assert publish(repo, T)[0] == 0 and outbox(repo) == []     # first seen now: min_lead from now
+    assert publish(repo, T + 10 * M)[0] == 0 and outbox(repo) == ["welcome.0.json"]
     code, lines = run_verify(repo)
-    assert code == 0 and lines[0] == ("postops/state: 3 lines, the first 1 written before the ledger was chained "
+    assert code == 0 and lines[0] == ("postops/state: 4 lines, the first 1 written before the ledger was chained "
                                       "(their order and content are not protected)")
+

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from postops.publish.ledger import Ledger
-from postops.publish.plan import Context, Target, make_plan, reply_target
+from postops.publish.plan import Context, Source, Target, make_plan, reply_target
 from postops.repo.config import PublishSettings
 
 NOW = datetime.fromisoformat("2026-03-01T12:00:00+00:00")
@@ -14,7 +14,14 @@ M = timedelta(minutes=1)
 def target(post: str = "a", *, account: str = "drill", at: datetime | None = NOW - M, parts: int = 1,
            arrived: datetime | None = NOW - H, hash: str = "h", reply_to: str | None = None,
            platform: str | None = "outbox") -> Target:
-    return Target(post, account, f"posts/{account}/{post}.yaml", hash, parts, at, arrived, reply_to, platform)
+    return Target(post, account, f"posts/{account}/{post}.yaml", hash, parts, at, arrived, reply_to, platform,
+                  sources=(Source(f"commit-{post}", arrived),) if arrived else ())
+
+
+def seen_when_committed(targets: list[Target]) -> list[dict]:
+    """A publisher saw each commit on main when it was made, as one running on every push to main does."""
+    return [{"event": "seen", "commits": [s.commit], "check": [], "at": s.committed.isoformat()}
+            for t in targets for s in t.sources]
 
 
 def ev(kind: str, post: str = "a", part: int = 0, run: str = "old", account: str = "drill", **extra: object) -> dict:
@@ -28,7 +35,7 @@ def published(post: str = "a", part: int = 0, hash: str = "h", account: str = "d
 
 def plan(targets: list[Target], events: list[dict] = (), **ctx: object):  # type: ignore[assignment]
     context = Context(now=ctx.pop("now", NOW), **ctx)  # type: ignore[arg-type]
-    return make_plan(targets, Ledger().extended(events), context)
+    return make_plan(targets, Ledger().extended(seen_when_committed(targets) + list(events)), context)
 
 
 def only(p):  # type: ignore[no-untyped-def]

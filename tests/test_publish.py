@@ -217,6 +217,7 @@ def test_unclean_checkout_is_refused(run: Runner) -> None:
     # ahead of the remote, not behind it: pulling would not help, pushing (through review) would
     assert "is not the tip of origin/main" in ahead and "1 unpushed commit" in ahead and "pull first" not in ahead
     run.repo.git("push", "--quiet", "origin", "HEAD:main")
+    run.repo.seen_by_publisher(T - 60 * M)                     # the publisher the push starts
     run.repo.git("checkout", "--quiet", "-b", "feature")
     assert "on branch feature" in refusal()
     run.repo.git("checkout", "--quiet", "main")

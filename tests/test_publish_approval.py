@@ -122,9 +122,9 @@ def test_plan_asks_github_on_main_but_not_on_a_pull_request_branch(repo):
 def test_a_forged_record_of_part_one_does_not_publish_the_rest_of_a_thread_unapproved(repo):
     """Whoever can push to the state branch can write a `published` line for part 1 of a thread; the other
     parts must still wait for the post's approval, which a direct push never has."""
-    import json
 
     from postops.publish.desired import load_desired
+    from postops.publish.ledger import chained, encode
     from postops.repo import git as gitmod
 
     repo.write(POST, post_yaml("drill", "We launch today", "2026-03-01T10:00:00Z", thread=["Part two"]))
@@ -133,7 +133,11 @@ def test_a_forged_record_of_part_one_does_not_publish_the_rest_of_a_thread_unapp
     forged = {"event": "published", "post": "launch", "account": "drill", "part": 0, "hash": target.hash,
               "path": POST, "commit": head, "run": "forged", "by": "x:1:y", "at": (T - 5 * M).isoformat(),
               "platform_id": "1", "url": "https://example.org/1"}
-    commit = gitmod.commit_file(repo.root, "ledger.jsonl", json.dumps(forged).encode() + b"\n", None, "forged")
+    # appended as postops appends, hash chain and all: the chain is not a signature
+    state = repo.git("rev-parse", "origin/postops/state")
+    raw = gitmod.read_file(repo.root, state, "ledger.jsonl") or b""
+    commit = gitmod.commit_file(repo.root, "ledger.jsonl", raw + encode(chained(raw, [forged], head)), state,
+                                "forged")
     repo.git("push", "--quiet", "origin", f"{commit}:refs/heads/postops/state")
     serve(head, [], pull=False)
     result, _ = run(repo, ENV)

@@ -17,6 +17,7 @@ from gitfixtures import Repo, content_repo, git, post_yaml
 
 from postops.publish.commands import publish_command
 from postops.publish.failpoints import EXIT_CODE
+from postops.publish.ledger import encode
 
 T = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -126,11 +127,11 @@ def test_a_publisher_of_another_host_is_waited_for_until_its_lease_runs_out(temp
     proc = child(repo.root, outbox, "after-claim:1")
     proc.communicate(timeout=60)
     # pretend the claim came from another machine: its process cannot be checked, only its lease
-    ledger = repo.ledger_events()
+    ledger = repo.ledger_events(seen=True)
     ledger[-1]["by"] = "elsewhere:1"
     repo.git("fetch", "--quiet", "origin")
     blob = subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=repo.root, check=True, capture_output=True,
-                          input="".join(json.dumps(e) + "\n" for e in ledger).encode()).stdout.decode().strip()
+                          input=encode(ledger)).stdout.decode().strip()   # postops' own bytes, so only its line changes
     tree = subprocess.run(["git", "mktree"], cwd=repo.root, check=True, capture_output=True,
                           input=f"100644 blob {blob}\tledger.jsonl\n".encode()).stdout.decode().strip()
     commit = repo.git("commit-tree", tree, "-p", "origin/postops/state", "-m", "edit")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from postops.publish.plan import Target
+from postops.publish.plan import Source, Target
 from postops.repo import git
 from postops.repo.config import Config
 from postops.repo.posts import (
@@ -47,20 +47,30 @@ def load_desired(root: Path, config: Config, *, commit: str = "HEAD") -> Desired
     for post in posts.values():
         post_media = tuple(m.path for part in post.parts for m in part.media)
         arrived, arrived_in = arrival(times, post.path, post_media) or (None, None)
+        # Every commit that brought part of the post as it is: its due time counts from when a publisher
+        # first saw the newest of them on main, whatever dates their authors gave them.
+        sources = tuple({sha: Source(sha, when) for when, sha in arrivals(times, post.path, post_media)}.values())
         for account in post.accounts:
             spec = config.accounts.get(account)
             targets.append(Target(post.id, account, post.path, content_hash(post, account, root), len(post.parts),
                                   post.publish_at, arrived, post.reply_to, spec.platform if spec else None,
-                                  arrived_in, post_media, shared_posts(post)))
+                                  arrived_in, post_media, shared_posts(post), sources))
     return Desired(tuple(targets), posts, unreadable, folders)
+
+
+def arrivals(times: Mapping[str, tuple[datetime, str]], path: str,
+             media: Sequence[str]) -> list[tuple[datetime, str]]:
+    """When, by the commits' own dates, and in which commits a post's file and its media came to the branch as
+    they are now; none for a post file not committed."""
+    if path not in times:
+        return []
+    return [times[p] for p in (path, *media) if p in times]
 
 
 def arrival(times: Mapping[str, tuple[datetime, str]], path: str, media: Sequence[str]) -> tuple[datetime, str] | None:
     """When, and in which commit, a post's current content came to the branch: the latest of its file's and
     its media's arrivals (changing an image changes the post); None for a post file not committed."""
-    if path not in times:
-        return None
-    return max(times[p] for p in (path, *media) if p in times)
+    return max(arrivals(times, path, media), default=None)
 
 
 def shared_posts(post: Post) -> tuple[str, ...]:

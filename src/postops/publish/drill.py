@@ -117,6 +117,7 @@ def _rehearse(drill: Drill, config: Config, t0: datetime) -> None:
     for i, at in enumerate(days):
         drill.post(f"day-{i + 1}", f"Day {i + 1} of our week on energy security.", at)
     git.commit_all_at(work, "Drill: a week of posts", merged)
+    drill.publish(merged)                 # the publish workflow runs on every push to main: min_lead counts from it
     drill.note(merged, f"merged a week of posts for @{drill.account}")
     for i, at in enumerate(days[:6]):
         drill.publish(at + minute)
@@ -127,6 +128,7 @@ def _rehearse(drill: Drill, config: Config, t0: datetime) -> None:
     wrong_at = day7 - timedelta(minutes=90)
     drill.post("wrong", "This was meant for a personal account.", wrong_at)
     wrong = git.commit_all_at(work, "Drill: the wrong post", wrong_at - lead - minute)
+    drill.publish(wrong_at - lead - minute)
     drill.publish(wrong_at + minute)
     drill.note(wrong_at + minute, "published the wrong post" if "wrong.0.json" in drill.outbox()
                else "the wrong post did NOT go out")

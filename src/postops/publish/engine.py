@@ -42,6 +42,7 @@ from postops.publish.ledger import (
     RETRACT_CLAIMED,
     RETRACT_FAILED,
     RETRACTED,
+    SEEN,
     EventKind,
     Ledger,
     LedgerError,
@@ -57,6 +58,7 @@ from postops.publish.plan import (
     Target,
     make_plan,
     needs_attention,
+    new_sightings,
     reply_target,
 )
 from postops.publish.process import new_run_id, this_publisher
@@ -192,15 +194,19 @@ class Publisher:
         races = 0
         while True:
             view = ledger.extended(pending)
+            # What this run sees on main for the first time is recorded before anything is decided on it, in
+            # the same compare-and-swap: concurrent publishers agree on one first sighting, the first pushed.
+            seen = self.sightings(view)
+            view = view.extended(seen)
             plan = self.plan(view)
             result.last_plan = plan
             items = self._pick(plan, excluded)
             missed = [self._event(MISSED, a, None, publish_at=a.at.isoformat() if a.at else None)
                       for a in plan.of(ActionName.MISSED)]
             claims = [self._claim(item, view) for item in items]
-            if not (pending or missed or claims):
+            if not (pending or seen or missed or claims):
                 break
-            moved = store.append(ledger, pending + missed + claims, self._message(pending, missed, claims))
+            moved = store.append(ledger, pending + seen + missed + claims, self._message(pending, seen, missed, claims))
             if moved is None:  # another publisher moved first: look again before deciding anything
                 races += 1
                 if races > MAX_RACES:
@@ -225,6 +231,17 @@ class Publisher:
                     excluded.add(item.action.key)
         result.missed = self._still_missed(ledger)
         return result
+
+    def sightings(self, ledger: Ledger) -> list[dict[str, Any]]:
+        """The `seen` event for the commits of posts on main that no publisher has seen there yet, if any."""
+        now = self.now()
+        commits, check = new_sightings(self.desired.targets, ledger, now, self.config.publish.max_delay)
+        # Main without posts, and no ledger yet: a repository's first run. Saying so here (an empty sighting)
+        # starts the ledger, so that the posts that come later are not taken for ones a lost ledger knew.
+        if not commits and (ledger.knows_posts or self.desired.targets):
+            return []
+        return [{"event": SEEN, "commits": commits, "check": check, "commit": self.head, "run": self.run,
+                 "by": self.by, "at": now.isoformat()}]
 
     def _still_missed(self, ledger: Ledger) -> dict[tuple[str, str], str]:
         missed = {}
@@ -251,7 +268,7 @@ class Publisher:
         for action in plan.of(ActionName.RESOLVE, ActionName.RETRACT, ActionName.PUBLISH):
             if action.key in excluded or not action.parts:
                 continue
-            if action.action == ActionName.RESOLVE and action.kind == ActionKind.PUBLISH:
+            if action.action == ActionName.RESOLVE and action.kind in (ActionKind.PUBLISH, ActionKind.CHECK):
                 items.extend(_Item("lookup", action, part) for part in action.parts)
             elif action.action in (ActionName.RESOLVE, ActionName.RETRACT):
                 items.append(_Item("retract", action, action.parts[0]))
@@ -287,14 +304,23 @@ class Publisher:
             return self._event(RETRACT_CLAIMED, item.action, item.part, lease_until=lease_until,
                                platform_id=published.get("platform_id"), hash=published.get("hash"))
         extra: dict[str, Any] = {"lease_until": lease_until}
-        if item.kind == "lookup":
+        known = ledger.parts.get((item.action.post, item.action.account, item.part))
+        if item.kind == "lookup" and known is None:
+            # A first publication checked on the platform first (the ledger may have lost it): looked for
+            # from the earliest it could have gone out, whichever date says so.
+            target = self.targets[item.action.key]
+            since = min(t for t in (target.publish_at, target.arrived_at, self.now()) if t is not None)
+            extra.update(checking=True, since=since.isoformat(), source=self.head)
+        elif item.kind == "lookup" and known is not None:
             # Ask the platform about the content that was claimed, whatever main says now: the post may
             # have been edited, or have left main, while its claim was in doubt. And from the time of the claim
             # that may have posted it: when the one in doubt is itself a lookup (its run died while asking),
             # that is the claim it resolved, older than the platforms' lookup slack.
-            previous = ledger.parts[(item.action.post, item.action.account, item.part)].event
+            previous = known.event
             extra.update(resolving=previous.get("resolving") or previous.get("at"), path=previous.get("path"),
                          source=previous.get("source") or previous.get("commit"), hash=previous.get("hash"))
+            if previous.get("checking"):
+                extra.update(checking=True, since=previous.get("since"))
         if item.kind == "publish" and item.action.key in self.approved:
             extra.update(self.approved[item.action.key])
         return self._event(CLAIMED, item.action, item.part, **extra)
@@ -328,12 +354,11 @@ class Publisher:
                 return self._event(RETRACTED, action, part, platform_id=platform_id, hash=claim.get("hash"))
             request = self._request(action, part, ledger, claim, upload=item.kind == "publish")
             if item.kind == "lookup":
-                claimed_at = parse_time(claim.get("resolving") or claim["at"])
-                if claimed_at is None:
-                    raise PostopsError(f"the claim of {post} @{account} does not say when it was made")
-                found = platform.lookup(request, claimed_at)
+                found = platform.lookup(request, _looked_for_since(claim, post, account))
                 failpoints.reached("resolve-after-act", self.env)
                 claimed = {"hash": claim.get("hash"), "path": claim.get("path"), "resolving": claim.get("resolving")}
+                if claim.get("checking"):
+                    return self._checked(action, part, found, claimed, result)
                 if found is None:
                     result.outcomes.append(Outcome(OutcomeKind.RELEASED, post, account, part, "not on the platform"))
                     self.echo(f"in doubt: {post} @{account}{_part(part, action)} was not published; it is due again")
@@ -362,7 +387,10 @@ class Publisher:
                 # Not knowing is not "not published": leave the claim open for a later run to ask again.
                 result.outcomes.append(Outcome(OutcomeKind.UNKNOWN, post, account, part, exc.message))
                 self.echo(f"in doubt: {post} @{account}{_part(part, action)}: cannot tell whether it was "
-                          f"published ({exc.message}); a later run asks again")
+                          f"published ({exc.message}); a later run asks again"
+                          + (f"; if the platform can never say, look at the account and run "
+                             f"`postops settle {post} --account {account} --part {part + 1} --published ID` or "
+                             "`--not-published`" if claim.get("checking") else ""))
                 return None
             result.outcomes.append(Outcome(OutcomeKind.FAILED, post, account, part, exc.message))
             self.echo(f"failed {'to retract' if item.kind == 'retract' else 'to publish'} {post} @{account}"
@@ -370,15 +398,28 @@ class Publisher:
             return self._event(RETRACT_FAILED if item.kind == "retract" else FAILED, action, part,
                                error=exc.message, kind=kind, retryable=retryable)
 
+    def _checked(self, action: Action, part: int, found: Published | None, claimed: dict[str, Any],
+                 result: RunResult) -> dict[str, Any]:
+        """The answer to a first publication checked on the platform: there already (recorded, never posted
+        again), or not (released: it goes out as usual)."""
+        post, account = action.key
+        if found is None:
+            self.echo(f"checked {post} @{account}{_part(part, action)}: not on the platform yet")
+            return self._event(RELEASED, action, part, reason="checked: not on the platform", **claimed)
+        result.outcomes.append(Outcome(OutcomeKind.RESOLVED, post, account, part, found.url or found.platform_id))
+        self.echo(f"checked {post} @{account}{_part(part, action)}: already on the platform "
+                  f"({found.url or found.platform_id}) though the ledger did not know it: recorded, not posted "
+                  "again; run `postops verify` to see what happened to the ledger")
+        return self._event(PUBLISHED, action, part, platform_id=found.platform_id, url=found.url, resolved=True,
+                           **claimed)
+
     def ask(self, ledger: Ledger, post: str, account: str, part: int) -> Published | None:
         """Whether the part claimed in the ledger is on the platform, asked as a run resolving the claim
         asks: about the content claimed. Raises PostopsError when the platform cannot tell."""
         claim = ledger.parts[(post, account, part)].event
-        claimed_at = parse_time(claim.get("resolving") or claim.get("at"))
-        if claimed_at is None:
-            raise PostopsError(f"the claim of {post} @{account} does not say when it was made")
         action = Action(ActionName.RESOLVE, post, account)
-        return self._platform(account).lookup(self._request(action, part, ledger, claim), claimed_at)
+        return self._platform(account).lookup(self._request(action, part, ledger, claim),
+                                              _looked_for_since(claim, post, account))
 
     def _request(self, action: Action, part: int, ledger: Ledger, claim: Mapping[str, Any],
                  upload: bool = False) -> PartRequest:
@@ -428,7 +469,8 @@ class Publisher:
         prefix = "retract-" if kind in (RETRACT_CLAIMED, RETRACTED, RETRACT_FAILED) else ""
         for event in events:
             if event["event"] == kind:
-                name = ("resolve-" if event.get("resolving") or event.get("resolved") else prefix) + point
+                name = ("resolve-" if event.get("resolving") or event.get("resolved") or event.get("checking")
+                        else prefix) + point
                 failpoints.reached(name, self.env)
                 return
 
@@ -468,6 +510,15 @@ def _referenced(reference: str | None, account: str, ledger: Ledger) -> str | No
     if state is None or state.published is None or not state.published.get("platform_id"):
         raise PlatformError(f"{reference} is not published on {account} yet", retryable=True, kind="transient")
     return str(state.published["platform_id"])
+
+
+def _looked_for_since(claim: Mapping[str, Any], post: str, account: str) -> datetime:
+    """From when the platform is searched for a claimed part: the claim's time (the first claim's, when
+    resolving one), or for a checked first publication the earliest it could have gone out."""
+    since = parse_time(claim.get("since") or claim.get("resolving") or claim.get("at"))
+    if since is None:
+        raise PostopsError(f"the claim of {post} @{account} does not say when it was made")
+    return since
 
 
 def _part(part: int | None, action: Action) -> str:

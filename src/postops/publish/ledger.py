@@ -58,6 +58,7 @@ class EventKind(StrEnum):
     RESUMED = "resumed"
     RETRACT_REQUESTED = "retract-requested"   # per post and account: take it down, for good
     REPAIRED = "repaired"            # `postops verify --repair`: a damaged chain or a rewind accepted, and why
+    SEEN = "seen"                    # main's commits a publisher saw on main for the first time, and when
 
 
 CLAIMED = EventKind.CLAIMED
@@ -68,6 +69,7 @@ RETRACT_CLAIMED = EventKind.RETRACT_CLAIMED
 RETRACTED = EventKind.RETRACTED
 RETRACT_FAILED = EventKind.RETRACT_FAILED
 MISSED = EventKind.MISSED
+SEEN = EventKind.SEEN
 PART_EVENTS = (CLAIMED, PUBLISHED, FAILED, RELEASED, RETRACT_CLAIMED, RETRACTED, RETRACT_FAILED)
 _KINDS = {kind.value: kind for kind in EventKind}
 
@@ -115,6 +117,33 @@ def chained(raw: bytes, events: Iterable[Event], main: str | None) -> list[dict[
         previous = encode([stamped]).rstrip(b"\n")
         out.append(stamped)
     return out
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """When a publisher first saw a commit on main: the time `min_lead` and a post's lateness count from,
+    which no commit's author can set. `check`: main had the commit for longer than `max_delay` (by its own
+    date) before any publisher saw it, or the ledger knew nothing yet; a post it brought that the ledger
+    does not know may have gone out under a ledger since lost, so the platform is asked before it is
+    published."""
+
+    at: datetime
+    check: bool = False
+
+
+def sight(seen: dict[str, Sighting], event: Event) -> None:
+    """Fold a `seen` event into commit -> first sighting: the first event naming a commit wins, so that a
+    later line can never move a commit's time (nor a concurrent publisher's, which the compare-and-swap
+    already put after it)."""
+    if event_kind(event) != SEEN:
+        return
+    at, commits, check = parse_time(event.get("at")), event.get("commits"), event.get("check")
+    if at is None or not isinstance(commits, list):
+        return
+    flagged = set(check) if isinstance(check, list) else set()
+    for commit in commits:
+        if isinstance(commit, str) and commit not in seen:
+            seen[commit] = Sighting(at, commit in flagged)
 
 
 @dataclass(frozen=True)
@@ -178,24 +207,36 @@ class Ledger:
     missed: dict[PairKey, Event] = field(default_factory=dict)
     log: tuple[Event, ...] = ()                 # every event that could be read, in order
     damaged: int = 0                            # lines that were not JSON objects (skipped)
+    seen: dict[str, Sighting] = field(default_factory=dict)   # main's commit -> when a publisher first saw it
+    watched: bool = False    # a `seen` event is here: publishers have recorded what they saw on main since
 
     @classmethod
     def parse(cls, raw: bytes, tip: str | None = None) -> Ledger:
         events, damaged = _decode(raw)
         parts: dict[PartKey, PartState] = {}
         missed: dict[PairKey, Event] = {}
+        seen: dict[str, Sighting] = {}
         for event in events:
             apply(parts, missed, event)
-        return cls(tip, raw, parts, missed, tuple(events), damaged)
+            sight(seen, event)
+        return cls(tip, raw, parts, missed, tuple(events), damaged, seen, any(event_kind(e) == SEEN for e in events))
 
     def extended(self, events: Iterable[Event], tip: str | None = None) -> Ledger:
         """This ledger with `events` appended (in memory; `tip` is the commit that holds them, if any)."""
         events = list(events)
-        parts, missed = dict(self.parts), dict(self.missed)
+        parts, missed, seen = dict(self.parts), dict(self.missed), dict(self.seen)
         for event in events:
             apply(parts, missed, event)
+            sight(seen, event)
         return Ledger(tip if tip is not None else self.tip, _terminated(self.raw) + encode(events), parts, missed,
-                      self.log + tuple(events), self.damaged)
+                      self.log + tuple(events), self.damaged, seen,
+                      self.watched or any(event_kind(e) == SEEN for e in events))
+
+    @property
+    def knows_posts(self) -> bool:
+        """Whether the ledger holds anything about posts (or that a publisher watched main while it had
+        none): without it, it is a first run, or the ledger was lost, and nothing tells the two apart."""
+        return bool(self.parts or self.missed or self.watched)
 
     def pairs(self) -> dict[PairKey, dict[int, PartState]]:
         """(post, account) -> part -> state."""
@@ -315,6 +356,8 @@ class Store:
                 break   # the branch is not there: below
             raise LedgerError(f"cannot fetch the ledger branch {self.branch}: "
                               f"{message or f'git exit {result.returncode}'}")
+        # The refs below move too: a lock a killed git left on them would fail every run before it wrote.
+        self._clear_abandoned_locks()
         if result.returncode != 0:
             if known and not accept:
                 raise LedgerTampered(f"the state branch {self.branch} was deleted on {self.remote}; this clone "

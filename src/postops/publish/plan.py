@@ -22,6 +22,7 @@ from postops.publish.ledger import (
     RETRACTED,
     Ledger,
     PartState,
+    Sighting,
 )
 from postops.repo.config import PlatformName, PublishSettings
 from postops.times import duration_text, parse_time
@@ -42,11 +43,12 @@ class ActionName(StrEnum):
 
 class ActionKind(StrEnum):
     """What an action is about: a publication, or a retraction (`fresh`: one not begun yet, which the mass
-    retraction guard counts)."""
+    retraction guard counts), or a first publication the platform is asked about first (`check`)."""
 
     PUBLISH = "publish"
     RETRACT = "retract"
     FRESH = "fresh"
+    CHECK = "check"   # a first publication the platform is asked about first: the ledger may have lost it
 
 
 # Who holds an open claim: this run, another live publisher, or nobody any more (its publisher died).
@@ -56,8 +58,17 @@ ACTIONS = tuple(ActionName)
 
 # How a post held back by the kill switch is told from one blocked by a problem: the reason starts so.
 PAUSED = "paused: "
+CHECKING = "not in the ledger, and main had it before a publisher saw it (or there was no ledger): "
 _RANK = {name: i for i, name in enumerate(ActionName)}
 _RETRACTING = (RETRACT_CLAIMED, RETRACT_FAILED, RETRACTED)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A commit on main that brought a post's file or one of its media files as they are now."""
+
+    commit: str
+    committed: datetime   # the commit's own date: whoever made the commit chose it, so it is never trusted alone
 
 
 @dataclass(frozen=True)
@@ -70,12 +81,13 @@ class Target:
     hash: str                       # content hash for this account (posts.content_hash)
     parts: int
     publish_at: datetime | None
-    arrived_at: datetime | None     # when the commit that brought the current content landed; None: not committed
+    arrived_at: datetime | None     # the committer date of the newest of `sources` (untrusted); None: not committed
     reply_to: str | None = None     # a URL or another post's id
     platform: PlatformName | None = None   # None: the account is not in postops.yaml
     arrived_in: str | None = None   # the commit on main that brought the current content
     media: tuple[str, ...] = ()     # the post's media files
     shares: tuple[str, ...] = ()    # ids of posts in this repository it reposts or quotes
+    sources: tuple[Source, ...] = ()   # the commits that brought the post file and its media as they are
 
 
 @dataclass(frozen=True)
@@ -157,6 +169,42 @@ def overlong_lease(state: PartState, ctx: Context) -> bool:
     if at > ctx.now + CLOCK_SKEW:
         return True
     return lease - at > ctx.settings.claim_lease + timedelta(seconds=1)
+
+
+def sighting(target: Target, ledger: Ledger, now: datetime, max_delay: timedelta) -> Sighting | None:
+    """When a publisher first saw the target's current content on main: the latest first sighting of the
+    commits that brought its file and media. A commit the ledger has not seen yet counts as seen `now` (the
+    run that plans records it so before acting). None: not committed."""
+    if not target.sources:
+        return None
+    found = [ledger.seen.get(s.commit) or Sighting(now, needs_check(ledger, s, now, max_delay))
+             for s in target.sources]
+    return Sighting(max(f.at for f in found), any(f.check for f in found))
+
+
+def needs_check(ledger: Ledger, source: Source, now: datetime, max_delay: timedelta) -> bool:
+    """Whether a commit first seen `now` brings posts the ledger may have lost: the ledger knows no post at
+    all (a first run, or a deleted state branch: nothing tells them apart), or main had the commit, by its
+    own date, for longer than max_delay before any publisher saw it (a ledger rewound past it, or publishers
+    stopped for that long, or a backdated commit). A ledger from before sightings were recorded is taken as
+    it stands: postops never asked the platforms about the posts it holds either."""
+    if not ledger.knows_posts:
+        return True
+    return ledger.watched and source.committed < now - max_delay
+
+
+def new_sightings(targets: Iterable[Target], ledger: Ledger, now: datetime,
+                  max_delay: timedelta) -> tuple[list[str], list[str]]:
+    """The commits of posts not yet begun that no publisher has seen on main, and those of them to check."""
+    commits: dict[str, bool] = {}
+    for target in targets:
+        if any(ledger.parts.get((target.post, target.account, i)) is not None
+               and ledger.parts[(target.post, target.account, i)].status == PUBLISHED for i in range(target.parts)):
+            continue
+        for source in target.sources:
+            if source.commit not in ledger.seen and source.commit not in commits:
+                commits[source.commit] = needs_check(ledger, source, now, max_delay)
+    return list(commits), [c for c, check in commits.items() if check]
 
 
 def make_plan(targets: Iterable[Target], ledger: Ledger, ctx: Context) -> Plan:
@@ -271,11 +319,27 @@ class _BringUp:
         return any(s.status == PUBLISHED for s in self.parts.values())
 
     @cached_property
+    def seen(self) -> Sighting | None:
+        return sighting(self.target, self.ledger, self.ctx.now, self.ctx.settings.max_delay)
+
+    @cached_property
     def due(self) -> datetime | None:
-        target = self.target
-        if self.started or target.arrived_at is None:
+        """publish_at, but never before min_lead after a publisher first saw the content on main: the commit
+        dates are whatever the commit's author set, so the undo window is counted from the sighting."""
+        target, seen = self.target, self.seen
+        if self.started or seen is None:
             return target.publish_at
-        return max(target.publish_at or target.arrived_at, target.arrived_at + self.ctx.settings.min_lead)
+        return max(target.publish_at or seen.at, seen.at + self.ctx.settings.min_lead)
+
+    @cached_property
+    def deadline(self) -> datetime | None:
+        """The latest it may go out, minus max_delay: publish_at; for a post without one, min_lead after it
+        reached main, counted from the earlier of its sighting and its commit's own date. A backdated commit
+        can only make its post missed, and a post a publisher saw late is never published stale."""
+        target, seen = self.target, self.seen
+        if target.publish_at is not None or seen is None:
+            return target.publish_at
+        return min(seen.at, target.arrived_at or seen.at) + self.ctx.settings.min_lead
 
     def act(self, name: ActionName, reason: str, at: datetime | None = None, todo: tuple[int, ...] = ()) -> Action:
         return Action(name, self.target.post, self.target.account, at, reason, todo, self.target.path)
@@ -316,7 +380,7 @@ class _BringUp:
             return _Go.ON
         # A post without publish_at is due min_lead after it was merged, and late from then like any other:
         # a publisher that stopped for days must not send last week's "now" posts today.
-        deadline = target.publish_at if target.publish_at is not None else self.due
+        deadline = self.deadline
         missed = self.ledger.missed.get((target.post, target.account))
         if missed is not None and missed.get("publish_at") == _iso(deadline):
             return None
@@ -336,15 +400,20 @@ class _BringUp:
 
     def not_due_yet(self) -> Action | None:
         """Not before publish_at, nor before min_lead has passed since it was merged (the undo window)."""
-        target, min_lead, due = self.target, self.ctx.settings.min_lead, self.due
+        target, min_lead, due, seen = self.target, self.ctx.settings.min_lead, self.due, self.seen
         if self.started:
             return None
-        if target.arrived_at is None:
+        if seen is None:
             return self.act(ActionName.WAIT, "not committed on main yet", target.publish_at)
         if due is not None and due > self.ctx.now:
-            earliest = target.arrived_at + min_lead
-            reason = (f"scheduled for {_iso(target.publish_at)}" if target.publish_at and target.publish_at >= earliest
-                      else f"merged {_iso(target.arrived_at)}: min_lead {duration_text(min_lead)} to undo it first")
+            earliest = seen.at + min_lead
+            if target.publish_at and target.publish_at >= earliest:
+                reason = f"scheduled for {_iso(target.publish_at)}"
+            elif all(s.commit in self.ledger.seen for s in target.sources):
+                reason = f"on main since {_iso(seen.at)} (first seen by a publisher): min_lead {duration_text(min_lead)} to undo it first"
+            else:
+                reason = (f"not seen on main by a publisher yet: min_lead {duration_text(min_lead)} to undo it first, "
+                          "from when one does")
             return self.act(ActionName.WAIT, reason, due)
         return None
 
@@ -380,6 +449,15 @@ class _BringUp:
             return self.act(ActionName.BLOCKED, f"{doing} {other}, which is not a post for {account} on main")
         return None
 
+    def check_first(self) -> Action | None:
+        """A post the ledger knows nothing of, brought by a commit to check (see needs_check), is looked for on
+        the platform before its first publication: found, it is recorded, never posted again."""
+        if self.parts or self.seen is None or not self.seen.check:
+            return None
+        return Action(ActionName.RESOLVE, self.target.post, self.target.account, self.due,
+                      f"{CHECKING}the platform is asked whether it is already there before it is published",
+                      tuple(range(self.target.parts)), self.target.path, ActionKind.CHECK)
+
     def publish(self) -> Action:
         remaining = tuple(i for i in range(self.target.parts) if i not in self.published)
         failures = [self.parts[i] for i in remaining if i in self.parts and self.parts[i].status == FAILED]
@@ -404,7 +482,7 @@ def _bring_up(target: Target, parts: dict[int, PartState], retracting: bool, id_
         decided = step()
         if decided is not _Go.ON:
             return decided
-    return up.unpublishable() or up.not_due_yet() or up.held_up() or up.publish()
+    return up.unpublishable() or up.not_due_yet() or up.held_up() or up.check_first() or up.publish()
 
 
 def _mass_retraction_guard(actions: list[Action], ctx: Context) -> list[Action]:

@@ -15,7 +15,7 @@ from postops.publish.ledger import (
     Ledger,
     PartState,
 )
-from postops.publish.plan import ActionName, Plan
+from postops.publish.plan import ActionKind, ActionName, Plan
 
 
 class PostState(StrEnum):
@@ -64,8 +64,8 @@ def post_states(plan: Plan, ledger: Ledger, desired: Desired) -> list[dict[str, 
             entry["state"] = PostState.MISSED
         if action is not None:
             entry["at"] = action.at.isoformat() if action.at else None
-            if action.action == ActionName.RESOLVE:
-                entry["state"] = PostState.IN_DOUBT
+            if action.action == ActionName.RESOLVE and action.kind != ActionKind.CHECK:
+                entry["state"] = PostState.IN_DOUBT   # a first publication checked first is still scheduled
             elif action.action in (ActionName.BLOCKED, ActionName.CONFLICT) and not live:
                 entry["state"], entry["error"] = PostState.BLOCKED, action.reason
             elif action.action == ActionName.MISSED:
