@@ -182,3 +182,37 @@ def test_a_ledger_from_before_the_chain_keeps_working_and_says_so(tmp_path: Path
     assert code == 0 and lines[0] == ("postops/state: 4 lines, the first 1 written before the ledger was chained "
                                       "(their order and content are not protected)")
 
+
+def test_a_forged_sighting_dated_in_the_past_does_not_skip_min_lead(repo: Repo) -> None:
+    """Whoever can push to the state branch appends, chain and all, a `seen` line saying the publisher saw
+    their new commit on main yesterday: min_lead would be over before the post was ever there."""
+    published_welcome(repo)
+    repo.watched = False                    # pushed straight to main; no publisher has run since
+    repo.write("posts/drill/oops.yaml", post_yaml("drill", "Suck it.", "2026-03-01T10:05:00Z"))
+    added = repo.commit("An honest-looking post", T + 5 * M)
+    append_forged(repo, [{"event": "seen", "commits": [added], "check": [], "commit": added, "run": "forged",
+                          "by": "elsewhere:1:x", "at": (T - timedelta(days=1)).isoformat()}])
+    code, lines = publish(repo, T + 6 * M)
+    assert code == 2 and outbox(repo) == ["welcome.0.json"], lines
+    assert any("(seen): dated 2026-02-28T10:00:00+00:00, before a sighting already recorded" in line
+               for line in run_verify(repo)[1])
+
+
+def test_verify_finds_a_publication_record_for_content_main_never_had(repo: Repo) -> None:
+    """A `published` line, chain and all, for the welcome post with other content: lint would then call the
+    real post edited after publishing and hold it for ever. Verify compares each claim and record with main."""
+    published_welcome(repo)
+    head = repo.git("rev-parse", "HEAD")
+    append_forged(repo, [{"event": "published", "post": "welcome", "account": "drill", "part": 0, "hash": "f" * 64,
+                          "path": "posts/drill/welcome.yaml", "commit": head, "run": "forged", "by": "x:1:y",
+                          "at": (T + M).isoformat(), "platform_id": "1"},
+                         {"event": "claimed", "post": "ghost", "account": "drill", "part": 0, "hash": "e" * 64,
+                          "path": "posts/drill/ghost.yaml", "commit": head, "run": "forged", "by": "x:1:y",
+                          "at": (T + M).isoformat(), "lease_until": (T + 11 * M).isoformat()}])
+    code, lines = run_verify(repo)
+    assert code == 1, lines
+    assert any(line.startswith("problem: line 5 (published welcome): names content of posts/drill/welcome.yaml "
+                               f"that main did not have at {head[:12]} (other content)") for line in lines), lines
+    assert any("line 6 (claimed ghost)" in line and "(no post there)" in line for line in lines), lines
+    assert run_verify(repo, repair=True, reason="forged lines found and reported")[0] == 0
+    assert run_verify(repo)[0] == 0

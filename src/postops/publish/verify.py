@@ -3,7 +3,8 @@
 The ledger is a hash chain: each event Store.append writes carries the SHA-256 of the line before it
 (`prev`) and main's commit it was decided on (`main`). Anyone who can push to the state branch can still
 append events that follow the chain (it is not signed); what the chain shows is an event changed, removed,
-reordered or slipped in after the fact, and events decided on commits main never had. Lines written before
+reordered or slipped in after the fact, events decided on commits main never had, sightings dated in the
+past, and (`postops verify` only) claims and records of content main did not have. Lines written before
 postops chained its ledger are the unchained prefix: reported, never a problem. A `repaired` event
 (`postops verify --repair --reason`) accepts every problem before it; only problems after the last one
 stop publish.
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from postops.errors import UsageError
+from postops.errors import PostopsError, UsageError
 from postops.publish.ledger import (
     GENESIS,
     RECOVERY,
@@ -29,9 +30,13 @@ from postops.publish.ledger import (
     ledger_lines,
     line_hash,
 )
+from postops.publish.plan import CLOCK_SKEW
 from postops.publish.process import this_publisher
 from postops.repo import git
 from postops.repo.config import Config
+from postops.repo.posts import build_post, content_hash
+from postops.repo.yamlfile import YamlProblem, parse
+from postops.times import parse_time
 
 
 @dataclass(frozen=True)
@@ -47,14 +52,20 @@ class ChainReport:
         return not self.problems
 
 
-def check_chain(raw: bytes, main_history: frozenset[str] | None) -> ChainReport:
+# What a post was at a commit, for one account: its content hash, or None when it was no post there.
+ContentAt = Callable[[str, str, str], str | None]
+
+
+def check_chain(raw: bytes, main_history: frozenset[str] | None, content: ContentAt | None = None) -> ChainReport:
     """Walk the ledger's lines: each chained event must follow the line before it, and have been decided on a
-    commit of main's history (`main_history`; None: not checked)."""
+    commit of main's history (`main_history`; None: not checked); a sighting is never dated before an earlier
+    one; with `content`, each publication's claim and record name what main had at that commit."""
     lines = ledger_lines(raw)
     problems: list[str] = []
     accepted: list[str] = []
     unchained, started, repaired_at = 0, False, None
     previous: bytes | None = None
+    latest_sighting: datetime | None = None
     for number, line in enumerate(lines, 1):
         try:
             event = json.loads(line)
@@ -78,6 +89,12 @@ def check_chain(raw: bytes, main_history: frozenset[str] | None) -> ChainReport:
                 problems.append(f"line {number} ({event.get('event')} {event.get('post') or ''}): decided on "
                                 f"commit {commit[:12]}, which is not in main's history (main was rewound, or the "
                                 "event was written elsewhere)")
+            if event_kind(event) == EventKind.SEEN:
+                problems += _sighting_problems(number, event, latest_sighting, main_history)
+                at = parse_time(event.get("at"))
+                latest_sighting = max(latest_sighting, at) if latest_sighting and at else (at or latest_sighting)
+            if content is not None:
+                problems += _content_problems(number, event, content)
         elif started:
             problems.append(f"line {number} ({event.get('event')} {event.get('post') or ''}): carries no hash of "
                             "the line before it: written outside postops")
@@ -89,6 +106,69 @@ def check_chain(raw: bytes, main_history: frozenset[str] | None) -> ChainReport:
             repaired_at = str(event.get("at"))
         previous = line
     return ChainReport(len(lines), unchained, tuple(problems), tuple(accepted), repaired_at)
+
+
+def _sighting_problems(number: int, event: dict[str, object], latest: datetime | None,
+                       history: frozenset[str] | None) -> list[str]:
+    """A `seen` line is written when a publisher sees main, so it is never dated before an earlier one (a
+    line dated in the past would start a commit's min_lead early), and names commits of main."""
+    found = []
+    at = parse_time(event.get("at"))
+    if at is None:
+        found.append(f"line {number} (seen): has no time")
+    elif latest is not None and at < latest - CLOCK_SKEW:
+        found.append(f"line {number} (seen): dated {at.isoformat()}, before a sighting already recorded "
+                     f"({latest.isoformat()}): a sighting dated in the past would cut a commit's min_lead short")
+    commits = event.get("commits")
+    if history is not None and isinstance(commits, list):
+        foreign = [str(c) for c in commits if c not in history]
+        if foreign:
+            found.append(f"line {number} (seen): names {', '.join(c[:12] for c in foreign)}, not in main's history")
+    return found
+
+
+def _content_problems(number: int, event: dict[str, object], content: ContentAt) -> list[str]:
+    """A publication's claim and record say which post content, from which commit of main, went out: it must
+    be what main had there. Events that carry an earlier claim's content (a resolution, a settlement) or none
+    (an import) are not checked."""
+    kind = event_kind(event)
+    if kind not in (EventKind.CLAIMED, EventKind.PUBLISHED) or event.get("resolving") or event.get("resolved") \
+            or event.get("imported"):
+        return []
+    post, account, path, digest = event.get("post"), event.get("account"), event.get("path"), event.get("hash")
+    commit = event.get("source") or event.get("commit")
+    if not all(isinstance(v, str) for v in (post, account, path, digest, commit)):
+        return []
+    had = content(str(commit), str(path), str(account))
+    if had == digest:
+        return []
+    what = "no post there" if had is None else "other content"
+    return [f"line {number} ({kind} {post}): names content of {path} that main did not have at "
+            f"{str(commit)[:12]} ({what}): written outside postops, or main was rewritten"]
+
+
+def content_at(root: Path, config: Config) -> ContentAt:
+    """What a post file held at a commit, as its content hash for an account (None: not a post there)."""
+    cache: dict[tuple[str, str, str], str | None] = {}
+
+    def at(commit: str, path: str, account: str) -> str | None:
+        key = (commit, path, account)
+        if key not in cache:
+            cache[key] = _hash_at(root, config, commit, path, account)
+        return cache[key]
+
+    return at
+
+
+def _hash_at(root: Path, config: Config, commit: str, path: str, account: str) -> str | None:
+    raw = git.read_file(root, commit, path)
+    if raw is None:
+        return None
+    try:
+        post = build_post(parse(raw, path, config.max_file_bytes), config)
+    except (YamlProblem, PostopsError):
+        return None
+    return content_hash(post, account, root, read=lambda rel: git.read_file(root, commit, rel))
 
 
 def main_history(root: Path, store: Store) -> frozenset[str] | None:
@@ -122,7 +202,7 @@ def verify(root: Path, config: Config, *, repair: bool, reason: str | None, now:
         found.append(exc.message.split(". Nothing was published")[0])
         store.accept_remote()
         ledger = store.read()
-    report = check_chain(ledger.raw, main_history(root, store))
+    report = check_chain(ledger.raw, main_history(root, store), content_at(root, config))
     echo(f"{store.branch}: {report.events} line{'s' if report.events != 1 else ''}"
          + (f", the first {report.unchained} written before the ledger was chained (their order and content "
             "are not protected)" if report.unchained else ""))

@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -288,16 +288,24 @@ def _load_post(root: Path, rel: str, config: Config, real_dirs: set[str] | None)
     return build_post(doc, config)
 
 
-def content_hash(post: Post, account: str, root: Path) -> str:
+def content_hash(post: Post, account: str, root: Path, read: Callable[[str], bytes | None] | None = None) -> str:
     """Hash of everything that is published for `account`: text of every part, media bytes and alt text,
-    reply target. A published post whose hash changes has been edited."""
+    reply target. A published post whose hash changes has been edited. `read`: a media file's bytes by its
+    path (None: missing), for a post as it was at another commit; else the files under `root`."""
     digest = hashlib.sha256()
+
+    def media_sha256(rel: str) -> str | None:
+        if read is None:
+            return _file_sha256(root / rel)
+        data = read(rel)
+        return hashlib.sha256(data).hexdigest() if data is not None else None
+
     record: dict[str, Any] = {
         "account": account,
         "reply_to": post.reply_to,
         "parts": [
             {"text": part.text,
-             "media": [{"sha256": _file_sha256(root / m.path), "alt": m.alt} for m in part.media]}
+             "media": [{"sha256": media_sha256(m.path), "alt": m.alt} for m in part.media]}
             for part in post.parts
         ],
     }
