@@ -50,8 +50,8 @@ git add -A
 git commit --quiet -m "Set up postops"
 expect 0 postops lint
 
-# Later times for --now, the clock of rehearsals: posts wait `min_lead` (10 minutes) after they are merged
-# before they go out, so that a `git revert` can stop them.
+# Later times for --now, the clock of rehearsals: posts wait `min_lead` (10 minutes) after a publisher
+# first sees them on main before they go out, so that a `git revert` can stop them.
 later() { python -c "import datetime as d, sys; print((d.datetime.now(d.timezone.utc) + d.timedelta(minutes=int(sys.argv[1]))).isoformat(timespec='seconds'))" "$1"; }
 next_week="$(python -c "import datetime as d; print((d.date.today() + d.timedelta(days=7 + (2 - d.date.today().weekday()) % 7)).isoformat() + 'T10:00')")"
 
@@ -90,6 +90,9 @@ drill_commit="$(git rev-parse HEAD)"
 section "6. Review approves the pull request, and it is merged"
 show git switch --quiet main
 show git merge --no-ff --quiet -m "Merge pull request #1 from example-org/thank-partners" thank-partners
+# The publish workflow runs on every push to main: this run is the first to see the merge, and min_lead
+# counts from it (never from the commit's own date, which its author sets).
+expect 0 postops publish
 expect 0 postops plan --now "$(later 5)"
 must_show "wait"
 

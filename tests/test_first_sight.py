@@ -19,7 +19,7 @@ from test_publish_x import ENV, ME, TEXT, TIMELINE, TWEETS
 
 from postops.platforms.base import get_platform
 from postops.platforms.x import XPlatform
-from postops.publish.commands import plan_command
+from postops.publish.commands import plan_command, publish_steps
 from postops.publish.desired import check_checkout, load_desired
 from postops.publish.engine import Publisher
 from postops.publish.ledger import Store
@@ -164,6 +164,17 @@ def test_the_first_run_after_upgrading_makes_no_old_post_new(tmp_path: Path) -> 
 
 
 # ------------------------------------------------------------------------------------- a lost ledger
+
+def test_the_are_you_sure_question_names_a_post_checked_before_it_goes_out(tmp_path: Path) -> None:
+    """A post looked for first goes out in the same run when the platform does not have it: a person asked
+    in a terminal is asked about it too."""
+    repo = content_repo(tmp_path, when=T - 30 * 24 * H, watched=False)
+    repo.write("posts/drill/a.yaml", post_yaml("drill", "A", "2026-11-24T14:00:00Z"))
+    repo.commit("A post, before any publisher ran", T - H)
+    assert outbox_run(repo, T - 20 * M)[0].exit_code == 0       # the first run: no ledger, a post on main
+    steps = publish_steps(repo.root, now=T, env=outbox_env(repo))
+    assert [s.what for s in steps] == ["publish a (unless the platform already has it)"]
+
 
 X_ACCOUNT = "accounts:\n  csis:\n    platform: x\n    handle: '@CSIS'\n    credentials: POSTOPS_CSIS\n"
 

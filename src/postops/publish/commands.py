@@ -36,7 +36,7 @@ from postops.publish.instance_limits import instance_limit_blocks
 from postops.publish.ledger import Ledger, LedgerError, Store, read_ledger
 from postops.publish.notify import Alert, Notifier, run_alerts
 from postops.publish.pause import set_paused
-from postops.publish.plan import PAUSED, ActionName, Plan, make_plan, needs_attention
+from postops.publish.plan import PAUSED, ActionKind, ActionName, Plan, make_plan, needs_attention
 from postops.publish.process import new_run_id, this_publisher
 from postops.publish.status import post_states
 from postops.publish.watch import watch
@@ -230,11 +230,14 @@ def publish_steps(root: Path, *, now: datetime | None, env: Mapping[str, str],
     steps = []
     for action in plan.actions:
         account = config.accounts.get(action.account)
-        if account is None or action.action not in ("publish", "retract"):
+        # a first publication checked on the platform first goes out in the same run when it is not there
+        checked = action.action == "resolve" and action.kind == ActionKind.CHECK
+        if account is None or not (checked or action.action in ("publish", "retract")):
             continue
         parts = f" ({len(action.parts)} parts)" if len(action.parts) > 1 else ""
-        verb = "publish" if action.action == "publish" else "take down"
-        steps.append(Step(account, f"{verb} {action.post}{parts}"))
+        verb = "take down" if action.action == "retract" else "publish"
+        steps.append(Step(account, f"{verb} {action.post}{parts}"
+                          + (" (unless the platform already has it)" if checked else "")))
     return steps
 
 
