@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from postops.publish.ledger import Ledger
-from postops.publish.plan import Context, Source, Target, make_plan, reply_target
+from postops.publish.plan import Context, Source, Target, make_plan, new_sightings, reply_target
 from postops.repo.config import PublishSettings
 
 NOW = datetime.fromisoformat("2026-03-01T12:00:00+00:00")
@@ -235,3 +235,38 @@ def test_planning_ten_thousand_posts() -> None:
     p = make_plan(targets, ledger, Context(now=NOW))
     assert len(p.actions) == count // 2
     assert {a.action for a in p.actions} == {"wait"}
+
+
+def test_due_counts_from_the_newest_sighting_of_the_post_and_its_media_and_the_first_line_wins() -> None:
+    post = Target("a", "drill", "posts/drill/a.yaml", "h", 1, NOW - H, NOW - 2 * H, platform="outbox",
+                  sources=(Source("post-commit", NOW - 2 * H), Source("media-commit", NOW - 3 * H)))
+    seen = [{"event": "seen", "commits": ["post-commit"], "check": [], "at": (NOW - 2 * H).isoformat()},
+            # the image changed in a commit dated earlier still, but seen only now
+            {"event": "seen", "commits": ["media-commit"], "check": [], "at": (NOW - 5 * M).isoformat()},
+            # a later line naming it again changes nothing
+            {"event": "seen", "commits": ["media-commit"], "check": [], "at": (NOW - 2 * H).isoformat()}]
+    action = only(make_plan([post], Ledger().extended(seen), Context(now=NOW)))
+    assert (action.action, action.at) == ("wait", NOW + 5 * M)
+
+
+def test_a_post_the_ledger_may_have_lost_is_looked_for_before_it_is_published() -> None:
+    post = target(at=NOW - M, arrived=NOW - H)
+    flagged = [{"event": "seen", "commits": ["commit-a"], "check": ["commit-a"], "at": (NOW - H).isoformat()}]
+    action = only(make_plan([post], Ledger().extended(flagged), Context(now=NOW)))
+    assert (action.action, action.kind, action.parts) == ("resolve", "check", (0,))
+    # once asked (not there: released), it is published as any other
+    released = flagged + [ev("claimed", checking=True), ev("released")]
+    assert only(make_plan([post], Ledger().extended(released), Context(now=NOW))).action == "publish"
+    # a commit first seen more than max_delay after its own date is checked too; one seen in time is not
+    late, fresh = target("b", at=NOW - M, arrived=NOW - 7 * H), target("c", at=NOW + H, arrived=NOW - M)
+    started = [{"event": "seen", "commits": [], "check": [], "at": (NOW - 8 * H).isoformat()}]
+    plans = make_plan([late, fresh], Ledger().extended(started), Context(now=NOW))
+    assert [(a.post, a.action) for a in plans.actions] == [("b", "wait"), ("c", "wait")]
+    assert "not seen on main by a publisher yet" in plans.actions[0].reason
+    # what the run records: b to check, c not
+    commits, check = new_sightings([late, fresh], Ledger().extended(started), NOW, PublishSettings().max_delay)
+    assert (commits, check) == (["commit-b", "commit-c"], ["commit-b"])
+    recorded = [*started, {"event": "seen", "commits": commits, "check": check, "at": NOW.isoformat()}]
+    plans = make_plan([late, fresh], Ledger().extended(recorded), Context(now=NOW + H))
+    assert [(a.post, a.action, a.kind) for a in plans.actions] == [("b", "resolve", "check"),
+                                                                   ("c", "publish", "publish")]
