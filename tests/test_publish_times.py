@@ -128,3 +128,20 @@ def test_a_change_after_quiet_hours_began_is_judged_at_its_own_merge(tmp_path: P
     code, lines = publish_at(repo, merged + 70 * M, tmp_path / "outbox")
     assert code == 1
     assert any("judged at 2026-02-01T22:05:00+00:00" in line for line in lines), lines
+
+
+def test_a_backdated_post_without_publish_at_is_judged_when_a_publisher_saw_it_not_at_its_date(tmp_path: Path) -> None:
+    """Dated 18:00 by its author, pushed and first seen by a publisher at 23:00: it goes out at 23:10, so the
+    quiet hours are judged at 23:10, not at the 18:10 its date would say."""
+    repo = content_repo(tmp_path, remote=False, when=MERGED - timedelta(days=1))
+    repo.write("policies/quiet.yaml", QUIET_HOURS)
+    repo.commit("Quiet hours", MERGED - timedelta(hours=12))
+    repo.watched = False                                  # no publisher ran when the commit says it was made
+    repo.write("posts/drill/live.yaml", post_yaml("drill", "We are live now"))
+    repo.commit("A post for now, honestly", MERGED - timedelta(hours=5))
+    outbox = tmp_path / "outbox"
+    assert publish_at(repo, MERGED, outbox)[0] == 0       # first seen now: min_lead from now
+    code, lines = publish_at(repo, MERGED + 10 * M, outbox)
+    assert code == 1, lines
+    assert any("[quiet-hours]" in line and "judged at 2026-02-01T23:10:00+00:00" in line for line in lines), lines
+    assert not outbox.exists() or not list(outbox.glob("**/*.json"))

@@ -15,8 +15,8 @@ from postops.errors import PostopsError
 from postops.lint.engine import run_lint
 from postops.platforms.base import PLATFORMS, Platform, get_platform
 from postops.publish import controls
-from postops.publish.desired import Desired, arrival
-from postops.publish.ledger import Ledger, lint_state
+from postops.publish.desired import Desired, arrivals
+from postops.publish.ledger import Ledger, Sighting, lint_state, read_ledger
 from postops.publish.plan import Context
 from postops.publish.process import publisher_gone
 from postops.repo import git
@@ -30,7 +30,9 @@ LintFn = Callable[[Path, Config], Verdicts]
 def lint_verdicts(root: Path, config: Config) -> Verdicts:
     """What lint says about every post, with the ledger's view of what was published, and every post without
     publish_at judged by the time rules at its merge time plus min_lead, when it goes out."""
-    result = run_lint(root, config, state=lint_state(root, config), merge_times=lambda posts: merge_times(root, posts))
+    ledger = read_ledger(root, config)
+    result = run_lint(root, config, state=lint_state(root, config, ledger),
+                      merge_times=lambda posts: merge_times(root, posts, ledger.seen))
     verdicts: dict[str, list[tuple[str, str]]] = {}
     for finding in result.findings:
         if finding.post:
@@ -38,14 +40,20 @@ def lint_verdicts(root: Path, config: Config) -> Verdicts:
     return verdicts
 
 
-def merge_times(root: Path, posts: Sequence[tuple[str, tuple[str, ...]]]) -> dict[str, datetime]:
+def merge_times(root: Path, posts: Sequence[tuple[str, tuple[str, ...]]],
+                seen: Mapping[str, Sighting] | None = None) -> dict[str, datetime]:
     """Post file -> when its current content came to this branch: the later of the commits that last changed
-    the file and its media (as the plan's due time counts it). A file not committed has none."""
+    the file and its media, each counted from when a publisher first saw it on main (`seen`, from the
+    ledger), as the plan's due time counts it; a commit no publisher has seen yet by its own date, which
+    matters only until the run that sees it (with min_lead above zero, that run does not publish it). A file
+    not committed has none."""
     if not git.is_repository(root):
         return {}
+    seen = seen or {}
     times = git.content_times(root, {p for post, media in posts for p in (post, *media)})
-    arrivals = {post: arrival(times, post, media) for post, media in posts}
-    return {post: arrived[0] for post, arrived in arrivals.items() if arrived is not None}
+    found = {post: [seen[sha].at if sha in seen else when for when, sha in arrivals(times, post, media)]
+             for post, media in posts}
+    return {post: max(whens) for post, whens in found.items() if whens}
 
 
 def errors_of(verdicts: Verdicts) -> dict[str, str]:

@@ -428,12 +428,12 @@ class Store:
         return ledger.extended(events, tip=commit)
 
 
-def lint_state(root: Path, config: Config) -> PublishedState | None:
-    """What lint must respect from the ledger, or None without a ledger. Here rather than in publish/gate,
-    so that `postops lint` reads the ledger without importing the planner."""
+def lint_state(root: Path, config: Config, ledger: Ledger | None = None) -> PublishedState | None:
+    """What lint must respect from the ledger (`ledger`, else read here), or None without a ledger. Here rather
+    than in publish/gate, so that `postops lint` reads the ledger without importing the planner."""
     from postops.lint.engine import PublishedState  # noqa: PLC0415 - the engine does not import the ledger
 
-    ledger = read_ledger(root, config)
+    ledger = ledger or read_ledger(root, config)
     if ledger.tip is None:
         return None
     return PublishedState(published=ledger.published_hashes(), retracted=ledger.retired_ids())
