@@ -45,6 +45,7 @@ def three_posts(tmp_path: Path) -> Any:
 
 def test_plan_parses_each_post_once(tmp_path: Path, parses: Counter[str], monkeypatch: pytest.MonkeyPatch) -> None:
     repo = three_posts(tmp_path)
+    parses.clear()   # the publisher that saw the push (gitfixtures) read them then: not this command's
     monkeypatch.setattr(lint_engine, "PARALLEL_THRESHOLD", 10**9)   # counted in this process
     lines: list[str] = []
     assert plan_command(repo.root, now=T, until=None, fmt="json", echo=lines.append) == 0
@@ -66,6 +67,7 @@ def test_outside_plan_and_publish_each_load_reads_the_file_again(tmp_path: Path,
 def test_publish_parses_each_post_once_and_fetches_once_before_its_rounds(
         tmp_path: Path, parses: Counter[str], monkeypatch: pytest.MonkeyPatch) -> None:
     repo = three_posts(tmp_path)
+    parses.clear()   # the publisher that saw the push (gitfixtures) read them then: not this command's
     monkeypatch.setattr(lint_engine, "PARALLEL_THRESHOLD", 10**9)
     fetches: list[str] = []
     real_fetch = Store._fetch
