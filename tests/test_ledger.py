@@ -174,7 +174,7 @@ def test_an_id_is_retired_only_once_it_is_live_nowhere() -> None:
 
 def test_events_appended_together_each_carry_the_hash_of_the_line_before(tmp_path: Path) -> None:
     import hashlib
-    repo = content_repo(tmp_path, remote=False)
+    repo = content_repo(tmp_path, remote=False, watched=False)
     store = L.Store(repo.root, "postops/state", None)
     first = store.append(store.read(), [ev("claimed", error="a reason with spaces")], "one")
     assert first is not None
@@ -187,14 +187,14 @@ def test_events_appended_together_each_carry_the_hash_of_the_line_before(tmp_pat
 
 def test_each_event_records_mains_tip_when_no_run_decided_it(tmp_path: Path) -> None:
     # settle, pause and repair append without a publish run's main commit: main's tip is the one
-    repo = content_repo(tmp_path, remote=False)
+    repo = content_repo(tmp_path, remote=False, watched=False)
     store = L.Store(repo.root, "postops/state", None)
     assert store.append(store.read(), [ev("claimed")], "one")
     assert [e["main"] for e in repo.ledger_events()] == [repo.git("rev-parse", "main")]
 
 
 def test_with_a_remote_main_is_the_remotes_default_branch_not_this_clones(tmp_path: Path) -> None:
-    repo = content_repo(tmp_path)
+    repo = content_repo(tmp_path, watched=False)
     pushed = repo.git("rev-parse", "HEAD")
     repo.write("notes.txt", "not pushed\n")
     repo.commit("Local only", T0, push=False)       # another clone's verify would never find this commit
@@ -205,7 +205,7 @@ def test_with_a_remote_main_is_the_remotes_default_branch_not_this_clones(tmp_pa
 
 def test_in_a_detached_checkout_main_is_the_remotes_default_branch_by_any_name(tmp_path: Path) -> None:
     # a CI checkout: HEAD detached, no local branch; the remote's default branch is `master`
-    repo = content_repo(tmp_path)
+    repo = content_repo(tmp_path, watched=False)
     tip = repo.git("rev-parse", "HEAD")
     repo.git("push", "--quiet", "origin", "HEAD:refs/heads/master")
     git(tmp_path, "--git-dir=remote.git", "symbolic-ref", "HEAD", "refs/heads/master")
@@ -220,7 +220,7 @@ def test_in_a_detached_checkout_main_is_the_remotes_default_branch_by_any_name(t
 
 
 def test_lint_reads_the_state_branch_fetched_by_hand_when_this_clone_never_wrote_it(tmp_path: Path) -> None:
-    repo = content_repo(tmp_path)
+    repo = content_repo(tmp_path, watched=False)
     other = clone(tmp_path / "remote.git", tmp_path / "other")
     writer = L.Store(other.root, "postops/state", "origin")
     assert writer.append(writer.read(fetch=True), [ev("claimed"), ev("published", platform_id="p")], "one")
@@ -229,7 +229,7 @@ def test_lint_reads_the_state_branch_fetched_by_hand_when_this_clone_never_wrote
 
 
 def test_lint_reads_the_newer_of_the_local_and_the_fetched_state_branch(tmp_path: Path) -> None:
-    repo = content_repo(tmp_path)
+    repo = content_repo(tmp_path, watched=False)
     mine = L.Store(repo.root, "postops/state", "origin")
     assert mine.append(mine.read(fetch=True), [ev("claimed")], "claim")
     other = clone(tmp_path / "remote.git", tmp_path / "other")
@@ -246,7 +246,7 @@ def test_lint_reads_the_newer_of_the_local_and_the_fetched_state_branch(tmp_path
 
 
 def test_a_state_branch_that_is_not_a_ledger_is_named(tmp_path: Path) -> None:
-    repo = content_repo(tmp_path, remote=False)
+    repo = content_repo(tmp_path, remote=False, watched=False)
     repo.git("branch", "postops/state", "main")
     with pytest.raises(L.LedgerError) as raised:
         L.read_ledger(repo.root, load_config(repo.root))
@@ -255,7 +255,7 @@ def test_a_state_branch_that_is_not_a_ledger_is_named(tmp_path: Path) -> None:
 
 
 def test_a_lock_left_on_the_state_branch_by_a_killed_git_is_cleared(tmp_path: Path) -> None:
-    repo = content_repo(tmp_path, remote=False)
+    repo = content_repo(tmp_path, remote=False, watched=False)
     store = L.Store(repo.root, "postops/state", None)
     lock = repo.root / repo.git("rev-parse", "--git-path", "refs/heads/postops/state.lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
@@ -267,7 +267,7 @@ def test_a_lock_left_on_the_state_branch_by_a_killed_git_is_cleared(tmp_path: Pa
 
 def test_a_lock_whose_git_finishes_while_it_is_looked_at_is_no_error(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    repo = content_repo(tmp_path, remote=False)
+    repo = content_repo(tmp_path, remote=False, watched=False)
     store = L.Store(repo.root, "postops/state", None)
     lock = repo.root / repo.git("rev-parse", "--git-path", "refs/heads/postops/state.lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
@@ -343,7 +343,7 @@ def test_a_line_that_is_json_but_not_one_object_is_damaged() -> None:
 
 
 def test_lint_sees_what_is_published_and_what_is_retired_and_nothing_without_a_ledger(tmp_path: Path) -> None:
-    repo = content_repo(tmp_path, remote=False)
+    repo = content_repo(tmp_path, remote=False, watched=False)
     assert L.lint_state(repo.root, load_config(repo.root)) is None
     store = L.Store(repo.root, "postops/state", None)
     assert store.append(store.read(), [

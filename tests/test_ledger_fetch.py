@@ -53,7 +53,7 @@ def pauses(monkeypatch: pytest.MonkeyPatch, during: Callable[[int], None] = lamb
 
 def test_a_state_branch_hidden_for_a_moment_is_asked_for_again_not_taken_as_absent(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    repo = content_repo(tmp_path)
+    repo = content_repo(tmp_path, watched=False)
     fresh = clone(tmp_path / "remote.git", tmp_path / "fresh")   # has never seen the state branch
     tip = published(repo).tip
     assert tip is not None
@@ -67,7 +67,7 @@ def test_a_state_branch_hidden_for_a_moment_is_asked_for_again_not_taken_as_abse
 
 def test_an_absent_state_branch_is_asked_for_twice_then_is_an_empty_ledger(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    repo = content_repo(tmp_path)
+    repo = content_repo(tmp_path, watched=False)
     made = pauses(monkeypatch)
     store = L.Store(repo.root, BRANCH, "origin")
     assert store.read(fetch=True).parts == {}
@@ -77,7 +77,7 @@ def test_an_absent_state_branch_is_asked_for_twice_then_is_an_empty_ledger(
 
 def test_a_remote_that_does_not_answer_is_asked_five_times_then_is_an_error(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    repo = content_repo(tmp_path)
+    repo = content_repo(tmp_path, watched=False)
     published(repo)
     repo.git("remote", "set-url", "origin", str(tmp_path / "gone.git"))
     made = pauses(monkeypatch)
@@ -91,7 +91,7 @@ def test_a_remote_that_does_not_answer_is_asked_five_times_then_is_an_error(
 
 
 def test_a_remote_that_answers_on_the_third_try_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    repo = content_repo(tmp_path)
+    repo = content_repo(tmp_path, watched=False)
     published(repo, "b")
     other = clone(tmp_path / "remote.git", tmp_path / "other")
     published(other, "a")
@@ -105,7 +105,7 @@ def test_a_remote_that_answers_on_the_third_try_is_read(tmp_path: Path, monkeypa
 
 def test_an_error_git_writes_in_another_encoding_is_still_an_error_with_its_reason(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    repo = content_repo(tmp_path)
+    repo = content_repo(tmp_path, watched=False)
     published(repo)
     # a remote path that is not UTF-8 (a Latin-1 folder name): git's message quotes it byte for byte
     subprocess.run([b"git", b"remote", b"set-url", b"origin", bytes(tmp_path) + b"/caf\xe9.git"], cwd=repo.root,
@@ -116,7 +116,7 @@ def test_an_error_git_writes_in_another_encoding_is_still_an_error_with_its_reas
 
 
 def test_a_rewound_branch_leaves_what_this_clone_reads_where_it_was(tmp_path: Path) -> None:
-    repo = content_repo(tmp_path)
+    repo = content_repo(tmp_path, watched=False)
     first = published(repo, "a").tip
     second = published(repo, "b").tip
     assert first and second
@@ -138,7 +138,7 @@ def test_a_rewound_branch_leaves_what_this_clone_reads_where_it_was(tmp_path: Pa
 
 
 def test_a_clone_that_saw_the_branch_only_through_git_fetch_refuses_a_rewind(tmp_path: Path) -> None:
-    repo = content_repo(tmp_path)
+    repo = content_repo(tmp_path, watched=False)
     first = published(repo, "a").tip
     second = published(repo, "b").tip
     assert first and second
@@ -151,7 +151,7 @@ def test_a_clone_that_saw_the_branch_only_through_git_fetch_refuses_a_rewind(tmp
 
 def test_a_deleted_branch_is_refused_naming_the_state_this_clone_saw(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    repo = content_repo(tmp_path)
+    repo = content_repo(tmp_path, watched=False)
     tip = published(repo).tip
     assert tip
     remote_git(tmp_path, "update-ref", "-d", STATE)
@@ -165,7 +165,7 @@ def test_a_deleted_branch_is_refused_naming_the_state_this_clone_saw(tmp_path: P
 
 
 def test_a_deletion_accepted_by_repair_is_a_fresh_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    repo = content_repo(tmp_path)
+    repo = content_repo(tmp_path, watched=False)
     tip = published(repo).tip
     remote_git(tmp_path, "update-ref", "-d", STATE)
     repo.git("branch", "-D", BRANCH)    # the clone's own copy goes too: the remote is what counts
@@ -180,7 +180,7 @@ def test_a_deletion_accepted_by_repair_is_a_fresh_ledger(tmp_path: Path, monkeyp
 
 
 def test_reading_fetches_only_the_state_branch(tmp_path: Path) -> None:
-    repo = content_repo(tmp_path)
+    repo = content_repo(tmp_path, watched=False)
     other = clone(tmp_path / "remote.git", tmp_path / "other")
     tip = published(other).tip
     other.git("tag", "ledger-mark", str(tip))
@@ -190,7 +190,7 @@ def test_reading_fetches_only_the_state_branch(tmp_path: Path) -> None:
 
 
 def test_read_without_fetch_is_what_this_clone_last_saw(tmp_path: Path) -> None:
-    repo = content_repo(tmp_path)
+    repo = content_repo(tmp_path, watched=False)
     mine = L.Store(repo.root, BRANCH, "origin")
     seen = published(repo, "a").tip
     published(clone(tmp_path / "remote.git", tmp_path / "other"), "b")
