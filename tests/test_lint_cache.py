@@ -407,10 +407,12 @@ def test_an_unwritable_cache_folder_does_not_fail_lint(two: tuple[ContentRepo, C
 
 # ---------------------------------------------------------------------------- a cache from the repository
 
-def test_a_cache_committed_to_the_repository_is_never_believed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("folder", ["", "comms"], ids=["own repository", "folder of a larger repository"])
+def test_a_cache_committed_to_the_repository_is_never_believed(tmp_path: Path, folder: str) -> None:
     """An attacker lints a harmless post, swaps in a leaked key, rewrites the cache entry to the new bytes'
     hash and force-adds .postops/ to the pull request. CI's fresh checkout must find the key anyway, and say
-    that a cache came with the repository."""
+    that a cache came with the repository; also where the content repository is a folder of a larger git
+    repository (no .git of its own)."""
     import hashlib
     import subprocess
 
@@ -418,8 +420,12 @@ def test_a_cache_committed_to_the_repository_is_never_believed(tmp_path: Path) -
 
     from postops.cli import main
 
-    root = tmp_path / "repo"
+    top = tmp_path / "repo"
+    if folder:      # postops init leaves a folder of an existing repository in that repository
+        subprocess.run(["git", "init", "-q", "-b", "main", str(top)], check=True)
+    root = top / folder
     assert CliRunner().invoke(main, ["init", "--ci", "none", str(root)]).exit_code == 0
+    assert (root / ".git").exists() != bool(folder)
     rel = "posts/drill/leak.yaml"
     (root / rel).write_text(post_yaml("drill", "Our annual report is out", "2030-01-01T15:00:00Z"))
     first = CliRunner().invoke(main, ["lint", "-C", str(root), str(root / rel)])
@@ -435,9 +441,9 @@ def test_a_cache_committed_to_the_repository_is_never_believed(tmp_path: Path) -
     subprocess.run([*git, "-C", str(root), "add", "-f", ".postops/cache/lint.json"], check=True)
     subprocess.run([*git, "-C", str(root), "commit", "-qm", "A harmless post"], check=True)
     checkout = tmp_path / "ci"
-    subprocess.run(["git", "clone", "-q", str(root), str(checkout)], check=True)
+    subprocess.run(["git", "clone", "-q", str(top), str(checkout)], check=True)
 
-    done = CliRunner().invoke(main, ["lint", "-C", str(checkout), "--format", "json"])
+    done = CliRunner().invoke(main, ["lint", "-C", str(checkout / folder), "--format", "json"])
     found = {(f["rule"], f["path"]) for f in json.loads(done.output)["findings"]}
     assert ("secret-in-text", rel) in found, found
     assert ("lint-cache", ".postops/cache/lint.json") in found, found

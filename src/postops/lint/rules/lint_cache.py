@@ -37,9 +37,9 @@ FOLDER = ".postops"
 
 
 def tracked(root: Path) -> list[str]:
-    """What git tracks at or under .postops/ in `root`, the folder itself as a symlink included."""
-    if not (root / ".git").exists():
-        return []
+    """What git tracks at or under .postops/ in `root`, the folder itself as a symlink included. Asked of git
+    whether or not `root` has a .git of its own: the content repository may be a folder of a larger one (and
+    outside any repository, git lists nothing)."""
     from postops.repo import git  # noqa: PLC0415 - only where a repository is linted with its cache
 
     try:
