@@ -125,7 +125,7 @@ def test_a_rewound_branch_leaves_what_this_clone_reads_where_it_was(tmp_path: Pa
         L.Store(repo.root, BRANCH, "origin").read(fetch=True)
     assert raised.value.message == (
         f"the state branch {BRANCH} on origin was rewound: it is at {first[:12]}, which does not contain "
-        f"{second[:12]}, which this clone saw. Nothing was published: see what happened with `postops verify`; "
+        f"{second}, which this clone saw. Nothing was published: see what happened with `postops verify`; "
         f"if the branch was rewound or deleted by mistake, push back the last state a publisher saw, from a clone "
         f"that saw it: `git push origin refs/postops/seen/{BRANCH}:refs/heads/{BRANCH}`; if it was a real "
         "accident and the ledger as it stands is right, accept it with `postops verify --repair --reason "
@@ -159,7 +159,7 @@ def test_a_deleted_branch_is_refused_naming_the_state_this_clone_saw(tmp_path: P
     with pytest.raises(L.LedgerTampered) as raised:
         L.Store(repo.root, BRANCH, "origin").read(fetch=True)
     assert raised.value.message.startswith(
-        f"the state branch {BRANCH} was deleted on origin; this clone last saw it at {tip[:12]}. Nothing was "
+        f"the state branch {BRANCH} was deleted on origin; this clone saw it at {tip}. Nothing was "
         "published: see what happened")
     assert f"`git push origin refs/postops/seen/{BRANCH}:refs/heads/{BRANCH}`" in raised.value.message
 

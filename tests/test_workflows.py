@@ -252,6 +252,29 @@ def test_publish_checks_out_main_with_history_and_runs_publish(github):
     assert publish_step(job)["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
 
 
+def test_each_publish_run_restores_the_ledger_memory_the_run_before_it_saved(github):
+    # every run is a fresh clone: without the memory of the newest ledger state seen, a rewound or deleted
+    # state branch looks real to it (tests/test_ledger_memory.py shows what the memory catches)
+    job = github[PUBLISH]["jobs"]["publish"]
+    [restore] = steps_using(job, "actions/cache/restore@")
+    [save] = steps_using(job, "actions/cache/save@")
+    publish = publish_step(job)
+    steps = job["steps"]
+    assert steps.index(restore) < steps.index(publish) < steps.index(save)
+    memory = publish["env"]["POSTOPS_LEDGER_MEMORY"]
+    assert restore["with"]["path"] == save["with"]["path"] and memory.startswith(restore["with"]["path"] + "/")
+    # a key of its own per run (a cache entry cannot be overwritten), the newest found by its prefix
+    assert restore["with"]["key"] == save["with"]["key"]
+    assert "${{ github.run_id }}" in save["with"]["key"] and save["with"]["key"].startswith(restore["with"]["restore-keys"])
+    assert save["if"] == "${{ !cancelled() }}"      # a failed run saw the branch too
+
+
+def test_the_levers_offered_by_hand_are_the_ones_dispatch_knows(github):
+    from postops.publish.commands import DISPATCH_ACTIONS
+    action = triggers(github[PUBLISH])["workflow_dispatch"]["inputs"]["action"]
+    assert tuple(action["options"]) == DISPATCH_ACTIONS and "repair" in action["options"]
+
+
 def test_only_the_publish_step_holds_a_token_or_a_secret(config):
     # the attack: a compromised dependency's install script, or any other step, reads the token that can
     # push and the platforms' keys; before, the checkout left the token in .git/config for every later
@@ -261,8 +284,11 @@ def test_only_the_publish_step_holds_a_token_or_a_secret(config):
     for step in job["steps"]:
         assert step.get("with", {}).get("persist-credentials", False) is False
         if step is not publish:
-            assert "${{" not in json.dumps(step.get("env", {})) + json.dumps(step.get("with", {})).replace(
-                "${{ github.token }}", "")
+            # what other steps may be given: where the runner keeps files, and which run this is
+            given = json.dumps(step.get("env", {})) + json.dumps(step.get("with", {}))
+            for harmless in ("${{ runner.temp }}", "${{ github.run_id }}", "${{ github.run_attempt }}"):
+                given = given.replace(harmless, "")
+            assert "${{" not in given
             assert "token" not in json.dumps(step.get("with", {}))
     assert "secrets." in json.dumps(publish["env"])
 
@@ -482,6 +508,15 @@ def test_workflows_check_reports_where_the_files_differ_from_postops_yaml(repo):
     assert f"{PR}:1:1: {PR} is missing: run `postops workflows --ci github`" in missing.output.splitlines()
     assert check("gitlab").output == ".gitlab-ci.yml:1:1: .gitlab-ci.yml is missing: run `postops workflows --ci " \
                                      "gitlab`\n"
+
+
+def test_gitlab_publish_keeps_the_ledger_memory_in_its_cache(config):
+    publish = load(render_workflows("gitlab", config)[".gitlab-ci.yml"])["publish"]
+    memory = publish["variables"]["POSTOPS_LEDGER_MEMORY"]
+    [kept] = publish["cache"]["paths"]
+    assert memory.startswith(kept) and publish["cache"]["when"] == "always"
+    # inside .postops/, which the generated .gitignore keeps out of commits
+    assert kept.startswith(".postops/")
 
 
 def test_write_workflows_for_gitlab(repo, config):

@@ -33,12 +33,13 @@ from postops.publish.gate import (
     supported_accounts,
 )
 from postops.publish.instance_limits import instance_limit_blocks
-from postops.publish.ledger import Ledger, LedgerError, Store, read_ledger
+from postops.publish.ledger import Ledger, LedgerError, open_store, read_ledger
 from postops.publish.notify import Alert, Notifier, run_alerts
 from postops.publish.pause import set_paused
 from postops.publish.plan import PAUSED, ActionKind, ActionName, Plan, make_plan, needs_attention
 from postops.publish.process import new_run_id, this_publisher
 from postops.publish.status import post_states
+from postops.publish.verify import verify
 from postops.publish.watch import watch
 from postops.repo import git
 from postops.repo.config import AlertKind, Config, find_root, load_config
@@ -82,7 +83,7 @@ def compute_plan(root: Path, config: Config, *, now: datetime, until: datetime |
     ledger = None
     if remote:
         try:
-            ledger = Store(root, config.state_branch, remote).read(fetch=True)
+            ledger = open_store(root, config, env).read(fetch=True)
         except LedgerError:
             ledger = None  # offline: the local copy of the ledger is the best there is
     if ledger is None:
@@ -180,7 +181,7 @@ def publish_command(root: Path, *, now: datetime | None, dry_run: bool, allow_ma
     check_future_now(config, now, allowed=allow_future_now, root=base, env=env)
     result = publish(base, config, now=now, env=env, allow_mass_retract=allow_mass_retract, lint=lint, echo=echo)
     reason = paused_reason(config)
-    state_pause = controls.state_pause(Store(base, config.state_branch, git.remote(base)).read())
+    state_pause = controls.state_pause(open_store(base, config, env).read())
     if reason:
         echo(f"paused: {reason}: nothing new is published until `postops resume` is merged")
     elif state_pause is not None:
@@ -278,7 +279,7 @@ def retract_command(root: Path, *, posts: Sequence[str], since: datetime | None,
         raise UsageError(f"--since {since.isoformat()} is in the future: nothing can have been published since")
     if account is not None and account not in config.accounts:
         raise UsageError(f"--account {account}: no such account in postops.yaml")
-    store = Store(base, config.state_branch, git.remote(base))
+    store = open_store(base, config, env)
     live = live_pairs(store.read(fetch=True))
     unknown = [p for p in posts if not any(post == p for post, _ in live)]
     if unknown:
@@ -329,7 +330,7 @@ def pause_on_branch(root: Path, *, reason: str, now: datetime | None, echo: Echo
         raise UsageError('say why: postops pause --reason "..."')
     by = actor(base, env)
     when = now or datetime.now(UTC)
-    controls.record(Store(base, config.state_branch, git.remote(base)),
+    controls.record(open_store(base, config, env),
                     [controls.control_event(controls.PAUSED, by=by, at=when, reason=reason)],
                     f"postops pause by {by}: {reason}")
     echo(f"paused on the state branch by {by}: {reason} (from the next publish run; "
@@ -341,7 +342,7 @@ def pause_on_branch(root: Path, *, reason: str, now: datetime | None, echo: Echo
 
 def resume_on_branch(root: Path, *, now: datetime | None, echo: Echo, env: Mapping[str, str]) -> int:
     base, config = _open(root)
-    store = Store(base, config.state_branch, git.remote(base))
+    store = open_store(base, config, env)
     if controls.state_pause(store.read(fetch=True)) is None:
         echo("publishing is not paused on the state branch")
         return 0
@@ -365,12 +366,12 @@ def resume_preview(root: Path, *, now: datetime | None, env: Mapping[str, str]) 
 
 
 
-DISPATCH_ACTIONS = ("publish", "pause", "resume", "retract")
+DISPATCH_ACTIONS = ("publish", "pause", "resume", "retract", "repair")
 
 
 def dispatch_command(root: Path, *, now: datetime | None, echo: Echo, env: Mapping[str, str]) -> int:
     """`postops dispatch`: the publish job started by hand. POSTOPS_ACTION picks a lever (publish, pause,
-    resume, retract) with POSTOPS_REASON, POSTOPS_POSTS, POSTOPS_SINCE, POSTOPS_ACCOUNT and
+    resume, retract, repair: `postops verify --repair` where the CI's ledger memory lives) with POSTOPS_REASON, POSTOPS_POSTS, POSTOPS_SINCE, POSTOPS_ACCOUNT and
     POSTOPS_ALLOW_MASS_RETRACT; then the usual publish run follows, so the job always leaves the accounts
     as main and the ledger say. Everything is checked before anything is done."""
     action = (env.get("POSTOPS_ACTION") or "publish").strip()
@@ -381,7 +382,7 @@ def dispatch_command(root: Path, *, now: datetime | None, echo: Echo, env: Mappi
     mass = (env.get("POSTOPS_ALLOW_MASS_RETRACT") or "").strip().lower() in ("1", "true", "yes")
     if action not in DISPATCH_ACTIONS:
         raise UsageError(f"POSTOPS_ACTION={action!r}: use one of {', '.join(DISPATCH_ACTIONS)}")
-    if action in ("pause", "retract") and not reason:
+    if action in ("pause", "retract", "repair") and not reason:
         raise UsageError(f"POSTOPS_ACTION={action} needs POSTOPS_REASON: say why, it is recorded with your name")
     if mass and not reason:
         raise UsageError("POSTOPS_ALLOW_MASS_RETRACT needs POSTOPS_REASON: say why so many posts come down")
@@ -394,6 +395,9 @@ def dispatch_command(root: Path, *, now: datetime | None, echo: Echo, env: Mappi
         code = pause_on_branch(base, reason=reason, now=now, echo=echo, env=env)
     elif action == "resume":
         code = resume_on_branch(base, now=now, echo=echo, env=env)
+    elif action == "repair":
+        code = verify(base, config, repair=True, reason=reason, now=now or datetime.now(UTC), who=actor(base, env),
+                      echo=echo, env=env)
     elif action == "retract":
         code = retract_command(base, posts=posts, since=since, account=account, reason=reason, now=now, echo=echo,
                                env=env, allow_mass_retract=mass)
@@ -418,7 +422,7 @@ def watch_and_notify(root: Path, config: Config, *, now: datetime | None, env: M
         except PostopsError as exc:
             # said every run, never a failure: a laptop or a pull request has no credentials
             echo(f"watch @{key}: not watched here: {exc.message}")
-    store = Store(root, config.state_branch, git.remote(root))
+    store = open_store(root, config, env)
     outcome = watch(store, config, now=when, platforms=watched, run=new_run_id(when), by=this_publisher(),
                     judge=lambda account, text: lint_text(root, config, account, text))
     for line in outcome.lines:

@@ -47,6 +47,7 @@ from postops.publish.ledger import (
     Ledger,
     LedgerError,
     Store,
+    open_store,
 )
 from postops.publish.plan import (
     OVERLONG_LEASE,
@@ -541,7 +542,7 @@ def publish(root: Path, config: Config, *, now: datetime | None, env: Mapping[st
     `ticking` replaces the clock with one that moves (tests of leases); `now` freezes it (drills)."""
     remote = git.remote(root)
     head = check_checkout(root, remote)
-    store = Store(root, config.state_branch, remote)
+    store = open_store(root, config, env)
     store.main = head
     # lint reads the ledger too: let it see the latest; and act on nothing if it is not the one postops wrote
     ledger = store.read(fetch=True)

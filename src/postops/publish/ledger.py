@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ from postops.errors import PostopsError
 from postops.publish.process import lock_abandoned
 from postops.repo import git
 from postops.repo.config import Config
+from postops.repo.fsutil import write_atomic
 from postops.times import parse_time
 
 if TYPE_CHECKING:
@@ -96,6 +99,8 @@ RECOVERY = ("see what happened with `postops verify`; if the branch was rewound 
 
 
 GENESIS = ""   # the `prev` of a ledger's first line
+MEMORY_VARIABLE = "POSTOPS_LEDGER_MEMORY"
+_COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 def line_hash(line: bytes) -> str:
@@ -311,13 +316,16 @@ _FETCH_PAUSE = 0.1       # seconds before the second try, doubling: 1.5 s in all
 class Store:
     """The state branch of one repository: read it, append to it with compare-and-swap."""
 
-    def __init__(self, root: Path, branch: str, remote: str | None) -> None:
+    def __init__(self, root: Path, branch: str, remote: str | None, memory: Path | None = None) -> None:
         self.root = root
         self.branch = branch
         self.remote = remote
         self.local_ref = f"refs/heads/{branch}"
         self.remote_ref = f"refs/remotes/{remote}/{branch}" if remote else None
         self.seen_ref = f"refs/postops/seen/{branch}"   # the newest state this clone has seen
+        # The same, in a file that outlives the clone (POSTOPS_LEDGER_MEMORY, which the generated CI keeps in
+        # its cache between jobs): every CI job is a fresh clone, which would otherwise remember nothing.
+        self.memory = memory
         self.main: str | None = None   # main's commit the appended events were decided on (else main's tip)
         self._locks: list[Path] | None = None
 
@@ -333,7 +341,14 @@ class Store:
         --repair`). What is fetched waits in a ref of its own until it is checked, so that lint and status
         never read a rewound ledger either."""
         assert self.remote and self.remote_ref
-        known = git.resolve(self.root, self.seen_ref) or git.resolve(self.root, self.remote_ref)
+        # What this clone saw, and what the memory file says earlier clones saw: the branch must contain both.
+        remembered = None if accept else self._remembered()   # a repair rewrites the memory, whatever it holds
+        known = {commit: whose for commit, whose in ((remembered, f"the ledger memory {self.memory} records"),
+                                                     (git.resolve(self.root, self.seen_ref), "this clone saw"))
+                 if commit}
+        if not known:
+            fetched_before = git.resolve(self.root, self.remote_ref)
+            known = {fetched_before: "this clone saw"} if fetched_before else {}
         quarantine = f"refs/postops/fetched/{self.branch}"
         # --refmap= : no opportunistic update of the remote-tracking ref through the clone's own forced
         # fetch refspec, which would take in the new state behind this check's back.
@@ -360,21 +375,48 @@ class Store:
         self._clear_abandoned_locks()
         if result.returncode != 0:
             if known and not accept:
-                raise LedgerTampered(f"the state branch {self.branch} was deleted on {self.remote}; this clone "
-                                     f"last saw it at {known[:12]}. Nothing was published: "
-                                     f"{RECOVERY.format(branch=self.branch)}")
+                commit, whose = next(iter(known.items()))
+                raise LedgerTampered(f"the state branch {self.branch} was deleted on {self.remote}; {whose} it "
+                                     f"at {commit}. Nothing was published: {RECOVERY.format(branch=self.branch)}")
             for ref in (self.remote_ref, self.seen_ref):
                 git.run(self.root, "update-ref", "-d", ref, check=False)
+            if self.memory is not None:
+                self.memory.unlink(missing_ok=True)
             return
         fetched = git.resolve(self.root, quarantine)
         git.run(self.root, "update-ref", "-d", quarantine, check=False)
         assert fetched is not None
-        if known and not accept and not git.is_ancestor(self.root, known, fetched):
-            raise LedgerTampered(f"the state branch {self.branch} on {self.remote} was rewound: it is at "
-                                 f"{fetched[:12]}, which does not contain {known[:12]}, which this clone saw. "
-                                 f"Nothing was published: {RECOVERY.format(branch=self.branch)}")
+        for commit, whose in known.items():
+            # a commit this clone does not even have (a fresh clone of a rewound branch) is not contained
+            if not accept and not git.is_ancestor(self.root, commit, fetched):
+                raise LedgerTampered(f"the state branch {self.branch} on {self.remote} was rewound: it is at "
+                                     f"{fetched[:12]}, which does not contain {commit}, which {whose}. "
+                                     f"Nothing was published: {RECOVERY.format(branch=self.branch)}")
+        self._seen(fetched)
+
+    def _seen(self, commit: str) -> None:
+        """Remember `commit` as the newest state seen: in this clone, and in the memory file if there is one."""
+        assert self.remote_ref
         for ref in (self.remote_ref, self.seen_ref):
-            git.run(self.root, "update-ref", ref, fetched)
+            git.run(self.root, "update-ref", ref, commit)
+        if self.memory is not None:
+            write_atomic(self.memory, commit + "\n")
+
+    def _remembered(self) -> str | None:
+        """The commit the memory file holds; None without one. Anything else in it is refused as tampering
+        would be: a memory that cannot be read must not quietly become no memory."""
+        if self.memory is None or not self.memory.exists():
+            return None
+        try:
+            text = self.memory.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            text = f"<{exc}>"
+        if not _COMMIT_ID.fullmatch(text):
+            raise LedgerTampered(f"{self.memory}:1: the ledger memory (POSTOPS_LEDGER_MEMORY) holds no commit id "
+                                 f"({text[:60]!r}). Nothing was published: if nothing happened to "
+                                 f"{self.branch}, accept it as it is with `postops verify --repair --reason "
+                                 "\"...\"`, which rewrites the memory")
+        return text
 
     def _clear_abandoned_locks(self) -> None:
         """A git process killed while it moved the state branch leaves its lock file, and every later update
@@ -420,9 +462,8 @@ class Store:
         if self.remote:
             if not git.push(self.root, self.remote, commit, self.branch):
                 return None
-            assert self.remote_ref
-            for ref in (self.remote_ref, self.local_ref, self.seen_ref):
-                git.run(self.root, "update-ref", ref, commit)
+            git.run(self.root, "update-ref", self.local_ref, commit)
+            self._seen(commit)
         elif not git.compare_and_swap(self.root, self.local_ref, commit, ledger.tip):
             return None
         return ledger.extended(events, tip=commit)
@@ -437,6 +478,12 @@ def lint_state(root: Path, config: Config, ledger: Ledger | None = None) -> Publ
     if ledger.tip is None:
         return None
     return PublishedState(published=ledger.published_hashes(), retracted=ledger.retired_ids())
+
+
+def open_store(root: Path, config: Config, env: Mapping[str, str] | None = None) -> Store:
+    """The store of `root`'s state branch, with the memory file POSTOPS_LEDGER_MEMORY names, if any."""
+    memory = (os.environ if env is None else env).get(MEMORY_VARIABLE, "").strip()
+    return Store(root, config.state_branch, git.remote(root), Path(memory) if memory else None)
 
 
 def read_ledger(root: Path, config: Config) -> Ledger:

@@ -24,10 +24,9 @@ from postops.errors import PostopsError, UsageError
 from postops.platforms.base import Platform, get_platform
 from postops.publish.desired import load_desired
 from postops.publish.engine import Publisher
-from postops.publish.ledger import CLAIMED, FAILED, PUBLISHED, RELEASED, Ledger, Store
+from postops.publish.ledger import CLAIMED, FAILED, PUBLISHED, RELEASED, Ledger, open_store
 from postops.publish.plan import Context, claim_holder
 from postops.publish.process import new_run_id, publisher_gone, this_publisher
-from postops.repo import git
 from postops.repo.config import Account, Config
 
 
@@ -40,7 +39,7 @@ def settle(root: Path, config: Config, *, post: str, account: str, part: int, pl
     if bool(platform_id) == not_published:
         raise UsageError("say what happened: --published PLATFORM_ID (it went out) or --not-published")
     moment = now or datetime.now(UTC)
-    store = Store(root, config.state_branch, git.remote(root))
+    store = open_store(root, config, env)
     ledger = store.read(fetch=True)
     unanswered = None
     if not_published:

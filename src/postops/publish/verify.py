@@ -13,7 +13,7 @@ stop publish.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +29,7 @@ from postops.publish.ledger import (
     event_kind,
     ledger_lines,
     line_hash,
+    open_store,
 )
 from postops.publish.plan import CLOCK_SKEW
 from postops.publish.process import this_publisher
@@ -187,11 +188,12 @@ def refuse_unless_intact(root: Path, store: Store, ledger: Ledger) -> None:
 
 
 def verify(root: Path, config: Config, *, repair: bool, reason: str | None, now: datetime, who: str | None,
-           echo: Callable[[str], None]) -> int:
-    """Check the ledger (exit 0 intact, 1 not); with `repair`, accept it as it stands, and record why."""
+           echo: Callable[[str], None], env: Mapping[str, str] | None = None) -> int:
+    """Check the ledger (exit 0 intact, 1 not); with `repair`, accept it as it stands, and record why (and
+    make the memory file, if `env` names one, hold what was accepted)."""
     if repair and not (reason or "").strip():
         raise UsageError("--repair needs --reason: say what happened, it is recorded in the ledger")
-    store = Store(root, config.state_branch, git.remote(root))
+    store = open_store(root, config, env)
     found: list[str] = []
     try:
         ledger = store.read(fetch=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from postops.errors import PostopsError, UsageError
-from postops.publish.ledger import PUBLISHED, Ledger, Store
+from postops.publish.ledger import PUBLISHED, Ledger, open_store
 from postops.publish.process import new_run_id, this_publisher
 from postops.repo import git
 from postops.repo.config import Config
@@ -569,7 +569,7 @@ def _show_and_write(root: Path, config: Config, result: ImportResult, account: s
 
 
 def _ledger(root: Path, config: Config) -> Ledger:
-    return Store(root, config.state_branch, git.remote(root)).read(fetch=True)
+    return open_store(root, config).read(fetch=True)
 
 
 def _media_copies(root: Path, account: str, post: SourcePost, source_root: Path,
@@ -627,7 +627,7 @@ def _record_published(root: Path, config: Config, planned: list[Planned], accoun
                       now: datetime) -> None:
     """One `published` event per part of every imported post, in one commit on the state branch. They have
     no platform id (the old tool kept none), so postops never deletes them itself: see docs/migrating.md."""
-    store = Store(root, config.state_branch, git.remote(root))
+    store = open_store(root, config)
     run = "import-" + new_run_id(now)
     events: list[dict[str, Any]] = []
     for item in planned:
