@@ -362,8 +362,17 @@ def test_media_facebook_and_linkedin_refuse(repo):
         (4, 12, "media 'media/clip.mp4' is a video; postops cannot post videos to Facebook"),
         (4, 12, "media 'media/clip.mp4' is a video; postops cannot post videos to LinkedIn"),
         (5, 12, "media 'media/photo.webp' is a WEBP image; LinkedIn takes only GIF, JPEG, PNG"),
-        (6, 12, "media 'media/big.jpg' is 10,000,001 bytes; facebook allows at most 10,000,000 bytes for images"),
+        (6, 12, "media 'media/big.jpg' is 10,000,001 bytes; facebook allows less than 10,000,000 bytes for images"),
     ]
+
+
+@pytest.mark.parametrize(("size", "refused"), [(10 * 1000 * 1000, True), (10 * 1000 * 1000 - 1, False)])
+def test_a_facebook_photo_is_less_than_10_mb(repo, size, refused):
+    # the Graph API's Photo reference: a photo must be "less than 10 MB", so one of exactly 10 MB is refused
+    with_pages(repo).write_bytes("media/photo.jpg", image("JPEG", pad_to=size))
+    repo.write("posts/fb/p.yaml", "account: fb\ntext: hi\nmedia:\n  - {path: media/photo.jpg, alt: x}\n")
+    expected = f"media 'media/photo.jpg' is {size:,} bytes; facebook allows less than 10,000,000 bytes for images"
+    assert findings(repo, "media") == ([(4, 12, expected)] if refused else [])
 
 
 def test_a_facebook_comment_takes_one_image(repo):

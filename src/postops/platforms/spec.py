@@ -101,6 +101,8 @@ class PlatformSpec:
     # bytes per kind of media; a kind left out is one postops cannot post there, None is "no limit in bytes"
     media_bytes: dict[str, int | None] = field(default_factory=dict)
     format_bytes: dict[str, int] = field(default_factory=dict)   # per format, where it differs from its kind's
+    # the kinds whose limit in bytes the platform words as "less than": a file of exactly that size is refused
+    bytes_below: tuple[str, ...] = ()
     # formats (postops.repo.media.FORMATS, read from the file's content), where fewer than postops takes
     media_formats: tuple[str, ...] | None = None
     # the most pixels (width times height) per kind, or per format where that differs
@@ -180,9 +182,11 @@ class PlatformSpec:
             found.append(f"media {rel!r} is a {info.format.upper()} {info.kind}; {self.title} takes only "
                          f"{', '.join(f.upper() for f in self.media_formats)}")
         limit = self.format_bytes.get(info.format, sizes.get(info.kind))
-        if limit is not None and info.size > limit:
+        below = info.format not in self.format_bytes and info.kind in self.bytes_below
+        if limit is not None and (info.size >= limit if below else info.size > limit):
             which = f"{info.format.upper()} files" if info.format in self.format_bytes else f"{info.kind}s{own}"
-            found.append(f"media {rel!r} is {info.size:,} bytes; {self.name} allows at most {limit:,} bytes for {which}")
+            found.append(f"media {rel!r} is {info.size:,} bytes; {self.name} allows {'less than' if below else 'at most'} "
+                         f"{limit:,} bytes for {which}")
         pixels = self.max_pixels_for(account)
         most = pixels.get(info.format, pixels.get(info.kind))
         if most is not None and info.pixels is not None and info.pixels > most:
@@ -256,10 +260,11 @@ SPECS: dict[str, PlatformSpec] = {
         media_bytes={"image": 1000 * 1000}, reply_forms=("link", "at-uri", "id"),
         features=Features(repost=True, quote=True), secrets=("APP_PASSWORD",)),
     # A Page post's message is cut at 63,206 characters; a photo is "less than 10 MB" (Graph API Photo
-    # reference); a reply or thread part is a comment, which takes one image; postops posts no video there.
+    # reference): 10,000,000 bytes is refused, one byte fewer taken. A reply or thread part is a comment, which
+    # takes one image; postops posts no video there.
     "facebook": PlatformSpec(
         "facebook", "Facebook", 63206, "characters", "characters", counted_as="characters, links in full",
-        media_bytes={"image": 10 * 1000 * 1000},
+        media_bytes={"image": 10 * 1000 * 1000}, bytes_below=("image",),
         max_reply_images=1, reply_forms=("id",), secrets=("PAGE_TOKEN",)),
     # The Posts API refuses commentary over 3,000 characters; the Images API
     # (https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/images-api) takes JPEG,

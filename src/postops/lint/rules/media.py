@@ -134,7 +134,7 @@ def _bytes(limit: int | None) -> str:
 def _cell(spec: PlatformSpec, kind: str) -> str:
     if kind not in spec.media_bytes:
         return "not posted by postops"
-    said = [_bytes(spec.media_bytes[kind])]
+    said = [("less than " if kind in spec.bytes_below else "") + _bytes(spec.media_bytes[kind])]
     said += [f"{fmt.upper()} {_bytes(limit)}" for fmt, limit in spec.format_bytes.items() if FORMATS[fmt][0] == kind]
     if kind in spec.max_pixels:
         said.append(f"at most {spec.max_pixels[kind]:,} pixels")
