@@ -156,6 +156,11 @@ def test_tone_model_versions_are_part_of_the_key() -> None:
         cache_mod.LIBRARIES)
 
 
+def test_the_image_decoders_version_is_part_of_the_key() -> None:
+    # Pillow's decoders say whether an image is damaged: a new version can find what the old one did not
+    assert "pillow" in cache_mod.LIBRARIES
+
+
 def test_a_duplicate_id_in_another_file_relints_the_cached_post(two: tuple[ContentRepo, Counting]) -> None:
     repo, counting = two
     repo.write("posts/drill/a.yaml", POST.replace("csis", "drill"))

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from mediafixtures import MP4, image
+from PIL import Image
+
+from postops.lint.engine import run_lint
+from postops.repo import media as media_module
+from postops.repo.config import load_config
 
 
 def findings(repo, rule):
@@ -455,10 +462,91 @@ def test_a_damaged_png_is_refused_although_its_header_reads(repo):
           - {path: media/padded.png, alt: x}
         """)
     assert [(line, message) for line, _, message in findings(repo, "media")] == [
-        (4, "media 'media/cut.png' is a damaged PNG image (Truncated File Read); export it again"),
+        (4, "media 'media/cut.png' is a damaged PNG image (the file ends before its image does); export it again"),
         (5, "media 'media/flipped.png' is a damaged PNG image (broken PNG file (bad header checksum in b'IDAT')); "
             "export it again"),
     ]
+
+
+def test_a_jpeg_or_gif_cut_short_is_refused_although_its_header_reads(repo):
+    # A copy or download that stopped keeps the header (so the size reads) but not the end of the image: a
+    # JPEG's entropy-coded data and its EOI marker (ITU T.81), a GIF's image data and trailer (GIF89a); no
+    # platform can process it. An animated GIF cut in a later frame is found too.
+    out = io.BytesIO()
+    Image.linear_gradient("L").convert("RGB").save(out, "JPEG")
+    jpeg = out.getvalue()
+    frames = [Image.new("P", (32, 16), i) for i in range(4)]
+    for i, frame in enumerate(frames):
+        frame.putpixel((i, i), 255 - i)
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:])
+    animated = out.getvalue()
+    repo.write_bytes("media/cut.jpg", jpeg[: len(jpeg) * 3 // 4])   # in its scan, after the header
+    repo.write_bytes("media/no-end.jpg", jpeg[:-2])
+    repo.write_bytes("media/padded.jpg", jpeg + bytes(100))     # bytes after its end are no damage
+    repo.write_bytes("media/cut.gif", image("GIF", (64, 48))[:-4])
+    repo.write_bytes("media/cut-late.gif", animated[:-6])
+    repo.write_bytes("media/animated.gif", animated)
+    repo.write("posts/csis/p.yaml", """\
+        account: csis
+        text: hi
+        media:
+          - {path: media/cut.jpg, alt: x}
+          - {path: media/no-end.jpg, alt: x}
+          - {path: media/padded.jpg, alt: x}
+          - {path: media/cut.gif, alt: x}
+        thread:
+          - text: animated
+            media:
+              - {path: media/cut-late.gif, alt: x}
+              - {path: media/animated.gif, alt: x}
+        """)
+    cut = "is a damaged {} image (the file ends before its image does); export it again"
+    assert [(line, message) for line, _, message in findings(repo, "media")] == [
+        (4, f"media 'media/cut.jpg' {cut.format('JPEG')}"),
+        (5, f"media 'media/no-end.jpg' {cut.format('JPEG')}"),
+        (7, f"media 'media/cut.gif' {cut.format('GIF')}"),
+        (11, f"media 'media/cut-late.gif' {cut.format('GIF')}"),
+    ]
+
+
+def test_an_image_cut_inside_its_header_is_a_damaged_image_not_an_unknown_file(repo):
+    repo.write_bytes("media/stub.png", image("PNG")[:20])
+    repo.write_bytes("media/stub.jpg", image("JPEG")[:40])
+    repo.write("posts/csis/p.yaml", "account: csis\ntext: hi\nmedia:\n  - {path: media/stub.png, alt: x}\n"
+                                    "  - {path: media/stub.jpg, alt: x}\n")
+    assert [(line, message) for line, _, message in findings(repo, "media")] == [
+        (4, "media 'media/stub.png' is a damaged PNG image (the file ends before its image does); export it again"),
+        (5, "media 'media/stub.jpg' is a damaged JPEG image (the file ends before its image does); export it again"),
+    ]
+
+
+def test_a_multi_picture_jpeg_from_a_camera_is_a_jpeg(repo):
+    # MPO (CIPA DC-007): a JPEG followed by more pictures; platforms show the first. It was a KeyError.
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48)).save(out, "MPO", save_all=True, append_images=[Image.new("RGB", (64, 48))])
+    repo.write("postops.yaml", MASTODON)
+    repo.write_bytes("media/3d.jpg", out.getvalue())
+    repo.write_bytes("media/3d.png", out.getvalue())
+    repo.write("posts/li/p.yaml", "account: li\ntext: hi\nmedia:\n  - {path: media/3d.jpg, alt: x}\n"
+                                  "  - {path: media/3d.png, alt: x}\n")
+    assert findings(repo, "media") == [
+        (5, 12, "media 'media/3d.png' is a JPEG image named .png: rename it to .jpg, which platforms read its "
+                "type from too")]
+
+
+def test_only_an_image_small_enough_is_decoded(repo, monkeypatch):
+    # a file past the bound is judged by its header: decoding stays bounded in time and memory
+    jpeg = image("JPEG", (64, 48))[:-2]   # no end: decoding finds it (the test above)
+    repo.write_bytes("media/no-end.jpg", jpeg)
+    repo.write("posts/csis/p.yaml", "account: csis\ntext: hi\nmedia:\n  - {path: media/no-end.jpg, alt: x}\n")
+    def found():
+        return [f.message for f in run_lint(repo.root, load_config(repo.root), cache=False).findings]
+    monkeypatch.setattr(media_module, "_DECODE_BYTES", len(jpeg) - 1)
+    assert found() == []
+    monkeypatch.setattr(media_module, "_DECODE_BYTES", len(jpeg))
+    assert found() == [
+        "media 'media/no-end.jpg' is a damaged JPEG image (the file ends before its image does); export it again"]
 
 
 MASTODON = """\

@@ -3,8 +3,8 @@
 A file's cached findings are used only when every input they can depend on is unchanged:
 - the run's context: the cache format, postops' version (and its source files, for a development
   install), Python's and the libraries' versions that shape findings (JSON Schema, YAML, regex,
-  twitter-text, timezones, Unicode confusables, the tone models), postops.yaml, postops.limits.yaml (the
-  Mastodon instances' limits) and every file under policies/;
+  twitter-text, timezones, Unicode confusables, Pillow's image decoders, the tone models), postops.yaml,
+  postops.limits.yaml (the Mastodon instances' limits) and every file under policies/;
 - the file itself: its path and the sha256 of its bytes;
 - what the post refers to elsewhere in the repository: the files declaring its id (duplicate ids),
   whether the post ids it replies to, reposts or quotes exist, the ledger's published hash for each of its accounts and
@@ -59,7 +59,7 @@ JOURNAL_LIMIT = 256 * 1024
 SETTLED_NS = 2_000_000_000
 # Libraries whose version can change a finding (the tone models' with them); looked up, never imported.
 LIBRARIES = ("jsonschema", "jsonschema-rs", "ruamel.yaml", "google-re2", "regex", "twitter-text-parser", "tzdata",
-             "confusable-homoglyphs", "alt-profanity-check", "scikit-learn", "vaderSentiment", "lingua-language-detector")
+             "confusable-homoglyphs", "pillow", "alt-profanity-check", "scikit-learn", "vaderSentiment", "lingua-language-detector")
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,9 @@ FORMATS: dict[str, tuple[str, tuple[str, ...]]] = {
     "webp": ("image", (".webp",)), "mp4": ("video", (".mp4",)), "mov": ("video", (".mov",)),
 }
 _PILLOW_FORMATS = ["PNG", "JPEG", "GIF", "WEBP"]
+# A camera's multi-picture JPEG (MPO, CIPA DC-007) is a JPEG followed by more pictures: platforms show the first,
+# a JPEG, and Pillow names the file MPO.
+_PILLOW_NAMES = {"MPO": "jpeg"}
 # QuickTime's file type brand; any other brand in an `ftyp` box is read as MP4 (ISO/IEC 14496-12)
 _QUICKTIME = b"qt  "
 # Boxes an older QuickTime file may start with instead of `ftyp`
@@ -126,15 +129,19 @@ def _image(target: Path, rel: str, head: bytes, size: int, named: str) -> MediaI
 
     try:
         with warnings.catch_warnings():
-            # a header is read, never the pixels: an image too large to decode safely is judged by its size
+            # an image too large to decode safely is judged by its header and its size
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(target, formats=_PILLOW_FORMATS) as image:
-                fmt, (width, height) = str(image.format).lower(), image.size
-                damage = _damage(image)
+                fmt, (width, height) = _PILLOW_NAMES.get(str(image.format), str(image.format).lower()), image.size
+                damage = _damage(image, size)
     except Image.DecompressionBombError:
         raise MediaProblem(f"media {rel!r} is an image of more than {2 * (Image.MAX_IMAGE_PIXELS or 0):,} pixels, "
                            "which no platform takes") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        signed = _signed(head)
+        if signed is not None:  # its first bytes say what it is, and the rest does not follow: cut or broken
+            raise MediaProblem(f"media {rel!r} is a damaged {signed.upper()} image ({_failure(exc)}); "
+                               "export it again") from None
         raise MediaProblem(f"media {rel!r} is not {'an' if named[0] in 'aeiou' else 'a'} {named}: its content is "
                            f"{_described(head)}, not one of {', '.join(f.upper() for f in FORMATS)}") from None
     if damage:
@@ -142,15 +149,56 @@ def _image(target: Path, rel: str, head: bytes, size: int, named: str) -> MediaI
     return MediaInfo("image", fmt, size, width, height)
 
 
-def _damage(image: Any) -> str | None:
-    """What is wrong with an image whose header reads, as far as Pillow can tell without decoding its pixels:
-    for a PNG, a chunk cut short or whose CRC does not match (a copy that stopped, a flipped byte), which no
-    platform can process. None when it finds nothing."""
+def _signed(head: bytes) -> str | None:
+    """The image format a file's first bytes give (each format's signature), or None."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return next((fmt for fmt, signature in _SIGNATURES.items() if head.startswith(signature)), None)
+
+
+# The first bytes of each image format postops posts (a WEBP's are RIFF, its size, then WEBP).
+_SIGNATURES = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff", "gif": b"GIF8"}
+# Decoding finds what a header cannot (a JPEG or GIF cut short by a copy or download that stopped), within
+# bounds: a file larger than every platform's image limit (the outbox's 50 MiB is the largest) or of more
+# pixels than Pillow calls safe to decode is judged by its header (and refused by its size, if it is too big).
+_DECODE_BYTES = 64 * 1024 * 1024
+
+
+def _damage(image: Any, size: int) -> str | None:
+    """What is wrong with an image whose header reads, or None when nothing is found.
+
+    A PNG's chunks are checked against their CRCs without decoding its pixels (a chunk cut short, a flipped
+    byte). A JPEG is decoded at an eighth of its width and height, which costs a fraction of a full decode
+    but still reads every byte of its scans, so a file that ends before its image does is found. A GIF's
+    first and last frames are decoded: a file cut short always ends in the last frame it still has, and
+    walking to it reads every frame's blocks. No platform can process such a file."""
+    from PIL import Image  # noqa: PLC0415 - only for posts with media
+
     try:
-        image.verify()
-    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
-        return str(exc) or type(exc).__name__
+        if image.format == "PNG":
+            image.verify()
+            return None
+        safe = Image.MAX_IMAGE_PIXELS
+        if size > _DECODE_BYTES or (safe is not None and image.width * image.height > safe):
+            return None
+        if image.format in ("JPEG", "MPO"):
+            image.draft(None, (1, 1))  # libjpeg's smallest scale, 1/8
+        image.load()
+        if image.format == "GIF" and image.n_frames > 1:
+            image.seek(image.n_frames - 1)
+            image.load()
+    except Exception as exc:  # noqa: BLE001 - whatever Pillow's decoders raise on a broken file is damage
+        return _failure(exc)
     return None
+
+
+def _failure(exc: BaseException) -> str:
+    """Pillow's words for a file it cannot decode, where they say something; a file that ends too early in
+    plain words (Pillow says "Truncated File Read" or "image file is truncated (N bytes not processed)")."""
+    said = str(exc) if isinstance(exc, (OSError, SyntaxError, ValueError, EOFError, struct.error)) else ""
+    if said == "Truncated File Read" or said.startswith("image file is truncated"):
+        return "the file ends before its image does"
+    return said or "its data cannot be decoded"
 
 
 def _described(head: bytes) -> str:

@@ -7,11 +7,14 @@ a video only on its own.
 
 @@TABLE@@
 
-Image headers are read with Pillow, only for posts that have media, and a PNG's chunks are checked
-against their CRCs without decoding its pixels (a file cut short or with a flipped byte is refused as
-damaged: no platform can process it). A video's dimensions and length are
-not read (platforms check them when they process it). A thread part or reply to a Facebook account is a
-comment, which takes at most one image. Alt text fits the platform (the table's last column). The numbers
+Image headers are read with Pillow, only for posts that have media. A file cut short or broken is refused
+as damaged (no platform can process it): a PNG's chunks are checked against their CRCs without decoding
+its pixels (a flipped byte is found too); a JPEG is decoded at an eighth of its size, which still reads all
+of its data; a GIF's first and last frames are decoded (a cut always lands in the last frame it still has).
+Only files of at most 64 MiB and of no more pixels than Pillow decodes safely (89,478,485) are decoded;
+larger ones are judged by their header. A camera's multi-picture JPEG (MPO) is a JPEG. A video's
+dimensions and length are not read (platforms check them when they process it). A thread part or reply to
+a Facebook account is a comment, which takes at most one image. Alt text fits the platform (the table's last column). The numbers
 are each platform's declaration in `postops.platforms.spec`, with their sources.
 A Mastodon account is held to its instance's own image and video sizes, image pixels, images per post
 and alt text length where `postops.limits.yaml` or its `limits` in postops.yaml give them.
