@@ -271,3 +271,39 @@ def test_a_first_run_that_finds_posts_asks_the_platform_once_then_publishes(tmp_
     assert run(repo, T + 10 * M, x_platform, ENV)[0].exit_code == 0
     assert run(repo, T + H, x_platform, ENV)[0].exit_code == 0
     assert [c.request.method for c in responses.calls] == ["POST"]   # later posts: no question asked
+
+
+def test_a_thread_the_ledger_lost_is_recorded_part_by_part_and_only_the_missing_part_goes_out(tmp_path: Path) -> None:
+    """Parts 1 and 2 of a thread went out, then the state branch was deleted before part 3 did: a fresh
+    clone finds the two on the platform (recorded under their own part numbers, reported per part), and
+    posts part 3 alone, as the reply to part 2."""
+    from postops.publish.engine import OutcomeKind
+    repo = content_repo(tmp_path, when=T - 30 * 24 * H)
+    repo.write("posts/drill/series.yaml", post_yaml("drill", "One", "2026-11-24T14:00:00Z", thread=["Two", "Three"]))
+    repo.commit("Add a thread", T - H)
+    assert outbox_run(repo, T)[0].exit_code == 0 and sent(repo) == ["series.0.json", "series.1.json", "series.2.json"]
+    folder = repo.root.parent / "outbox" / "drill"
+    (folder / "series.2.json").unlink()                      # as if the run had stopped before part 3
+    repo.git("push", "--quiet", "origin", ":refs/heads/postops/state")
+    fresh = clone(tmp_path / "remote.git", tmp_path / "ci")
+
+    assert outbox_run(fresh, T + 20 * M)[0].exit_code == 0           # sees it, with nothing in the ledger
+    result, lines = outbox_run(fresh, T + 30 * M)                    # due: checked first
+    assert result.exit_code == 0, lines
+    assert sent(repo) == ["series.0.json", "series.1.json", "series.2.json"], lines
+    assert json.loads((folder / "series.2.json").read_text())["reply_to"] == "series.1"
+    assert [(o.what, o.post, o.account, o.part, o.detail) for o in result.outcomes] == [
+        (OutcomeKind.RESOLVED, "series", "drill", 0, (folder / "series.0.json").as_uri()),
+        (OutcomeKind.RESOLVED, "series", "drill", 1, (folder / "series.1.json").as_uri()),
+        (OutcomeKind.PUBLISHED, "series", "drill", 2, (folder / "series.2.json").as_uri()),
+    ]
+    found = [e for e in fresh.ledger_events() if e["event"] in ("published", "released")]
+    assert [(e["event"], e["part"], e.get("platform_id"), e.get("url"), e.get("resolved")) for e in found] == [
+        ("published", 0, "series.0", (folder / "series.0.json").as_uri(), True),
+        ("published", 1, "series.1", (folder / "series.1.json").as_uri(), True),
+        ("released", 2, None, None, None),
+        ("published", 2, "series.2", (folder / "series.2.json").as_uri(), None),
+    ]
+    assert "checked series @drill part 1: already on the platform" in "\n".join(lines)
+    assert "checked series @drill part 2: already on the platform" in "\n".join(lines)
+    assert "checked series @drill part 3: not on the platform yet" in "\n".join(lines)
