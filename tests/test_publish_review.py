@@ -157,3 +157,38 @@ def test_pause_keeps_any_character_of_the_reason(repo):
     reason = "🚨 Crisis: «hold» everything"
     set_paused(repo.root, {"reason": reason, "since": T.isoformat()})
     assert load_config(repo.root).paused == {"reason": reason, "since": T.isoformat()}
+
+
+def test_a_thread_part_in_doubt_is_looked_for_as_it_was_claimed_with_its_reply_and_key(repo):
+    # The lookup of part 2, edited on main while in doubt, must ask exactly what was sent: its old text, the
+    # idempotency key of the claimed content (Bluesky derives the record's key from it, Mastodon dedupes by
+    # it) and the reply to part 1; anything else finds nothing and the part goes out a second time.
+    repo.write("posts/drill/t.yaml", post_yaml("drill", "One", "2026-03-01T09:00:00Z", thread=["Two"]))
+    repo.commit("A thread", T - 60 * M)
+    sent: list[tuple[int, str, str | None, str]] = []
+
+    class DiesAfterPart2(OutboxPlatform):
+        def publish(self, request):  # type: ignore[no-untyped-def]
+            sent.append((request.part, request.text, request.reply_to, request.idempotency_key))
+            found = super().publish(request)
+            if request.part == 1:
+                raise Died
+            return found
+
+    with pytest.raises(Died):
+        run(repo, T, platforms=DiesAfterPart2)
+    repo.write("posts/drill/t.yaml", post_yaml("drill", "One", "2026-03-01T09:00:00Z", thread=["Two, edited"]))
+    repo.commit("Edited while in doubt", T + 5 * M)
+    asked: list[tuple[int, str, str | None, str]] = []
+
+    class Records(OutboxPlatform):
+        def lookup(self, request, claimed_at):  # type: ignore[no-untyped-def]
+            asked.append((request.part, request.text, request.reply_to, request.idempotency_key))
+            return super().lookup(request, claimed_at)
+
+    result = run(repo, T + 30 * M, platforms=Records)
+    assert asked == [sent[1]] and sent[1][1:3] == ("Two", "t.0")
+    assert outbox_texts(repo) == ["One", "Two"]           # the edit is not published besides
+    last = repo.ledger_events()[-1]
+    assert (last["event"], last["part"], last["resolved"]) == ("published", 1, True)
+    assert [a.action for a in result.last_plan.actions] == ["conflict"]   # then the edit is reported

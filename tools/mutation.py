@@ -32,7 +32,7 @@ MODULES: dict[str, list[str]] = {
         "tests/test_publish_engine.py", "tests/test_ledger_tamper.py", "tests/test_first_sight.py",
         "tests/test_due_without_publish_at.py", "tests/test_publish_accepted.py", "tests/test_publish_poll_quote.py",
         "tests/test_instance_limits.py", "tests/test_approval_bypass.py", "tests/test_publish_leftovers.py",
-        "tests/test_publish_times.py", "tests/test_parse_once.py", "tests/test_crisis.py", "tests/test_bounds.py",
+        "tests/test_publish_times.py", "tests/test_parse_once.py", "tests/test_crisis.py",
         "tests/test_gate_edges.py", "tests/test_ledger_fetch.py",
     ],
     "src/postops/publish/ledger.py": [

@@ -358,15 +358,24 @@ class _BringUp:
                                                  "add a new post")
         return None
 
+    @cached_property
+    def holders(self) -> dict[int, Holder]:
+        return {i: claim_holder(s, self.ctx) for i, s in self.parts.items() if s.status == CLAIMED}
+
+    def in_doubt(self) -> Action | None:
+        """Claims in doubt are resolved before anything else is decided, a conflict included: the platform is
+        asked about what was claimed, whatever main says now, and a part that may have gone out must never
+        stay unknown because the post was edited meanwhile."""
+        doubt = tuple(sorted(i for i, h in self.holders.items() if h == "in-doubt"))
+        if not doubt:
+            return None
+        return Action(ActionName.RESOLVE, self.target.post, self.target.account, None,
+                      _doubt_reason(self.parts[doubt[0]], self.ctx), doubt, self.target.path)
+
     def claims(self) -> _Step:
-        """Open claims: in doubt ones are resolved first, another publisher's are waited for, ours are ours."""
-        open_claims = {i: s for i, s in self.parts.items() if s.status == CLAIMED}
-        holders = {i: claim_holder(s, self.ctx) for i, s in open_claims.items()}
-        doubt = tuple(sorted(i for i, h in holders.items() if h == "in-doubt"))
-        if doubt:
-            return Action(ActionName.RESOLVE, self.target.post, self.target.account, None,
-                          _doubt_reason(open_claims[doubt[0]], self.ctx), doubt, self.target.path)
-        held = [open_claims[i] for i, h in holders.items() if h == "held"]
+        """Open claims: another publisher's are waited for, ours are ours (those in doubt: in_doubt)."""
+        holders = self.holders
+        held = [self.parts[i] for i, h in holders.items() if h == "held"]
         if held:
             return self.act(ActionName.WAIT, f"being published by {held[0].event.get('by')}", held[0].lease_until)
         if any(h == "ours" for h in holders.values()):
@@ -475,6 +484,9 @@ def _bring_up(target: Target, parts: dict[int, PartState], retracting: bool, id_
               by_key: Mapping[tuple[str, str], Target], ctx: Context) -> Action | None:
     """What to do about a post main wants on an account: the first step that decides, in order."""
     up = _BringUp(target, parts, ledger, pairs, by_key, ctx)
+    doubt = up.in_doubt()
+    if doubt is not None:
+        return doubt
     conflict = up.conflict(retracting, id_retracted)
     if conflict is not None or len(up.published) >= target.parts:
         return conflict
