@@ -472,8 +472,9 @@ def retract(posts: tuple[str, ...], repo: str | None, now: str | None, since: st
 @now_option
 @_handle_errors
 def dispatch(repo: str | None, now: str | None) -> int:
-    """The publish job started by hand: the lever in POSTOPS_ACTION (publish, pause, resume or retract, with
-    POSTOPS_REASON, POSTOPS_POSTS, POSTOPS_SINCE, POSTOPS_ACCOUNT, POSTOPS_ALLOW_MASS_RETRACT), then publish."""
+    """The publish job started by hand: the lever in POSTOPS_ACTION (publish, pause, resume, retract or repair,
+    with POSTOPS_REASON, POSTOPS_POSTS, POSTOPS_SINCE, POSTOPS_ACCOUNT, POSTOPS_ALLOW_MASS_RETRACT), then
+    publish. POSTOPS_LEDGER_MEMORY names the file that remembers the ledger between CI jobs."""
     from postops.publish.commands import dispatch_command
 
     return dispatch_command(_root(repo), now=_parse_time(now, "--now", repo), echo=click.echo, env=os.environ)
