@@ -1,14 +1,14 @@
-"""Real media files for tests: images made by Pillow (the library postops reads their headers with), and the
-first bytes of a video, so that what lint and publish read from a file's content is what a platform would."""
+"""Real media files for tests: images made by Pillow (the library postops reads their headers with), and MP4
+videos built box by box as ISO/IEC 14496-12 lays them out, so that what lint and publish read from a file's
+content is what a platform would."""
 
 from __future__ import annotations
 
 import io
+import struct
+from fractions import Fraction
 
 from PIL import Image
-
-# An MP4 file's first box (ISO/IEC 14496-12: size, 'ftyp', major brand): what identifies it, and all postops reads.
-MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
 
 
 def image(fmt: str = "PNG", size: tuple[int, int] = (8, 4), pad_to: int | None = None, mode: str = "RGB") -> bytes:
@@ -22,3 +22,67 @@ def image(fmt: str = "PNG", size: tuple[int, int] = (8, 4), pad_to: int | None =
         assert pad_to >= len(data), (pad_to, len(data))
         data += bytes(pad_to - len(data))
     return data
+
+
+# -- MP4 files (ISO/IEC 14496-12), built box by box ------------------------------------------------------------
+
+
+def box(kind: bytes, *payload: bytes) -> bytes:
+    """A box: its 32-bit size (header included), its type, its payload."""
+    body = b"".join(payload)
+    return struct.pack(">I4s", 8 + len(body), kind) + body
+
+
+def full_box(kind: bytes, *payload: bytes, version: int = 0, flags: int = 0) -> bytes:
+    """A full box: a box whose payload starts with a version byte and 24 bits of flags."""
+    return box(kind, struct.pack(">I", version << 24 | flags), *payload)
+
+
+_MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)   # the identity
+
+
+def video_track(width: int, height: int, seconds: float, fps: Fraction | int, handler: bytes = b"vide",
+                entry: bytes | None = None) -> bytes:
+    """A `trak` box for a video of `width` x `height` pictures shown at `fps` for `seconds`: its header, its
+    media header (timescale: 30000 for 30 frames a second, 60000 for 60000/1001), handler, one AVC sample
+    description (or `entry`) and a time-to-sample table of frames of equal length."""
+    fps = Fraction(fps)
+    scale = 1000 if fps.numerator < 1000 else 1
+    timescale, delta = fps.numerator * scale, fps.denominator * scale
+    frames = round(seconds * fps)
+    duration = frames * delta
+    visual = (bytes(6) + struct.pack(">H", 1) + bytes(16) + struct.pack(">HHIIIH", width, height, 0x480000,
+              0x480000, 0, 1) + bytes(32) + struct.pack(">Hh", 0x18, -1))
+    stbl = box(b"stbl",
+               full_box(b"stsd", struct.pack(">I", 1), box(b"avc1", visual) if entry is None else entry),
+               full_box(b"stts", struct.pack(">III", 1, frames, delta)),
+               full_box(b"stsc", struct.pack(">I", 0)), full_box(b"stsz", struct.pack(">II", 0, 0)),
+               full_box(b"stco", struct.pack(">I", 0)))
+    return box(b"trak",
+               full_box(b"tkhd", struct.pack(">IIIII", 0, 0, 1, 0, round(seconds * 1000)), bytes(8), struct.pack(">hhhH", 0, 0, 0, 0),
+                        _MATRIX, struct.pack(">II", width << 16, height << 16), flags=3),
+               box(b"mdia",
+                   full_box(b"mdhd", struct.pack(">IIIIHH", 0, 0, timescale, duration, 0x55C4, 0)),
+                   full_box(b"hdlr", struct.pack(">I4s", 0, handler), bytes(12), b"VideoHandler\0"),
+                   box(b"minf", full_box(b"vmhd", bytes(8), flags=1),
+                       box(b"dinf", full_box(b"dref", struct.pack(">I", 1), full_box(b"url ", flags=1))), stbl)))
+
+
+def mp4(size: tuple[int, int] = (1280, 720), seconds: float = 10, fps: Fraction | int = 30, *,
+        brand: bytes = b"isom", moov_first: bool = True, mdat: bytes = bytes(64), tracks: bytes | None = None,
+        movie_seconds: float | None = None) -> bytes:
+    """An MP4 file (a QuickTime one with brand b"qt  ") of one video track, as an encoder writes it: `ftyp`,
+    then `moov` and `mdat` (`moov` first, as for streaming, unless not `moov_first`). The movie header's
+    duration is `movie_seconds` (default `seconds`) in a timescale of 1000."""
+    timescale = 1000
+    duration = round((seconds if movie_seconds is None else movie_seconds) * timescale)
+    mvhd = full_box(b"mvhd", struct.pack(">IIII", 0, 0, timescale, duration), struct.pack(">IH", 0x10000, 0x100),
+                    bytes(10), _MATRIX, bytes(24), struct.pack(">I", 2))
+    moov = box(b"moov", mvhd, video_track(*size, seconds, Fraction(fps)) if tracks is None else tracks)
+    ftyp = box(b"ftyp", brand, struct.pack(">I", 0x200), brand, b"mp41")
+    body = box(b"mdat", mdat)
+    return ftyp + (moov + body if moov_first else body + moov)
+
+
+# A well-formed MP4 video of ten seconds, 1280x720 at 30 frames a second, within every platform's limits.
+MP4 = mp4()

@@ -196,17 +196,23 @@ def test_publish_never_uploads_symlinked_media_inside_the_repository(tmp_path):
      "media 'media/chart.png' is 5,242,881 bytes; x allows at most 5,242,880 bytes for images"),
 ])
 def test_publish_never_uploads_media_a_platform_would_refuse(tmp_path, account, content, why):
-    # lint's media rule switched off: publish reads the file's content and the platform's limits itself
-    repo = content_repo(tmp_path, remote=False)
-    repo.write("postops.yaml", (repo.root / "postops.yaml").read_text().replace(
-        "accounts:\n", "accounts:\n  csis:\n    platform: x\n", 1))
-    repo.write("policies/off.yaml", "rules:\n  - id: media\n    severity: \"off\"\n")
-    (repo.root / "media").mkdir()
-    (repo.root / "media/chart.png").write_bytes(content)
-    repo.write(f"posts/{account}/a.yaml", post_yaml(account, "Our chart") + "media:\n  - path: media/chart.png\n"
-                                                                             "    alt: A chart\n")
-    repo.commit("a post with a chart", datetime.fromisoformat("2026-02-01T00:00:00+00:00"))
-    Uploader.uploaded = []
-    _, lines = run(repo, datetime.fromisoformat("2026-02-01T01:00:00+00:00"), Uploader, {})
+    lines = publish_with_media_rule_off(tmp_path, "  csis:\n    platform: x\n", account, "media/chart.png", content)
     assert Uploader.uploaded == []
     assert lines == [f"failed to publish a @{account}: {why}"]
+
+
+def publish_with_media_rule_off(tmp_path: Path, accounts: str, account: str, rel: str, content: bytes) -> list[str]:
+    """Publish a post of `account` (one of the accounts init makes, or of `accounts`, added to them) with the
+    media file `rel` of `content`, lint's media rule switched off: publish reads the file's content and the
+    platform's limits itself. What it says; what it uploaded is in Uploader.uploaded."""
+    repo = content_repo(tmp_path, remote=False)
+    repo.write("postops.yaml", (repo.root / "postops.yaml").read_text().replace("accounts:\n", "accounts:\n" + accounts, 1))
+    repo.write("policies/off.yaml", "rules:\n  - id: media\n    severity: \"off\"\n")
+    (repo.root / rel).parent.mkdir(parents=True, exist_ok=True)
+    (repo.root / rel).write_bytes(content)
+    repo.write(f"posts/{account}/a.yaml", post_yaml(account, "Our media") + f"media:\n  - path: {rel}\n"
+                                                                             "    alt: What it shows\n")
+    repo.commit("a post with media", datetime.fromisoformat("2026-02-01T00:00:00+00:00"))
+    Uploader.uploaded = []
+    _, lines = run(repo, datetime.fromisoformat("2026-02-01T01:00:00+00:00"), Uploader, {})
+    return lines

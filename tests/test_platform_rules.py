@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 from conftest import CONFIG
+from mediafixtures import MP4
 
 from postops.errors import ConfigError
 from postops.repo.config import load_config
@@ -59,7 +60,7 @@ def test_bluesky_text_of_exactly_300_graphemes_and_3000_bytes_passes(repo):
 
 
 def test_bluesky_refuses_video_that_publish_could_not_send(repo):
-    repo.write("media/clip.mp4", "\0\0\0\x18ftypmp42")
+    repo.write_bytes("media/clip.mp4", MP4)
     repo.write("posts/sky/p.yaml", "account: sky\ntext: Watch\nmedia:\n  - path: media/clip.mp4\n    alt: A clip\n")
     assert findings(repo, "media") == [(4, 11, "media 'media/clip.mp4' is a video; postops cannot post videos "
                                                "to Bluesky")]

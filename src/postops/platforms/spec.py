@@ -46,6 +46,20 @@ class Features:
 
 
 @dataclass(frozen=True)
+class VideoLimits:
+    """What a platform checks in a video's content (postops.repo.mp4 reads it), where it documents a limit;
+    None is "none documented"."""
+
+    seconds: tuple[float, float] | None = None      # the shortest and the longest, both taken
+    min_side: int | None = None                     # pixels, each side at least
+    # pixels, the longer side and the shorter at most, whichever way round the video is
+    max_sides: tuple[int, int] | None = None
+    max_ratio: int | None = None                    # the longer side at most this many times the shorter
+    frame_rate: int | None = None                   # frames per second at most
+    whole_frames: bool = False                      # the frame rate is compared rounded down (Mastodon's floor)
+
+
+@dataclass(frozen=True)
 class Limits:
     """An account's own limits where its server sets them: a Mastodon instance's `configuration` (GET
     /api/v2/instance, https://docs.joinmastodon.org/entities/Instance/#configuration), by the names it gives
@@ -57,6 +71,8 @@ class Limits:
     image_size_limit: int | None = None             # media_attachments.image_size_limit, bytes
     image_matrix_limit: int | None = None           # media_attachments.image_matrix_limit, pixels (width x height)
     video_size_limit: int | None = None             # media_attachments.video_size_limit, bytes
+    video_matrix_limit: int | None = None           # media_attachments.video_matrix_limit, pixels (width x height)
+    video_frame_rate_limit: int | None = None       # media_attachments.video_frame_rate_limit, frames per second
     description_limit: int | None = None            # media_attachments.description_limit (alt text), characters
     max_options: int | None = None                  # polls.max_options
     max_characters_per_option: int | None = None    # polls.max_characters_per_option
@@ -80,7 +96,8 @@ class Limits:
 LIMIT_GROUPS: dict[str, str] = {
     "max_characters": "statuses", "characters_reserved_per_url": "statuses", "max_media_attachments": "statuses",
     "image_size_limit": "media_attachments", "image_matrix_limit": "media_attachments",
-    "video_size_limit": "media_attachments", "description_limit": "media_attachments",
+    "video_size_limit": "media_attachments", "video_matrix_limit": "media_attachments",
+    "video_frame_rate_limit": "media_attachments", "description_limit": "media_attachments",
     "max_options": "polls", "max_characters_per_option": "polls", "min_expiration": "polls",
     "max_expiration": "polls",
 }
@@ -107,6 +124,7 @@ class PlatformSpec:
     media_formats: tuple[str, ...] | None = None
     # the most pixels (width times height) per kind, or per format where that differs
     max_pixels: dict[str, int] = field(default_factory=dict)
+    video: VideoLimits = VideoLimits()
     max_images: int = 4
     max_reply_images: int | None = None             # images a reply or thread part takes, where fewer
     reply_forms: tuple[ReplyForm, ...] = ("link", "id")
@@ -142,13 +160,26 @@ class PlatformSpec:
         return sizes
 
     def max_pixels_for(self, account: Account | None) -> dict[str, int]:
-        """The most pixels per kind or format, with an image limit `account`'s own server sets (its GIF limit
-        is its software's: no instance reports one)."""
+        """The most pixels per kind or format, with the image and video limits `account`'s own server sets (its
+        GIF limit is its software's: no instance reports one)."""
         most = dict(self.max_pixels)
         own = _own(self, account)
-        if own is not None and own.image_matrix_limit is not None:
-            most["image"] = own.image_matrix_limit
+        if own is not None:
+            for kind, limit in (("image", own.image_matrix_limit), ("video", own.video_matrix_limit)):
+                if limit is not None:
+                    most[kind] = limit
         return most
+
+    def video_for(self, account: Account | None) -> VideoLimits:
+        """What the platform checks in a video, for `account`: an X Premium account's larger pictures, the frame
+        rate a Mastodon account's own server sets."""
+        video = self.video
+        if account is not None and self.name == "x" and account.premium and video.max_sides is not None:
+            video = replace(video, max_sides=X_PREMIUM_VIDEO_SIDES)
+        own = _own(self, account)
+        if own is not None and own.video_frame_rate_limit is not None:
+            video = replace(video, frame_rate=own.video_frame_rate_limit)
+        return video
 
     def features_for(self, account: Account | None) -> Features:
         """What the platform takes, with the poll and alt text limits `account`'s own server sets."""
@@ -193,7 +224,41 @@ class PlatformSpec:
             which = f"{info.format.upper()} images" if info.format in pixels else f"{info.kind}s"
             found.append(f"media {rel!r} is {info.width}x{info.height} pixels ({info.pixels:,}); {self.title} takes "
                          f"{which} of at most {most:,} pixels{'' if info.format in pixels else own}")
+        if info.kind == "video":
+            found += self._video_refusals(info, rel, account, own)
         return found
+
+    def _video_refusals(self, info: MediaInfo, rel: str, account: Account | None, own: str) -> list[str]:
+        video, found = self.video_for(account), []
+        if video.seconds is not None and info.duration is not None:
+            shortest, longest = video.seconds
+            if not shortest <= info.duration <= longest:
+                found.append(f"media {rel!r} is a video of {_number(info.duration, 3)} seconds; {self.title} takes "
+                             f"videos of {_number(shortest)} to {_number(longest)} seconds")
+        if info.width is not None and info.height is not None:
+            size, longer, shorter = f"{info.width}x{info.height}", max(info.width, info.height), min(info.width, info.height)
+            if video.min_side is not None and shorter < video.min_side:
+                found.append(f"media {rel!r} is a video of {size} pixels; {self.title} takes videos of at least "
+                             f"{video.min_side}x{video.min_side}")
+            if video.max_sides is not None and (longer > video.max_sides[0] or shorter > video.max_sides[1]):
+                premium = " for an account with `premium: true`" if video.max_sides != self.video.max_sides else ""
+                found.append(f"media {rel!r} is a video of {size} pixels; {self.title} takes videos of at most "
+                             f"{video.max_sides[0]}x{video.max_sides[1]} (or {video.max_sides[1]}x"
+                             f"{video.max_sides[0]}){premium}")
+            if video.max_ratio is not None and longer > video.max_ratio * shorter:
+                found.append(f"media {rel!r} is a video of {size} pixels; {self.title} takes aspect ratios between "
+                             f"1:{video.max_ratio} and {video.max_ratio}:1")
+        if video.frame_rate is not None and info.frame_rate is not None:
+            rate = math.floor(info.frame_rate) if video.whole_frames else info.frame_rate
+            if rate > video.frame_rate:
+                found.append(f"media {rel!r} is a video of {_number(info.frame_rate)} frames per second; "
+                             f"{self.title} takes at most {video.frame_rate}{own}")
+        return found
+
+
+def _number(value: float, places: int = 2) -> str:
+    """A number as people write it: 140, 0.5, 59.94 (`places` decimals at most, none that are zero)."""
+    return f"{value:,.{places}f}".rstrip("0").rstrip(".")
 
 
 def _own(spec: PlatformSpec, account: Account | None) -> Limits | None:
@@ -210,6 +275,9 @@ URL_CHARS = 23
 # X Premium accounts "can post up to 25,000 characters" (https://help.x.com/en/using-x/x-premium): an account
 # says `premium: true` in postops.yaml.
 X_PREMIUM_LIMIT = 25_000
+# "Subscribed users can upload a 1080p video and get 1080p playback" (X's media best practices, video
+# recommendations): 1920x1080, either way round.
+X_PREMIUM_VIDEO_SIDES = (1920, 1080)
 
 SPECS: dict[str, PlatformSpec] = {
     # https://docs.x.com/resources/fundamentals/counting-characters: 280, most characters 1, CJK and emoji 2,
@@ -218,12 +286,18 @@ SPECS: dict[str, PlatformSpec] = {
     # alt text: POST /1.1/media/metadata/create takes alt_text.text of at most
     # 1,000 characters. POST /2/tweets: poll options 2-4 of up to 25 characters, duration_minutes 5-10080, and
     # `poll` "is mutually exclusive from Media, Quote Tweet Id, and Card URI": a poll, never with media or a quote.
-    # X documents no limit in pixels.
+    # X documents no limit in pixels for images. Video (media best practices, "Video specifications and
+    # recommendations", which postops' tweet_video uploads meet): frame rate "60 FPS or less", dimensions
+    # "between 32x32 and 1280x1024", duration "between 0.5 seconds and 140 seconds", aspect ratio "between 1:3
+    # and 3:1". The same page recommends 720x1280 for a portrait video, so the dimensions hold whichever way
+    # round a video is: the longer side at most 1280, the shorter at most 1024; "Subscribed users can upload a
+    # 1080p video" (X_PREMIUM_VIDEO_SIDES). Its "1:1 pixel aspect ratio" is not checked.
     "x": PlatformSpec(
         "x", "X", 280, "weighted characters", "x-weighted",
         counted_as="twitter-text's weighted length: most characters 1, CJK and emoji 2, every URL 23",
         limit_option="25,000 for an account with `premium: true`",
         media_bytes={"image": 5 * 1024 * 1024, "video": 512 * 1024 * 1024}, format_bytes={"gif": 15 * 1024 * 1024},
+        video=VideoLimits(seconds=(0.5, 140), min_side=32, max_sides=(1280, 1024), max_ratio=3, frame_rate=60),
         features=Features(repost=True, quote=True,
                           poll=PollLimits(2, 4, 25, 5, 10080, with_media=False, with_quote=False), alt_chars=1000),
         secrets=("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_SECRET")),
@@ -238,13 +312,18 @@ SPECS: dict[str, PlatformSpec] = {
     # Mastodon's Attachmentable concern enforces (MAX_MATRIX_LIMIT, "7680x4320px"), with GIF_MATRIX_LIMIT
     # 921,600 (1280x720) for GIFs; width times height above it is refused ("images are not supported"). An
     # instance reports its own image_matrix_limit (other servers' are smaller: 16,777,216 is common), which wins.
+    # Video: video_matrix_limit 8,294,400 (MAX_VIDEO_MATRIX_LIMIT, "3840x2160px") and video_frame_rate_limit 120
+    # (MAX_VIDEO_FRAME_RATE); MediaAttachment#check_video_dimensions refuses width x height above the first
+    # ("videos are not supported") and a frame rate whose floor is above the second (ffprobe's avg_frame_rate),
+    # and a file without a video stream. An instance reports its own, which win. Mastodon limits no length.
     "mastodon": PlatformSpec(
         "mastodon", "Mastodon", 500, "characters", "mastodon",
         counted_as="grapheme clusters (what a reader sees as one character); every URL written with `https://` "
                    "23, one without it in full; `@user@server` counts as `@user`",
         limit_option="or the instance's own: `postops limits --refresh` reads it into postops.limits.yaml",
         media_bytes={"image": 16 * 1024 * 1024, "video": 99 * 1024 * 1024},
-        max_pixels={"image": 33_177_600, "gif": 921_600},
+        max_pixels={"image": 33_177_600, "gif": 921_600, "video": 8_294_400},
+        video=VideoLimits(frame_rate=120, whole_frames=True),
         features=Features(repost=True, quote=True, poll=PollLimits(2, 4, 50, 5, 43829, with_media=False),
                           alt_chars=1500),
         secrets=("ACCESS_TOKEN",)),

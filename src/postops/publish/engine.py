@@ -426,7 +426,8 @@ class Publisher:
                  upload: bool = False) -> PartRequest:
         """What the platform is asked about `part`. For an `upload`, each media file is checked again right
         before it is read, whatever lint said (its media rule may be off): inside the reviewed files, what its
-        content says it is, and within the platform's limits in bytes and pixels."""
+        content says it is, and within the platform's limits for the account (in bytes and pixels, a video's
+        length and frame rate; an X Premium account's, a Mastodon instance's own)."""
         spec = self.config.accounts.get(action.account)
         if spec is None:
             raise PostopsError(f"account {action.account} is not in postops.yaml")
@@ -441,7 +442,7 @@ class Publisher:
         for m in piece.media:
             file, _ = media_file(self.root, m.path)   # nothing from outside the reviewed files is ever read
             if upload:
-                refusals = platform.media_refusals(inspect_media(file, m.path), m.path) if platform else []
+                refusals = platform.media_refusals(inspect_media(file, m.path), m.path, spec) if platform else []
                 if refusals:
                     raise MediaProblem(refusals[0])
             media.append(MediaFile(file, m.alt))

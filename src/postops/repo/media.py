@@ -4,7 +4,8 @@ from outside the reviewed repository (a symlink to /proc/self/environ, say).
 
 What a file is comes from its content, not its name: a text file named `chart.png` is no image. Image
 headers are read by Pillow (imported only for a post that has media: a one-file lint of a post without
-media never loads it); a video is known by the `ftyp` box that starts an MP4 or QuickTime file.
+media never loads it); a video is known by the `ftyp` box that starts an MP4 or QuickTime file, and its
+length, dimensions and frame rate are read from its boxes by postops.repo.mp4.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from postops.errors import PostopsError
+from postops.repo.mp4 import BeyondBounds, NoVideoTrack, VideoDamage, read_video
 
 MEDIA_TYPES = {
     ".png": "image", ".jpg": "image", ".jpeg": "image", ".gif": "image", ".webp": "image",
@@ -46,8 +48,10 @@ class MediaInfo:
     kind: str                   # image | video
     format: str                 # a key of FORMATS
     size: int                   # bytes
-    width: int | None = None    # pixels, for images
+    width: int | None = None    # pixels, of an image or of a video's pictures
     height: int | None = None
+    duration: float | None = None      # seconds, for a video that says
+    frame_rate: float | None = None    # frames per second, for a video that says
 
     @property
     def pixels(self) -> int | None:
@@ -110,7 +114,7 @@ def inspect_media(target: Path, rel: str) -> MediaInfo:
         raise MediaProblem(f"media {rel!r} cannot be read: {exc.strerror}") from None
     named = MEDIA_TYPES.get(Path(rel).suffix.lower(), "media")
     video = _video_format(head)
-    info = MediaInfo("video", video, size) if video else _image(target, rel, head, size, named)
+    info = _video(target, rel, video, size) if video else _image(target, rel, head, size, named)
     suffixes = FORMATS[info.format][1]
     if Path(rel).suffix.lower() not in suffixes:
         raise MediaProblem(f"media {rel!r} is a {info.format.upper()} {info.kind} named {Path(rel).suffix or 'without a type'}: "
@@ -122,6 +126,22 @@ def _video_format(head: bytes) -> str | None:
     if head[4:8] == b"ftyp":
         return "mov" if head[8:12] == _QUICKTIME else "mp4"
     return "mov" if head[4:8] in _QUICKTIME_BOXES else None
+
+
+def _video(target: Path, rel: str, fmt: str, size: int) -> MediaInfo:
+    try:
+        with open(target, "rb") as handle:
+            facts = read_video(handle, size)
+    except OSError as exc:
+        raise MediaProblem(f"media {rel!r} cannot be read: {exc.strerror}") from None
+    except VideoDamage as exc:
+        raise MediaProblem(f"media {rel!r} is a damaged {fmt.upper()} video ({exc}); export it again") from None
+    except BeyondBounds as exc:
+        raise MediaProblem(f"media {rel!r} is a video postops does not read: {exc}; export it again") from None
+    except NoVideoTrack:
+        raise MediaProblem(f"media {rel!r} has no video track (its {fmt.upper()} file holds only sound or other "
+                           "data): platforms refuse it as a video") from None
+    return MediaInfo("video", fmt, size, facts.width, facts.height, facts.duration, facts.frame_rate)
 
 
 def _image(target: Path, rel: str, head: bytes, size: int, named: str) -> MediaInfo:

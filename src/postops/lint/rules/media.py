@@ -12,17 +12,23 @@ as damaged (no platform can process it): a PNG's chunks are checked against thei
 its pixels (a flipped byte is found too); a JPEG is decoded at an eighth of its size, which still reads all
 of its data; a GIF's first and last frames are decoded (a cut always lands in the last frame it still has).
 Only files of at most 64 MiB and of no more pixels than Pillow decodes safely (89,478,485) are decoded;
-larger ones are judged by their header. A camera's multi-picture JPEG (MPO) is a JPEG. A video's
-dimensions and length are not read (platforms check them when they process it). A thread part or reply to
-a Facebook account is a comment, which takes at most one image. Alt text fits the platform (the table's last column). The numbers
+larger ones are judged by their header. A camera's multi-picture JPEG (MPO) is a JPEG. A video's length, the
+width and height of its pictures and its frame rate are read from its MP4 or QuickTime boxes (the movie
+header, the first video track's sample description and time-to-sample table) and held to what each
+platform documents (the table's video column; X's sizes hold whichever way round the video is, and a
+`premium: true` account may post 1920x1080). A video whose boxes are cut short or say more than they hold is
+refused as damaged, and so is one with no video track; one whose index (`moov`) is over 16 MiB or that has
+more boxes than postops reads is refused too. A thread part or reply to a Facebook account is a comment,
+which takes at most one image. Alt text fits the platform (the table's last column). The numbers
 are each platform's declaration in `postops.platforms.spec`, with their sources.
-A Mastodon account is held to its instance's own image and video sizes, image pixels, images per post
-and alt text length where `postops.limits.yaml` or its `limits` in postops.yaml give them.
+A Mastodon account is held to its instance's own image and video sizes, image and video pixels, video frame
+rate, images per post and alt text length where `postops.limits.yaml` or its `limits` in postops.yaml give
+them.
 
 `media` cannot be silenced with a comment: it keeps what is uploaded inside what was reviewed. Publish checks
 the same again right before it reads a file (inside the repository, no symbolic link, its content, its size
-and pixels for the account's platform), and a file that fails is not uploaded: that part of the post fails
-with the reason.
+and pixels, a video's length and frame rate, for the account), and a file that fails is not uploaded: that
+part of the post fails with the reason.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from pathlib import Path
 
 from postops.lint import facts as facts_mod
 from postops.lint.rules.base import STAND_IN, BuiltinRule, Context, Example, Hit, RuleType
-from postops.platforms.spec import OWN_LIMITS, SPECS, PlatformSpec
+from postops.platforms.spec import OWN_LIMITS, SPECS, PlatformSpec, VideoLimits
 from postops.repo.config import Account
 from postops.repo.media import FORMATS, MediaProblem, inspect_media, media_file
 from postops.repo.posts import Post
@@ -40,8 +46,8 @@ from postops.repo.posts import Post
 ID = "media"
 TYPE: RuleType = "post"
 SEVERITY = "error"
-DESCRIPTION = ("Media files exist inside the repository, have an allowed type and size, at most 4 images per "
-               "part.")
+DESCRIPTION = ("Media files exist inside the repository, are whole, have an allowed type, size, image pixels "
+               "and video length and frame rate, at most 4 images per part.")
 OPTIONS: dict[str, str] = {}
 _CHART = ("account: drill\ntext: The chart\nmedia:\n  - path: media/chart.png\n"
           "    alt: Bar chart of gas imports, 2019-2026\n")
@@ -145,7 +151,23 @@ def _cell(spec: PlatformSpec, kind: str) -> str:
              if fmt in FORMATS and FORMATS[fmt][0] == kind]
     if spec.media_formats is not None:
         said.append("only " + ", ".join(f.upper() for f in spec.media_formats if FORMATS[f][0] == kind))
+    if kind == "video":
+        said += _video_cell(spec.video)
     return "; ".join(said)
+
+
+def _video_cell(video: VideoLimits) -> list[str]:
+    said = []
+    if video.seconds is not None:
+        said.append(f"{video.seconds[0]:g} to {video.seconds[1]:g} seconds")
+    if video.min_side is not None and video.max_sides is not None:
+        said.append(f"{video.min_side}x{video.min_side} to {video.max_sides[0]}x{video.max_sides[1]} pixels, "
+                    "either way round")
+    if video.max_ratio is not None:
+        said.append(f"aspect ratio 1:{video.max_ratio} to {video.max_ratio}:1")
+    if video.frame_rate is not None:
+        said.append(f"at most {video.frame_rate} frames per second{' (rounded down)' if video.whole_frames else ''}")
+    return said
 
 
 def _row(spec: PlatformSpec) -> str:

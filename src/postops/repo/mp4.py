@@ -1,0 +1,248 @@
+"""What an MP4 or QuickTime file says about its video, read from its boxes: its length, and the width, height
+and frame rate of its first video track.
+
+Both formats are the ISO base media file format (ISO/IEC 14496-12; QuickTime's atoms are the same boxes): a
+file is a sequence of boxes, each a 32-bit size and a 4-character type (a size of 1 is followed by a 64-bit
+one, a size of 0 runs to the end of the file), and `moov` holds the index of the media. What postops needs
+is in a few of its boxes:
+- `moov/mvhd`, the movie header: the timescale and the duration in it (ffprobe's format duration);
+- `moov/mvex/mehd`, for a fragmented file whose movie header gives no duration: the fragments' duration;
+- `moov/trak/mdia/hdlr`: a track's handler, `vide` for video (QuickTime's component subtype is in the
+  same place);
+- `moov/trak/mdia/mdhd`: the track's own timescale;
+- `moov/trak/mdia/minf/stbl/stsd`: its first sample description, whose VisualSampleEntry gives the width
+  and height of the pictures, which is what a platform calls the video's dimensions;
+- `moov/trak/mdia/minf/stbl/stts`: how many frames the track has and for how long each is shown; frames
+  divided by that time is the frame rate ffprobe calls `avg_frame_rate`, which Mastodon compares with its
+  limit.
+
+It reads within fixed bounds, so that a hostile file costs little and can only be refused: the header of
+each top-level box (at most MAX_BOXES of them) and the whole `moov` box when it is at most MAX_MOOV bytes;
+inside it only the boxes on the way to those above, at most MAX_CHILDREN in any one box. Every size is
+checked against what holds it before it is used: a box that says it is longer than what holds it, or
+shorter than its own header or fields, is a VideoDamage saying which box, never an IndexError or a loop
+that does not end. A file cut short is found the same way: its last box runs past the end of the file.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+# What postops reads at most. A `moov` of 16 MiB indexes about 2 million frames (9 hours at 60 frames per
+# second), far more than any platform takes; real files have a few boxes at the top level (a fragmented one
+# two or three per fragment) and a few dozen in any box.
+MAX_MOOV = 16 * 1024 * 1024
+MAX_BOXES = 65_536
+MAX_CHILDREN = 4_096
+
+_HEADER = struct.Struct(">I4s")
+_U16 = struct.Struct(">H")
+_U32 = struct.Struct(">I")
+_U64 = struct.Struct(">Q")
+
+
+@dataclass(frozen=True)
+class VideoFacts:
+    """What a video's content says about it."""
+
+    duration: float | None      # seconds; None when the file does not say (a fragmented file without mehd)
+    width: int                  # pixels, of the first video track's pictures
+    height: int
+    frame_rate: float | None    # frames per second; None when the track lists no frames (a fragmented file)
+
+
+class VideoDamage(ValueError):
+    """A box that is not what ISO/IEC 14496-12 says it must be: the file is cut short or broken."""
+
+
+class BeyondBounds(ValueError):
+    """A file larger or more complicated than postops reads (see MAX_MOOV, MAX_BOXES, MAX_CHILDREN)."""
+
+
+class NoVideoTrack(ValueError):
+    """A well-formed file whose tracks are all sound or other data: no pictures."""
+
+
+def read_video(handle: BinaryIO, size: int) -> VideoFacts:
+    """The facts of the MP4 or QuickTime file open in `handle`, `size` bytes long."""
+    return _facts(memoryview(_moov(handle, size)))
+
+
+def _moov(handle: BinaryIO, size: int) -> bytes:
+    """The payload of the file's first `moov` box, after checking that the top-level boxes fill the file."""
+    pos, count, moov = 0, 0, None
+    while size - pos >= 8:   # fewer bytes than a box header after the last box are ignored, as players do
+        count += 1
+        if count > MAX_BOXES:
+            raise BeyondBounds(f"it has more than {MAX_BOXES:,} boxes at its top level")
+        handle.seek(pos)
+        head = handle.read(16)
+        kind, header, length = _header(head, 0, size - pos, "the file")
+        if kind == b"moov" and moov is None:
+            if length - header > MAX_MOOV:
+                raise BeyondBounds(f"its moov box (its index) is {length - header:,} bytes, more than the "
+                                   f"{MAX_MOOV // (1024 * 1024)} MiB postops reads")
+            handle.seek(pos + header)
+            moov = handle.read(length - header)
+            if len(moov) != length - header:
+                raise VideoDamage("the file ends inside its moov box")
+        pos += length
+    if moov is None:
+        raise VideoDamage("it has no moov box, the index of its frames")
+    return moov
+
+
+def _header(buf: bytes | memoryview, pos: int, room: int, where: str) -> tuple[bytes, int, int]:
+    """(type, header size, box size) of the box at `pos`, which `room` bytes are left for in `where`."""
+    if room < 8 or len(buf) - pos < 8:
+        raise VideoDamage(f"{where} ends inside a box header")
+    length, kind = _HEADER.unpack_from(buf, pos)
+    header = 8
+    if length == 1:
+        if room < 16 or len(buf) - pos < 16:
+            raise VideoDamage(f"{where} ends inside the header of its {_name(kind)} box")
+        (length,) = _U64.unpack_from(buf, pos + 8)
+        header = 16
+    elif length == 0:
+        length = room
+    if length < header:
+        raise VideoDamage(f"its {_name(kind)} box says it is {length} bytes, less than its own header")
+    if length > room:
+        raise VideoDamage(f"its {_name(kind)} box says it is {length:,} bytes, but {where} has {room:,} left "
+                          f"for it{': the file is cut short' if where == 'the file' else ''}")
+    return kind, header, length
+
+
+def _boxes(buf: memoryview, start: int, end: int, where: str) -> Iterator[tuple[bytes, int, int]]:
+    """(type, payload start, payload end) of each box from `start` to `end`, the payload of box `where`."""
+    pos, count = start, 0
+    while end - pos >= 8:   # QuickTime may end a list of atoms with 4 zero bytes
+        count += 1
+        if count > MAX_CHILDREN:
+            raise BeyondBounds(f"its {where} box holds more than {MAX_CHILDREN:,} boxes")
+        kind, header, length = _header(buf, pos, end - pos, f"its {where} box")
+        yield kind, pos + header, pos + length
+        pos += length
+
+
+def _first(buf: memoryview, start: int, end: int, where: str, kind: bytes) -> tuple[int, int] | None:
+    return next(((a, b) for k, a, b in _boxes(buf, start, end, where) if k == kind), None)
+
+
+def _fields(buf: memoryview, box: tuple[int, int], name: str, v0: str, v1: str | None = None) -> tuple[Any, ...]:
+    """The fields after the version and flags of full box `name`: laid out as `v0` (struct format) in
+    version 0, as `v1` in version 1."""
+    start, end = box
+    if end - start < 4:
+        raise VideoDamage(f"its {name} box is {end - start} bytes, too short for its version")
+    version = buf[start]
+    layout = v0 if version == 0 or v1 is None else v1 if version == 1 else None
+    if layout is None:
+        raise VideoDamage(f"its {name} box has version {version}, which ISO/IEC 14496-12 does not define")
+    need = struct.calcsize(layout)
+    if end - start - 4 < need:
+        raise VideoDamage(f"its {name} box is {end - start} bytes, too short for its fields ({need + 4})")
+    return struct.unpack_from(layout, buf, start + 4)
+
+
+def _facts(moov: memoryview) -> VideoFacts:
+    mvhd = mehd = None
+    traks = []
+    fragmented = False
+    for kind, start, end in _boxes(moov, 0, len(moov), "moov"):
+        if kind == b"mvhd" and mvhd is None:
+            mvhd = (start, end)
+        elif kind == b"trak":
+            traks.append((start, end))
+        elif kind == b"mvex" and not fragmented:   # its frames are in fragments after moov
+            fragmented = True
+            mehd = _first(moov, start, end, "mvex", b"mehd")
+    if mvhd is None:
+        raise VideoDamage("its moov box has no movie header (mvhd)")
+    # creation and modification time, timescale, duration
+    _, _, timescale, duration = _fields(moov, mvhd, "mvhd", ">IIII", ">QQIQ")
+    if timescale == 0:
+        raise VideoDamage("its movie header (mvhd) gives a timescale of 0")
+    if duration in (0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):   # all ones: "cannot be determined"
+        duration = 0
+    if duration == 0 and mehd is not None:
+        (duration,) = _fields(moov, mehd, "mehd", ">I", ">Q")
+    # a fragmented file's movie header may leave the duration to its fragments, which are not read
+    seconds = duration / timescale if duration or not fragmented else None
+    for start, end in traks:
+        track = _video_track(moov, start, end)
+        if track is not None:
+            width, height, rate = track
+            return VideoFacts(seconds, width, height, rate)
+    raise NoVideoTrack("it has no video track")
+
+
+def _video_track(moov: memoryview, start: int, end: int) -> tuple[int, int, float | None] | None:
+    """(width, height, frame rate) of the track whose payload is moov[start:end], None if not video."""
+    mdia = _first(moov, start, end, "trak", b"mdia")
+    if mdia is None:
+        raise VideoDamage("one of its tracks has no media box (mdia)")
+    hdlr = _first(moov, *mdia, "mdia", b"hdlr")
+    if hdlr is None:
+        raise VideoDamage("one of its tracks has no handler (hdlr)")
+    _, handler = _fields(moov, hdlr, "hdlr", ">I4s")   # pre_defined (QuickTime: component type), handler type
+    if handler != b"vide":
+        return None
+    mdhd = _first(moov, *mdia, "mdia", b"mdhd")
+    minf = _first(moov, *mdia, "mdia", b"minf")
+    stbl = _first(moov, *minf, "minf", b"stbl") if minf is not None else None
+    if mdhd is None or stbl is None:
+        raise VideoDamage(f"its video track has no {'media header (mdhd)' if mdhd is None else 'sample table (stbl)'}")
+    _, _, timescale, _ = _fields(moov, mdhd, "mdhd", ">IIII", ">QQIQ")
+    stsd = _first(moov, *stbl, "stbl", b"stsd")
+    if stsd is None:
+        raise VideoDamage("its video track has no sample description (stsd)")
+    width, height = _dimensions(moov, stsd)
+    stts = _first(moov, *stbl, "stbl", b"stts")
+    return width, height, _frame_rate(moov, stts, timescale) if stts is not None else None
+
+
+def _dimensions(moov: memoryview, stsd: tuple[int, int]) -> tuple[int, int]:
+    (entries,) = _fields(moov, stsd, "stsd", ">I")
+    if entries == 0:
+        raise VideoDamage("its video track's sample description (stsd) describes no format")
+    start, end = stsd
+    entry = next(_boxes(moov, start + 8, end, "stsd"), None)
+    if entry is None:
+        raise VideoDamage("its video track's sample description (stsd) is empty")
+    kind, first, last = entry
+    # SampleEntry: 6 reserved bytes, data_reference_index; VisualSampleEntry: pre_defined, reserved,
+    # 3 x pre_defined (32 bits), then width and height (16 bits each)
+    if last - first < 28:
+        raise VideoDamage(f"its video format box ({_name(kind)}) is {last - first} bytes, too short for a width "
+                          "and height")
+    width, height = _U16.unpack_from(moov, first + 24)[0], _U16.unpack_from(moov, first + 26)[0]
+    if width == 0 or height == 0:
+        raise VideoDamage(f"its video track says its pictures are {width}x{height} pixels")
+    return width, height
+
+
+def _frame_rate(moov: memoryview, stts: tuple[int, int], timescale: int) -> float | None:
+    """Frames per second of media time, as ffmpeg's mov demuxer computes avg_frame_rate: the number of frames
+    in the time-to-sample table over the time they take, in the track's timescale."""
+    (entries,) = _fields(moov, stts, "stts", ">I")
+    start, end = stts
+    if entries > (end - start - 8) // 8:
+        raise VideoDamage(f"its time-to-sample box (stts) lists {entries:,} entries but has room for "
+                          f"{(end - start - 8) // 8:,}")
+    frames = ticks = 0
+    for count, delta in struct.iter_unpack(">II", moov[start + 8: start + 8 + 8 * entries]):
+        frames += count
+        ticks += count * delta
+    if frames == 0 or ticks == 0 or timescale == 0:
+        return None
+    return frames * timescale / ticks
+
+
+def _name(kind: bytes) -> str:
+    """A box type as people read it: its four characters, or their bytes when they are not printable."""
+    text = kind.decode("latin-1")
+    return text if text.isprintable() else repr(kind)

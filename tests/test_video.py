@@ -1,0 +1,314 @@
+"""Videos checked by their content: postops.repo.mp4 reads an MP4 or QuickTime file's length, picture size and
+frame rate from its boxes (ISO/IEC 14496-12), and each platform's documented limits are held against them.
+
+The files are built box by box (mediafixtures.mp4), so what each test expects comes from how the file was
+made, and the limits from the platforms' own words:
+- X, media best practices, video: duration "between 0.5 seconds and 140 seconds", dimensions "between 32x32
+  and 1280x1024" (recommended "720x1280 (portrait)": either way round), aspect ratio "between 1:3 and 3:1",
+  frame rate "60 FPS or less"; "Subscribed users can upload a 1080p video".
+- Mastodon, MediaAttachment#check_video_dimensions: width x height above video_matrix_limit (8,294,400,
+  "3840x2160px") or a frame rate whose floor is above video_frame_rate_limit (120) is refused, and so is a
+  file without a video stream; GET /api/v2/instance gives an instance's own under media_attachments.
+"""
+
+from __future__ import annotations
+
+import random
+import struct
+from datetime import datetime
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import responses
+from conftest import CONFIG
+from mediafixtures import box, full_box, mp4, video_track
+from test_approval_bypass import Uploader, publish_with_media_rule_off
+from test_instance_limits import INSTANCE, instance
+
+from postops.repo import mp4 as mp4_module
+from postops.repo.limits import LIMITS_FILE, limits_command, read_limits
+from postops.repo.media import MediaInfo, MediaProblem, inspect_media
+
+ACCOUNTS = """\
+version: 1
+timezone: UTC
+accounts:
+  x:
+    platform: x
+  premium:
+    platform: x
+    premium: true
+  social:
+    platform: mastodon
+    instance: https://social.example
+"""
+
+
+def inspect(tmp_path: Path, data: bytes, name: str = "clip.mp4") -> MediaInfo:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return inspect_media(path, f"media/{name}")
+
+
+def refused(tmp_path: Path, data: bytes, name: str = "clip.mp4") -> str:
+    with pytest.raises(MediaProblem) as caught:
+        inspect(tmp_path, data, name)
+    return caught.value.message
+
+
+# -- what the reader finds ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("data", "facts"), [
+    (mp4((1280, 720), 10, 30), ("mp4", 1280, 720, 10.0, 30.0)),
+    (mp4((720, 1280), 12.5, 25, moov_first=False), ("mp4", 720, 1280, 12.5, 25.0)),
+    (mp4((1920, 1080), 140, Fraction(60000, 1001), brand=b"qt  "), ("mov", 1920, 1080, 140.0, 60000 / 1001)),
+    # the movie header's duration is the file's length, whatever its track says
+    (mp4((640, 360), 3, 24, movie_seconds=3.25), ("mp4", 640, 360, 3.25, 24.0)),
+], ids=["moov first", "moov last", "quicktime", "movie duration"])
+def test_the_length_size_and_frame_rate_come_from_the_boxes(tmp_path, data, facts):
+    info = inspect(tmp_path, data, "clip.mov" if facts[0] == "mov" else "clip.mp4")
+    assert (info.kind, info.format, info.width, info.height, info.duration, info.frame_rate) == ("video", *facts)
+    assert info.size == len(data)
+
+
+def test_box_sizes_of_64_bits_and_a_last_box_that_runs_to_the_end_are_read(tmp_path):
+    whole = mp4((1280, 720), 10, 30, moov_first=True)
+    ftyp_end = struct.unpack(">I", whole[:4])[0]
+    moov_end = ftyp_end + struct.unpack(">I", whole[ftyp_end:ftyp_end + 4])[0]
+    moov = whole[ftyp_end:moov_end]
+    large = struct.pack(">I4sQ", 1, b"moov", len(moov) + 8) + moov[8:]        # size 1: a 64-bit size follows
+    to_the_end = struct.pack(">I4s", 0, b"mdat") + bytes(100)                 # size 0: up to the end of the file
+    info = inspect(tmp_path, whole[:ftyp_end] + large + to_the_end)
+    assert (info.width, info.height, info.duration, info.frame_rate) == (1280, 720, 10.0, 30.0)
+    assert inspect(tmp_path, whole + b"\0\0\0").width == 1280      # fewer bytes than a box header after the last
+
+
+def test_the_first_video_track_counts_and_sound_tracks_are_skipped(tmp_path):
+    sound = video_track(1, 1, 10, 30, handler=b"soun")
+    info = inspect(tmp_path, mp4(tracks=sound + video_track(854, 480, 10, 25) + video_track(320, 240, 10, 30)))
+    assert (info.width, info.height, info.frame_rate) == (854, 480, 25.0)
+
+
+def test_a_file_of_sound_only_is_no_video(tmp_path):
+    # Mastodon: "Video has no video stream"
+    assert refused(tmp_path, mp4(tracks=video_track(1, 1, 10, 30, handler=b"soun"))) == (
+        "media 'media/clip.mp4' has no video track (its MP4 file holds only sound or other data): platforms "
+        "refuse it as a video")
+
+
+# -- damaged files: a finding, never a traceback -------------------------------------------------------------
+
+
+def damaged(tmp_path: Path, data: bytes) -> str:
+    prefix, suffix = "media 'media/clip.mp4' is a damaged MP4 video (", "); export it again"
+    message = refused(tmp_path, data)
+    assert message.startswith(prefix) and message.endswith(suffix), message
+    return message[len(prefix):-len(suffix)]
+
+
+def test_a_file_cut_short_is_damaged(tmp_path):
+    whole = mp4(moov_first=True, mdat=bytes(1000))
+    assert damaged(tmp_path, whole[:-10]) == (
+        "its mdat box says it is 1,008 bytes, but the file has 998 left for it: the file is cut short")
+    moov_last = mp4(moov_first=False)
+    assert damaged(tmp_path, moov_last[:-40]).endswith("left for it: the file is cut short")
+
+
+@pytest.mark.parametrize(("data", "why"), [
+    (box(b"ftyp", b"isom", bytes(4)) + box(b"mdat", bytes(64)), "it has no moov box, the index of its frames"),
+    (box(b"ftyp", b"isom", bytes(4)) + struct.pack(">I4s", 4, b"free") + bytes(8),
+     "its free box says it is 4 bytes, less than its own header"),
+    (box(b"ftyp", b"isom", bytes(4)) + box(b"moov", box(b"trak", bytes(8))),
+     "its moov box has no movie header (mvhd)"),
+    (box(b"ftyp", b"isom", bytes(4)) + box(b"moov", full_box(b"mvhd", bytes(8))),
+     "its mvhd box is 12 bytes, too short for its fields (20)"),
+    (box(b"ftyp", b"isom", bytes(4)) + box(b"moov", full_box(b"mvhd", bytes(16), version=2)),
+     "its mvhd box has version 2, which ISO/IEC 14496-12 does not define"),
+    (box(b"ftyp", b"isom", bytes(4)) + box(b"moov", full_box(b"mvhd", struct.pack(">IIII", 0, 0, 0, 10))),
+     "its movie header (mvhd) gives a timescale of 0"),
+], ids=["no moov", "box shorter than its header", "no mvhd", "mvhd too short", "mvhd version", "timescale 0"])
+def test_boxes_that_are_not_what_the_standard_says_are_damage(tmp_path, data, why):
+    assert damaged(tmp_path, data) == why
+
+
+def test_a_box_inside_moov_that_lies_about_its_size_is_damage(tmp_path):
+    whole = bytearray(mp4())
+    at = whole.find(b"stts") - 4
+    whole[at:at + 4] = struct.pack(">I", 0x7FFFFFF0)
+    # what is left of stbl from there: stts (24 bytes), stsc (16), stsz (20), stco (16)
+    assert damaged(tmp_path, bytes(whole)) == (
+        f"its stts box says it is {0x7FFFFFF0:,} bytes, but its stbl box has 76 left for it")
+
+
+def test_a_table_that_lists_more_entries_than_it_holds_is_damage(tmp_path):
+    whole = bytearray(mp4())
+    at = whole.find(b"stts") + 8           # after the type, the version and flags: the entry count
+    whole[at:at + 4] = struct.pack(">I", 1_000_000)
+    assert damaged(tmp_path, bytes(whole)) == (
+        "its time-to-sample box (stts) lists 1,000,000 entries but has room for 1")
+
+
+def test_a_video_format_too_short_for_its_size_is_damage(tmp_path):
+    short = video_track(1280, 720, 10, 30, entry=box(b"avc1", bytes(20)))
+    assert damaged(tmp_path, mp4(tracks=short)) == (
+        "its video format box (avc1) is 20 bytes, too short for a width and height")
+
+
+def test_every_cut_and_flipped_byte_is_a_finding_or_a_video_never_a_crash(tmp_path):
+    # hostile or broken files: whatever the bytes, inspect_media answers with facts or a MediaProblem
+    whole = mp4(moov_first=False, mdat=bytes(32))
+    rng = random.Random(14496)
+    flipped = []
+    for _ in range(400):
+        data = bytearray(whole)
+        for _ in range(rng.randint(1, 4)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        flipped.append(bytes(data))
+    outcomes = {"video": 0, "finding": 0}
+    for data in [whole[:end] for end in range(len(whole))] + flipped:
+        try:
+            inspect(tmp_path, data)
+            outcomes["video"] += 1
+        except MediaProblem:
+            outcomes["finding"] += 1
+    assert outcomes["finding"] > len(whole) and outcomes["video"] > 0      # both answers were exercised
+
+
+# -- bounds: what postops reads at most ----------------------------------------------------------------------
+
+
+def test_more_top_level_boxes_than_postops_reads_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(mp4_module, "MAX_BOXES", 5)
+    data = mp4() + box(b"free") * 2
+    assert inspect(tmp_path, data).width == 1280          # 5 boxes: ftyp, moov, mdat, free, free
+    assert refused(tmp_path, data + box(b"free")) == (
+        "media 'media/clip.mp4' is a video postops does not read: it has more than 5 boxes at its top level; "
+        "export it again")
+
+
+def test_a_moov_larger_than_postops_reads_is_refused(tmp_path, monkeypatch):
+    data = mp4()
+    moov = data.find(b"moov") - 4
+    size = struct.unpack(">I", data[moov:moov + 4])[0] - 8
+    monkeypatch.setattr(mp4_module, "MAX_MOOV", size)
+    assert inspect(tmp_path, data).width == 1280
+    monkeypatch.setattr(mp4_module, "MAX_MOOV", size - 1)
+    assert refused(tmp_path, data).startswith(
+        f"media 'media/clip.mp4' is a video postops does not read: its moov box (its index) is {size:,} bytes")
+
+
+def test_more_boxes_in_one_box_than_postops_reads_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(mp4_module, "MAX_CHILDREN", 3)
+    assert refused(tmp_path, mp4(tracks=box(b"free") * 3)) == (
+        "media 'media/clip.mp4' is a video postops does not read: its moov box holds more than 3 boxes; "
+        "export it again")
+
+
+# -- each platform's limits ----------------------------------------------------------------------------------
+
+
+def lint_video(repo, account: str, data: bytes, config: str = ACCOUNTS) -> list[str]:
+    repo.write("postops.yaml", config)
+    repo.write_bytes("media/clip.mp4", data)
+    repo.write(f"posts/{account}/p.yaml", f"account: {account}\ntext: hi\nmedia:\n  - {{path: media/clip.mp4, alt: x}}\n")
+    return [f.message for f in repo.lint().findings if f.rule == "media"]
+
+
+CLIP = "media 'media/clip.mp4'"
+
+
+@pytest.mark.parametrize(("data", "messages"), [
+    (mp4((1280, 720), 140, 30), []),
+    (mp4((1280, 720), 140.5, 30), [f"{CLIP} is a video of 140.5 seconds; X takes videos of 0.5 to 140 seconds"]),
+    (mp4((1280, 720), 0.5, 30), []),
+    (mp4((1280, 720), 0.4, 30), [f"{CLIP} is a video of 0.4 seconds; X takes videos of 0.5 to 140 seconds"]),
+    (mp4((1280, 1024)), []),
+    (mp4((1024, 1280)), []),
+    (mp4((720, 1280)), []),                               # X's recommended portrait size
+    (mp4((1920, 1080)), [f"{CLIP} is a video of 1920x1080 pixels; X takes videos of at most 1280x1024 (or 1024x1280)"]),
+    (mp4((1280, 1025)), [f"{CLIP} is a video of 1280x1025 pixels; X takes videos of at most 1280x1024 (or 1024x1280)"]),
+    (mp4((32, 32)), []),
+    (mp4((31, 40)), [f"{CLIP} is a video of 31x40 pixels; X takes videos of at least 32x32"]),
+    (mp4((960, 320)), []),                                # 3:1
+    (mp4((961, 320)), [f"{CLIP} is a video of 961x320 pixels; X takes aspect ratios between 1:3 and 3:1"]),
+    (mp4((320, 961)), [f"{CLIP} is a video of 320x961 pixels; X takes aspect ratios between 1:3 and 3:1"]),
+    (mp4(fps=60), []),
+    (mp4(fps=Fraction(60000, 1001)), []),                 # 59.94
+    (mp4(fps=Fraction(6006, 100)), [f"{CLIP} is a video of 60.06 frames per second; X takes at most 60"]),
+])
+def test_x_video_limits(repo, data, messages):
+    assert lint_video(repo, "x", data) == messages
+
+
+@pytest.mark.parametrize(("size", "messages"), [
+    ((1920, 1080), []),
+    ((1080, 1920), []),
+    ((1921, 1080), [f"{CLIP} is a video of 1921x1080 pixels; X takes videos of at most 1920x1080 (or 1080x1920) "
+                    "for an account with `premium: true`"]),
+])
+def test_an_x_premium_account_takes_1080p_video(repo, size, messages):
+    assert lint_video(repo, "premium", mp4(size)) == messages
+
+
+@pytest.mark.parametrize(("data", "messages"), [
+    (mp4((3840, 2160)), []),
+    (mp4((2160, 3840)), []),
+    (mp4((3841, 2160)), [f"{CLIP} is 3841x2160 pixels (8,296,560); Mastodon takes videos of at most 8,294,400 pixels"]),
+    (mp4(fps=120), []),
+    (mp4(fps=Fraction(241, 2)), []),                      # 120.5: its floor is 120
+    (mp4(fps=121), [f"{CLIP} is a video of 121 frames per second; Mastodon takes at most 120"]),
+    (mp4(seconds=3600), []),                              # Mastodon limits no length
+    (mp4((31, 100), 0.2, 30), []),                        # nor the size of a side, nor the aspect ratio
+])
+def test_mastodon_video_limits(repo, data, messages):
+    assert lint_video(repo, "social", data) == messages
+
+
+INSTANCE_OWN = ACCOUNTS.replace("    instance: https://social.example\n", "    instance: https://social.example\n"
+                                "    limits:\n      media_attachments: {video_matrix_limit: 2304000, "
+                                "video_frame_rate_limit: 60}\n")
+
+
+@pytest.mark.parametrize(("data", "messages"), [
+    (mp4((1920, 1200), fps=60), []),
+    (mp4((1921, 1200)), [f"{CLIP} is 1921x1200 pixels (2,305,200); Mastodon takes videos of at most 2,304,000 pixels "
+                         "(account social's instance)"]),
+    (mp4(fps=61), [f"{CLIP} is a video of 61 frames per second; Mastodon takes at most 60 (account social's instance)"]),
+])
+def test_a_mastodon_instances_own_video_limits_hold(repo, data, messages):
+    # as an instance answers them in GET /api/v2/instance (one with MAX_VIDEO_MATRIX_LIMIT 1920x1200, 60 fps)
+    assert lint_video(repo, "social", data, INSTANCE_OWN) == messages
+
+
+def test_the_instance_video_limits_are_read_into_the_limits_file(repo):
+    repo.write("postops.yaml", CONFIG)
+    with responses.RequestsMock() as http:
+        http.get(INSTANCE, json=instance())    # video_frame_rate_limit 60, video_matrix_limit 2304000
+        assert limits_command(repo.root, ["social"], refresh=True, check=False, echo=lambda line: None,
+                              now=datetime(2026, 11, 24)) == 0
+    limits = read_limits(repo.root)["social"].limits
+    assert (limits.video_frame_rate_limit, limits.video_matrix_limit) == (60, 2304000)
+    assert "video_frame_rate_limit: 60" in (repo.root / LIMITS_FILE).read_text()
+
+
+# -- publish checks the same, for the account, right before it reads the file -------------------------------
+
+
+@pytest.mark.parametrize(("account", "data", "why"), [
+    ("x", mp4(seconds=150), f"{CLIP} is a video of 150 seconds; X takes videos of 0.5 to 140 seconds"),
+    ("x", mp4((1920, 1080)), f"{CLIP} is a video of 1920x1080 pixels; X takes videos of at most 1280x1024 (or 1024x1280)"),
+    ("premium", mp4((1920, 1080)), None),
+    ("x", mp4(mdat=bytes(100))[:-20], f"{CLIP} is a damaged MP4 video (its mdat box says it is 108 bytes, but the "
+                                      "file has 88 left for it: the file is cut short); export it again"),
+])
+def test_publish_never_uploads_a_video_the_platform_would_refuse(tmp_path, account, data, why):
+    # lint's media rule switched off: publish reads the video and holds it to the account's limits itself
+    lines = publish_with_media_rule_off(tmp_path, "  x:\n    platform: x\n  premium:\n    platform: x\n"
+                                        "    premium: true\n", account, "media/clip.mp4", data)
+    if why is None:
+        assert Uploader.uploaded == [data]
+    else:
+        assert Uploader.uploaded == []
+        assert lines == [f"failed to publish a @{account}: {why}"]
