@@ -327,6 +327,7 @@ class Store:
         # its cache between jobs): every CI job is a fresh clone, which would otherwise remember nothing.
         self.memory = memory
         self.main: str | None = None   # main's commit the appended events were decided on (else main's tip)
+        self.refused: str | None = None   # the remote's state the last fetch refused (not taken in), if any
         self._locks: list[Path] | None = None
 
     def read(self, *, fetch: bool = False) -> Ledger:
@@ -337,10 +338,11 @@ class Store:
     def _fetch(self, *, accept: bool = False) -> None:
         """Fetch the state branch. A ledger is append-only, so a remote branch that no longer contains what
         this clone last saw (its own ref `refs/postops/seen/<branch>`, which no `git fetch` or `git pull`
-        moves) was rewound, or deleted: refused (LedgerTampered) unless `accept` (`postops verify
-        --repair`). What is fetched waits in a ref of its own until it is checked, so that lint and status
+        moves) was rewound, or deleted, and one whose ledger file does not begin with the ledger of that state
+        was rewritten: refused (LedgerTampered) unless `accept` (`postops verify --repair`). What is fetched waits in a ref of its own until it is checked, so that lint and status
         never read a rewound ledger either."""
         assert self.remote and self.remote_ref
+        self.refused = None
         # What this clone saw, and what the memory file says earlier clones saw: the branch must contain both.
         remembered = None if accept else self._remembered()   # a repair rewrites the memory, whatever it holds
         known = {commit: whose for commit, whose in ((remembered, f"the ledger memory {self.memory} records"),
@@ -386,13 +388,30 @@ class Store:
         fetched = git.resolve(self.root, quarantine)
         git.run(self.root, "update-ref", "-d", quarantine, check=False)
         assert fetched is not None
+        self.refused = fetched   # until the checks below pass: what verify shows
         for commit, whose in known.items():
+            if accept or commit == fetched:
+                continue
             # a commit this clone does not even have (a fresh clone of a rewound branch) is not contained
-            if not accept and not git.is_ancestor(self.root, commit, fetched):
+            if not git.is_ancestor(self.root, commit, fetched):
                 raise LedgerTampered(f"the state branch {self.branch} on {self.remote} was rewound: it is at "
                                      f"{fetched[:12]}, which does not contain {commit}, which {whose}. "
                                      f"Nothing was published: {RECOVERY.format(branch=self.branch)}")
+            # A new commit on top may hold any file: one that drops or rewrites lines (the chain recomputed,
+            # it is not signed) passes the ancestry check, and a publication it drops goes out again.
+            if not self._extends(commit, fetched):
+                raise LedgerTampered(f"the state branch {self.branch} on {self.remote} is at {fetched[:12]}, "
+                                     f"which does not keep the ledger as {commit} held it, which {whose}: lines "
+                                     f"were removed or changed since. Nothing was published: "
+                                     f"{RECOVERY.format(branch=self.branch)}")
+        self.refused = None
         self._seen(fetched)
+
+    def _extends(self, older: str, newer: str) -> bool:
+        """Whether the ledger at `newer` is the one at `older` with lines appended, as Store.append makes it."""
+        before = git.read_file(self.root, older, LEDGER_FILE) or b""
+        after = git.read_file(self.root, newer, LEDGER_FILE) or b""
+        return after.startswith(_terminated(before))
 
     def _seen(self, commit: str) -> None:
         """Remember `commit` as the newest state seen: in this clone, and in the memory file if there is one."""
@@ -442,6 +461,10 @@ class Store:
             return local
         # The remote is the shared truth; a local branch only counts while the remote has none yet.
         return git.resolve(self.root, self.remote_ref) or local
+
+    def read_refused(self) -> Ledger | None:
+        """The remote's state the last fetch refused, read without taking it in: for `postops verify`."""
+        return self._read_at(self.refused) if self.refused else None
 
     def _read_at(self, tip: str | None) -> Ledger:
         if tip is None:

@@ -194,16 +194,20 @@ def verify(root: Path, config: Config, *, repair: bool, reason: str | None, now:
     if repair and not (reason or "").strip():
         raise UsageError("--repair needs --reason: say what happened, it is recorded in the ledger")
     store = open_store(root, config, env)
-    found: list[str] = []
+    refusal = None
     try:
         ledger = store.read(fetch=True)
     except LedgerTampered as exc:
+        refusal = exc.message.split(". Nothing was published")[0]
+        refused = None if repair else store.read_refused()
         if not repair:
             echo(exc.message)
-            return 1
-        found.append(exc.message.split(". Nothing was published")[0])
-        store.accept_remote()
-        ledger = store.read()
+            if refused is None:
+                return 1
+            ledger = refused   # what the remote holds now, its chain shown too, still not taken in
+        else:
+            store.accept_remote()
+            ledger = store.read()
     report = check_chain(ledger.raw, main_history(root, store), content_at(root, config))
     echo(f"{store.branch}: {report.events} line{'s' if report.events != 1 else ''}"
          + (f", the first {report.unchained} written before the ledger was chained (their order and content "
@@ -212,8 +216,10 @@ def verify(root: Path, config: Config, *, repair: bool, reason: str | None, now:
         echo(f"last repaired {report.repaired_at}; {len(report.accepted)} problem(s) accepted then")
     for problem in report.problems:
         echo(f"problem: {problem}")
-    found += report.problems
+    found = [*report.problems, *([refusal] if refusal else [])]
     if not repair:
+        if refusal:
+            return 1
         echo("the chain is intact" if report.intact else f"the chain is broken: {RECOVERY.format(branch=store.branch)}")
         return 0 if report.intact else 1
     event = {"event": EventKind.REPAIRED, "reason": reason, "problems": found, "by": this_publisher(),

@@ -1,0 +1,74 @@
+"""Attacks on the ledger and its memory by someone with write access to the content repository who gets past
+(or finds no) ruleset on the state branch: each test performs one, and shows that nothing goes out twice
+and nothing crashes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from gitfixtures import Repo, clone
+from test_ledger_memory import STATE, M, T, ci_job, publish, sent, sighted_then_published
+
+from postops.publish.ledger import chained, encode, ledger_lines
+from postops.repo import git
+
+
+def fast_forward_to(tmp_path: Path, raw: bytes, name: str = "ledger.jsonl") -> str:
+    """What someone who may push to the state branch, but not force-push, does: a new commit on top of the
+    tip, holding a ledger of their choosing. The branch still contains every commit a publisher saw."""
+    attacker = clone(tmp_path / "remote.git", tmp_path / "attacker")
+    attacker.git("fetch", "--quiet", "origin", f"{STATE}:refs/heads/state")
+    commit = git.commit_file(attacker.root, name, raw, attacker.git("rev-parse", "state"),
+                             "postops: 1 published")
+    attacker.git("push", "--quiet", "origin", f"{commit}:{STATE}")
+    return commit
+
+
+def ledger_at(repo: Repo, commit: str) -> bytes:
+    return repo.git("show", f"{commit}:ledger.jsonl").encode() + b"\n"
+
+
+def truncated(raw: bytes, sighted: bytes) -> bytes:
+    """The ledger as it was before the publication: the last lines dropped, the chain still whole."""
+    return sighted
+
+
+def rewritten_and_repaired(raw: bytes, sighted: bytes) -> bytes:
+    """The publication's lines turned into a release, the chain recomputed, and a forged `repaired` line
+    appended for good measure (the chain is not a signature)."""
+    lines = [json.loads(line) for line in ledger_lines(raw)]
+    kept = [e for e in lines if e["event"] != "published"]
+    kept[-1] = {**kept[-1], "event": "released", "reason": "not found"}
+    events = [{k: v for k, v in e.items() if k not in ("prev", "main")} for e in kept]
+    rebuilt = encode(chained(b"", events, lines[-1]["main"]))
+    return rebuilt + encode(chained(rebuilt, [{"event": "repaired", "reason": "migration", "at": T.isoformat()}],
+                                    lines[-1]["main"]))
+
+
+@pytest.mark.parametrize("forge", [truncated, rewritten_and_repaired])
+def test_a_fast_forward_that_drops_a_publication_is_refused_by_the_memory(
+        tmp_path: Path, forge: Callable[[bytes, bytes], bytes]) -> None:
+    memory = tmp_path / "cache" / "ledger-seen"
+    sighted, published = sighted_then_published(tmp_path, memory)
+    repo = ci_job(tmp_path, "look")
+    fast_forward_to(tmp_path, forge(ledger_at(repo, published), ledger_at(repo, sighted)))
+    (tmp_path / "outbox" / "drill" / "launch.0.json").unlink()     # to see whether it is posted again
+    code, lines = publish(ci_job(tmp_path, "job3"), T + 10 * M, memory)
+    assert code == 2 and sent(tmp_path) == [], lines
+    assert f"does not keep the ledger as {published} held it" in lines[0], lines
+    assert "Nothing was published" in lines[0]
+    assert memory.read_text().strip() == published                 # still refused at the next run
+    assert publish(ci_job(tmp_path, "job4"), T + 20 * M, memory)[0] == 2 and sent(tmp_path) == []
+
+
+def test_a_commit_without_the_ledger_file_does_not_become_what_later_commits_are_checked_against(
+        tmp_path: Path) -> None:
+    memory = tmp_path / "cache" / "ledger-seen"
+    _, published = sighted_then_published(tmp_path, memory)
+    fast_forward_to(tmp_path, b"nothing here\n", name="README")
+    code, lines = publish(ci_job(tmp_path, "job3"), T + 10 * M, memory)
+    assert code == 2 and f"does not keep the ledger as {published} held it" in lines[0], lines
+    assert memory.read_text().strip() == published
