@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 from gitfixtures import Repo, clone
+from publishfixtures import no_lint
 from test_ledger_memory import STATE, M, T, ci_job, publish, sent, sighted_then_published
 
+from postops.publish.commands import status_command
 from postops.publish.ledger import chained, encode, ledger_lines
 from postops.repo import git
 
@@ -72,3 +74,31 @@ def test_a_commit_without_the_ledger_file_does_not_become_what_later_commits_are
     code, lines = publish(ci_job(tmp_path, "job3"), T + 10 * M, memory)
     assert code == 2 and f"does not keep the ledger as {published} held it" in lines[0], lines
     assert memory.read_text().strip() == published
+
+
+@pytest.mark.parametrize("line", [
+    b"[" * 100_000 + b"]" * 100_000,                          # deeper than the JSON parser goes
+    b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+])
+def test_a_line_nested_too_deep_is_a_damaged_line_not_a_crash(tmp_path: Path, line: bytes) -> None:
+    memory = tmp_path / "cache" / "ledger-seen"
+    _, published = sighted_then_published(tmp_path, memory)
+    job = ci_job(tmp_path, "job3")
+    fast_forward_to(tmp_path, ledger_at(job, published) + line + b"\n")
+    code, lines = publish(ci_job(tmp_path, "job4"), T + 10 * M, memory)
+    assert code == 2 and "line 5: not an event" in lines[0], lines
+    out: list[str] = []
+    job = ci_job(tmp_path, "job5")
+    assert status_command(job.root, fmt="json", now=T + 10 * M, echo=out.append, lint=no_lint, err=out.append) == 0
+    assert "warning: 1 line(s) of the ledger on postops/state cannot be read" in out[0]
+
+
+def test_a_sighting_naming_commits_that_are_no_strings_is_reported_not_a_crash(tmp_path: Path) -> None:
+    memory = tmp_path / "cache" / "ledger-seen"
+    _, published = sighted_then_published(tmp_path, memory)
+    job = ci_job(tmp_path, "job3")
+    raw = ledger_at(job, published)
+    forged = {"event": "seen", "commits": [{}, ["x"], 7], "at": (T + M).isoformat()}
+    fast_forward_to(tmp_path, raw + encode(chained(raw, [forged], job.git("rev-parse", "HEAD"))))
+    code, lines = publish(ci_job(tmp_path, "job4"), T + 10 * M, memory)
+    assert code == 2 and "line 5 (seen): names {}, ['x'], 7, not in main's history" in lines[0], lines

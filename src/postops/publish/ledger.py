@@ -294,13 +294,13 @@ def _decode(raw: bytes) -> tuple[list[Event], int]:
         events = json.loads(b"[" + b",".join(lines) + b"]")
         if len(events) == len(lines) and all(isinstance(e, dict) for e in events):
             return events, 0
-    except ValueError:
+    except (ValueError, RecursionError):   # a line nested deeper than the parser goes is no event either
         pass
     good: list[Event] = []
     for line in lines:
         try:
             value = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(value, dict):
             good.append(value)

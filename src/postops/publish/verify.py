@@ -70,7 +70,7 @@ def check_chain(raw: bytes, main_history: frozenset[str] | None, content: Conten
     for number, line in enumerate(lines, 1):
         try:
             event = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             event = None
         if not isinstance(event, dict):
             if started:
@@ -122,7 +122,7 @@ def _sighting_problems(number: int, event: dict[str, object], latest: datetime |
                      f"({latest.isoformat()}): a sighting dated in the past would cut a commit's min_lead short")
     commits = event.get("commits")
     if history is not None and isinstance(commits, list):
-        foreign = [str(c) for c in commits if c not in history]
+        foreign = [str(c) for c in commits if not isinstance(c, str) or c not in history]
         if foreign:
             found.append(f"line {number} (seen): names {', '.join(c[:12] for c in foreign)}, not in main's history")
     return found
