@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from gitfixtures import Repo, clone
+from gitfixtures import Repo, clone, content_repo, post_yaml
 from publishfixtures import no_lint
 from test_ledger_memory import STATE, M, T, ci_job, publish, sent, sighted_then_published
 
-from postops.publish.commands import status_command
+from postops.errors import PostopsError
+from postops.publish.commands import dispatch_command, status_command
 from postops.publish.ledger import chained, encode, ledger_lines
 from postops.repo import git
 
@@ -102,3 +104,32 @@ def test_a_sighting_naming_commits_that_are_no_strings_is_reported_not_a_crash(t
     fast_forward_to(tmp_path, raw + encode(chained(raw, [forged], job.git("rev-parse", "HEAD"))))
     code, lines = publish(ci_job(tmp_path, "job4"), T + 10 * M, memory)
     assert code == 2 and "line 5 (seen): names {}, ['x'], 7, not in main's history" in lines[0], lines
+
+
+def test_a_memory_that_cannot_be_written_is_an_error_naming_it_even_for_the_repair(tmp_path: Path) -> None:
+    memory = tmp_path / "cache" / "ledger-seen"
+    sighted_then_published(tmp_path, memory)
+    memory.unlink()
+    memory.mkdir()                        # what a cache holding a folder at that name restores
+    code, lines = publish(ci_job(tmp_path, "job3"), T + 10 * M, memory)
+    assert code == 2 and "holds no commit id" in lines[0], lines
+    env = {"POSTOPS_OUTBOX_DIR": str(tmp_path / "outbox"), "POSTOPS_LEDGER_MEMORY": str(memory),
+           "POSTOPS_ACTION": "repair", "POSTOPS_REASON": "the cache restored a folder"}
+    with pytest.raises(PostopsError) as raised:        # the lever the message names: no traceback
+        dispatch_command(ci_job(tmp_path, "job4").root, now=T + 15 * M, echo=lambda line: None, env=env)
+    assert raised.value.path == str(memory)
+    assert "cannot write the ledger memory (POSTOPS_LEDGER_MEMORY)" in raised.value.message
+    memory.rmdir()                        # as the message says; then the repair goes through
+    assert dispatch_command(ci_job(tmp_path, "job5").root, now=T + 20 * M, echo=lambda line: None, env=env) == 0
+
+
+def test_a_memory_under_a_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "cache").write_text("a file where a folder should be\n")
+    memory = tmp_path / "cache" / "ledger-seen"
+    repo = content_repo(tmp_path, when=T - timedelta(days=1))
+    repo.write("posts/drill/launch.yaml", post_yaml("drill", "Launch day", "2026-03-01T10:00:00Z"))
+    repo.commit("Add the launch post", T - 40 * M)
+    code, lines = publish(ci_job(tmp_path, "job1"), T, memory)
+    assert code == 1 and sent(tmp_path) == [], lines
+    assert lines[0].startswith("cannot write the ledger memory (POSTOPS_LEDGER_MEMORY): ")
+    assert lines[0].endswith(f": {memory}: remove what stands in its way, or point the variable elsewhere")

@@ -16,6 +16,7 @@ line) and `main` (main's commit it was decided on): the hash chain `postops veri
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -419,7 +420,12 @@ class Store:
         for ref in (self.remote_ref, self.seen_ref):
             git.run(self.root, "update-ref", ref, commit)
         if self.memory is not None:
-            write_atomic(self.memory, commit + "\n")
+            try:
+                write_atomic(self.memory, commit + "\n")
+            except OSError as exc:
+                raise LedgerError(f"cannot write the ledger memory ({MEMORY_VARIABLE}): {exc.strerror}: "
+                                  f"{self.memory}: remove what stands in its way, or point the variable "
+                                  "elsewhere", path=str(self.memory)) from None
 
     def _remembered(self) -> str | None:
         """The commit the memory file holds; None without one. Anything else in it is refused as tampering
@@ -486,7 +492,9 @@ class Store:
             if not git.push(self.root, self.remote, commit, self.branch):
                 return None
             git.run(self.root, "update-ref", self.local_ref, commit)
-            self._seen(commit)
+            # pushed: a memory that cannot be written still holds an older state, and the next fetch says so
+            with contextlib.suppress(LedgerError):
+                self._seen(commit)
         elif not git.compare_and_swap(self.root, self.local_ref, commit, ledger.tip):
             return None
         return ledger.extended(events, tip=commit)
