@@ -5,6 +5,9 @@ and nothing crashes."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +15,7 @@ from pathlib import Path
 import pytest
 from gitfixtures import Repo, clone, content_repo, post_yaml
 from publishfixtures import no_lint
-from test_ledger_memory import STATE, M, T, ci_job, publish, sent, sighted_then_published
+from test_ledger_memory import STATE, M, T, ci_job, publish, rewind_remote, sent, sighted_then_published
 
 from postops.errors import PostopsError
 from postops.publish.commands import dispatch_command, status_command
@@ -133,3 +136,28 @@ def test_a_memory_under_a_file_is_an_error_naming_it(tmp_path: Path) -> None:
     assert code == 1 and sent(tmp_path) == [], lines
     assert lines[0].startswith("cannot write the ledger memory (POSTOPS_LEDGER_MEMORY): ")
     assert lines[0].endswith(f": {memory}: remove what stands in its way, or point the variable elsewhere")
+
+
+def test_a_memory_that_is_a_link_to_nothing_is_refused_not_read_as_no_memory(tmp_path: Path) -> None:
+    memory = tmp_path / "cache" / "ledger-seen"
+    sighted, _ = sighted_then_published(tmp_path, memory)
+    memory.unlink()
+    memory.symlink_to(tmp_path / "cache" / "gone")       # a cache, or a committed file, restored as a link
+    rewind_remote(tmp_path, sighted)
+    code, lines = publish(ci_job(tmp_path, "job3"), T + 10 * M, memory)
+    assert code == 2 and sent(tmp_path) == [], lines
+    assert f"{memory}:1: the ledger memory (POSTOPS_LEDGER_MEMORY) holds no commit id" in lines[0]
+
+
+def test_a_memory_that_is_a_named_pipe_is_refused_at_once_not_waited_on(tmp_path: Path) -> None:
+    memory = tmp_path / "cache" / "ledger-seen"
+    sighted_then_published(tmp_path, memory)
+    memory.unlink()
+    os.mkfifo(memory)                                    # reading it would wait for a writer for ever
+    job = ci_job(tmp_path, "job3")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "POSTOPS_LEDGER_MEMORY": str(memory),
+           "POSTOPS_OUTBOX_DIR": str(tmp_path / "outbox")}
+    result = subprocess.run([sys.executable, "-m", "postops", "publish", "--now", (T + 10 * M).isoformat()],
+                            cwd=job.root, env=env, capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 2, result.stderr
+    assert "holds no commit id ('<not a regular file>')" in result.stderr

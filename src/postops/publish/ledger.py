@@ -102,6 +102,7 @@ RECOVERY = ("see what happened with `postops verify`; if the branch was rewound 
 GENESIS = ""   # the `prev` of a ledger's first line
 MEMORY_VARIABLE = "POSTOPS_LEDGER_MEMORY"
 _COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_MEMORY_BYTES = 256   # a SHA-256 commit id and a newline, with room to say what else a file holds
 
 
 def line_hash(line: bytes) -> str:
@@ -430,12 +431,9 @@ class Store:
     def _remembered(self) -> str | None:
         """The commit the memory file holds; None without one. Anything else in it is refused as tampering
         would be: a memory that cannot be read must not quietly become no memory."""
-        if self.memory is None or not self.memory.exists():
+        if self.memory is None or not os.path.lexists(self.memory):   # a link to nothing is damage, not absence
             return None
-        try:
-            text = self.memory.read_text(encoding="ascii").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            text = f"<{exc}>"
+        text = _read_memory(self.memory)
         if not _COMMIT_ID.fullmatch(text):
             raise LedgerTampered(f"{self.memory}:1: the ledger memory (POSTOPS_LEDGER_MEMORY) holds no commit id "
                                  f"({text[:60]!r}). Nothing was published: if nothing happened to "
@@ -498,6 +496,18 @@ class Store:
         elif not git.compare_and_swap(self.root, self.local_ref, commit, ledger.tip):
             return None
         return ledger.extended(events, tip=commit)
+
+
+def _read_memory(path: Path) -> str:
+    """What a memory file holds, stripped, or why it cannot be read: never more than a commit id's worth, and
+    never from anything but a regular file (a named pipe would keep the read waiting for ever)."""
+    try:
+        if not path.is_file():
+            return "<not a regular file>"
+        with path.open("rb") as handle:
+            return handle.read(_MEMORY_BYTES).decode("ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"<{exc}>"
 
 
 def lint_state(root: Path, config: Config, ledger: Ledger | None = None) -> PublishedState | None:
