@@ -307,3 +307,27 @@ def test_a_thread_the_ledger_lost_is_recorded_part_by_part_and_only_the_missing_
     assert "checked series @drill part 1: already on the platform" in "\n".join(lines)
     assert "checked series @drill part 2: already on the platform" in "\n".join(lines)
     assert "checked series @drill part 3: not on the platform yet" in "\n".join(lines)
+
+
+def test_a_post_the_ledger_lost_is_looked_for_from_the_earliest_it_could_have_gone_out(tmp_path: Path) -> None:
+    """The check of a first publication searches the platform from the post's own dates (its commit here,
+    an hour before its publish_at), not from the check's time: a platform search that started at the check
+    would miss the post published before the ledger was lost, and it would go out again."""
+    from postops.platforms.outbox import OutboxPlatform
+    repo = content_repo(tmp_path, when=T - 30 * 24 * H)
+    repo.write("posts/drill/report.yaml", post_yaml("drill", "Our report", "2026-11-24T14:00:00Z"))
+    repo.commit("Add the report post", T - H)
+    assert outbox_run(repo, T)[0].exit_code == 0 and sent(repo) == ["report.0.json"]
+    repo.git("push", "--quiet", "origin", ":refs/heads/postops/state")
+    fresh = clone(tmp_path / "remote.git", tmp_path / "ci")
+    asked: list[datetime] = []
+
+    class Records(OutboxPlatform):
+        def lookup(self, request, claimed_at):  # type: ignore[no-untyped-def]
+            asked.append(claimed_at)
+            return super().lookup(request, claimed_at)
+
+    run(fresh, T + 20 * M, Records, outbox_env(fresh))
+    result, lines = run(fresh, T + 30 * M, Records, outbox_env(fresh))
+    assert result.exit_code == 0 and sent(repo) == ["report.0.json"], lines
+    assert asked == [T - H]
