@@ -156,3 +156,34 @@ def test_settle_on_the_command_line(setup):
     status = subprocess.run([sys.executable, "-m", "postops", "status", "--format", "json", "--now",
                              (T + 12 * M).isoformat()], cwd=repo.root, capture_output=True, text=True)
     assert [(p["post"], p["state"]) for p in json.loads(status.stdout)["posts"]] == [("p", "published")]
+
+
+def test_settling_a_later_part_of_a_thread_asks_about_it_as_the_reply_it_was(tmp_path: Path):
+    # settle --not-published asks the platform about the claimed part as a run resolving it would: part 2
+    # of a thread is the reply to part 1, which the platform's answer depends on (Mastodon, Bluesky and X
+    # match a reply by what it replies to)
+    repo = content_repo(tmp_path, when=T - timedelta(days=1))
+    env = {"POSTOPS_OUTBOX_DIR": str(tmp_path / "outbox")}
+    repo.write("posts/drill/t.yaml", post_yaml("drill", "One", "2026-03-01T10:00:00Z", thread=["Two"]))
+    repo.commit("Add", T - 60 * M)
+
+    class DiesAfterPart2(OutboxPlatform):
+        def publish(self, request):  # type: ignore[no-untyped-def]
+            found = super().publish(request)
+            if request.part == 1:
+                raise Died
+            return found
+
+    with pytest.raises(Died):
+        publish(repo.root, load_config(repo.root), now=T, env=env, lint=no_lint, platforms=DiesAfterPart2)
+    asked = []
+
+    class Records(OutboxPlatform):
+        def lookup(self, request, claimed_at):  # type: ignore[no-untyped-def]
+            asked.append((request.part, request.text, request.reply_to, claimed_at))
+            return super().lookup(request, claimed_at)
+
+    with pytest.raises(PostopsError, match=r"outbox shows t @drill part 2 published as t.1 .*--published t.1"):
+        settle(repo.root, load_config(repo.root), post="t", account="drill", part=1, platform_id=None, url=None,
+               not_published=True, now=T + 11 * M, env=env, platforms=Records)
+    assert asked == [(1, "Two", "t.0", T)]
