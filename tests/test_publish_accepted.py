@@ -112,6 +112,15 @@ def mastodon_server(fake: Fake) -> None:
         fake.media.append(data)
         return 200, {}, json.dumps({"id": "22001", "type": "image", "url": f"{MASTODON}/m/1.png"})
 
+    # the instance's limits, as publish reads them before any call: the defaults of the Instance entity's
+    # example (https://docs.joinmastodon.org/entities/Instance/#configuration)
+    responses.get(f"{MASTODON}/api/v2/instance", json={"domain": "mastodon.example", "configuration": {
+        "statuses": {"max_characters": 500, "max_media_attachments": 4, "characters_reserved_per_url": 23},
+        "media_attachments": {"image_size_limit": 16777216, "image_matrix_limit": 33177600,
+                              "video_size_limit": 103809024, "video_frame_rate_limit": 120,
+                              "video_matrix_limit": 8294400},
+        "polls": {"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300,
+                  "max_expiration": 2629746}}})
     responses.add_callback(responses.POST, f"{MASTODON}/api/v1/statuses", callback=status,
                            content_type="application/json")
     responses.add_callback(responses.POST, f"{MASTODON}/api/v2/media", callback=media,

@@ -9,8 +9,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import responses
 from gitfixtures import Repo, content_repo, post_yaml
 from publishfixtures import no_lint
+from test_publish_x import ME, TIMELINE
 
 from postops.publish.commands import publish_command, status_command
 
@@ -118,10 +120,14 @@ def test_a_refused_post_is_counted_failed_every_run(repo: Repo, tmp_path: Path) 
 
 # ------------------------------------------------------------------------------ --now in the future
 
+@responses.activate
 def test_now_in_the_future_is_refused_with_a_real_platform(repo: Repo, tmp_path: Path) -> None:
     from datetime import UTC
 
     from postops.errors import UsageError
+    # the run that is allowed ends by reading the account's recent posts (watch): X answers, nothing new
+    responses.get(ME, json={"data": {"id": "14717197", "name": "CSIS", "username": "CSIS"}})
+    responses.get(TIMELINE, json={"meta": {"result_count": 0}})
     repo.write("posts/drill/next-week.yaml", post_yaml("drill", "next week", "2030-01-01T09:00:00Z"))
     repo.commit("A post for later", T)
     later = datetime.now(UTC) + timedelta(days=7)
