@@ -307,6 +307,12 @@ def test_a_thread_the_ledger_lost_is_recorded_part_by_part_and_only_the_missing_
     assert "checked series @drill part 1: already on the platform" in "\n".join(lines)
     assert "checked series @drill part 2: already on the platform" in "\n".join(lines)
     assert "checked series @drill part 3: not on the platform yet" in "\n".join(lines)
+    # and `postops log` says why part 3 was let go before it went out
+    from postops.publish.audit import audit_trail
+    [trail] = audit_trail(fresh.root, load_config(fresh.root), post="series", now=T + 40 * M).posts
+    released = [e for e in trail.events if e.event == "released"]
+    assert [(e.part, e.detail.split(": ", 1)[1].split(";")[0]) for e in released] == [
+        (3, "checked: not on the platform")]
 
 
 def test_a_post_the_ledger_lost_is_looked_for_from_the_earliest_it_could_have_gone_out(tmp_path: Path) -> None:
