@@ -146,6 +146,16 @@ def test_a_rule_on_what_all_parts_share_is_checked_once_and_one_on_text_in_every
     ]
 
 
+def test_a_thread_whose_opening_passes_every_rule_is_still_checked_to_its_last_part(repo: ContentRepo) -> None:
+    # two rules, so that each part is first checked against both at once: a first part that passes them all
+    # must not vouch for the rest, and the phrase hides in the third part, behind a clean second
+    policy(repo, NO_SUCKS, "  - id: no-darn\n    message: 'darn in part {part}'\n"
+                           "    schema: {properties: {facts: {properties: {text: {not: {pattern: darn}}}}}}\n")
+    repo.write("posts/csis/a.yaml", "account: csis\ntext: one\nthread:\n  - text: two\n  - text: it sucks\n")
+    assert [(f.rule, f.line, f.message) for f in repo.lint().findings] == [
+        ("no-sucks", 5, "csis a part 3: 'sucks' in 'it sucks' (thread part 3)")]
+
+
 def test_a_post_that_is_not_a_mapping_is_a_schema_finding_not_a_crash(repo: ContentRepo) -> None:
     policy(repo, NO_SUCKS)
     repo.write("posts/csis/a.yaml", "- account: csis\n- text: this sucks\n")
