@@ -216,3 +216,20 @@ def test_verify_finds_a_publication_record_for_content_main_never_had(repo: Repo
     assert any("line 6 (claimed ghost)" in line and "(no post there)" in line for line in lines), lines
     assert run_verify(repo, repair=True, reason="forged lines found and reported")[0] == 0
     assert run_verify(repo)[0] == 0
+
+
+def test_a_forged_claim_naming_content_that_is_nowhere_stays_in_doubt_and_says_what_is_missing(repo: Repo) -> None:
+    # A claim of other content than main's, from a commit this repository does not have: the platform
+    # cannot be asked about content nobody can read, so the claim stays in doubt, the run says which file
+    # at which commit it could not find, exits 1, and the post is not published a second time.
+    repo.write("posts/drill/later.yaml", post_yaml("drill", "Later", "2026-03-01T10:00:00Z"))
+    repo.commit("Add", T - 30 * M)
+    assert publish(repo, T - 20 * M)[0] == 0                       # seen, not due yet
+    gone = "0123456789abcdef0123456789abcdef01234567"
+    append_forged(repo, [{"event": "claimed", "post": "later", "account": "drill", "part": 0, "hash": "f" * 64,
+                          "path": "posts/drill/later.yaml", "commit": gone, "run": "forged", "by": "x:1:y",
+                          "at": (T - 15 * M).isoformat(), "lease_until": (T - 5 * M).isoformat()}])
+    code, lines = publish(repo, T + M)
+    assert code == 1 and outbox(repo) == [], lines
+    assert any("cannot find what later looked like when it was claimed (posts/drill/later.yaml at "
+               f"{gone[:12]})" in line for line in lines), lines

@@ -192,3 +192,34 @@ def test_a_thread_part_in_doubt_is_looked_for_as_it_was_claimed_with_its_reply_a
     last = repo.ledger_events()[-1]
     assert (last["event"], last["part"], last["resolved"]) == ("published", 1, True)
     assert [a.action for a in result.last_plan.actions] == ["conflict"]   # then the edit is reported
+
+
+def test_a_reply_in_doubt_edited_on_main_is_looked_for_as_the_reply_it_was(repo):
+    # a post that replies to another post of the account: the lookup of its claim, edited on main while in
+    # doubt, asks about the reply that was sent (to the other post's id), as the platforms match replies
+    repo.write("posts/drill/first.yaml", post_yaml("drill", "First", "2026-03-01T09:00:00Z"))
+    repo.write("posts/drill/answer.yaml", post_yaml("drill", "Answer", "2026-03-01T09:00:00Z", reply_to="first"))
+    repo.commit("A post and its reply", T - 60 * M)
+
+    class DiesAfterTheReply(OutboxPlatform):
+        def publish(self, request):  # type: ignore[no-untyped-def]
+            found = super().publish(request)
+            if request.post_id == "answer":
+                raise Died
+            return found
+
+    with pytest.raises(Died):
+        run(repo, T, platforms=DiesAfterTheReply)
+    repo.write("posts/drill/answer.yaml", post_yaml("drill", "Answer, edited", "2026-03-01T09:00:00Z",
+                                                    reply_to="first"))
+    repo.commit("Edited while in doubt", T + 5 * M)
+    asked: list[tuple[str, str | None]] = []
+
+    class Records(OutboxPlatform):
+        def lookup(self, request, claimed_at):  # type: ignore[no-untyped-def]
+            asked.append((request.text, request.reply_to))
+            return super().lookup(request, claimed_at)
+
+    run(repo, T + 30 * M, platforms=Records)
+    assert asked == [("Answer", "first.0")]
+    assert outbox_texts(repo) == ["Answer", "First"]
