@@ -112,3 +112,8 @@ def test_status_after_a_failed_retraction_says_the_post_is_still_up(tmp_path: Pa
     assert entry["state"] == "published", entry
     assert entry["error"].startswith("retraction failed: cannot move welcome.0.json out of the outbox")
     assert entry["url"] and entry["parts"][0]["state"] == "retract-failed"
+    # and the text says the same, not that it is a conflict (the post was deleted, not edited)
+    out = []
+    assert status_command(repo.root, fmt="text", now=T + 3 * M, echo=out.append, lint=no_lint) == 0
+    [row] = [line for line in "".join(out).splitlines() if "welcome" in line]
+    assert "; retraction failed: cannot move welcome.0.json" in row and "conflict" not in row, row

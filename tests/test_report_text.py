@@ -50,7 +50,7 @@ def test_status_text_shows_the_conflict_that_json_shows(tmp_path: Path) -> None:
     repo = _repo(tmp_path)
     posts = json.loads("\n".join(_lines(status_command, repo.root, "json")))["posts"]
     edited = next(p for p in posts if p["post"] == "edited")
-    assert edited["state"] == "published" and edited["error"].startswith("changed after it was published")
+    assert edited["state"] == "published" and edited["error"].startswith("conflict: changed after it was published")
     text = next(line for line in _lines(status_command, repo.root) if " edited " in line)
     assert edited["url"] in text and "conflict: changed after it was published" in text
 

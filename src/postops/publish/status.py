@@ -72,7 +72,8 @@ def post_states(plan: Plan, ledger: Ledger, desired: Desired) -> list[dict[str, 
                 entry["state"] = PostState.MISSED
             elif action.action in (ActionName.BLOCKED, ActionName.CONFLICT):
                 # live, so still published; but publish exits 1 for it every run, and this says why
-                entry["error"] = action.reason
+                conflict = "conflict: " if action.action == ActionName.CONFLICT else ""
+                entry["error"] = conflict + action.reason
         failed = [s for s in parts.values() if s.status == FAILED]
         if failed and entry["state"] == PostState.SCHEDULED:
             entry["state"], entry["error"] = PostState.FAILED, failed[0].event.get("error")

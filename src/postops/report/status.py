@@ -46,8 +46,6 @@ def render_text(report: StatusReport, options: Options = PLAIN) -> str:
         zone = zone_of(report.config, s["account"])
         when = s.get("published_at") or s.get("at")
         error = local_times(s["error"], zone) if s.get("error") else ""
-        if error and s.get("url"):     # published, but main no longer agrees: a conflict to resolve
-            error = f"conflict: {error}"
         detail = "; ".join(part for part in (s.get("url"), error) if part)
         rows.append((s["state"], s["post"], f"@{s['account']}", local_time(_time(when), zone), detail))
     return head + "".join(line + "\n" for line in columns(rows))
