@@ -150,3 +150,17 @@ def test_repair_by_hand_needs_a_reason(tmp_path: Path) -> None:
     with pytest.raises(PostopsError, match="POSTOPS_ACTION=repair needs POSTOPS_REASON") as raised:
         dispatch_command(repo.root, now=T, echo=lambda line: None, env=env)
     assert raised.value.exit_code == 2
+
+
+def test_a_run_that_finds_no_memory_says_so_every_time(tmp_path: Path) -> None:
+    # a CI cache that never keeps the file (a runner without a cache, a path typed wrong) must not pass for
+    # a memory: each run without one says it cannot tell a rewound branch from the real one
+    memory = tmp_path / "cache" / "ledger-seen"
+    content_repo(tmp_path, when=T - timedelta(days=1))
+    code, lines = publish(ci_job(tmp_path, "job1"), T, memory)
+    assert code == 0 and any(line.startswith(f"ledger memory: {memory} does not exist yet") for line in lines)
+    code, lines = publish(ci_job(tmp_path, "job2"), T + M, memory)
+    assert code == 0 and not any(line.startswith("ledger memory:") for line in lines), lines
+    memory.unlink()                                          # the cache lost it
+    code, lines = publish(ci_job(tmp_path, "job3"), T + 2 * M, memory)
+    assert any(line.startswith(f"ledger memory: {memory} does not exist yet") for line in lines), lines

@@ -8,6 +8,8 @@ pushes; a thread still goes part by part, each part replying to the one before.
 
 from __future__ import annotations
 
+import os
+
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -545,6 +547,10 @@ def publish(root: Path, config: Config, *, now: datetime | None, env: Mapping[st
     head = check_checkout(root, remote)
     store = open_store(root, config, env)
     store.main = head
+    if store.memory is not None and not os.path.lexists(store.memory) and store.remote:
+        # said every run it happens: a CI cache that never keeps the file would otherwise go unnoticed
+        echo(f"ledger memory: {store.memory} does not exist yet; it starts with this run, which cannot tell "
+             f"whether {store.branch} was rewound or deleted before it")
     # lint reads the ledger too: let it see the latest; and act on nothing if it is not the one postops wrote
     ledger = store.read(fetch=True)
     refuse_unless_intact(root, store, ledger)
