@@ -9,7 +9,6 @@ pushes; a thread still goes part by part, each part replying to the one before.
 from __future__ import annotations
 
 import os
-
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
