@@ -233,3 +233,28 @@ def test_a_forged_claim_naming_content_that_is_nowhere_stays_in_doubt_and_says_w
     assert code == 1 and outbox(repo) == [], lines
     assert any("cannot find what later looked like when it was claimed (posts/drill/later.yaml at "
                f"{gone[:12]})" in line for line in lines), lines
+
+
+def test_a_line_slipped_in_while_a_run_is_under_way_stops_that_run(repo: Repo, tmp_path: Path) -> None:
+    # Between a run's claim and its record, someone pushes a line written outside postops on top of the
+    # state branch: the run's next push is refused (the branch moved), it reads the branch again, and must
+    # check that ledger too before it writes or decides anything on it, not leave it to the next run.
+    from postops.errors import PostopsError
+    from postops.platforms.outbox import OutboxPlatform
+    from postops.publish.engine import publish as run_engine
+    repo.write("posts/drill/welcome.yaml", post_yaml("drill", "Hello", "2026-03-01T10:00:00Z"))
+    repo.commit("Add", T - 30 * M)
+
+    class SlipsALineIn(OutboxPlatform):
+        def publish(self, request):  # type: ignore[no-untyped-def]
+            found = super().publish(request)
+            raw = current_raw(repo)
+            push_raw(repo, raw + b'{"event": "published", "post": "other", "account": "drill", "part": 0}\n')
+            return found
+
+    config = load_config(repo.root)
+    with pytest.raises(PostopsError) as raised:
+        run_engine(repo.root, config, now=T, env={"POSTOPS_OUTBOX_DIR": str(tmp_path / "outbox")},
+                   lint=no_lint, platforms=SlipsALineIn)
+    assert raised.value.exit_code == 2 and "carries no hash of the line before it" in raised.value.message
+    assert [e["event"] for e in repo.ledger_events()][-2:] == ["claimed", "published"]   # the slipped-in one

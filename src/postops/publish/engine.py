@@ -215,6 +215,9 @@ class Publisher:
                     raise LedgerError(f"the state branch moved {races} times in a row while this run tried to "
                                       "write to it; nothing was claimed, try again")
                 ledger = store.read(fetch=True)
+                # what the other writer added is checked like the ledger the run began with, before this
+                # run writes after it or decides anything on it
+                refuse_unless_intact(self.root, store, ledger)
                 continue
             races = 0
             ledger = moved
