@@ -85,3 +85,17 @@ def test_one_file_lint_of_a_valid_post_loads_no_validator_interpreter_planner_or
     done = subprocess.run([sys.executable, "-c", probe, "posts/csis/b.yaml"], cwd=repo.root,
                           capture_output=True, text=True, check=True)
     assert done.stdout.splitlines()[-1] == "1 ['jsonschema']", done.stdout + done.stderr   # an invalid post is described
+
+
+def test_one_file_lint_at_a_given_time_imports_no_publishing_code(repo: ContentRepo) -> None:
+    # `lint --now` reads its time with the command line's time reader, which lived among the publishing
+    # commands: every such lint imported them, and requests with them (a tenth of a second)
+    repo.write("posts/csis/a.yaml", "account: csis\npublish_at: 2026-03-02T09:00:00Z\ntext: Our report is out\n")
+    probe = ("import sys; from postops.cli import main\n"
+             "sys.argv = ['postops', 'lint', '-q', '--now', '2026-03-01T10:00', sys.argv[1]]\n"
+             "try:\n    main()\nexcept SystemExit as exit:\n"
+             "    print(sorted(m for m in ('postops.publish.commands', 'postops.publish.engine', 'requests')\n"
+             "                 if m in sys.modules), exit.code)")
+    done = subprocess.run([sys.executable, "-c", probe, "posts/csis/a.yaml"], cwd=repo.root, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.split() == ["[]", "0"], done.stdout + done.stderr

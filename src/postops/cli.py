@@ -47,11 +47,11 @@ def _parse_time(value: str | None, option: str, repo: str | None) -> datetime | 
     same way for every option (`new --at` too)."""
     if value is None:
         return None
-    from postops.publish.commands import parse_time
     from postops.repo.config import load_config
+    from postops.times import parse_option_time
 
     try:
-        return parse_time(value, lambda: load_config(_root(repo)).timezone)
+        return parse_option_time(value, lambda: load_config(_root(repo)).timezone)
     except UsageError as exc:
         raise UsageError(f"{option}: {exc.message}") from None
 

@@ -8,7 +8,11 @@ without an offset is read in the zone the caller names, or stays naive where the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+from postops.errors import UsageError
 
 # A date and a clock time: `2026-11-24` alone is a date, not a moment to publish at.
 _DATE_AND_CLOCK = re.compile(r"\d[T ]\d{1,2}:\d{2}")
@@ -45,3 +49,20 @@ def duration_text(delta: timedelta) -> str:
         if seconds >= size and seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+def parse_option_time(text: str, timezone: Callable[[], str] | None = None) -> datetime:
+    """A date and time in ISO 8601 (`Z` for UTC) as --now, --until and --since take it: with an offset, or
+    without one in `timezone()` (postops.yaml's, asked only when needed), as `new --at` reads it."""
+    if not has_clock(text):
+        raise UsageError(f"not a time: {text!r} (use ISO 8601 with a date and a time, e.g. 2026-11-24T09:00 in "
+                         "postops.yaml's timezone, or 2026-11-24T09:00:00-05:00)")
+    when = parse_time(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if when is None:
+        raise UsageError(f"not a time: {text!r} (use ISO 8601, e.g. 2026-11-24T09:00 in postops.yaml's timezone, "
+                         "or 2026-11-24T09:00:00-05:00)")
+    if when.tzinfo is None:
+        if timezone is None:
+            raise UsageError(f"{text!r} has no offset: write it as e.g. {text}+00:00 or {text}-05:00")
+        when = when.replace(tzinfo=ZoneInfo(timezone()))
+    return when

@@ -20,7 +20,6 @@ from postops.errors import UsageError
 from postops.lint.facts import LIMITS, UNITS, measure, part_facts
 from postops.platforms.spec import SPECS
 from postops.publish.commands import Echo, States, _open, changed_posts, read_states
-from postops.publish.commands import parse_time as parse_instant
 from postops.publish.gate import LintFn, lint_verdicts
 from postops.publish.ledger import RETRACTED, Ledger
 from postops.repo import git
@@ -28,6 +27,7 @@ from postops.repo.config import Account, Config
 from postops.repo.posts import POSTS_DIR, Part, Post, build_post, is_post_file, post_id_from_path
 from postops.repo.yamlfile import YamlProblem, parse
 from postops.report.calendar.model import Calendar, CalendarPart, Entry, Mark, MediaItem
+from postops.times import parse_option_time as parse_instant
 from postops.times import parse_time
 
 # Images larger than this are not embedded in the page (it must stay small enough to mail or upload).

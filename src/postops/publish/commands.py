@@ -11,7 +11,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from postops import report, times
 from postops.confirm import Step
@@ -46,25 +45,9 @@ from postops.repo.config import AlertKind, Config, find_root, load_config
 from postops.repo.posts import POSTS_DIR, parsed_once, post_id_from_path
 from postops.report.plan import PlanReport
 from postops.report.status import StatusReport
+from postops.times import parse_option_time as parse_time
 
 Echo = Callable[[str], None]
-
-
-def parse_time(text: str, timezone: Callable[[], str] | None = None) -> datetime:
-    """A date and time in ISO 8601 (`Z` for UTC) as --now, --until and --since take it: with an offset, or
-    without one in `timezone()` (postops.yaml's, asked only when needed), as `new --at` reads it."""
-    if not times.has_clock(text):
-        raise UsageError(f"not a time: {text!r} (use ISO 8601 with a date and a time, e.g. 2026-11-24T09:00 in "
-                         "postops.yaml's timezone, or 2026-11-24T09:00:00-05:00)")
-    when = times.parse_time(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    if when is None:
-        raise UsageError(f"not a time: {text!r} (use ISO 8601, e.g. 2026-11-24T09:00 in postops.yaml's timezone, "
-                         "or 2026-11-24T09:00:00-05:00)")
-    if when.tzinfo is None:
-        if timezone is None:
-            raise UsageError(f"{text!r} has no offset: write it as e.g. {text}+00:00 or {text}-05:00")
-        when = when.replace(tzinfo=ZoneInfo(timezone()))
-    return when
 
 
 def _open(root: Path) -> tuple[Path, Config]:
