@@ -278,7 +278,8 @@ def _load_post(root: Path, rel: str, config: Config, real_dirs: set[str] | None)
         shown = "post file is a symbolic link" if link == rel else f"post file is in a symbolic link ({link})"
         return LoadProblem(rel, 1, 1, f"{shown}: a post must be a file in the repository, reviewed as it is")
     try:
-        raw = (root / rel).read_bytes()
+        with open(os.path.join(root, rel), "rb") as handle:   # no Path built per post: see symlink_on_path
+            raw = handle.read()
     except OSError as exc:
         return LoadProblem(rel, 1, 1, f"cannot read file: {exc.strerror}")
     try:
