@@ -15,7 +15,17 @@ from pathlib import Path
 import pytest
 from gitfixtures import Repo, clone, content_repo, post_yaml
 from publishfixtures import no_lint
-from test_ledger_memory import STATE, M, T, ci_job, publish, rewind_remote, sent, sighted_then_published
+from test_ledger_memory import (
+    STATE,
+    M,
+    T,
+    ci_job,
+    new_repository,
+    publish,
+    rewind_remote,
+    sent,
+    sighted_then_published,
+)
 
 from postops.errors import PostopsError
 from postops.publish.commands import dispatch_command, status_command
@@ -61,12 +71,14 @@ def test_a_fast_forward_that_drops_a_publication_is_refused_by_the_memory(
     memory = tmp_path / "cache" / "ledger-seen"
     sighted, published = sighted_then_published(tmp_path, memory)
     repo = ci_job(tmp_path, "look")
-    fast_forward_to(tmp_path, forge(ledger_at(repo, published), ledger_at(repo, sighted)))
+    forged = fast_forward_to(tmp_path, forge(ledger_at(repo, published), ledger_at(repo, sighted)))
     (tmp_path / "outbox" / "drill" / "launch.0.json").unlink()     # to see whether it is posted again
     code, lines = publish(ci_job(tmp_path, "job3"), T + 10 * M, memory)
     assert code == 2 and sent(tmp_path) == [], lines
-    assert f"does not keep the ledger as {published} held it" in lines[0], lines
+    assert f"is at {forged[:12]}, which does not keep the ledger as {published} held it" in lines[0], lines
     assert "Nothing was published" in lines[0]
+    # the way back it names is this branch's
+    assert f"`git push origin refs/postops/seen/postops/state:{STATE}`" in lines[0]
     assert memory.read_text().strip() == published                 # still refused at the next run
     assert publish(ci_job(tmp_path, "job4"), T + 20 * M, memory)[0] == 2 and sent(tmp_path) == []
 
@@ -115,7 +127,7 @@ def test_a_memory_that_cannot_be_written_is_an_error_naming_it_even_for_the_repa
     memory.unlink()
     memory.mkdir()                        # what a cache holding a folder at that name restores
     code, lines = publish(ci_job(tmp_path, "job3"), T + 10 * M, memory)
-    assert code == 2 and "holds no commit id" in lines[0], lines
+    assert code == 2 and "holds no commit id ('<not a regular file>')" in lines[0], lines
     env = {"POSTOPS_OUTBOX_DIR": str(tmp_path / "outbox"), "POSTOPS_LEDGER_MEMORY": str(memory),
            "POSTOPS_ACTION": "repair", "POSTOPS_REASON": "the cache restored a folder"}
     with pytest.raises(PostopsError) as raised:        # the lever the message names: no traceback
@@ -161,3 +173,14 @@ def test_a_memory_that_is_a_named_pipe_is_refused_at_once_not_waited_on(tmp_path
                             cwd=job.root, env=env, capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 2, result.stderr
     assert "holds no commit id ('<not a regular file>')" in result.stderr
+
+
+def test_a_memory_under_a_file_on_a_new_repositorys_first_run_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "cache").write_text("a file where a folder should be\n")
+    memory = tmp_path / "cache" / "ledger-seen"
+    new_repository(tmp_path)                      # no state branch yet
+    code, lines = publish(ci_job(tmp_path, "job1"), T, memory)
+    assert code == 1 and sent(tmp_path) == [], lines
+    assert lines[0].startswith("cannot write the ledger memory (POSTOPS_LEDGER_MEMORY): ")
+    assert lines[0].endswith(f": {memory}: remove what stands in its way, or point the variable elsewhere")
+

@@ -145,7 +145,8 @@ def test_a_clone_that_saw_the_branch_only_through_git_fetch_refuses_a_rewind(tmp
     other = clone(tmp_path / "remote.git", tmp_path / "other")    # a plain clone: no postops read yet
     assert other.git("rev-parse", f"refs/remotes/origin/{BRANCH}") == second
     remote_git(tmp_path, "update-ref", STATE, first)
-    with pytest.raises(L.LedgerTampered, match="was rewound"):
+    # what it cloned counts as seen, and the refusal says whose state the branch dropped
+    with pytest.raises(L.LedgerTampered, match=f"was rewound: .* does not contain {second}, which this clone saw"):
         L.Store(other.root, BRANCH, "origin").read(fetch=True)
 
 
@@ -163,6 +164,20 @@ def test_a_deleted_branch_is_refused_naming_the_state_this_clone_saw(tmp_path: P
         "published: see what happened")
     assert f"`git push origin refs/postops/seen/{BRANCH}:refs/heads/{BRANCH}`" in raised.value.message
 
+
+
+def test_verify_of_a_deleted_branch_says_so_and_describes_no_ledger(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = content_repo(tmp_path, watched=False)
+    tip = published(repo).tip
+    remote_git(tmp_path, "update-ref", "-d", STATE)
+    pauses(monkeypatch)
+    lines: list[str] = []
+    assert verify(repo.root, load_config(repo.root), repair=False, reason=None, now=T, who=None,
+                  echo=lines.append) == 1
+    # the remote holds no ledger to check: no count of lines, no chain called intact or broken
+    assert len(lines) == 1 and lines[0].startswith(
+        f"the state branch {BRANCH} was deleted on origin; this clone saw it at {tip}. Nothing was published"), lines
 
 def test_a_deletion_accepted_by_repair_is_a_fresh_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = content_repo(tmp_path, watched=False)

@@ -117,7 +117,10 @@ def test_a_memory_that_holds_no_commit_stops_publish_and_a_recorded_repair_rewri
     _, published = sighted_then_published(tmp_path, memory)
     memory.write_text("not a commit\n")
     code, lines = publish(ci_job(tmp_path, "job3"), T + 10 * M, memory)
-    assert code == 2 and f"{memory}:1: the ledger memory (POSTOPS_LEDGER_MEMORY) holds no commit id" in lines[0]
+    assert (code, lines) == (2, [
+        f"{memory}:1: the ledger memory (POSTOPS_LEDGER_MEMORY) holds no commit id ('not a commit'). Nothing was "
+        "published: if nothing happened to postops/state, accept it as it is with `postops verify --repair "
+        "--reason \"...\"`, which rewrites the memory"])
     job = ci_job(tmp_path, "job4")
     out: list[str] = []
     code = verify(job.root, load_config(job.root), repair=True, reason="the CI cache was damaged", now=T + 15 * M,
@@ -164,3 +167,38 @@ def test_a_run_that_finds_no_memory_says_so_every_time(tmp_path: Path) -> None:
     memory.unlink()                                          # the cache lost it
     code, lines = publish(ci_job(tmp_path, "job3"), T + 2 * M, memory)
     assert any(line.startswith(f"ledger memory: {memory} does not exist yet") for line in lines), lines
+
+
+def new_repository(tmp_path: Path) -> Repo:
+    """A content repository no publisher has run on yet: no state branch, one post due at 10:00."""
+    repo = content_repo(tmp_path, when=T - timedelta(days=1), watched=False)
+    repo.write("posts/drill/launch.yaml", post_yaml("drill", "Launch day", "2026-03-01T10:00:00Z"))
+    repo.commit("Add the launch post", T - 40 * M)
+    return repo
+
+
+def test_the_first_run_of_a_new_repository_starts_the_memory(tmp_path: Path) -> None:
+    memory = tmp_path / "cache" / "ledger-seen"      # the CI cache is empty on the first job
+    repo = new_repository(tmp_path)
+    assert publish(ci_job(tmp_path, "job1"), T - 30 * M, memory)[0] == 0
+    sighted = repo.git("ls-remote", "origin", STATE).split()[0]
+    assert memory.read_text() == sighted + "\n"
+    code, lines = publish(ci_job(tmp_path, "job2"), T, memory)
+    assert code == 0 and sent(tmp_path) == ["launch.0.json"], lines
+
+
+def test_a_clone_that_saw_more_than_its_memory_refuses_a_rewind_to_what_the_memory_holds(tmp_path: Path) -> None:
+    # a publisher in a clone of its own (a self-hosted runner), whose memory comes back older than what the
+    # clone saw (an older cache entry restored): the rewind matches the memory, not the clone
+    memory = tmp_path / "cache" / "ledger-seen"
+    repo = new_repository(tmp_path)
+    runner = ci_job(tmp_path, "runner")
+    assert publish(runner, T - 30 * M, memory)[0] == 0
+    sighted = repo.git("ls-remote", "origin", STATE).split()[0]
+    assert publish(runner, T, memory)[0] == 0 and sent(tmp_path) == ["launch.0.json"]
+    published = repo.git("ls-remote", "origin", STATE).split()[0]
+    memory.write_text(sighted + "\n")
+    rewind_remote(tmp_path, sighted)
+    code, lines = publish(runner, T + 10 * M, memory)
+    assert code == 2 and sent(tmp_path) == [], lines
+    assert f"does not contain {published}, which this clone saw" in lines[0], lines

@@ -37,6 +37,10 @@ MODULES: dict[str, list[str]] = {
     ],
     "src/postops/publish/ledger.py": [
         "tests/test_ledger.py", "tests/test_ledger_fetch.py", "tests/test_ledger_tamper.py",
+        # the memory between CI clones, attacks on it, and the sightings min_lead counts from
+        "tests/test_ledger_memory.py", "tests/test_hostile_ledger.py", "tests/test_first_sight.py",
+        # runs `postops publish` in a process of its own, where mutmut's trampolines find no configuration
+        "--deselect=tests/test_hostile_ledger.py::test_a_memory_that_is_a_named_pipe_is_refused_at_once_not_waited_on",
     ],
     "src/postops/lint/engine.py": [
         "tests/test_lint.py", "tests/test_lint_engine.py", "tests/test_lint_text.py", "tests/test_lint_workers.py",

@@ -385,7 +385,10 @@ class Store:
             for ref in (self.remote_ref, self.seen_ref):
                 git.run(self.root, "update-ref", "-d", ref, check=False)
             if self.memory is not None:
-                self.memory.unlink(missing_ok=True)
+                try:
+                    self.memory.unlink(missing_ok=True)
+                except OSError as exc:   # a file where its folder should be: this run could not start it either
+                    raise self._unwritable(exc) from None
             return
         fetched = git.resolve(self.root, quarantine)
         git.run(self.root, "update-ref", "-d", quarantine, check=False)
@@ -424,9 +427,11 @@ class Store:
             try:
                 write_atomic(self.memory, commit + "\n")
             except OSError as exc:
-                raise LedgerError(f"cannot write the ledger memory ({MEMORY_VARIABLE}): {exc.strerror}: "
-                                  f"{self.memory}: remove what stands in its way, or point the variable "
-                                  "elsewhere", path=str(self.memory)) from None
+                raise self._unwritable(exc) from None
+
+    def _unwritable(self, exc: OSError) -> LedgerError:
+        return LedgerError(f"cannot write the ledger memory ({MEMORY_VARIABLE}): {exc.strerror}: {self.memory}: "
+                           "remove what stands in its way, or point the variable elsewhere", path=str(self.memory))
 
     def _remembered(self) -> str | None:
         """The commit the memory file holds; None without one. Anything else in it is refused as tampering
