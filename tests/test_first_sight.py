@@ -255,6 +255,21 @@ def test_a_new_repository_watched_from_its_first_push_asks_the_platform_nothing(
 
 
 @responses.activate
+def test_a_first_run_before_any_post_starts_the_ledger_once_and_later_posts_are_not_taken_for_lost(
+        tmp_path: Path) -> None:
+    repo = x_repo(tmp_path, watched=False)   # the publish workflow's first run, on a push with no post yet
+    result, lines = run(repo, T - 2 * H, x_platform, ENV)
+    assert result.exit_code == 0, lines
+    assert [(e["event"], e["commits"]) for e in repo.ledger_events(seen=True)] == [("seen", [])]
+    repo.write("posts/csis/report.yaml", post_yaml("csis", TEXT, "2026-11-24T14:00:00Z"))
+    repo.commit("Add the report post", T - H)
+    assert run(repo, T - H, x_platform, ENV)[0].exit_code == 0      # the run on that push sees it
+    responses.post(TWEETS, json={"data": {"id": "1861000000000000007", "text": TEXT}}, status=201)
+    result, lines = run(repo, T, x_platform, ENV)
+    assert result.exit_code == 0 and len(posts_to_x()) == 1, lines
+    assert [c.request.method for c in responses.calls] == ["POST"]   # no timeline read: nothing may be lost
+
+@responses.activate
 def test_a_first_run_that_finds_posts_asks_the_platform_once_then_publishes(tmp_path: Path) -> None:
     repo = x_repo(tmp_path, watched=False)   # the publisher set up after the first posts were merged
     repo.write("posts/csis/report.yaml", post_yaml("csis", TEXT, "2026-11-24T14:00:00Z"))

@@ -121,6 +121,17 @@ def test_a_sighting_naming_commits_that_are_no_strings_is_reported_not_a_crash(t
     assert code == 2 and "line 5 (seen): names {}, ['x'], 7, not in main's history" in lines[0], lines
 
 
+@pytest.mark.parametrize("commits", [None, "0123abcd"])
+def test_a_sighting_whose_commits_are_no_list_is_not_a_crash(tmp_path: Path, commits: object) -> None:
+    memory = tmp_path / "cache" / "ledger-seen"
+    _, published = sighted_then_published(tmp_path, memory)
+    job = ci_job(tmp_path, "job3")
+    raw = ledger_at(job, published)
+    forged = {"event": "seen", "commits": commits, "at": (T + M).isoformat()}
+    fast_forward_to(tmp_path, raw + encode(chained(raw, [forged], job.git("rev-parse", "HEAD"))))
+    code, lines = publish(ci_job(tmp_path, "job4"), T + 10 * M, memory)   # an exception would fail the test here
+    assert sent(tmp_path) == ["launch.0.json"], (code, lines)               # and nothing goes out again
+
 def test_a_memory_that_cannot_be_written_is_an_error_naming_it_even_for_the_repair(tmp_path: Path) -> None:
     memory = tmp_path / "cache" / "ledger-seen"
     sighted_then_published(tmp_path, memory)
