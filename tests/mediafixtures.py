@@ -86,3 +86,16 @@ def mp4(size: tuple[int, int] = (1280, 720), seconds: float = 10, fps: Fraction 
 
 # A well-formed MP4 video of ten seconds, 1280x720 at 30 frames a second, within every platform's limits.
 MP4 = mp4()
+
+
+def gif(size: tuple[int, int], frames: int = 1) -> bytes:
+    """A GIF89a animation of `frames` frames on a canvas (the logical screen, which readers give as the image's
+    size) of `size` pixels, each frame one pixel drawn at its corner, written byte by byte as GIF89a lays it out:
+    a file of any size and frame count costs a few bytes a frame."""
+    width, height = size
+    screen = struct.pack("<6sHHBBB", b"GIF89a", width, height, 0x80, 0, 0) + bytes(3) + b"\xff\xff\xff"
+    loop = b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
+    # a graphic control extension (a tenth of a second), an image descriptor of 1x1 at (0, 0), and its
+    # LZW data: minimum code size 2, then the codes clear (4), colour 0 and end (5) in 3 bits each
+    frame = b"\x21\xf9\x04\x00\x0a\x00\x00\x00" + b"\x2c" + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + b"\x02\x02\x44\x01\x00"
+    return screen + loop + frame * frames + b"\x3b"

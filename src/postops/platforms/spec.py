@@ -60,6 +60,16 @@ class VideoLimits:
 
 
 @dataclass(frozen=True)
+class GifLimits:
+    """What a platform checks in an animated GIF besides its bytes and pixels, where it documents it; None is
+    "none documented"."""
+
+    max_size: tuple[int, int] | None = None     # width and height at most, that way round
+    frames: int | None = None                   # frames at most
+    frame_pixels: int | None = None             # width x height x frames at most
+
+
+@dataclass(frozen=True)
 class Limits:
     """An account's own limits where its server sets them: a Mastodon instance's `configuration` (GET
     /api/v2/instance, https://docs.joinmastodon.org/entities/Instance/#configuration), by the names it gives
@@ -125,6 +135,7 @@ class PlatformSpec:
     # the most pixels (width times height) per kind, or per format where that differs
     max_pixels: dict[str, int] = field(default_factory=dict)
     video: VideoLimits = VideoLimits()
+    gif: GifLimits = GifLimits()
     max_images: int = 4
     max_reply_images: int | None = None             # images a reply or thread part takes, where fewer
     reply_forms: tuple[ReplyForm, ...] = ("link", "id")
@@ -226,6 +237,25 @@ class PlatformSpec:
                          f"{which} of at most {most:,} pixels{'' if info.format in pixels else own}")
         if info.kind == "video":
             found += self._video_refusals(info, rel, account, own)
+        if info.format == "gif":
+            found += self._gif_refusals(info, rel)
+        return found
+
+    def _gif_refusals(self, info: MediaInfo, rel: str) -> list[str]:
+        gif, found = self.gif, []
+        if gif.max_size is not None and info.width is not None and info.height is not None and (
+                info.width > gif.max_size[0] or info.height > gif.max_size[1]):
+            found.append(f"media {rel!r} is a GIF of {info.width}x{info.height} pixels; {self.title} takes GIFs of at "
+                         f"most {gif.max_size[0]}x{gif.max_size[1]} (width x height)")
+        if info.frames is not None:
+            if gif.frames is not None and info.frames > gif.frames:
+                found.append(f"media {rel!r} is a GIF of {info.frames:,} frames; {self.title} takes GIFs of at most "
+                             f"{gif.frames:,}")
+            total = info.pixels * info.frames if info.pixels is not None else None
+            if gif.frame_pixels is not None and total is not None and total > gif.frame_pixels:
+                found.append(f"media {rel!r} is a GIF of {info.frames:,} frames of {info.width}x{info.height} pixels "
+                             f"({total:,} in all); {self.title} takes GIFs of at most {gif.frame_pixels:,} pixels "
+                             "(width x height x frames)")
         return found
 
     def _video_refusals(self, info: MediaInfo, rel: str, account: Account | None, own: str) -> list[str]:
@@ -284,7 +314,10 @@ SPECS: dict[str, PlatformSpec] = {
     # every URL 23 (twitter-text v3). Media (https://docs.x.com/x-api/media/quickstart/best-practices): images
     # 5 MB, video 512 MB, 4 images; GIFs 15 MB ("Media types & size restrictions", https://docs.x.com/x-api/media);
     # alt text: POST /1.1/media/metadata/create takes alt_text.text of at most
-    # 1,000 characters. POST /2/tweets: poll options 2-4 of up to 25 characters, duration_minutes 5-10080, and
+    # 1,000 characters. Animated GIFs ("Animated GIF recommendations": "A GIF may fail during Post creation even if
+    # it is within the file size limit"): resolution "<= 1280x1080 (width x height)", "Number of frames: <= 350",
+    # "Number of pixels: <= 300 million (width * height * num_frames)"; postops uploads every GIF as tweet_gif.
+    # POST /2/tweets: poll options 2-4 of up to 25 characters, duration_minutes 5-10080, and
     # `poll` "is mutually exclusive from Media, Quote Tweet Id, and Card URI": a poll, never with media or a quote.
     # X documents no limit in pixels for images. Video (media best practices, "Video specifications and
     # recommendations", which postops' tweet_video uploads meet): frame rate "60 FPS or less", dimensions
@@ -298,6 +331,7 @@ SPECS: dict[str, PlatformSpec] = {
         limit_option="25,000 for an account with `premium: true`",
         media_bytes={"image": 5 * 1024 * 1024, "video": 512 * 1024 * 1024}, format_bytes={"gif": 15 * 1024 * 1024},
         video=VideoLimits(seconds=(0.5, 140), min_side=32, max_sides=(1280, 1024), max_ratio=3, frame_rate=60),
+        gif=GifLimits(max_size=(1280, 1080), frames=350, frame_pixels=300_000_000),
         features=Features(repost=True, quote=True,
                           poll=PollLimits(2, 4, 25, 5, 10080, with_media=False, with_quote=False), alt_chars=1000),
         secrets=("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_SECRET")),

@@ -16,7 +16,7 @@ import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from postops.errors import PostopsError
 from postops.repo.mp4 import BeyondBounds, NoVideoTrack, VideoDamage, read_video
@@ -52,6 +52,7 @@ class MediaInfo:
     height: int | None = None
     duration: float | None = None      # seconds, for a video that says
     frame_rate: float | None = None    # frames per second, for a video that says
+    frames: int | None = None          # frames of a GIF, where the file is small enough to count them
 
     @property
     def pixels(self) -> int | None:
@@ -150,26 +151,53 @@ def _video(target: Path, rel: str, fmt: str, size: int) -> MediaInfo:
 def _image(target: Path, rel: str, head: bytes, size: int, named: str) -> MediaInfo:
     from PIL import Image, UnidentifiedImageError  # noqa: PLC0415 - only for posts with media: lint stays fast
 
+    signed = _signed(head)
+    if signed == "webp" and _U32LE.unpack_from(head, 4)[0] + 8 > size:
+        # RIFF's size field counts every byte after it: a WEBP cut short says it is longer than the file
+        raise MediaProblem(f"media {rel!r} is a damaged WEBP image ({_CUT}); export it again")
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), open(target, "rb") as raw:
             # an image too large to decode safely is judged by its header and its size
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(target, formats=_PILLOW_FORMATS) as image:
+            reader = _Reader(raw)
+            with Image.open(cast(BinaryIO, reader), formats=_PILLOW_FORMATS) as image:
                 fmt, (width, height) = _PILLOW_NAMES.get(str(image.format), str(image.format).lower()), image.size
-                damage = _damage(image, size)
+                damage = _damage(image, size, reader)
+                frames = _frames(image, size) if fmt == "gif" and not damage else None
     except Image.DecompressionBombError:
         raise MediaProblem(f"media {rel!r} is an image of more than {2 * (Image.MAX_IMAGE_PIXELS or 0):,} pixels, "
                            "which no platform takes") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        signed = _signed(head)
         if signed is not None:  # its first bytes say what it is, and the rest does not follow: cut or broken
-            raise MediaProblem(f"media {rel!r} is a damaged {signed.upper()} image ({_failure(exc)}); "
-                               "export it again") from None
+            why = _CUT if reader.ended else _failure(exc)
+            raise MediaProblem(f"media {rel!r} is a damaged {signed.upper()} image ({why}); export it again") from None
         raise MediaProblem(f"media {rel!r} is not {'an' if named[0] in 'aeiou' else 'a'} {named}: its content is "
                            f"{_described(head)}, not one of {', '.join(f.upper() for f in FORMATS)}") from None
     if damage:
         raise MediaProblem(f"media {rel!r} is a damaged {fmt.upper()} image ({damage}); export it again")
-    return MediaInfo("image", fmt, size, width, height)
+    return MediaInfo("image", fmt, size, width, height, frames=frames)
+
+
+class _Reader:
+    """A file as Pillow reads it, noting whether a read asked for more bytes than were left. Pillow reads a
+    header field by field, so a header cut short ends in such a read; and its failure then says nothing
+    useful (or, as "cannot identify image file", names the file by its full path)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.ended = False
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n)
+        if n > len(data):
+            self.ended = True
+        return data
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
 
 
 def _signed(head: bytes) -> str | None:
@@ -185,9 +213,17 @@ _SIGNATURES = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff", "gif": b"GI
 # bounds: a file larger than every platform's image limit (the outbox's 50 MiB is the largest) or of more
 # pixels than Pillow calls safe to decode is judged by its header (and refused by its size, if it is too big).
 _DECODE_BYTES = 64 * 1024 * 1024
+_CUT = "the file ends before its image does"
+_U32LE = struct.Struct("<I")
 
 
-def _damage(image: Any, size: int) -> str | None:
+def _frames(image: Any, size: int) -> int | None:
+    """How many frames an animated image has, where the file is small enough to walk (counting a GIF's
+    frames reads every frame's blocks, without decoding them)."""
+    return int(image.n_frames) if size <= _DECODE_BYTES else None
+
+
+def _damage(image: Any, size: int, reader: _Reader) -> str | None:
     """What is wrong with an image whose header reads, or None when nothing is found.
 
     A PNG's chunks are checked against their CRCs without decoding its pixels (a chunk cut short, a flipped
@@ -197,21 +233,31 @@ def _damage(image: Any, size: int) -> str | None:
     walking to it reads every frame's blocks. No platform can process such a file."""
     from PIL import Image  # noqa: PLC0415 - only for posts with media
 
+    # Pillow reads a PNG's chunks and a GIF's frame headers and blocks as their lengths say, so a read past the
+    # end there is a cut; its decoders read in blocks, where that is no sign.
+    exact = True
     try:
+        if reader.ended:   # its header is all there is
+            return _CUT
         if image.format == "PNG":
             image.verify()
-            return None
+            return _CUT if reader.ended else None
         safe = Image.MAX_IMAGE_PIXELS
         if size > _DECODE_BYTES or (safe is not None and image.width * image.height > safe):
             return None
         if image.format in ("JPEG", "MPO"):
             image.draft(None, (1, 1))  # libjpeg's smallest scale, 1/8
+        exact = False
         image.load()
-        if image.format == "GIF" and image.n_frames > 1:
-            image.seek(image.n_frames - 1)
-            image.load()
+        if image.format == "GIF":
+            exact, reader.ended = True, False
+            last = image.n_frames - 1
+            if last:
+                image.seek(last)
+                exact = False
+                image.load()
     except Exception as exc:  # noqa: BLE001 - whatever Pillow's decoders raise on a broken file is damage
-        return _failure(exc)
+        return _CUT if exact and reader.ended else _failure(exc)
     return None
 
 
@@ -219,8 +265,9 @@ def _failure(exc: BaseException) -> str:
     """Pillow's words for a file it cannot decode, where they say something; a file that ends too early in
     plain words (Pillow says "Truncated File Read" or "image file is truncated (N bytes not processed)")."""
     said = str(exc) if isinstance(exc, (OSError, SyntaxError, ValueError, EOFError, struct.error)) else ""
-    if said == "Truncated File Read" or said.startswith("image file is truncated"):
-        return "the file ends before its image does"
+    if said == "Truncated File Read" or said.startswith("image file is truncated") or (
+            isinstance(exc, struct.error) and "requires a buffer of at least" in said):   # a field it had no bytes for
+        return _CUT
     return said or "its data cannot be decoded"
 
 

@@ -8,12 +8,17 @@ a video only on its own.
 @@TABLE@@
 
 Image headers are read with Pillow, only for posts that have media. A file cut short or broken is refused
-as damaged (no platform can process it): a PNG's chunks are checked against their CRCs without decoding
-its pixels (a flipped byte is found too); a JPEG is decoded at an eighth of its size, which still reads all
-of its data; a GIF's first and last frames are decoded (a cut always lands in the last frame it still has).
-Only files of at most 64 MiB and of no more pixels than Pillow decodes safely (89,478,485) are decoded;
-larger ones are judged by their header. A camera's multi-picture JPEG (MPO) is a JPEG. A video's length, the
-width and height of its pictures and its frame rate are read from its MP4 or QuickTime boxes (the movie
+as damaged (no platform can process it), and one cut short at any byte after the first bytes that say its
+format is told so: "is a damaged WEBP image (the file ends before its image does)". A PNG's chunks are
+checked against their CRCs without decoding its pixels (a flipped byte is found too); a JPEG is decoded at
+an eighth of its size, which still reads all of its data; a GIF's first and last frames are decoded (a cut
+always lands in the last frame it still has); a WEBP shorter than its RIFF header says is cut short. Only
+files of at most 64 MiB and of no more pixels than Pillow decodes safely (89,478,485) are decoded; larger
+ones are judged by their header. A GIF's frames are counted (without decoding them) for X's animated GIF
+limits: at most 1280x1080 pixels (width x height, not either way round), 350 frames and 300 million pixels
+in all its frames (width x height x frames), which X gives as what a GIF must meet not to fail when the
+post is created. A camera's multi-picture JPEG (MPO) is a JPEG. A video's length, the width and height of
+its pictures and its frame rate are read from its MP4 or QuickTime boxes (the movie
 header, the first video track's sample description and time-to-sample table) and held to what each
 platform documents (the table's video column; X's sizes hold whichever way round the video is, and a
 `premium: true` account may post 1920x1080). A video whose boxes are cut short or say more than they hold is
@@ -38,7 +43,7 @@ from pathlib import Path
 
 from postops.lint import facts as facts_mod
 from postops.lint.rules.base import STAND_IN, BuiltinRule, Context, Example, Hit, RuleType
-from postops.platforms.spec import OWN_LIMITS, SPECS, PlatformSpec, VideoLimits
+from postops.platforms.spec import OWN_LIMITS, SPECS, GifLimits, PlatformSpec, VideoLimits
 from postops.repo.config import Account
 from postops.repo.media import FORMATS, MediaProblem, inspect_media, media_file
 from postops.repo.posts import Post
@@ -151,6 +156,8 @@ def _cell(spec: PlatformSpec, kind: str) -> str:
              if fmt in FORMATS and FORMATS[fmt][0] == kind]
     if spec.media_formats is not None:
         said.append("only " + ", ".join(f.upper() for f in spec.media_formats if FORMATS[f][0] == kind))
+    if kind == "image":
+        said += _gif_cell(spec.gif)
     if kind == "video":
         said += _video_cell(spec.video)
     return "; ".join(said)
@@ -168,6 +175,15 @@ def _video_cell(video: VideoLimits) -> list[str]:
     if video.frame_rate is not None:
         said.append(f"at most {video.frame_rate} frames per second{' (rounded down)' if video.whole_frames else ''}")
     return said
+
+
+def _gif_cell(gif: GifLimits) -> list[str]:
+    said = [f"{gif.max_size[0]}x{gif.max_size[1]} (width x height)"] if gif.max_size is not None else []
+    if gif.frames is not None:
+        said.append(f"{gif.frames} frames")
+    if gif.frame_pixels is not None:
+        said.append(f"{gif.frame_pixels:,} pixels in all its frames")
+    return ["GIF at most " + ", ".join(said)] if said else []
 
 
 def _row(spec: PlatformSpec) -> str:
