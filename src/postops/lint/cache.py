@@ -41,6 +41,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
+import orjson
+
 import postops
 from postops.lint.findings import Finding
 from postops.lint.rules.publish_at_past import lateness
@@ -122,10 +124,12 @@ class LintCache:
         """Bring each file's content hash and declared id up to date; return post id -> files declaring it."""
         ids: dict[str, list[str]] = {}
         now = time.time_ns()
-        base = str(self.root)
+        # rel_paths are relative: a prefix and a concatenation, not os.path.join, which cost a warm lint of
+        # 10,000 posts about 20 ms
+        prefix = os.path.join(self.root, "")
         for rel in rel_paths:
             entry = self.files.get(rel)
-            stat = _stat(os.path.join(base, rel))
+            stat = _stat(prefix + rel if not os.path.isabs(rel) else rel)
             if entry is None or stat is None or entry.get("stat") != stat:
                 entry = self._reindex(rel, entry, stat, now)
             ids.setdefault(entry["id"], []).append(rel)
@@ -214,9 +218,8 @@ class LintCache:
                             and "result" in theirs):
                         ours = {**ours, "result": theirs["result"]}   # linted meanwhile by another process
                     changed[rel] = ours
-                record = json.dumps({"format": FORMAT, "code": self.code, "context": self.context,
-                                     "files": changed},
-                                    separators=(",", ":"), ensure_ascii=False).encode()
+                record = orjson.dumps({"format": FORMAT, "code": self.code, "context": self.context,
+                                       "files": changed})
                 if base_context == self.context and journal_size + len(record) < JOURNAL_LIMIT:
                     with open(folder / JOURNAL_FILE, "ab") as journal:
                         journal.write(b"\n" + record + b"\n")  # a line torn by a crash is skipped
@@ -372,7 +375,7 @@ def _read_journal(folder: Path, code: str, context: str) -> tuple[dict[str, dict
         if not line:
             continue
         try:
-            record = json.loads(line)
+            record = orjson.loads(line)
         except ValueError:
             continue
         if isinstance(record, dict):
@@ -383,7 +386,7 @@ def _read_journal(folder: Path, code: str, context: str) -> tuple[dict[str, dict
 def _read(path: Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as handle:
-            data = json.load(handle)
+            data = orjson.loads(handle.read())
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -393,8 +396,8 @@ def _write(path: Path, data: dict[str, Any]) -> None:
     # No fsync: after a crash a torn cache is unreadable JSON, which is an empty cache.
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, separators=(",", ":"), ensure_ascii=False)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(orjson.dumps(data))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

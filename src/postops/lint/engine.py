@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import ctypes
 import json
-import multiprocessing
 import os
-import signal
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from postops.errors import UsageError
 from postops.lint import facts as facts_mod
@@ -49,6 +45,9 @@ from postops.repo.posts import (
     walk_posts,
 )
 from postops.repo.yamlfile import parse
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 # Facts that differ between the parts of a thread: rules using only other facts are checked once per post.
 TEXT_FACTS = facts_mod.PER_PART_FACTS | {"*"}
@@ -125,6 +124,8 @@ _WORK: tuple[Context, Policies] | None = None
 def _lint_in_parallel(ctx: Context, policies: Policies, files: list[str], *, parallel: bool) -> list[FileLint]:
     """Lint on every core. Workers are forked, so they share the parsed config and policies for free."""
     global _WORK
+    import multiprocessing  # noqa: PLC0415 - not on a one-file lint's path (pre-commit's): 10 ms of imports
+
     workers = min(os.cpu_count() or 1, 8)
     if (not parallel or len(files) < PARALLEL_THRESHOLD or workers < 2
             or "fork" not in multiprocessing.get_all_start_methods()):
@@ -142,11 +143,17 @@ def _lint_in_parallel(ctx: Context, policies: Policies, files: list[str], *, par
 def worker_pool(workers: int) -> ProcessPoolExecutor:
     """Forked workers that die with the process that made them: a publisher killed by SIGKILL (a CI job
     cancelled, a timeout) has no time to shut its pool down, and idle workers would wait for work for ever."""
+    import multiprocessing  # noqa: PLC0415 - see _lint_in_parallel
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                initializer=_die_with_parent, initargs=(os.getpid(),))
 
 
 def _die_with_parent(parent: int) -> None:
+    import ctypes  # noqa: PLC0415 - in a worker only
+    import signal  # noqa: PLC0415
+
     try:
         libc = ctypes.CDLL(None)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from postops.report._common import PLAIN, Options, Renderer, local_time
+from postops.report._common import PLAIN, Options, Renderer, local_time, to_json
 
 if TYPE_CHECKING:  # publish.audit renders through this registry: a runtime import would be a cycle
     from postops.publish.audit import AuditLog
@@ -43,7 +42,7 @@ def render_json(log: AuditLog, options: Options = PLAIN) -> str:
     data = {"version": 1, "ledger": {"branch": log.ledger_branch, "commit": log.ledger_commit},
             "posts": [{"post": t.post, "path": t.path, "events": [e.as_dict() for e in t.events]}
                       for t in log.posts]}
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return to_json(data)
 
 
 def render_csv(log: AuditLog, options: Options = PLAIN) -> str:

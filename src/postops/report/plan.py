@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -11,7 +10,16 @@ from postops.lint.facts import length_on
 from postops.publish.plan import Plan
 from postops.repo.config import Config
 from postops.repo.posts import Post
-from postops.report._common import PLAIN, Options, Renderer, columns, local_time, local_times, zone_of
+from postops.report._common import (
+    PLAIN,
+    Options,
+    Renderer,
+    columns,
+    local_time,
+    local_times,
+    to_json,
+    zone_of,
+)
 
 
 class Posts(Protocol):
@@ -34,7 +42,7 @@ def render_json(report: PlanReport, options: Options = PLAIN) -> str:
     document = {"version": 1, "now": plan.now.isoformat(), "actions": [
         {"action": a.action, "post": a.post, "account": a.account, "at": a.at.isoformat() if a.at else None,
          "reason": a.reason, "parts": [p + 1 for p in a.parts]} for a in plan.actions]}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return to_json(document)
 
 
 def render_text(report: PlanReport, options: Options = PLAIN) -> str:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from postops.repo.config import Config
-from postops.report._common import PLAIN, Options, Renderer, columns, local_time, local_times, zone_of
+from postops.report._common import (
+    PLAIN,
+    Options,
+    Renderer,
+    columns,
+    local_time,
+    local_times,
+    to_json,
+    zone_of,
+)
 
 
 @dataclass(frozen=True)
@@ -25,7 +33,7 @@ def render_json(report: StatusReport, options: Options = PLAIN) -> str:
         data["unmanaged"] = list(report.unmanaged)
     if report.paused:
         data["paused"] = report.paused
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return to_json(data)
 
 
 def render_text(report: StatusReport, options: Options = PLAIN) -> str:
