@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from conftest import ContentRepo
+from gitfixtures import content_repo, post_yaml
 from mediafixtures import image
 
 TWITTER_TEXT_PROBE = """
@@ -76,7 +78,8 @@ def test_one_file_lint_of_a_valid_post_loads_no_validator_interpreter_planner_or
     probe = ("import sys; from postops.cli import main; sys.argv = ['postops', 'lint', '-q', sys.argv[1]]\n"
              "try:\n    main()\nexcept SystemExit as exit:\n"
              "    heavy = ('jsonschema', 'icalendar', 'requests', 'tweepy', 'postops.publish.plan',\n"
-             "             'postops.report.calendar', 'postops.report.plan')\n"
+             "             'postops.report.calendar', 'postops.report.plan', 'multiprocessing',\n"
+             "             'concurrent.futures')\n"
              "    print(exit.code, sorted(m for m in heavy if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", probe, "posts/csis/a.yaml"], cwd=repo.root,
                           capture_output=True, text=True, check=True)
@@ -99,3 +102,18 @@ def test_one_file_lint_at_a_given_time_imports_no_publishing_code(repo: ContentR
     done = subprocess.run([sys.executable, "-c", probe, "posts/csis/a.yaml"], cwd=repo.root, capture_output=True,
                           text=True, check=True)
     assert done.stdout.split() == ["[]", "0"], done.stdout + done.stderr
+
+
+def test_plan_imports_no_http_client(tmp_path: Path) -> None:
+    """plan reads the repository and the ledger: GitHub's client (approvals) and requests load only when a
+    run is about to publish (about 40 ms of imports on every plan, status and calendar otherwise)."""
+    repo = content_repo(tmp_path, watched=False)
+    repo.write("posts/drill/a.yaml", post_yaml("drill", "Our report is out", "2026-03-02T09:00:00Z"))
+    repo.commit("A post", datetime.fromisoformat("2026-02-01T09:00:00+00:00"))
+    probe = ("import sys; from postops.cli import main\n"
+             "sys.argv = ['postops', 'plan', '--now', '2026-03-01T10:00Z']\n"
+             "try:\n    main()\nexcept SystemExit as exit:\n"
+             "    print(sorted(m for m in ('requests', 'postops.publish.github', 'tweepy') if m in sys.modules),\n"
+             "          exit.code)")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=repo.root, capture_output=True, text=True, check=True)
+    assert "drill" in done.stdout and done.stdout.split()[-2:] == ["[]", "0"], done.stdout + done.stderr

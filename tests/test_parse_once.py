@@ -93,3 +93,6 @@ def test_publish_parses_each_post_once_and_fetches_once_before_its_rounds(
                                                                                     "c.0.json"]
     assert dict(parses) == {f"posts/drill/{name}.yaml": 1 for name in "abc"}
     assert rounds and set(rounds) == {1}, (fetches, rounds)   # every round's write came after one fetch
+    # and the whole command fetched once: watching for posts made outside postops starts from the ledger
+    # the run ended with (an account watched or not), not from a second fetch
+    assert len(fetches) == 1, fetches

@@ -264,3 +264,21 @@ def test_a_bluesky_record_is_known_whatever_its_content_id(tmp_path):
 
     result = find_unmanaged(ledger, {"sky": Sky()}, lambda account, text: [], NOW)
     assert [u.post.text for u in result.found] == ["theirs"]
+
+
+def test_a_ledger_older_than_the_branch_never_takes_down_what_postops_published_meanwhile(tmp_path):
+    """publish hands watch the ledger it ended with, to spare a fetch. Had another publisher published since,
+    that ledger does not know the post: watch must look again before it records or deletes anything."""
+    account = Account(tmp_path, unmanaged="delete")
+    config = load_config(account.repo.root)
+    store = Store(account.repo.root, config.state_branch, "origin")
+    before = store.read(fetch=True)
+    account.publish_one()                      # another run, after `before` was read
+    (ours,) = (account.outbox / "drill").glob("ours*.json")
+
+    platforms = {"drill": OutboxPlatform(config.accounts["drill"], account.repo.root, account.env)}
+    outcome = watch(store, config, now=NOW, platforms=platforms, judge=judge, run="run-1", by="test", ledger=before)
+
+    assert (outcome.exit_code, outcome.lines, outcome.alerts) == (0, (), ())
+    assert ours.exists() and not (account.outbox / "drill" / "retracted").exists()
+    assert account.events("unmanaged") == []

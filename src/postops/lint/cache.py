@@ -118,6 +118,11 @@ class LintCache:
         files, _, base_context = _read_entries(folder, code, context)
         return cls(root, code, context, files, (stat, base_context))
 
+    @classmethod
+    def in_memory(cls, root: Path) -> LintCache:
+        """An index kept for one run only: nothing read from or written to .postops/cache (`--no-cache`)."""
+        return cls(root, "", "", {})
+
     # -- the content of every post file, read only when its stat says it may have changed
 
     def index(self, rel_paths: list[str]) -> dict[str, list[str]]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from postops.errors import UsageError
+from postops.links import preload_url_finder
 from postops.lint import facts as facts_mod
 from postops.lint import tone as tone_mod
 from postops.lint.cache import CACHE_DIR, Clock, FileLint, LintCache, PostRefs
@@ -38,7 +39,6 @@ from postops.repo.posts import (
     LoadProblem,
     Post,
     build_post,
-    declared_ids,
     discover,
     is_post_file,
     load_post,
@@ -84,7 +84,10 @@ def run_lint(root: Path, config: Config, paths: Iterable[str] | None = None,
     cache = cache and not lint_cache.tracked(root)     # one committed is reported by the lint-cache rule
     store = LintCache.load(root) if cache else None
     tone_mod.use_model_cache(root / CACHE_DIR if cache else None)
-    ids = store.index(every_file) if store else declared_ids(root, every_file)
+    # Without the cache, its index is still built, in memory: one read per file gives the ids (duplicates)
+    # and the media paths (CODEOWNERS), which were two more reads of every file
+    index = store or LintCache.in_memory(root)
+    ids = index.index(every_file)
     ctx = Context(config=config, root=root, ids=ids, measures={},
                   published=state.published if state else None,
                   retracted=state.retracted if state else frozenset(), now=now)
@@ -106,7 +109,7 @@ def run_lint(root: Path, config: Config, paths: Iterable[str] | None = None,
     if merge_times is not None and policies.facts & TIME_FACTS:
         linted = _judged_at_merge(ctx, policies, linted, merge_times)
     findings = [f for lint in linted for f in lint.findings]
-    findings += _repository_findings(root, config, policies, store.attached(every_file) if store else None)
+    findings += _repository_findings(root, config, policies, index.attached(every_file))
     findings += _linked_folders(linked, policies)
     rules = [RuleInfo(r.id, r.description, severity=policies.builtin[r.id].severity) for r in ALL_BUILTINS.values()
              if policies.builtin[r.id].severity != "off"]
@@ -124,13 +127,15 @@ _WORK: tuple[Context, Policies] | None = None
 def _lint_in_parallel(ctx: Context, policies: Policies, files: list[str], *, parallel: bool) -> list[FileLint]:
     """Lint on every core. Workers are forked, so they share the parsed config and policies for free."""
     global _WORK
+    workers = min(os.cpu_count() or 1, 8)
+    if not parallel or len(files) < PARALLEL_THRESHOLD or workers < 2:
+        return _lint_files(ctx, policies, files)
     import multiprocessing  # noqa: PLC0415 - not on a one-file lint's path (pre-commit's): 10 ms of imports
 
-    workers = min(os.cpu_count() or 1, 8)
-    if (not parallel or len(files) < PARALLEL_THRESHOLD or workers < 2
-            or "fork" not in multiprocessing.get_all_start_methods()):
+    if "fork" not in multiprocessing.get_all_start_methods():
         return _lint_files(ctx, policies, files)
     chunks = [files[i::workers] for i in range(workers)]
+    preload_url_finder()   # nearly every post has a link, or a dot that may be one
     _WORK = (ctx, policies)
     try:
         with worker_pool(workers) as pool:

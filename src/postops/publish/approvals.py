@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from postops.errors import PostopsError
 from postops.publish.desired import Desired
-from postops.publish.github import GitHubClient, client_from_env, repository_from_env
 from postops.publish.plan import ActionName, Plan
 from postops.repo.config import Account, Config
+
+if TYPE_CHECKING:
+    from postops.publish.github import GitHubClient
 
 PairKey = tuple[str, str]   # post id, account
 
@@ -40,6 +42,9 @@ def approval_blocks(config: Config, desired: Desired, plan: Plan, env: Mapping[s
     starting = [a for a in plan.of(ActionName.PUBLISH) if a.parts]
     if not starting:
         return Approvals()
+    # GitHub's client (and requests) only when a post is about to go out: plan and status never load it
+    from postops.publish.github import client_from_env, repository_from_env  # noqa: PLC0415
+
     try:
         client = client or client_from_env(env)
         repo = repository_from_env(env)

@@ -178,7 +178,7 @@ def publish_command(root: Path, *, now: datetime | None, dry_run: bool, allow_ma
     for (post, account), why in sorted(result.missed.items()):
         echo(f"missed {post} @{account}: {why}")
     watched = watch_and_notify(base, config, now=now, env=env, echo=echo, outcomes=result.outcomes,
-                               blocked=needs_attention(result.last_plan))
+                               blocked=needs_attention(result.last_plan), ledger=result.ledger)
     echo(run_summary(result))
     return max(result.exit_code, watched)
 
@@ -393,7 +393,7 @@ def dispatch_command(root: Path, *, now: datetime | None, echo: Echo, env: Mappi
 
 def watch_and_notify(root: Path, config: Config, *, now: datetime | None, env: Mapping[str, str], echo: Echo,
                      outcomes: Sequence[Any] = (), blocked: Sequence[Any] = (),
-                     platforms: Callable[..., Platform] = get_platform) -> int:
+                     platforms: Callable[..., Platform] = get_platform, ledger: Ledger | None = None) -> int:
     """Look for posts made outside postops on every account whose credentials are here, then send the
     alerts of this run (what publish did, and what watch found). Returns 1 when watch found something or a
     notification failed: someone must be told, and a red run is how CI tells."""
@@ -407,7 +407,7 @@ def watch_and_notify(root: Path, config: Config, *, now: datetime | None, env: M
             echo(f"watch @{key}: not watched here: {exc.message}")
     store = open_store(root, config, env)
     outcome = watch(store, config, now=when, platforms=watched, run=new_run_id(when), by=this_publisher(),
-                    judge=lambda account, text: lint_text(root, config, account, text))
+                    judge=lambda account, text: lint_text(root, config, account, text), ledger=ledger)
     for line in outcome.lines:
         echo(line)
     failures = _notify(config, env, [*run_alerts(outcomes, blocked), *outcome.alerts], echo)

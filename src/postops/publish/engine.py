@@ -112,6 +112,9 @@ class RunResult:
     # Posts on main recorded missed under their current publish_at and never published: missed until
     # someone reschedules or removes them, newly this run or in an earlier one. (post, account) -> why.
     missed: dict[tuple[str, str], str] = field(default_factory=dict)
+    # The state branch as the run last fetched or wrote it: what comes after the run in the same command
+    # (watch) starts from it instead of fetching again; a write on it is a compare-and-swap like any other.
+    ledger: Ledger | None = None
 
     @property
     def exit_code(self) -> int:
@@ -235,6 +238,7 @@ class Publisher:
                 if record is None or (record["event"] in (FAILED, RETRACT_FAILED, RELEASED) and item.kind != "lookup"):
                     excluded.add(item.action.key)
         result.missed = self._still_missed(ledger)
+        result.ledger = ledger
         return result
 
     def sightings(self, ledger: Ledger) -> list[dict[str, Any]]:

@@ -157,12 +157,19 @@ class WatchOutcome:
 
 
 def watch(store: Store, config: Config, *, now: datetime, platforms: Mapping[str, Platform], judge: Judge,
-          run: str, by: str, window: timedelta = WINDOW) -> WatchOutcome:
+          run: str, by: str, window: timedelta = WINDOW, ledger: Ledger | None = None) -> WatchOutcome:
     """Find posts made outside postops on `platforms`' accounts, record each once, take down what the
     account asks to be taken down, and say what was found. Recording goes through the ledger's
-    compare-and-swap, so two runs that find the same post record (and alert, and delete) it once."""
+    compare-and-swap, so two runs that find the same post record (and alert, and delete) it once.
+
+    `ledger`: the state branch as the caller just read or wrote it (publish, before it), looked at first
+    instead of fetching again. Older than the branch, it knows fewer posts, never more: what it takes for
+    unmanaged is recorded by a compare-and-swap that fails on a moved branch, and is looked at again, fetched,
+    before anything is said, recorded or deleted."""
+    if not platforms:
+        return WatchOutcome((), (), 0)   # nothing to look at: no fetch
     for _ in range(MAX_RACES):
-        ledger = store.read(fetch=True)
+        ledger = ledger if ledger is not None else store.read(fetch=True)
         result = find_unmanaged(ledger, platforms, judge, now, window)
         if not result.found and not result.unavailable:
             break
@@ -176,6 +183,7 @@ def watch(store: Store, config: Config, *, now: datetime, platforms: Mapping[str
         events += [unavailable_event(a, why, run=run, by=by, at=now) for a, why in result.unavailable]
         if store.append(ledger, events, f"postops watch {run}: {len(result.found)} unmanaged") is not None:
             break
+        ledger = None   # the branch moved: fetched again
     else:
         raise LedgerError(f"the ledger branch kept moving: {MAX_RACES} tries to record what watch found failed")
     lines: list[str] = []
