@@ -6,11 +6,15 @@ mutmut's state of one module never mixes with another's and the working tree is 
 Usage: python tools/mutation.py [--only GLOB] [--keep DIR] [MODULE ...]   (default: all of MODULES)
   --only GLOB  run only the mutants whose names match (`postops.lint.engine.x__select*`) and count only them;
                may be given more than once
-  --keep DIR   prepare the copy in DIR and leave it there, for `mutmut show NAME` and `mutmut results`
+  --keep DIR   prepare the copy in DIR and leave it there, for `mutmut show NAME` and `mutmut results`; run
+               again with the same DIR on the same sources and tests, the run goes on from mutmut's recorded
+               results: only mutants without a result are run (and those --only names), so a module can
+               be measured in several sittings (stop one with Ctrl-C) whose results add up
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -56,12 +60,28 @@ MODULES: dict[str, list[str]] = {
 KILLED = {"killed", "timeout", "caught by type check"}
 
 
+def fingerprint(module: str, tests: list[str]) -> str:
+    """What mutmut's recorded results depend on: the module, its test selection, and every source and test
+    file (mutmut itself notices a changed function, but not a changed or added test)."""
+    digest = hashlib.sha256(repr((module, tests)).encode())
+    for top in ("src", "tests"):
+        for path in sorted((ROOT / top).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and ".egg-info" not in str(path) \
+                    and "node_modules" not in path.parts:
+                digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def run_module(module: str, tests: list[str], children: int, only: list[str] | None = None,
                keep_in: Path | None = None) -> Counter[str]:
     with tempfile.TemporaryDirectory(prefix="postops-mutation-") as scratch:
         work = keep_in or Path(scratch)
-        for old in ("src", "tests", "mutants"):
+        # A kept run of the same module on the same files goes on from its results; anything else starts over.
+        stamp, mark = fingerprint(module, tests), work / "mutation-fingerprint"
+        resume = keep_in is not None and mark.exists() and mark.read_text() == stamp
+        for old in ("src", "tests") if resume else ("src", "tests", "mutants"):
             shutil.rmtree(work / old, ignore_errors=True)
+        mark.write_text(stamp)
         shutil.copytree(ROOT / "src", work / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
         shutil.copytree(ROOT / "tests", work / "tests",
                         ignore=shutil.ignore_patterns("__pycache__", "node_modules"))
