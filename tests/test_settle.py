@@ -187,3 +187,25 @@ def test_settling_a_later_part_of_a_thread_asks_about_it_as_the_reply_it_was(tmp
         settle(repo.root, load_config(repo.root), post="t", account="drill", part=1, platform_id=None, url=None,
                not_published=True, now=T + 11 * M, env=env, platforms=Records)
     assert asked == [(1, "Two", "t.0", T)]
+
+
+def test_settle_asks_about_the_claimed_content_of_a_post_edited_since_its_claim(setup):
+    # The post went out, its publisher died before recording it, and someone edited it on main meanwhile:
+    # settle --not-published must ask the platform about what was claimed (read from the commit it was
+    # claimed at), and refuse, as the platform shows it published; not take the platform for one that
+    # cannot answer because the claim names that commit as its `commit`, and the post go out a second time.
+    repo, outbox, env, added = setup(went_out=True)
+    repo.write("posts/drill/p.yaml", post_yaml("drill", "edited while in doubt", "2026-03-01T10:00:00Z"))
+    repo.commit("Edit", T + M)
+    asked = []
+
+    class Records(OutboxPlatform):
+        def lookup(self, request, claimed_at):  # type: ignore[no-untyped-def]
+            asked.append((request.text, claimed_at))
+            return super().lookup(request, claimed_at)
+
+    with pytest.raises(PostopsError, match=r"outbox shows p @drill part 1 published as p.0 .*--published p.0"):
+        settle(repo.root, load_config(repo.root), post="p", account="drill", part=0, platform_id=None, url=None,
+               not_published=True, now=T + 11 * M, env=env, platforms=Records)
+    assert asked == [("maybe out", T)]
+    assert [e["event"] for e in repo.ledger_events()] == ["claimed"]

@@ -426,6 +426,8 @@ class Publisher:
         """Whether the part claimed in the ledger is on the platform, asked as a run resolving the claim
         asks: about the content claimed. Raises PostopsError when the platform cannot tell."""
         claim = ledger.parts[(post, account, part)].event
+        # the commit it was claimed at, as a run's lookup names it: a first claim names it as its `commit`
+        claim = {**claim, "source": claim.get("source") or claim.get("commit")}
         action = Action(ActionName.RESOLVE, post, account)
         return self._platform(account).lookup(self._request(action, part, ledger, claim),
                                               _looked_for_since(claim, post, account))
