@@ -235,6 +235,38 @@ def test_a_forged_claim_naming_content_that_is_nowhere_stays_in_doubt_and_says_w
                f"{gone[:12]})" in line for line in lines), lines
 
 
+def test_a_forged_claim_naming_no_file_and_no_commit_stays_in_doubt_and_says_so(repo: Repo) -> None:
+    # Every claim postops writes names the file and the commit; a forged one may name neither. The run
+    # cannot ask about content it cannot read: it says that nothing was named, and publishes nothing.
+    repo.write("posts/drill/later.yaml", post_yaml("drill", "Later", "2026-03-01T10:00:00Z"))
+    repo.commit("Add", T - 30 * M)
+    assert publish(repo, T - 20 * M)[0] == 0                       # seen, not due yet
+    append_forged(repo, [{"event": "claimed", "post": "later", "account": "drill", "part": 0, "hash": "f" * 64,
+                          "run": "forged", "by": "x:1:y", "at": (T - 15 * M).isoformat(),
+                          "lease_until": (T - 5 * M).isoformat()}])
+    code, lines = publish(repo, T + M)
+    assert code == 1 and outbox(repo) == [], lines
+    assert any("cannot find what later looked like when it was claimed (no path at no commit)" in line
+               for line in lines), lines
+
+
+def test_settle_does_not_look_for_a_forged_claim_that_does_not_say_when_it_was_made(repo: Repo) -> None:
+    # The platform is searched from the time of the claim; a forged claim without one is not looked for
+    # from some other time: settle takes the platform for one that cannot answer and records why.
+    from postops.publish.settle import settle
+
+    repo.write("posts/drill/later.yaml", post_yaml("drill", "Later", "2026-03-01T10:00:00Z"))
+    head = repo.commit("Add", T - 30 * M)
+    assert publish(repo, T - 20 * M)[0] == 0                       # seen, not due yet
+    append_forged(repo, [{"event": "claimed", "post": "later", "account": "drill", "part": 0, "hash": "f" * 64,
+                          "path": "posts/drill/later.yaml", "commit": head, "run": "forged", "by": "x:1:y",
+                          "lease_until": (T - 5 * M).isoformat()}])
+    settle(repo.root, load_config(repo.root), post="later", account="drill", part=0, platform_id=None, url=None,
+           not_published=True, now=T + M, env={"POSTOPS_OUTBOX_DIR": str(repo.root.parent / "outbox")})
+    assert repo.ledger_events()[-1]["event"] == "released"
+    assert repo.ledger_events()[-1]["platform_said"] == "the claim of later @drill does not say when it was made"
+
+
 def test_a_line_slipped_in_while_a_run_is_under_way_stops_that_run(repo: Repo, tmp_path: Path) -> None:
     # Between a run's claim and its record, someone pushes a line written outside postops on top of the
     # state branch: the run's next push is refused (the branch moved), it reads the branch again, and must

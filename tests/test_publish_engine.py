@@ -140,3 +140,24 @@ def test_a_missed_post_without_publish_at_fails_every_run_until_someone_acts(rep
     repo.write("posts/drill/late.yaml", post_yaml("drill", "late news, rewritten"))   # someone acts
     repo.commit("Rewrite", T + 2 * M)
     assert run(repo, T + 3 * M)[0] == 0
+
+
+def test_a_claim_in_doubt_whose_claimed_file_no_longer_parses_stays_in_doubt_and_says_why(repo: Repo) -> None:
+    # The claimed content is read from the commit it was claimed at and parsed under today's postops.yaml:
+    # with the file limit lowered below that file's size since, the platform is not asked about guesswork;
+    # the claim stays in doubt and the run says which file at which commit, and why.
+    repo.write("posts/drill/long.yaml", post_yaml("drill", "words " * 60, "2026-03-01T10:00:00Z"))
+    claimed_at = repo.commit("Add", T - 60 * M)
+    size = len(repo.git("show", f"{claimed_at}:posts/drill/long.yaml").encode()) + 1   # git drops the last newline
+    asked: list[object] = []
+    with pytest.raises(Died):
+        run(repo, T, platforms=recording(asked, dies="publish"))
+    repo.write("posts/drill/long.yaml", post_yaml("drill", "short now", "2026-03-01T10:00:00Z"))
+    repo.write("postops.yaml", (repo.root / "postops.yaml").read_text() + "lint:\n  max_file_bytes: 200\n")
+    repo.commit("Edited while in doubt, and a lower limit", T + M)
+    code, lines = run(repo, T + 11 * M, platforms=recording(asked))
+    assert code == 1 and asked == [], lines
+    # the claim and the lookup's own claim, neither answered: still in doubt, nothing released or published
+    assert [e["event"] for e in repo.ledger_events()] == ["claimed", "claimed"]
+    assert any(f"(posts/drill/long.yaml at {claimed_at[:12]} no longer parses: file is {size:,} bytes, over the "
+               "200-byte limit); a later run asks again" in line for line in lines), lines
