@@ -194,7 +194,7 @@ def test_settle_asks_about_the_claimed_content_of_a_post_edited_since_its_claim(
     # settle --not-published must ask the platform about what was claimed (read from the commit it was
     # claimed at), and refuse, as the platform shows it published; not take the platform for one that
     # cannot answer because the claim names that commit as its `commit`, and the post go out a second time.
-    repo, outbox, env, added = setup(went_out=True)
+    repo, _, env, _ = setup(went_out=True)
     repo.write("posts/drill/p.yaml", post_yaml("drill", "edited while in doubt", "2026-03-01T10:00:00Z"))
     repo.commit("Edit", T + M)
     asked = []
