@@ -70,7 +70,7 @@ def video_track(width: int, height: int, seconds: float, fps: Fraction | int, ha
 
 def mp4(size: tuple[int, int] = (1280, 720), seconds: float = 10, fps: Fraction | int = 30, *,
         brand: bytes = b"isom", moov_first: bool = True, mdat: bytes = bytes(64), tracks: bytes | None = None,
-        movie_seconds: float | None = None) -> bytes:
+        movie_seconds: float | None = None, mvex: bytes = b"", fragments: bytes = b"") -> bytes:
     """An MP4 file (a QuickTime one with brand b"qt  ") of one video track, as an encoder writes it: `ftyp`,
     then `moov` and `mdat` (`moov` first, as for streaming, unless not `moov_first`). The movie header's
     duration is `movie_seconds` (default `seconds`) in a timescale of 1000."""
@@ -78,10 +78,36 @@ def mp4(size: tuple[int, int] = (1280, 720), seconds: float = 10, fps: Fraction 
     duration = round((seconds if movie_seconds is None else movie_seconds) * timescale)
     mvhd = full_box(b"mvhd", struct.pack(">IIII", 0, 0, timescale, duration), struct.pack(">IH", 0x10000, 0x100),
                     bytes(10), _MATRIX, bytes(24), struct.pack(">I", 2))
-    moov = box(b"moov", mvhd, video_track(*size, seconds, Fraction(fps)) if tracks is None else tracks)
+    moov = box(b"moov", mvhd, video_track(*size, seconds, Fraction(fps)) if tracks is None else tracks, mvex)
     ftyp = box(b"ftyp", brand, struct.pack(">I", 0x200), brand, b"mp41")
     body = box(b"mdat", mdat)
-    return ftyp + (moov + body if moov_first else body + moov)
+    return ftyp + (moov + body if moov_first else body + moov) + fragments
+
+
+def fragmented_mp4(runs: list[tuple[int, int]], size: tuple[int, int] = (1280, 720), *, durations: str = "trun",
+                   mehd: int | None = None, movie_ticks: int = 0) -> bytes:
+    """A fragmented MP4 (ISO/IEC 14496-12, 8.8), as a streaming encoder writes it: `ftyp`, a `moov` whose video
+    track (track 1, timescale 30000) lists no frames and whose `mvex` says frames come in fragments, then one
+    `moof` + `mdat` per run of `runs`, each (frames, ticks per frame). Each frame's duration is given where
+    `durations` says: in the run (`trun`), as the fragment's default (`tfhd`) or the movie's (`trex`), or "zero"
+    (every frame 0 ticks, which says nothing). `mehd` gives the fragments' duration in the movie's timescale
+    (1000), `movie_ticks` the movie header's."""
+    trex_default = runs[0][1] if durations == "trex" else 0
+    mvex = box(b"mvex", *([full_box(b"mehd", struct.pack(">I", mehd))] if mehd is not None else []),
+               full_box(b"trex", struct.pack(">IIIII", 1, 1, trex_default, 0, 0)))
+    fragments, start = b"", 0
+    for number, (frames, ticks) in enumerate(runs, 1):
+        tfhd = full_box(b"tfhd", struct.pack(">I", 1), *([struct.pack(">I", ticks)] if durations == "tfhd" else []),
+                        flags=0x08 if durations == "tfhd" else 0)
+        each = 0 if durations == "zero" else ticks
+        in_run = durations in ("trun", "zero")
+        trun = full_box(b"trun", struct.pack(">I", frames),
+                        *([struct.pack(f">{2 * frames}I", *[each, 100] * frames)] if in_run else []),
+                        flags=0x300 if in_run else 0)   # 0x100: each frame's duration, 0x200: its size
+        fragments += box(b"moof", full_box(b"mfhd", struct.pack(">I", number)),
+                         box(b"traf", tfhd, full_box(b"tfdt", struct.pack(">I", start)), trun)) + box(b"mdat", bytes(8))
+        start += frames * ticks
+    return mp4(size, 0, 30, mvex=mvex, fragments=fragments, movie_seconds=movie_ticks / 1000)
 
 
 # A well-formed MP4 video of ten seconds, 1280x720 at 30 frames a second, within every platform's limits.

@@ -14,6 +14,7 @@ made, and the limits from the platforms' own words:
 from __future__ import annotations
 
 import random
+import shutil
 import struct
 from datetime import datetime
 from fractions import Fraction
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 import responses
 from conftest import CONFIG
-from mediafixtures import box, full_box, mp4, video_track
+from mediafixtures import box, fragmented_mp4, full_box, mp4, video_track
 from test_approval_bypass import Uploader, publish_with_media_rule_off
 from test_instance_limits import INSTANCE, instance
 
@@ -156,10 +157,10 @@ def test_a_video_format_too_short_for_its_size_is_damage(tmp_path):
         "its video format box (avc1) is 20 bytes, too short for a width and height")
 
 
-def test_every_cut_and_flipped_byte_is_a_finding_or_a_video_never_a_crash(tmp_path):
-    # hostile or broken files: whatever the bytes, inspect_media answers with facts or a MediaProblem
-    whole = mp4(moov_first=False, mdat=bytes(32))
-    rng = random.Random(14496)
+def cut_and_flipped(tmp_path: Path, whole: bytes, seed: int) -> None:
+    """Whatever the bytes, inspect_media answers with facts or a MediaProblem: `whole` cut at every byte, and
+    400 copies with 1 to 4 random bytes changed."""
+    rng = random.Random(seed)
     flipped = []
     for _ in range(400):
         data = bytearray(whole)
@@ -174,6 +175,11 @@ def test_every_cut_and_flipped_byte_is_a_finding_or_a_video_never_a_crash(tmp_pa
         except MediaProblem:
             outcomes["finding"] += 1
     assert outcomes["finding"] > len(whole) and outcomes["video"] > 0      # both answers were exercised
+
+
+def test_every_cut_and_flipped_byte_is_a_finding_or_a_video_never_a_crash(tmp_path):
+    # hostile or broken files
+    cut_and_flipped(tmp_path, mp4(moov_first=False, mdat=bytes(32)), 14496)
 
 
 # -- bounds: what postops reads at most ----------------------------------------------------------------------
@@ -312,3 +318,69 @@ def test_publish_never_uploads_a_video_the_platform_would_refuse(tmp_path, accou
     else:
         assert Uploader.uploaded == []
         assert lines == [f"failed to publish a @{account}: {why}"]
+
+
+# -- fragmented files: the length and frame rate come from the fragments (ISO/IEC 14496-12, 8.8) -------------
+
+
+@pytest.mark.parametrize(("runs", "durations", "facts"), [
+    ([(30, 1000)] * 4 + [(60, 500)], "trun", (5.0, 36.0)),       # 150,000 ticks of 1/30000 s, 180 frames
+    ([(30, 1000)] * 4 + [(60, 500)], "tfhd", (5.0, 36.0)),
+    ([(30, 1000)] * 5, "trex", (5.0, 30.0)),
+    ([(25, 1200)] * 3, "trun", (3.0, 25.0)),
+], ids=["each frame's", "fragment default", "movie default", "25 fps"])
+def test_a_fragmented_files_length_and_frame_rate_come_from_its_fragments(tmp_path, runs, durations, facts):
+    info = inspect(tmp_path, fragmented_mp4(runs, durations=durations))
+    assert (info.duration, info.frame_rate, info.width, info.unknown_length) == (*facts, 1280, None)
+
+
+def test_the_movie_header_or_mehd_gives_a_fragmented_files_length_where_it_says(tmp_path):
+    runs = [(30, 1000)] * 5                     # 5 seconds of frames at 30 frames a second
+    assert (inspect(tmp_path, fragmented_mp4(runs, mehd=12_000)).duration,
+            inspect(tmp_path, fragmented_mp4(runs, movie_ticks=7_500)).duration,
+            inspect(tmp_path, fragmented_mp4(runs, mehd=12_000)).frame_rate) == (12.0, 7.5, 30.0)
+
+
+@pytest.mark.parametrize(("data", "x", "social"), [
+    (fragmented_mp4([(30, 1000)] * 10), [], []),
+    # 150 seconds in 1-second fragments: X's limit is 140 (this passed lint silently when fragments were not read)
+    (fragmented_mp4([(30, 1000)] * 150), [f"{CLIP} is a video of 150 seconds; X takes videos of 0.5 to 140 seconds"],
+     []),
+    (fragmented_mp4([(125, 240)] * 4), [f"{CLIP} is a video of 125 frames per second; X takes at most 60"],
+     [f"{CLIP} is a video of 125 frames per second; Mastodon takes at most 120"]),
+    # frames without durations: the length cannot be known; X limits it, Mastodon does not
+    (fragmented_mp4([(30, 1000)] * 10, durations="zero"),
+     [f"{CLIP} is a video whose length postops cannot read (its movie fragments give no durations for its "
+      "frames); X takes videos of 0.5 to 140 seconds: export it again as a video that is not fragmented"], []),
+], ids=["10 s", "150 s", "125 fps", "no durations"])
+def test_fragmented_videos_are_held_to_the_platforms_limits(repo, data, x, social):
+    assert lint_video(repo, "x", data) == x
+    shutil.rmtree(repo.root / "posts")
+    assert lint_video(repo, "social", data) == social
+
+
+def test_fragments_larger_than_postops_reads_leave_the_length_unknown_and_say_so(tmp_path, monkeypatch):
+    data = fragmented_mp4([(30, 1000)] * 3)
+    moofs = sum(struct.unpack(">I", data[at - 4: at])[0] - 8 for at in range(4, len(data)) if data[at:at + 4] == b"moof")
+    monkeypatch.setattr(mp4_module, "MAX_FRAGMENTS", moofs)
+    assert inspect(tmp_path, data).duration == 3.0
+    monkeypatch.setattr(mp4_module, "MAX_FRAGMENTS", moofs - 1)
+    info = inspect(tmp_path, data)
+    assert (info.duration, info.unknown_length) == (
+        None, f"its movie fragments (moof) are {moofs:,} bytes, more than the {moofs - 1:,} postops reads")
+
+
+def test_a_track_run_that_lists_more_frames_than_it_holds_is_damage(tmp_path):
+    data = bytearray(fragmented_mp4([(30, 1000)]))
+    at = data.find(b"trun") + 8               # after the type, the version and flags: the frame count
+    data[at:at + 4] = struct.pack(">I", 31)
+    assert damaged(tmp_path, bytes(data)) == "its track run box (trun) lists 31 frames but has room for 30"
+
+
+def test_a_track_fragment_without_its_header_is_damage(tmp_path):
+    data = fragmented_mp4([(30, 1000)]).replace(b"tfhd", b"free")
+    assert damaged(tmp_path, data) == "one of its track fragments (traf) has no header (tfhd)"
+
+
+def test_every_cut_and_flipped_byte_of_a_fragmented_file_is_a_finding_or_a_video_never_a_crash(tmp_path):
+    cut_and_flipped(tmp_path, fragmented_mp4([(3, 10_000), (2, 10_000)]), 88)

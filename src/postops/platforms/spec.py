@@ -260,9 +260,15 @@ class PlatformSpec:
 
     def _video_refusals(self, info: MediaInfo, rel: str, account: Account | None, own: str) -> list[str]:
         video, found = self.video_for(account), []
-        if video.seconds is not None and info.duration is not None:
+        if video.seconds is not None:
             shortest, longest = video.seconds
-            if not shortest <= info.duration <= longest:
+            if info.duration is None:
+                # the platform limits the length and the file does not say it: lint must not pass it silently
+                found.append(f"media {rel!r} is a video whose length postops cannot read "
+                             f"({info.unknown_length or 'the file does not give it'}); {self.title} takes videos of "
+                             f"{_number(shortest)} to {_number(longest)} seconds: export it again as a video that "
+                             "is not fragmented")
+            elif not shortest <= info.duration <= longest:
                 found.append(f"media {rel!r} is a video of {_number(info.duration, 3)} seconds; {self.title} takes "
                              f"videos of {_number(shortest)} to {_number(longest)} seconds")
         if info.width is not None and info.height is not None:

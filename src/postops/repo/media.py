@@ -53,6 +53,7 @@ class MediaInfo:
     duration: float | None = None      # seconds, for a video that says
     frame_rate: float | None = None    # frames per second, for a video that says
     frames: int | None = None          # frames of a GIF, where the file is small enough to count them
+    unknown_length: str | None = None  # why a video's length (duration None) cannot be known, in words
 
     @property
     def pixels(self) -> int | None:
@@ -145,7 +146,8 @@ def _video(target: Path, rel: str, fmt: str, size: int) -> MediaInfo:
     except NoVideoTrack:
         raise MediaProblem(f"media {rel!r} has no video track (its {fmt.upper()} file holds only sound or other "
                            "data): platforms refuse it as a video") from None
-    return MediaInfo("video", fmt, size, facts.width, facts.height, facts.duration, facts.frame_rate)
+    return MediaInfo("video", fmt, size, facts.width, facts.height, facts.duration, facts.frame_rate,
+                     unknown_length=facts.unknown_length)
 
 
 def _image(target: Path, rel: str, head: bytes, size: int, named: str) -> MediaInfo:

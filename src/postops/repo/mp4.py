@@ -7,6 +7,9 @@ one, a size of 0 runs to the end of the file), and `moov` holds the index of the
 is in a few of its boxes:
 - `moov/mvhd`, the movie header: the timescale and the duration in it (ffprobe's format duration);
 - `moov/mvex/mehd`, for a fragmented file whose movie header gives no duration: the fragments' duration;
+- for a fragmented file (one whose `moov` has an `mvex`: its frames are listed in movie fragments after it),
+  each top-level `moof`'s track fragments (`traf`): their header `tfhd` and runs `trun` give how many frames
+  the video track has and for how long each is shown (or `tfhd`'s or `mvex/trex`'s default duration);
 - `moov/trak/mdia/hdlr`: a track's handler, `vide` for video (QuickTime's component subtype is in the
   same place);
 - `moov/trak/mdia/mdhd`: the track's own timescale;
@@ -18,7 +21,8 @@ is in a few of its boxes:
 
 It reads within fixed bounds, so that a hostile file costs little and can only be refused: the header of
 each top-level box (at most MAX_BOXES of them) and the whole `moov` box when it is at most MAX_MOOV bytes;
-inside it only the boxes on the way to those above, at most MAX_CHILDREN in any one box. Every size is
+the `moof` boxes of a fragmented file when they are at most MAX_FRAGMENTS bytes together (beyond that its
+length is not known, and said so); inside them only the boxes on the way to those above, at most MAX_CHILDREN in any one box. Every size is
 checked against what holds it before it is used: a box that says it is longer than what holds it, or
 shorter than its own header or fields, is a VideoDamage saying which box, never an IndexError or a loop
 that does not end. A file cut short is found the same way: its last box runs past the end of the file.
@@ -35,6 +39,9 @@ from typing import Any, BinaryIO
 # second), far more than any platform takes; real files have a few boxes at the top level (a fragmented one
 # two or three per fragment) and a few dozen in any box.
 MAX_MOOV = 16 * 1024 * 1024
+# A fragment's index is a few dozen bytes and 4 to 16 bytes a frame: 16 MiB of them is over 2 hours at 60 frames
+# per second in 1-second fragments.
+MAX_FRAGMENTS = 16 * 1024 * 1024
 MAX_BOXES = 65_536
 MAX_CHILDREN = 4_096
 
@@ -48,10 +55,11 @@ _U64 = struct.Struct(">Q")
 class VideoFacts:
     """What a video's content says about it."""
 
-    duration: float | None      # seconds; None when the file does not say (a fragmented file without mehd)
+    duration: float | None      # seconds; None when the file does not say, and unknown_length says why
     width: int                  # pixels, of the first video track's pictures
     height: int
-    frame_rate: float | None    # frames per second; None when the track lists no frames (a fragmented file)
+    frame_rate: float | None    # frames per second; None when the track lists no frames, or not for how long
+    unknown_length: str | None = None   # why the duration cannot be known, in words
 
 
 class VideoDamage(ValueError):
@@ -68,12 +76,29 @@ class NoVideoTrack(ValueError):
 
 def read_video(handle: BinaryIO, size: int) -> VideoFacts:
     """The facts of the MP4 or QuickTime file open in `handle`, `size` bytes long."""
-    return _facts(memoryview(_moov(handle, size)))
+    moov, fragments = _scan(handle, size)
+    facts, track = _facts(memoryview(moov))
+    if track.fragmented:
+        facts = _with_fragments(facts, track, handle, fragments)
+    return facts
 
 
-def _moov(handle: BinaryIO, size: int) -> bytes:
-    """The payload of the file's first `moov` box, after checking that the top-level boxes fill the file."""
+@dataclass(frozen=True)
+class _Track:
+    """What reading a fragmented file's fragments needs about its movie and its first video track."""
+
+    fragmented: bool            # the movie has an mvex box: its frames are in fragments after moov
+    movie_ticks: int            # the duration the movie header or mehd gives, 0 when neither does
+    track_id: int
+    timescale: int              # of the track's media time
+    default_duration: int       # trex's default_sample_duration for the track, 0 when none
+
+
+def _scan(handle: BinaryIO, size: int) -> tuple[bytes, list[tuple[int, int]]]:
+    """The payload of the file's first `moov` box, and (start, length) of each top-level `moof`'s payload,
+    after checking that the top-level boxes fill the file."""
     pos, count, moov = 0, 0, None
+    fragments = []
     while size - pos >= 8:   # fewer bytes than a box header after the last box are ignored, as players do
         count += 1
         if count > MAX_BOXES:
@@ -89,10 +114,83 @@ def _moov(handle: BinaryIO, size: int) -> bytes:
             moov = handle.read(length - header)
             if len(moov) != length - header:
                 raise VideoDamage("the file ends inside its moov box")
+        elif kind == b"moof":
+            fragments.append((pos + header, length - header))
         pos += length
     if moov is None:
         raise VideoDamage("it has no moov box, the index of its frames")
-    return moov
+    return moov, fragments
+
+
+def _with_fragments(facts: VideoFacts, track: _Track, handle: BinaryIO,
+                    fragments: list[tuple[int, int]]) -> VideoFacts:
+    """`facts` of a fragmented file, with the length and frame rate its fragments give where its moov did not."""
+    frames = ticks = 0
+    unknown = None
+    if sum(length for _, length in fragments) > MAX_FRAGMENTS:
+        unknown = (f"its movie fragments (moof) are {sum(length for _, length in fragments):,} bytes, more than the "
+                   f"{MAX_FRAGMENTS:,} postops reads")
+    else:
+        for start, length in fragments:
+            handle.seek(start)
+            moof = handle.read(length)
+            if len(moof) != length:
+                raise VideoDamage("the file ends inside a movie fragment (moof)")
+            more_frames, more_ticks = _fragment(memoryview(moof), track)
+            frames, ticks = frames + more_frames, ticks + more_ticks
+        if frames and not ticks:
+            unknown = "its movie fragments give no durations for its frames"
+    rate = facts.frame_rate
+    if rate is None and frames and ticks:
+        rate = frames * track.timescale / ticks
+    if track.movie_ticks:          # the movie header or mehd said: facts has it
+        return VideoFacts(facts.duration, facts.width, facts.height, rate)
+    if unknown is not None:
+        return VideoFacts(None, facts.width, facts.height, rate, unknown)
+    return VideoFacts(ticks / track.timescale, facts.width, facts.height, rate)
+
+
+_TRUN_FIELDS = (0x100, 0x200, 0x400, 0x800)   # per frame: duration, size, flags, composition time offset
+
+
+def _fragment(moof: memoryview, track: _Track) -> tuple[int, int]:
+    """(frames, ticks of the track's timescale) of the video track in one movie fragment."""
+    frames = ticks = 0
+    for kind, start, end in _boxes(moof, 0, len(moof), "moof"):
+        if kind != b"traf":
+            continue
+        tfhd = _first(moof, start, end, "traf", b"tfhd")
+        if tfhd is None:
+            raise VideoDamage("one of its track fragments (traf) has no header (tfhd)")
+        flags = _U32.unpack_from(moof, tfhd[0])[0] & 0xFFFFFF if tfhd[1] - tfhd[0] >= 4 else 0
+        # track_ID, then base_data_offset (64 bits, flag 0x01) and sample_description_index (0x02) when present
+        at = 4 + (8 if flags & 0x01 else 0) + (4 if flags & 0x02 else 0)
+        layout = ">I" + "x" * (at - 4) + ("I" if flags & 0x08 else "")
+        fields = _fields(moof, tfhd, "tfhd", layout)
+        if fields[0] != track.track_id:
+            continue
+        default = fields[1] if flags & 0x08 else track.default_duration
+        for run_kind, run_start, run_end in _boxes(moof, start, end, "traf"):
+            if run_kind == b"trun":
+                count, duration = _run(moof, run_start, run_end, default)
+                frames, ticks = frames + count, ticks + duration
+    return frames, ticks
+
+
+def _run(moof: memoryview, start: int, end: int, default: int) -> tuple[int, int]:
+    """(frames, ticks) of one track run: each frame's own duration, or `default` for every frame."""
+    (count,) = _fields(moof, (start, end), "trun", ">I")
+    flags = _U32.unpack_from(moof, start)[0] & 0xFFFFFF
+    # after the count: data_offset (flag 0x01) and first_sample_flags (0x04), then per frame its fields
+    first = start + 8 + (4 if flags & 0x01 else 0) + (4 if flags & 0x04 else 0)
+    per = 4 * sum(1 for bit in _TRUN_FIELDS if flags & bit)
+    room = (end - first) // per if per else None
+    if first > end or (room is not None and count > room):
+        raise VideoDamage(f"its track run box (trun) lists {count:,} frames but has room for {room or 0:,}")
+    if not flags & 0x100:
+        return count, count * default
+    table = moof[first: first + per * count]
+    return count, sum(row[0] for row in struct.iter_unpack(">" + "I" * (per // 4), table))
 
 
 def _header(buf: bytes | memoryview, pos: int, room: int, where: str) -> tuple[bytes, int, int]:
@@ -148,9 +246,9 @@ def _fields(buf: memoryview, box: tuple[int, int], name: str, v0: str, v1: str |
     return struct.unpack_from(layout, buf, start + 4)
 
 
-def _facts(moov: memoryview) -> VideoFacts:
+def _facts(moov: memoryview) -> tuple[VideoFacts, _Track]:
     mvhd = mehd = None
-    traks = []
+    traks, trexes = [], []
     fragmented = False
     for kind, start, end in _boxes(moov, 0, len(moov), "moov"):
         if kind == b"mvhd" and mvhd is None:
@@ -160,6 +258,7 @@ def _facts(moov: memoryview) -> VideoFacts:
         elif kind == b"mvex" and not fragmented:   # its frames are in fragments after moov
             fragmented = True
             mehd = _first(moov, start, end, "mvex", b"mehd")
+            trexes = [(a, b) for k, a, b in _boxes(moov, start, end, "mvex") if k == b"trex"]
     if mvhd is None:
         raise VideoDamage("its moov box has no movie header (mvhd)")
     # creation and modification time, timescale, duration
@@ -170,18 +269,23 @@ def _facts(moov: memoryview) -> VideoFacts:
         duration = 0
     if duration == 0 and mehd is not None:
         (duration,) = _fields(moov, mehd, "mehd", ">I", ">Q")
-    # a fragmented file's movie header may leave the duration to its fragments, which are not read
+    # a fragmented file's movie header may leave the duration to its fragments (read_video reads them)
     seconds = duration / timescale if duration or not fragmented else None
     for start, end in traks:
         track = _video_track(moov, start, end)
         if track is not None:
-            width, height, rate = track
-            return VideoFacts(seconds, width, height, rate)
+            width, height, rate, track_id, track_scale = track
+            defaults = {fields[0]: fields[2] for fields in (_fields(moov, trex, "trex", ">III") for trex in trexes)}
+            if fragmented and track_scale == 0:
+                raise VideoDamage("its video track's media header (mdhd) gives a timescale of 0")
+            return (VideoFacts(seconds, width, height, rate),
+                    _Track(fragmented, duration, track_id, track_scale, defaults.get(track_id, 0)))
     raise NoVideoTrack("it has no video track")
 
 
-def _video_track(moov: memoryview, start: int, end: int) -> tuple[int, int, float | None] | None:
-    """(width, height, frame rate) of the track whose payload is moov[start:end], None if not video."""
+def _video_track(moov: memoryview, start: int, end: int) -> tuple[int, int, float | None, int, int] | None:
+    """(width, height, frame rate, track id, timescale) of the track whose payload is moov[start:end], None if
+    not video."""
     mdia = _first(moov, start, end, "trak", b"mdia")
     if mdia is None:
         raise VideoDamage("one of its tracks has no media box (mdia)")
@@ -191,6 +295,10 @@ def _video_track(moov: memoryview, start: int, end: int) -> tuple[int, int, floa
     _, handler = _fields(moov, hdlr, "hdlr", ">I4s")   # pre_defined (QuickTime: component type), handler type
     if handler != b"vide":
         return None
+    tkhd = _first(moov, start, end, "trak", b"tkhd")
+    if tkhd is None:
+        raise VideoDamage("its video track has no track header (tkhd)")
+    _, _, track_id = _fields(moov, tkhd, "tkhd", ">III", ">QQI")   # creation and modification time, track_ID
     mdhd = _first(moov, *mdia, "mdia", b"mdhd")
     minf = _first(moov, *mdia, "mdia", b"minf")
     stbl = _first(moov, *minf, "minf", b"stbl") if minf is not None else None
@@ -202,7 +310,7 @@ def _video_track(moov: memoryview, start: int, end: int) -> tuple[int, int, floa
         raise VideoDamage("its video track has no sample description (stsd)")
     width, height = _dimensions(moov, stsd)
     stts = _first(moov, *stbl, "stbl", b"stts")
-    return width, height, _frame_rate(moov, stts, timescale) if stts is not None else None
+    return width, height, _frame_rate(moov, stts, timescale) if stts is not None else None, track_id, timescale
 
 
 def _dimensions(moov: memoryview, stsd: tuple[int, int]) -> tuple[int, int]:

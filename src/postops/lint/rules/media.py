@@ -21,9 +21,13 @@ post is created. A camera's multi-picture JPEG (MPO) is a JPEG. A video's length
 its pictures and its frame rate are read from its MP4 or QuickTime boxes (the movie
 header, the first video track's sample description and time-to-sample table) and held to what each
 platform documents (the table's video column; X's sizes hold whichever way round the video is, and a
-`premium: true` account may post 1920x1080). A video whose boxes are cut short or say more than they hold is
-refused as damaged, and so is one with no video track; one whose index (`moov`) is over 16 MiB or that has
-more boxes than postops reads is refused too. A thread part or reply to a Facebook account is a comment,
+`premium: true` account may post 1920x1080). A fragmented MP4 (a streaming encoder's or screen recorder's,
+whose frames come in `moof` fragments) gets its length from its movie header or `mehd` where they give one,
+else from its fragments' frame durations, and its frame rate from its fragments; where the length cannot be
+known (fragments over 16 MiB together, or frames without durations), a platform that limits the length (X)
+refuses it, naming why. A video whose boxes are cut short or say more than they hold is refused as
+damaged, and so is one with no video track; one whose index (`moov`) is over 16 MiB or that has more boxes
+than postops reads is refused too. A thread part or reply to a Facebook account is a comment,
 which takes at most one image. Alt text fits the platform (the table's last column). The numbers
 are each platform's declaration in `postops.platforms.spec`, with their sources.
 A Mastodon account is held to its instance's own image and video sizes, image and video pixels, video frame
