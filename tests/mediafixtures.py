@@ -42,10 +42,11 @@ _MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)   #
 
 
 def video_track(width: int, height: int, seconds: float, fps: Fraction | int, handler: bytes = b"vide",
-                entry: bytes | None = None) -> bytes:
+                entry: bytes | None = None, pasp: tuple[int, int] | None = None) -> bytes:
     """A `trak` box for a video of `width` x `height` pictures shown at `fps` for `seconds`: its header, its
     media header (timescale: 30000 for 30 frames a second, 60000 for 60000/1001), handler, one AVC sample
-    description (or `entry`) and a time-to-sample table of frames of equal length."""
+    description (or `entry`), with a pixel aspect ratio box when `pasp` is given, and a time-to-sample table of
+    frames of equal length."""
     fps = Fraction(fps)
     scale = 1000 if fps.numerator < 1000 else 1
     timescale, delta = fps.numerator * scale, fps.denominator * scale
@@ -54,7 +55,8 @@ def video_track(width: int, height: int, seconds: float, fps: Fraction | int, ha
     visual = (bytes(6) + struct.pack(">H", 1) + bytes(16) + struct.pack(">HHIIIH", width, height, 0x480000,
               0x480000, 0, 1) + bytes(32) + struct.pack(">Hh", 0x18, -1))
     stbl = box(b"stbl",
-               full_box(b"stsd", struct.pack(">I", 1), box(b"avc1", visual) if entry is None else entry),
+               full_box(b"stsd", struct.pack(">I", 1), entry if entry is not None else
+                        box(b"avc1", visual, box(b"pasp", struct.pack(">II", *pasp)) if pasp else b"")),
                full_box(b"stts", struct.pack(">III", 1, frames, delta)),
                full_box(b"stsc", struct.pack(">I", 0)), full_box(b"stsz", struct.pack(">II", 0, 0)),
                full_box(b"stco", struct.pack(">I", 0)))
@@ -66,6 +68,26 @@ def video_track(width: int, height: int, seconds: float, fps: Fraction | int, ha
                    full_box(b"hdlr", struct.pack(">I4s", 0, handler), bytes(12), b"VideoHandler\0"),
                    box(b"minf", full_box(b"vmhd", bytes(8), flags=1),
                        box(b"dinf", full_box(b"dref", struct.pack(">I", 1), full_box(b"url ", flags=1))), stbl)))
+
+
+def descriptor(tag: int, *body: bytes) -> bytes:
+    """An MPEG-4 descriptor (ISO/IEC 14496-1, 7.2.2.1): its tag, its size in one byte, its body."""
+    data = b"".join(body)
+    return bytes([tag, len(data)]) + data
+
+
+def sound_track(fmt: bytes = b"mp4a", audio_object: int = 2, channels: int = 2, object_type: int = 0x40,
+                seconds: float = 10) -> bytes:
+    """A `trak` box of sound: an AudioSampleEntry of format `fmt` (2 channels in its own field), and for
+    `mp4a` its decoder configuration (esds): an ES_Descriptor holding a DecoderConfigDescriptor of
+    `object_type` (0x40: MPEG-4 audio) whose AudioSpecificConfig (ISO/IEC 14496-3, 1.6.2.1) gives
+    `audio_object` (2: AAC LC, 5: HE-AAC), 48 kHz (index 3) and `channels` (its channelConfiguration)."""
+    config = (audio_object << 11 | 3 << 7 | channels << 3).to_bytes(2, "big")
+    esds = full_box(b"esds", descriptor(0x03, struct.pack(">HB", 1, 0), descriptor(
+        0x04, bytes([object_type, 0x15]), bytes(3), struct.pack(">II", 128000, 128000), descriptor(0x05, config)),
+        descriptor(0x06, b"\x02")))
+    entry = bytes(6) + struct.pack(">H", 1) + bytes(8) + struct.pack(">HHHHI", 2, 16, 0, 0, 48000 << 16)
+    return video_track(1, 1, seconds, 30, handler=b"soun", entry=box(fmt, entry, esds if fmt == b"mp4a" else b""))
 
 
 def mp4(size: tuple[int, int] = (1280, 720), seconds: float = 10, fps: Fraction | int = 30, *,

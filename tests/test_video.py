@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import responses
 from conftest import CONFIG
-from mediafixtures import box, fragmented_mp4, full_box, mp4, video_track
+from mediafixtures import box, fragmented_mp4, full_box, mp4, sound_track, video_track
 from test_approval_bypass import Uploader, publish_with_media_rule_off
 from test_instance_limits import INSTANCE, instance
 
@@ -384,3 +384,52 @@ def test_a_track_fragment_without_its_header_is_damage(tmp_path):
 
 def test_every_cut_and_flipped_byte_of_a_fragmented_file_is_a_finding_or_a_video_never_a_crash(tmp_path):
     cut_and_flipped(tmp_path, fragmented_mp4([(3, 10_000), (2, 10_000)]), 88)
+
+
+# -- X's requirements that a file's boxes give: square pixels, AAC LC sound, mono or stereo -----------------
+# X, media best practices, video, "Advanced": "Pixel aspect ratio: must have 1:1", "Audio must be AAC with
+# Low Complexity profile. (High-Efficiency AAC is not supported)", "Audio must be mono or stereo, not 5.1 or
+# greater". Its "Recommended" codec (H264 High Profile) is a recommendation. Mastodon states none of these.
+
+
+def with_sound(sound: bytes = b"", pasp: tuple[int, int] | None = None) -> bytes:
+    return mp4(tracks=video_track(1280, 720, 10, 30, pasp=pasp) + sound)
+
+
+@pytest.mark.parametrize(("data", "facts", "messages"), [
+    (with_sound(sound_track(), pasp=(1, 1)), ((1, 1), "AAC LC", 2), []),
+    (with_sound(sound_track(channels=1)), (None, "AAC LC", 1), []),
+    (with_sound(), (None, None, None), []),                               # no sound at all
+    (with_sound(pasp=(4, 3)), ((4, 3), None, None),
+     [f"{CLIP} is a video whose pixels are not square (pixel aspect ratio 4:3); X takes only 1:1"]),
+    (with_sound(sound_track(audio_object=5)), (None, "HE-AAC", 2),
+     [f"{CLIP} is a video whose sound is HE-AAC; X takes only AAC LC sound"]),
+    (with_sound(sound_track(audio_object=29)), (None, "HE-AACv2", 2),
+     [f"{CLIP} is a video whose sound is HE-AACv2; X takes only AAC LC sound"]),
+    (with_sound(sound_track(channels=6)), (None, "AAC LC", 6),           # 5.1
+     [f"{CLIP} is a video with 6 sound channels; X takes at most 2 (mono or stereo)"]),
+    (with_sound(sound_track(b"ac-3")), (None, "ac-3", 2), [f"{CLIP} is a video whose sound is ac-3; X takes only AAC LC sound"]),
+    (with_sound(sound_track(object_type=0x6B)), (None, "MP3", 2),
+     [f"{CLIP} is a video whose sound is MP3; X takes only AAC LC sound"]),
+    (with_sound(sound_track(object_type=0x67)), (None, "AAC LC", 2), []),      # MPEG-2 AAC LC
+], ids=["aac lc", "mono", "silent", "4:3 pixels", "he-aac", "he-aac v2", "5.1", "ac-3", "mp3", "mpeg-2 aac lc"])
+def test_x_video_pixels_and_sound(repo, tmp_path, data, facts, messages):
+    info = inspect(tmp_path, data)
+    assert (info.pixel_aspect, info.audio, info.channels) == facts
+    assert lint_video(repo, "x", data) == messages
+    shutil.rmtree(repo.root / "posts")
+    assert lint_video(repo, "social", data) == []
+
+
+def test_a_broken_sound_description_is_damage(tmp_path):
+    no_esds = video_track(1, 1, 10, 30, handler=b"soun", entry=box(b"mp4a", bytes(28)))
+    assert damaged(tmp_path, with_sound(no_esds)) == "its AAC sound format (mp4a) has no decoder configuration (esds)"
+    whole = bytearray(with_sound(sound_track()))
+    at = whole.find(b"esds") + 8 + 1              # the ES_Descriptor's size
+    whole[at] = 0x7F
+    assert damaged(tmp_path, bytes(whole)) == (
+        "its sound's decoder configuration (esds) has a descriptor longer than it")
+
+
+def test_every_cut_and_flipped_byte_of_a_video_with_sound_is_a_finding_or_a_video(tmp_path):
+    cut_and_flipped(tmp_path, with_sound(sound_track(), pasp=(1, 1)), 1449614)

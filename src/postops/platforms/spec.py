@@ -57,6 +57,9 @@ class VideoLimits:
     max_ratio: int | None = None                    # the longer side at most this many times the shorter
     frame_rate: int | None = None                   # frames per second at most
     whole_frames: bool = False                      # the frame rate is compared rounded down (Mastodon's floor)
+    square_pixels: bool = False                     # a pixel aspect ratio of 1:1 only
+    audio: tuple[str, ...] | None = None            # the sound formats it takes (postops.repo.mp4's names)
+    max_channels: int | None = None                 # sound channels at most
 
 
 @dataclass(frozen=True)
@@ -284,6 +287,15 @@ class PlatformSpec:
             if video.max_ratio is not None and longer > video.max_ratio * shorter:
                 found.append(f"media {rel!r} is a video of {size} pixels; {self.title} takes aspect ratios between "
                              f"1:{video.max_ratio} and {video.max_ratio}:1")
+        if video.square_pixels and info.pixel_aspect is not None and info.pixel_aspect[0] != info.pixel_aspect[1]:
+            found.append(f"media {rel!r} is a video whose pixels are not square (pixel aspect ratio "
+                         f"{info.pixel_aspect[0]}:{info.pixel_aspect[1]}); {self.title} takes only 1:1")
+        if video.audio is not None and info.audio is not None and info.audio not in video.audio:
+            found.append(f"media {rel!r} is a video whose sound is {info.audio}; {self.title} takes only "
+                         f"{' or '.join(video.audio)} sound")
+        if video.max_channels is not None and info.channels is not None and info.channels > video.max_channels:
+            found.append(f"media {rel!r} is a video with {info.channels} sound channels; {self.title} takes at most "
+                         f"{video.max_channels} (mono or stereo)")
         if video.frame_rate is not None and info.frame_rate is not None:
             rate = math.floor(info.frame_rate) if video.whole_frames else info.frame_rate
             if rate > video.frame_rate:
@@ -330,13 +342,18 @@ SPECS: dict[str, PlatformSpec] = {
     # "between 32x32 and 1280x1024", duration "between 0.5 seconds and 140 seconds", aspect ratio "between 1:3
     # and 3:1". The same page recommends 720x1280 for a portrait video, so the dimensions hold whichever way
     # round a video is: the longer side at most 1280, the shorter at most 1024; "Subscribed users can upload a
-    # 1080p video" (X_PREMIUM_VIDEO_SIDES). Its "1:1 pixel aspect ratio" is not checked.
+    # 1080p video" (X_PREMIUM_VIDEO_SIDES). The same list's requirements that a file's boxes give: "Pixel aspect
+    # ratio: must have 1:1" (a `pasp` box), "Audio must be AAC with Low Complexity profile. (High-Efficiency AAC
+    # is not supported)" and "Audio must be mono or stereo, not 5.1 or greater" (the sound track's esds). Its
+    # "Recommended" H264 High Profile is a recommendation, not checked; YUV 4:2:0, open GOP and progressive
+    # scan are in the codec's own headers, not read.
     "x": PlatformSpec(
         "x", "X", 280, "weighted characters", "x-weighted",
         counted_as="twitter-text's weighted length: most characters 1, CJK and emoji 2, every URL 23",
         limit_option="25,000 for an account with `premium: true`",
         media_bytes={"image": 5 * 1024 * 1024, "video": 512 * 1024 * 1024}, format_bytes={"gif": 15 * 1024 * 1024},
-        video=VideoLimits(seconds=(0.5, 140), min_side=32, max_sides=(1280, 1024), max_ratio=3, frame_rate=60),
+        video=VideoLimits(seconds=(0.5, 140), min_side=32, max_sides=(1280, 1024), max_ratio=3, frame_rate=60,
+                          square_pixels=True, audio=("AAC LC",), max_channels=2),
         gif=GifLimits(max_size=(1280, 1080), frames=350, frame_pixels=300_000_000),
         features=Features(repost=True, quote=True,
                           poll=PollLimits(2, 4, 25, 5, 10080, with_media=False, with_quote=False), alt_chars=1000),

@@ -54,6 +54,9 @@ class MediaInfo:
     frame_rate: float | None = None    # frames per second, for a video that says
     frames: int | None = None          # frames of a GIF, where the file is small enough to count them
     unknown_length: str | None = None  # why a video's length (duration None) cannot be known, in words
+    pixel_aspect: tuple[int, int] | None = None   # a video's pixel aspect ratio where its file gives one
+    audio: str | None = None           # a video's sound format in words ("AAC LC", "HE-AAC", "ac-3"); None: none
+    channels: int | None = None        # its sound channels, where its file says
 
     @property
     def pixels(self) -> int | None:
@@ -147,7 +150,8 @@ def _video(target: Path, rel: str, fmt: str, size: int) -> MediaInfo:
         raise MediaProblem(f"media {rel!r} has no video track (its {fmt.upper()} file holds only sound or other "
                            "data): platforms refuse it as a video") from None
     return MediaInfo("video", fmt, size, facts.width, facts.height, facts.duration, facts.frame_rate,
-                     unknown_length=facts.unknown_length)
+                     unknown_length=facts.unknown_length, pixel_aspect=facts.pixel_aspect, audio=facts.audio,
+                     channels=facts.channels)
 
 
 def _image(target: Path, rel: str, head: bytes, size: int, named: str) -> MediaInfo:

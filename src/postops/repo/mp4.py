@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
 
 # What postops reads at most. A `moov` of 16 MiB indexes about 2 million frames (9 hours at 60 frames per
@@ -60,6 +60,9 @@ class VideoFacts:
     height: int
     frame_rate: float | None    # frames per second; None when the track lists no frames, or not for how long
     unknown_length: str | None = None   # why the duration cannot be known, in words
+    pixel_aspect: tuple[int, int] | None = None   # its pictures' pasp box (width:height of a pixel), if it has one
+    audio: str | None = None    # the first sound track's format in words ("AAC LC", "HE-AAC", "ac-3"), None: no sound
+    channels: int | None = None  # that track's channels, where its format says
 
 
 class VideoDamage(ValueError):
@@ -144,10 +147,10 @@ def _with_fragments(facts: VideoFacts, track: _Track, handle: BinaryIO,
     if rate is None and frames and ticks:
         rate = frames * track.timescale / ticks
     if track.movie_ticks:          # the movie header or mehd said: facts has it
-        return VideoFacts(facts.duration, facts.width, facts.height, rate)
+        return replace(facts, frame_rate=rate)
     if unknown is not None:
-        return VideoFacts(None, facts.width, facts.height, rate, unknown)
-    return VideoFacts(ticks / track.timescale, facts.width, facts.height, rate)
+        return replace(facts, duration=None, frame_rate=rate, unknown_length=unknown)
+    return replace(facts, duration=ticks / track.timescale, frame_rate=rate)
 
 
 _TRUN_FIELDS = (0x100, 0x200, 0x400, 0x800)   # per frame: duration, size, flags, composition time offset
@@ -271,21 +274,26 @@ def _facts(moov: memoryview) -> tuple[VideoFacts, _Track]:
         (duration,) = _fields(moov, mehd, "mehd", ">I", ">Q")
     # a fragmented file's movie header may leave the duration to its fragments (read_video reads them)
     seconds = duration / timescale if duration or not fragmented else None
+    video = None
+    audio: tuple[str, int | None] | None = None
     for start, end in traks:
-        track = _video_track(moov, start, end)
-        if track is not None:
-            width, height, rate, track_id, track_scale = track
-            defaults = {fields[0]: fields[2] for fields in (_fields(moov, trex, "trex", ">III") for trex in trexes)}
-            if fragmented and track_scale == 0:
-                raise VideoDamage("its video track's media header (mdhd) gives a timescale of 0")
-            return (VideoFacts(seconds, width, height, rate),
-                    _Track(fragmented, duration, track_id, track_scale, defaults.get(track_id, 0)))
+        handler, mdia = _handler(moov, start, end)
+        if handler == b"vide" and video is None:
+            video = _video_track(moov, start, end, mdia)
+        elif handler == b"soun" and audio is None:
+            audio = _audio_track(moov, mdia)
+    if video is not None:
+        width, height, rate, track_id, track_scale, aspect = video
+        defaults = {fields[0]: fields[2] for fields in (_fields(moov, trex, "trex", ">III") for trex in trexes)}
+        if fragmented and track_scale == 0:
+            raise VideoDamage("its video track's media header (mdhd) gives a timescale of 0")
+        return (VideoFacts(seconds, width, height, rate, None, aspect, *(audio or (None, None))),
+                _Track(fragmented, duration, track_id, track_scale, defaults.get(track_id, 0)))
     raise NoVideoTrack("it has no video track")
 
 
-def _video_track(moov: memoryview, start: int, end: int) -> tuple[int, int, float | None, int, int] | None:
-    """(width, height, frame rate, track id, timescale) of the track whose payload is moov[start:end], None if
-    not video."""
+def _handler(moov: memoryview, start: int, end: int) -> tuple[bytes, tuple[int, int]]:
+    """(handler type, mdia box) of the track whose payload is moov[start:end]: `vide` for video, `soun` for sound."""
     mdia = _first(moov, start, end, "trak", b"mdia")
     if mdia is None:
         raise VideoDamage("one of its tracks has no media box (mdia)")
@@ -293,8 +301,13 @@ def _video_track(moov: memoryview, start: int, end: int) -> tuple[int, int, floa
     if hdlr is None:
         raise VideoDamage("one of its tracks has no handler (hdlr)")
     _, handler = _fields(moov, hdlr, "hdlr", ">I4s")   # pre_defined (QuickTime: component type), handler type
-    if handler != b"vide":
-        return None
+    return handler, mdia
+
+
+def _video_track(moov: memoryview, start: int, end: int, mdia: tuple[int, int]
+                 ) -> tuple[int, int, float | None, int, int, tuple[int, int] | None]:
+    """(width, height, frame rate, track id, timescale, pixel aspect ratio) of the video track whose payload is
+    moov[start:end]."""
     tkhd = _first(moov, start, end, "trak", b"tkhd")
     if tkhd is None:
         raise VideoDamage("its video track has no track header (tkhd)")
@@ -308,20 +321,27 @@ def _video_track(moov: memoryview, start: int, end: int) -> tuple[int, int, floa
     stsd = _first(moov, *stbl, "stbl", b"stsd")
     if stsd is None:
         raise VideoDamage("its video track has no sample description (stsd)")
-    width, height = _dimensions(moov, stsd)
+    width, height, aspect = _dimensions(moov, stsd)
     stts = _first(moov, *stbl, "stbl", b"stts")
-    return width, height, _frame_rate(moov, stts, timescale) if stts is not None else None, track_id, timescale
+    rate = _frame_rate(moov, stts, timescale) if stts is not None else None
+    return width, height, rate, track_id, timescale, aspect
 
 
-def _dimensions(moov: memoryview, stsd: tuple[int, int]) -> tuple[int, int]:
+def _first_entry(moov: memoryview, stsd: tuple[int, int], what: str) -> tuple[bytes, int, int]:
+    """(format, payload start, payload end) of the first sample description in `stsd`, of a `what` track."""
     (entries,) = _fields(moov, stsd, "stsd", ">I")
     if entries == 0:
-        raise VideoDamage("its video track's sample description (stsd) describes no format")
+        raise VideoDamage(f"its {what} track's sample description (stsd) describes no format")
     start, end = stsd
     entry = next(_boxes(moov, start + 8, end, "stsd"), None)
     if entry is None:
-        raise VideoDamage("its video track's sample description (stsd) is empty")
-    kind, first, last = entry
+        raise VideoDamage(f"its {what} track's sample description (stsd) is empty")
+    return entry
+
+
+def _dimensions(moov: memoryview, stsd: tuple[int, int]) -> tuple[int, int, tuple[int, int] | None]:
+    """Width, height and pixel aspect ratio (its `pasp` box, where it has one) of the first video format."""
+    kind, first, last = _first_entry(moov, stsd, "video")
     # SampleEntry: 6 reserved bytes, data_reference_index; VisualSampleEntry: pre_defined, reserved,
     # 3 x pre_defined (32 bits), then width and height (16 bits each)
     if last - first < 28:
@@ -330,7 +350,114 @@ def _dimensions(moov: memoryview, stsd: tuple[int, int]) -> tuple[int, int]:
     width, height = _U16.unpack_from(moov, first + 24)[0], _U16.unpack_from(moov, first + 26)[0]
     if width == 0 or height == 0:
         raise VideoDamage(f"its video track says its pictures are {width}x{height} pixels")
-    return width, height
+    aspect = None
+    # after its 78 bytes of fields, the format's own boxes (avcC, pasp, btrt, ...): a pasp gives hSpacing, vSpacing
+    if last - first > 78:
+        pasp = _first(moov, first + 78, last, _name(kind), b"pasp")
+        if pasp is not None:
+            if pasp[1] - pasp[0] < 8:
+                raise VideoDamage(f"its pixel aspect ratio box (pasp) is {pasp[1] - pasp[0]} bytes, too short for "
+                                  "its two numbers")
+            h_spacing, v_spacing = struct.unpack_from(">II", moov, pasp[0])
+            aspect = (h_spacing, v_spacing)
+    return width, height, aspect
+
+
+# MPEG-4 audio object types (ISO/IEC 14496-3, 1.5.1.1) as people name them
+_AUDIO_OBJECTS = {1: "AAC Main", 2: "AAC LC", 3: "AAC SSR", 4: "AAC LTP", 5: "HE-AAC", 29: "HE-AACv2", 42: "xHE-AAC"}
+# objectTypeIndication of an MPEG-4 DecoderConfigDescriptor (ISO/IEC 14496-1, 7.2.6.6.2) other than 0x40
+_OBJECT_TYPES = {0x66: "AAC Main", 0x67: "AAC LC", 0x68: "AAC SSR", 0x69: "MP3", 0x6B: "MP3"}
+
+
+# channelConfiguration (ISO/IEC 14496-3, 1.6.3.5) -> channels; 0 is "given elsewhere"
+_CHANNELS = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 8, 11: 7, 12: 8, 13: 24, 14: 8}
+
+
+def _audio_track(moov: memoryview, mdia: tuple[int, int]) -> tuple[str, int | None]:
+    """(format in words, channels or None) of a sound track: an `mp4a` format is named by its decoder
+    configuration (`esds`), any other by its four characters."""
+    minf = _first(moov, *mdia, "mdia", b"minf")
+    stbl = _first(moov, *minf, "minf", b"stbl") if minf is not None else None
+    stsd = _first(moov, *stbl, "stbl", b"stsd") if stbl is not None else None
+    if stsd is None:
+        raise VideoDamage("its sound track has no sample description (stsd)")
+    kind, first, last = _first_entry(moov, stsd, "sound")
+    # AudioSampleEntry: 8 bytes of SampleEntry, QuickTime's version (16 bits) among 8 reserved bytes, then
+    # channelcount, samplesize (16 bits each), 4 more bytes and the sample rate: 28 bytes; QuickTime's
+    # version 1 adds 16 bytes, version 2 36 (and gives its channels elsewhere)
+    if last - first < 28:
+        raise VideoDamage(f"its sound format box ({_name(kind)}) is {last - first} bytes, too short for its fields")
+    version = _U16.unpack_from(moov, first + 8)[0]
+    channels: int | None = _U16.unpack_from(moov, first + 16)[0] if version == 0 else None
+    if kind != b"mp4a":
+        return kind.decode("latin-1").strip(), channels
+    boxes = first + 28 + {1: 16, 2: 36}.get(version, 0)
+    esds = _first(moov, boxes, last, "mp4a", b"esds") if boxes <= last else None
+    if esds is None:
+        raise VideoDamage("its AAC sound format (mp4a) has no decoder configuration (esds)")
+    name, configured = _decoder(bytes(moov[esds[0] + 4: esds[1]]))
+    return name, configured or channels
+
+
+def _decoder(descriptors: bytes) -> tuple[str, int | None]:
+    """(format in words, channels or None) from the descriptors of an `esds` box (ISO/IEC 14496-1, 7.2.6): an
+    ES_Descriptor holding a DecoderConfigDescriptor, holding the AudioSpecificConfig (ISO/IEC 14496-3)."""
+    found: dict[int, bytes] = {}
+    _descriptors(descriptors, found, 0)
+    config = found.get(0x04)
+    if config is None or len(config) < 13:
+        raise VideoDamage("its sound's decoder configuration (esds) has no DecoderConfigDescriptor")
+    if config[0] != 0x40:   # not MPEG-4 audio: MPEG-2 AAC or MP3
+        return _OBJECT_TYPES.get(config[0], f"audio of object type 0x{config[0]:02x}"), None
+    specific = found.get(0x05, b"")
+    bits = int.from_bytes(specific[:5], "big") if specific else 0
+    width = 8 * min(len(specific), 5)
+    if width < 9:
+        raise VideoDamage("its sound's decoder configuration (esds) has no AudioSpecificConfig")
+
+    def take(count: int) -> int:
+        nonlocal width
+        width -= count
+        if width < 0:
+            raise VideoDamage("its sound's AudioSpecificConfig (esds) is too short")
+        return (bits >> width) & ((1 << count) - 1)
+
+    kind = take(5)
+    if kind == 31:
+        kind = 32 + take(6)
+    if take(4) == 15:   # the sampling frequency itself follows instead of its index
+        take(24)
+    channels = _CHANNELS.get(take(4))
+    return _AUDIO_OBJECTS.get(kind, f"MPEG-4 audio of object type {kind}"), channels
+
+
+def _descriptors(data: bytes, found: dict[int, bytes], depth: int) -> None:
+    """Each descriptor in `data` by its tag, into `found` (the first of each), descending into an
+    ES_Descriptor (0x03) and a DecoderConfigDescriptor (0x04)."""
+    pos = 0
+    while pos < len(data) and depth < 3:
+        tag, size, pos = data[pos], 0, pos + 1
+        for _ in range(4):   # the size: up to 4 bytes of 7 bits, the top bit saying another follows
+            if pos >= len(data):
+                raise VideoDamage("its sound's decoder configuration (esds) ends inside a descriptor")
+            size, more, pos = size << 7 | data[pos] & 0x7F, data[pos] & 0x80, pos + 1
+            if not more:
+                break
+        body = data[pos: pos + size]
+        if len(body) != size:
+            raise VideoDamage("its sound's decoder configuration (esds) has a descriptor longer than it")
+        found.setdefault(tag, body)
+        if tag == 0x03 and len(body) >= 3:
+            # ES_ID, then flags: a dependency (2 bytes), a URL (its length, then it), an OCR stream (2 bytes)
+            flags, skip = body[2], 3
+            skip += 2 if flags & 0x80 else 0
+            if flags & 0x40:
+                skip += 1 + (body[skip] if skip < len(body) else 0)
+            skip += 2 if flags & 0x20 else 0
+            _descriptors(body[skip:], found, depth + 1)
+        elif tag == 0x04 and len(body) >= 13:
+            _descriptors(body[13:], found, depth + 1)
+        pos += size
 
 
 def _frame_rate(moov: memoryview, stts: tuple[int, int], timescale: int) -> float | None:

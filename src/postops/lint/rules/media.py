@@ -25,7 +25,9 @@ platform documents (the table's video column; X's sizes hold whichever way round
 whose frames come in `moof` fragments) gets its length from its movie header or `mehd` where they give one,
 else from its fragments' frame durations, and its frame rate from its fragments; where the length cannot be
 known (fragments over 16 MiB together, or frames without durations), a platform that limits the length (X)
-refuses it, naming why. A video whose boxes are cut short or say more than they hold is refused as
+refuses it, naming why. X's requirements that a file's boxes give are checked too: square pixels (a `pasp`
+box in the video's format, where it has one), sound in AAC LC (the sound track's decoder configuration,
+`esds`: HE-AAC, MP3, AC-3 and the like are refused) and mono or stereo. A video whose boxes are cut short or say more than they hold is refused as
 damaged, and so is one with no video track; one whose index (`moov`) is over 16 MiB or that has more boxes
 than postops reads is refused too. A thread part or reply to a Facebook account is a comment,
 which takes at most one image. Alt text fits the platform (the table's last column). The numbers
@@ -178,6 +180,12 @@ def _video_cell(video: VideoLimits) -> list[str]:
         said.append(f"aspect ratio 1:{video.max_ratio} to {video.max_ratio}:1")
     if video.frame_rate is not None:
         said.append(f"at most {video.frame_rate} frames per second{' (rounded down)' if video.whole_frames else ''}")
+    if video.square_pixels:
+        said.append("square pixels")
+    if video.audio is not None:
+        said.append(f"sound {' or '.join(video.audio)}")
+    if video.max_channels is not None:
+        said.append(f"at most {video.max_channels} sound channels")
     return said
 
 
