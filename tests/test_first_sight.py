@@ -354,3 +354,60 @@ def test_a_post_the_ledger_lost_is_looked_for_from_the_earliest_it_could_have_go
     result, lines = run(fresh, T + 30 * M, Records, outbox_env(fresh))
     assert result.exit_code == 0 and sent(repo) == ["report.0.json"], lines
     assert asked == [T - H]
+
+
+def test_a_lost_post_edited_while_its_check_was_in_doubt_is_recorded_as_the_content_checked(tmp_path: Path) -> None:
+    """The check of a post the ledger lost died while asking the platform, and the post was edited on main
+    before the next run: that run asks about the content the check claimed and records what it finds under
+    that content, so the edit is reported as one made after publishing, never taken for what went out."""
+    from publishfixtures import Died
+
+    from postops.platforms.outbox import OutboxPlatform
+
+    repo = content_repo(tmp_path, when=T - 30 * 24 * H)
+    repo.write("posts/drill/report.yaml", post_yaml("drill", "Our report", "2026-11-24T14:00:00Z"))
+    repo.commit("Add the report post", T - H)
+    assert outbox_run(repo, T)[0].exit_code == 0 and sent(repo) == ["report.0.json"]
+    repo.git("push", "--quiet", "origin", ":refs/heads/postops/state")
+    fresh = clone(tmp_path / "remote.git", tmp_path / "ci")
+
+    class DiesAsking(OutboxPlatform):
+        def lookup(self, request, claimed_at):  # type: ignore[no-untyped-def]
+            raise Died
+
+    outbox_run(fresh, T + 20 * M)                             # sees the post, no ledger: checks it when due
+    with pytest.raises(Died):
+        run(fresh, T + 30 * M, DiesAsking, outbox_env(fresh))
+    [check] = [e for e in fresh.ledger_events() if e["event"] == "claimed"]
+    assert check["checking"] is True
+    fresh.write("posts/drill/report.yaml", post_yaml("drill", "Our report, corrected", "2026-11-24T14:00:00Z"))
+    fresh.commit("Edit while the check is in doubt", T + 35 * M)
+    result, lines = outbox_run(fresh, T + 45 * M)
+    assert sent(repo) == ["report.0.json"], lines                    # never posted again
+    [found] = [e for e in fresh.ledger_events() if e["event"] == "published"]
+    assert (found["hash"], found["path"], found["resolved"]) == (check["hash"], check["path"], True)
+    assert result.exit_code == 1 and [a.action for a in result.last_plan.actions] == ["conflict"], lines
+
+
+def test_a_check_in_doubt_that_finds_nothing_records_the_content_it_checked_not_mains_edit(tmp_path: Path) -> None:
+    from publishfixtures import Died
+
+    from postops.platforms.outbox import OutboxPlatform
+
+    class DiesAsking(OutboxPlatform):
+        def lookup(self, request, claimed_at):  # type: ignore[no-untyped-def]
+            raise Died
+
+    repo = content_repo(tmp_path, when=T - 30 * 24 * H, watched=False)   # posts merged before publishing began
+    repo.write("posts/drill/report.yaml", post_yaml("drill", "Our report", "2026-11-24T14:00:00Z"))
+    repo.commit("Add the report post", T - H)
+    outbox_run(repo, T - 10 * M)                              # the first run sees it; it is checked when due
+    with pytest.raises(Died):
+        run(repo, T, DiesAsking, outbox_env(repo))
+    [check] = [e for e in repo.ledger_events() if e["event"] == "claimed"]
+    repo.write("posts/drill/report.yaml", post_yaml("drill", "Our report, corrected", "2026-11-24T14:00:00Z"))
+    repo.commit("Edit while the check is in doubt", T + M)
+    _, lines = outbox_run(repo, T + 15 * M)
+    assert any(line == "checked report @drill: not on the platform yet" for line in lines), lines
+    [released] = [e for e in repo.ledger_events() if e["event"] == "released"]
+    assert check["checking"] is True and (released["hash"], released["path"]) == (check["hash"], check["path"])
