@@ -79,6 +79,11 @@ def symlink_on_path(root: Path, rel: str, real_dirs: set[str] | None = None) -> 
     parts = Path(rel).parts if os.path.isabs(rel) or os.sep != "/" else \
         tuple(part for part in rel.split("/") if part and part != ".")
     last = len(parts) - 1
+    if real_dirs is not None and last > 0:
+        # the file's folder known free of links (its siblings were checked): only the file itself is left
+        folder = os.path.join(current, *parts[:last])
+        if folder in real_dirs:
+            return "/".join(parts) if os.path.islink(os.path.join(folder, parts[last])) else None
     for i, part in enumerate(parts):
         current = os.path.join(current, part)
         if i < last and real_dirs is not None and current in real_dirs:
