@@ -42,11 +42,13 @@ _MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)   #
 
 
 def video_track(width: int, height: int, seconds: float, fps: Fraction | int, handler: bytes = b"vide",
-                entry: bytes | None = None, pasp: tuple[int, int] | None = None) -> bytes:
-    """A `trak` box for a video of `width` x `height` pictures shown at `fps` for `seconds`: its header, its
-    media header (timescale: 30000 for 30 frames a second, 60000 for 60000/1001), handler, one AVC sample
-    description (or `entry`), with a pixel aspect ratio box when `pasp` is given, and a time-to-sample table of
-    frames of equal length."""
+                entry: bytes | None = None, pasp: tuple[int, int] | None = None, track_id: int = 1) -> bytes:
+    """A `trak` box for a video of `width` x `height` pictures shown at `fps` for `seconds`: its header (track
+    `track_id`), its media header (timescale: 30000 for 30 frames a second, 60000 for 60000/1001), handler, the
+    media information header of its kind (`vmhd` for video, `smhd` for sound), one AVC sample description (or
+    `entry`), with a pixel aspect ratio box when `pasp` is given, and a time-to-sample table of frames of equal
+    length. Other readers (MediaInfo) take a track's kind from its media information header, and merge tracks
+    of the same id."""
     fps = Fraction(fps)
     scale = 1000 if fps.numerator < 1000 else 1
     timescale, delta = fps.numerator * scale, fps.denominator * scale
@@ -61,12 +63,12 @@ def video_track(width: int, height: int, seconds: float, fps: Fraction | int, ha
                full_box(b"stsc", struct.pack(">I", 0)), full_box(b"stsz", struct.pack(">II", 0, 0)),
                full_box(b"stco", struct.pack(">I", 0)))
     return box(b"trak",
-               full_box(b"tkhd", struct.pack(">IIIII", 0, 0, 1, 0, round(seconds * 1000)), bytes(8), struct.pack(">hhhH", 0, 0, 0, 0),
+               full_box(b"tkhd", struct.pack(">IIIII", 0, 0, track_id, 0, round(seconds * 1000)), bytes(8), struct.pack(">hhhH", 0, 0, 0, 0),
                         _MATRIX, struct.pack(">II", width << 16, height << 16), flags=3),
                box(b"mdia",
                    full_box(b"mdhd", struct.pack(">IIIIHH", 0, 0, timescale, duration, 0x55C4, 0)),
                    full_box(b"hdlr", struct.pack(">I4s", 0, handler), bytes(12), b"VideoHandler\0"),
-                   box(b"minf", full_box(b"vmhd", bytes(8), flags=1),
+                   box(b"minf", full_box(b"smhd", bytes(4)) if handler == b"soun" else full_box(b"vmhd", bytes(8), flags=1),
                        box(b"dinf", full_box(b"dref", struct.pack(">I", 1), full_box(b"url ", flags=1))), stbl)))
 
 
@@ -87,7 +89,8 @@ def sound_track(fmt: bytes = b"mp4a", audio_object: int = 2, channels: int = 2, 
         0x04, bytes([object_type, 0x15]), bytes(3), struct.pack(">II", 128000, 128000), descriptor(0x05, config)),
         descriptor(0x06, b"\x02")))
     entry = bytes(6) + struct.pack(">H", 1) + bytes(8) + struct.pack(">HHHHI", 2, 16, 0, 0, 48000 << 16)
-    return video_track(1, 1, seconds, 30, handler=b"soun", entry=box(fmt, entry, esds if fmt == b"mp4a" else b""))
+    return video_track(1, 1, seconds, 30, handler=b"soun", entry=box(fmt, entry, esds if fmt == b"mp4a" else b""),
+                       track_id=2)
 
 
 def mp4(size: tuple[int, int] = (1280, 720), seconds: float = 10, fps: Fraction | int = 30, *,

@@ -1,11 +1,21 @@
-"""Publish with lint on, end to end, for Mastodon, Bluesky, Facebook and LinkedIn: a post that lint passes at
+"""Publish with lint on, end to end, for X, Mastodon, Bluesky, Facebook and LinkedIn: a post that lint passes at
 the very limit of a platform (by that platform's own counting) is accepted by a fake server that enforces
 the limits the platform DOCUMENTS, and a post one past the limit, which lint refuses, never reaches it.
 
 The fakes count as the platforms say they do, with code of their own (not postops'):
+- X (media best practices, "Video specifications and recommendations"; media upload INIT, APPEND, FINALIZE
+  and STATUS): a video of 0.5 to 140 seconds, at least 32x32 and at most 1280x1024 pixels (either way round:
+  the same page recommends 720x1280 for portrait), an aspect ratio between 1:3 and 3:1, 60 frames a second
+  or fewer, square pixels, AAC LC sound in mono or stereo. X judges a video while it processes it, and says
+  so in FINALIZE's or STATUS's processing_info (state "failed", error "InvalidMedia"); a media id whose
+  processing did not succeed cannot be used in a post.
 - Mastodon (https://docs.joinmastodon.org/user/posting/#text, StatusLengthValidator): 500 characters as
   grapheme clusters, every URL 23, `@user@server` as `@user`; an image of at most image_matrix_limit
-  (33,177,600) pixels and image_size_limit (16 MiB) bytes (https://docs.joinmastodon.org/entities/Instance/).
+  (33,177,600) pixels (https://docs.joinmastodon.org/entities/Instance/). The instance's
+  media_attachments limits, read by its MediaAttachment model: a file LESS than image_size_limit or
+  video_size_limit bytes (`validates_attachment_size :file, less_than:`), a video of at most
+  video_matrix_limit pixels (width x height) whose frame rate, rounded down, is at most
+  video_frame_rate_limit, and which has a video stream (check_video_dimensions).
 - Bluesky (lexicons app.bsky.feed.post and app.bsky.embed.images): text of at most 300 graphemes and 3,000
   UTF-8 bytes; a blob of at most 1,000,000 bytes.
 - Facebook (Graph API, Page feed): a message of at most 63,206 characters.
@@ -17,20 +27,26 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.parser import BytesParser
 from email.policy import HTTP
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
 import regex
+import requests
 import responses
+import tweepy
 from gitfixtures import Repo, content_repo
-from mediafixtures import image
+from mediafixtures import image, mp4, sound_track, video_track
 from PIL import Image
+from pymediainfo import MediaInfo
 
 from postops.publish.engine import publish
 from postops.repo.config import load_config
@@ -42,7 +58,13 @@ XRPC = "https://bsky.social/xrpc"
 PAGE = "104729381234567"
 GRAPH = f"https://graph.facebook.com/v26.0/{PAGE}"
 LINKEDIN = "https://api.linkedin.com/rest"
+UPLOAD = "https://upload.twitter.com/1.1/media/upload.json"
+TWEETS = "https://api.twitter.com/2/tweets"
 ACCOUNTS = f"""accounts:
+  xc:
+    platform: x
+    handle: '@CSIS'
+    credentials: POSTOPS_X
   social:
     platform: mastodon
     instance: {MASTODON}
@@ -60,8 +82,11 @@ ACCOUNTS = f"""accounts:
     organization: '2414183'
     credentials: POSTOPS_LI
 """
+# tweepy's media upload imports imghdr
+pytestmark = pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")
 ENV = {"POSTOPS_SOCIAL_ACCESS_TOKEN": "mstdn-token", "POSTOPS_SKY_APP_PASSWORD": "abcd-efgh-ijkl-mnop",
-       "POSTOPS_FB_PAGE_TOKEN": "EAAG-token", "POSTOPS_LI_ACCESS_TOKEN": "AQV-token"}
+       "POSTOPS_FB_PAGE_TOKEN": "EAAG-token", "POSTOPS_LI_ACCESS_TOKEN": "AQV-token", "POSTOPS_X_API_KEY": "ck",
+       "POSTOPS_X_API_SECRET": "cs", "POSTOPS_X_ACCESS_TOKEN": "at", "POSTOPS_X_ACCESS_SECRET": "as"}
 
 
 def graphemes(text: str) -> int:
@@ -86,14 +111,85 @@ def pixels(data: bytes) -> int:
         return img.width * img.height
 
 
-def multipart_file(request: Any) -> bytes:
-    """The file of a multipart/form-data upload, read with the standard library's MIME parser."""
+def multipart(request: Any) -> dict[str, bytes]:
+    """The fields of a multipart/form-data request by name, read with the standard library's MIME parser."""
     head = f"Content-Type: {request.headers['Content-Type']}\r\n\r\n".encode()
     message = BytesParser(policy=HTTP).parsebytes(head + request.body)
-    return next(bytes(part.get_payload(decode=True)) for part in message.iter_parts() if part.get_filename())
+    return {str(part.get_param("name", header="content-disposition")): bytes(part.get_payload(decode=True))
+            for part in message.iter_parts()}
 
 
-def mastodon_server(fake: Fake) -> None:
+@dataclass(frozen=True)
+class Video:
+    """What MediaInfo (libmediainfo, not postops' reader) reads in an uploaded video."""
+
+    seconds: float | None
+    width: int | None
+    height: int | None
+    fps: float | None
+    pixel_aspect: float | None
+    audio: str | None           # "AAC LC", "HE-AAC", "AC-3", ...; None: no sound track
+    channels: int | None
+
+
+def video(data: bytes) -> Video | None:
+    """The video in `data`, or None when MediaInfo finds no MP4 or QuickTime file there."""
+    tracks = MediaInfo.parse(io.BytesIO(data)).tracks
+    general = next(t for t in tracks if t.track_type == "General")
+    if general.format != "MPEG-4":
+        return None
+    picture = next((t for t in tracks if t.track_type == "Video"), None)
+    sound = next((t for t in tracks if t.track_type == "Audio"), None)
+
+    def number(track: Any, name: str) -> float | None:
+        value = getattr(track, name, None) if track is not None else None
+        return float(value) if value is not None else None
+
+    audio = None
+    if sound is not None:
+        # MediaInfo names AAC LC as format AAC with the feature LC, and HE-AAC by its profile
+        audio = " ".join(filter(None, (sound.format, sound.format_additionalfeatures))) if sound.format == "AAC" \
+            else sound.format_profile or sound.format
+    duration = number(general, "duration")
+    return Video(seconds=duration / 1000 if duration is not None else None,
+                 width=picture.width if picture is not None else None,
+                 height=picture.height if picture is not None else None,
+                 fps=number(picture, "frame_rate"), pixel_aspect=number(picture, "pixel_aspect_ratio"),
+                 audio=audio, channels=int(sound.channel_s) if sound is not None and sound.channel_s else None)
+
+
+def x_video_refusal(clip: Video) -> str | None:
+    """Why X refuses this video (media best practices, "Video specifications and recommendations"), or None."""
+    if clip.width is None or clip.height is None:
+        return "no video stream"
+    longer, shorter = max(clip.width, clip.height), min(clip.width, clip.height)
+    if clip.seconds is None or not 0.5 <= clip.seconds <= 140:
+        return "duration"
+    if shorter < 32 or longer > 1280 or shorter > 1024:
+        return "dimensions"
+    if longer > 3 * shorter:
+        return "aspect ratio"
+    if clip.fps is None or clip.fps > 60:
+        return "frame rate"
+    if clip.pixel_aspect != 1:
+        return "pixel aspect ratio"
+    if clip.audio is not None and clip.audio != "AAC LC":
+        return "audio format"
+    if clip.channels is not None and clip.channels > 2:
+        return "audio channels"
+    return None
+
+
+# The media limits of Mastodon's Instance entity example (https://docs.joinmastodon.org/entities/Instance/#configuration)
+MASTODON_MEDIA = {"image_size_limit": 16777216, "image_matrix_limit": 33177600, "video_size_limit": 103809024,
+                  "video_frame_rate_limit": 120, "video_matrix_limit": 8294400}
+
+
+def mastodon_server(fake: Fake, **own: int) -> None:
+    """A Mastodon instance whose media_attachments limits are the documented defaults, with `own` instead where
+    given (an instance sets its own), judging uploads by the limits it gives in GET /api/v2/instance."""
+    limits = {**MASTODON_MEDIA, **own}
+
     def status(request: Any) -> tuple[int, dict[str, str], str]:
         text = parse_qs(request.body, keep_blank_values=True)["status"][0]
         counted = regex.sub(r"https?://\S+", "x" * 23, text)
@@ -106,25 +202,92 @@ def mastodon_server(fake: Fake) -> None:
                                     "url": f"{MASTODON}/@csis/11354123456789000{n}", "content": text})
 
     def media(request: Any) -> tuple[int, dict[str, str], str]:
-        data = multipart_file(request)
-        if len(data) > 16 * 1024 * 1024 or pixels(data) > 33_177_600:
-            return fake.refuse(422, "media", {"error": "Validation failed: File images are not supported"})
+        data = multipart(request)["file"]
+        clip = video(data)
+        kind = "image" if clip is None else "video"
+        if len(data) >= limits[f"{kind}_size_limit"]:       # less_than, as MediaAttachment validates the file
+            return fake.refuse(422, "size", {"error": "Validation failed: File file size must be less than "
+                                                      f"{limits[f'{kind}_size_limit']} Bytes"})
+        if clip is None:
+            if pixels(data) > limits["image_matrix_limit"]:
+                return fake.refuse(422, "media", {"error": "Validation failed: File images are not supported"})
+        else:
+            # MediaAttachment#check_video_dimensions, with the instance's limits
+            if clip.width is None or clip.height is None or clip.fps is None:
+                return fake.refuse(422, "no video stream", {"error": "Video has no video stream"})
+            if clip.width * clip.height > limits["video_matrix_limit"]:
+                return fake.refuse(422, "matrix", {"error": f"{clip.width}x{clip.height} videos are not supported"})
+            if math.floor(clip.fps) > limits["video_frame_rate_limit"]:
+                return fake.refuse(422, "frame rate", {"error": f"{math.floor(clip.fps)}fps videos are not supported"})
         fake.media.append(data)
-        return 200, {}, json.dumps({"id": "22001", "type": "image", "url": f"{MASTODON}/m/1.png"})
+        # 200: processed at once (POST /api/v2/media answers 202 while it is still processing)
+        return 200, {}, json.dumps({"id": "22001", "type": kind, "url": f"{MASTODON}/m/1"})
 
-    # the instance's limits, as publish reads them before any call: the defaults of the Instance entity's
-    # example (https://docs.joinmastodon.org/entities/Instance/#configuration)
     responses.get(f"{MASTODON}/api/v2/instance", json={"domain": "mastodon.example", "configuration": {
         "statuses": {"max_characters": 500, "max_media_attachments": 4, "characters_reserved_per_url": 23},
-        "media_attachments": {"image_size_limit": 16777216, "image_matrix_limit": 33177600,
-                              "video_size_limit": 103809024, "video_frame_rate_limit": 120,
-                              "video_matrix_limit": 8294400},
+        "media_attachments": limits,
         "polls": {"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300,
                   "max_expiration": 2629746}}})
     responses.add_callback(responses.POST, f"{MASTODON}/api/v1/statuses", callback=status,
                            content_type="application/json")
     responses.add_callback(responses.POST, f"{MASTODON}/api/v2/media", callback=media,
                            content_type="application/json")
+
+
+def x_server(fake: Fake) -> None:
+    """X's media upload (INIT, APPEND, FINALIZE: the chunked upload tweepy makes for video) and POST /2/tweets.
+    The fake processes a video at FINALIZE, so its processing_info says "succeeded" or "failed" at once."""
+    uploads: dict[str, bytearray] = {}
+    processed: set[str] = set()
+
+    def upload(request: Any) -> tuple[int, dict[str, str], str]:
+        if request.headers["Content-Type"].startswith("multipart/"):       # APPEND: the chunk is a file
+            fields = multipart(request)
+            chunk = fields.pop("media")
+            form = {name: value.decode() for name, value in fields.items()}
+        else:
+            form, chunk = {name: values[0] for name, values in parse_qs(request.body).items()}, b""
+        command = form.get("command")
+        if command == "INIT":
+            media_id = str(710511363345354753 + len(uploads))
+            uploads[media_id] = bytearray()
+            return 202, {}, json.dumps({"media_id": int(media_id), "media_id_string": media_id,
+                                        "expires_after_secs": 86400})
+        media_id = form["media_id"]
+        if command == "APPEND":
+            uploads[media_id] += chunk
+            return 204, {}, ""
+        assert command == "FINALIZE", command
+        data = bytes(uploads[media_id])
+        clip = video(data)
+        why = x_video_refusal(clip) if clip is not None else "not a video"
+        if why is None:
+            fake.media.append(data)
+            processed.add(media_id)
+            info: dict[str, Any] = {"state": "succeeded", "progress_percent": 100}
+        else:
+            fake.refused.append(why)
+            info = {"state": "failed", "progress_percent": 12,
+                    "error": {"code": 1, "name": "InvalidMedia", "message": f"Unsupported video ({why})"}}
+        return 200, {}, json.dumps({"media_id": int(media_id), "media_id_string": media_id, "size": len(data),
+                                    "expires_after_secs": 86400, "processing_info": info})
+
+    def create(request: Any) -> tuple[int, dict[str, str], str]:
+        body = json.loads(request.body)
+        media_ids = (body.get("media") or {}).get("media_ids") or []
+        if any(media_id not in processed for media_id in media_ids):
+            # "You can not use the media_id to create Tweet ... before the state field is set to succeeded"
+            return fake.refuse(400, "media id", {
+                "errors": [{"parameters": {"media.media_ids": media_ids}, "message": "Your media IDs are invalid."}],
+                "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+                "type": "https://api.twitter.com/2/problems/invalid-request"})
+        fake.accepted.append(body["text"])
+        tweet_id = f"186100000000000000{len(fake.accepted)}"
+        return 201, {}, json.dumps({"data": {"id": tweet_id, "text": body["text"]}})
+
+    responses.add_callback(responses.POST, UPLOAD, callback=upload, content_type="application/json")
+    responses.post("https://upload.twitter.com/1.1/media/metadata/create.json", body="")
+    responses.add_callback(responses.POST, TWEETS, callback=create, content_type="application/json")
 
 
 def bluesky_server(fake: Fake) -> None:
@@ -192,7 +355,7 @@ def linkedin_server(fake: Fake) -> None:
     responses.add_callback(responses.PUT, "https://www.linkedin.com/dms-uploads/C4D", callback=upload)
 
 
-SERVERS: dict[str, Callable[[Fake], None]] = {"social": mastodon_server, "sky": bluesky_server,
+SERVERS: dict[str, Callable[[Fake], None]] = {"xc": x_server, "social": mastodon_server, "sky": bluesky_server,
                                               "fb": facebook_server, "li": linkedin_server}
 
 
@@ -221,10 +384,17 @@ def post(account: str, text: str) -> str:
     return f"account: {account}\npublish_at: 2026-11-24T13:30:00Z\ntext: |-\n  {text}\n"
 
 
-def accounts_repo(tmp_path: Path) -> Repo:
+def accounts_repo(tmp_path: Path, mastodon_limits: dict[str, int] | None = None) -> Repo:
+    """A content repository with an account on each platform; the Mastodon one's instance sets
+    `mastodon_limits` (media_attachments) of its own, as postops.yaml says."""
     repo = content_repo(tmp_path, when=T - timedelta(days=1))
-    repo.write("postops.yaml", (repo.root / "postops.yaml").read_text().replace("accounts:\n", ACCOUNTS, 1))
-    repo.commit("Four platforms", T - timedelta(hours=20))
+    accounts = ACCOUNTS
+    if mastodon_limits:
+        own = ", ".join(f"{name}: {value}" for name, value in mastodon_limits.items())
+        accounts = accounts.replace("    credentials: POSTOPS_SOCIAL\n", "    credentials: POSTOPS_SOCIAL\n"
+                                    f"    limits:\n      media_attachments: {{{own}}}\n")
+    repo.write("postops.yaml", (repo.root / "postops.yaml").read_text().replace("accounts:\n", accounts, 1))
+    repo.commit("Five platforms", T - timedelta(hours=20))
     return repo
 
 
@@ -283,3 +453,117 @@ def test_media_at_the_platforms_limit_is_accepted_and_past_it_never_uploaded(tmp
     assert fake.refused == []
     blocked = [(a.post, a.reason.split("]")[0]) for a in result.last_plan.of("blocked")]
     assert blocked == [("over", "lint: [media")]
+
+
+# -- video ---------------------------------------------------------------------------------------------------
+
+
+def with_sound(sound: bytes, pasp: tuple[int, int] | None = None) -> bytes:
+    return mp4(tracks=video_track(1280, 720, 10, 30, pasp=pasp) + sound)
+
+
+def sized(size: int) -> bytes:
+    """A well-formed ten-second 1280x720 MP4 video of exactly `size` bytes (its media data filled out)."""
+    return mp4(mdat=bytes(size - len(mp4(mdat=b""))))
+
+
+# (account, the rule, the Mastodon instance's own limits, a video at the limit, one just past it): each pair
+# from the platform's documented rule, above.
+VIDEO_AT_LIMIT: list[tuple[str, str, dict[str, int], bytes, bytes]] = [
+    ("xc", "duration", {}, mp4(seconds=140), mp4(seconds=140.5)),
+    ("xc", "duration", {}, mp4(seconds=0.5), mp4(seconds=0.4)),
+    ("xc", "dimensions", {}, mp4((1280, 1024)), mp4((1280, 1025))),
+    ("xc", "dimensions", {}, mp4((1024, 1280)), mp4((1025, 1280))),     # portrait
+    ("xc", "dimensions", {}, mp4((32, 32)), mp4((32, 31))),
+    ("xc", "aspect ratio", {}, mp4((960, 320)), mp4((961, 320))),       # 3:1
+    ("xc", "aspect ratio", {}, mp4((320, 960)), mp4((320, 961))),       # 1:3
+    # MediaInfo reads 60.06 frames a second as 60 (it rounds a rate this near a common one): 60.1 is past
+    ("xc", "frame rate", {}, mp4(fps=60), mp4(fps=Fraction(601, 10))),
+    ("xc", "pixel aspect ratio", {}, with_sound(b"", pasp=(1, 1)), with_sound(b"", pasp=(4, 3))),
+    ("xc", "audio format", {}, with_sound(sound_track()), with_sound(sound_track(audio_object=5))),   # HE-AAC
+    ("xc", "audio channels", {}, with_sound(sound_track(channels=2)), with_sound(sound_track(channels=6))),
+    ("social", "size", {"video_size_limit": 5000}, sized(4999), sized(5000)),
+    ("social", "matrix", {}, mp4((3840, 2160)), mp4((3841, 2160))),
+    ("social", "matrix", {"video_matrix_limit": 921600}, mp4((1280, 720)), mp4((1280, 721))),
+    ("social", "frame rate", {}, mp4(fps=Fraction(241, 2)), mp4(fps=121)),      # 120.5 is 120 rounded down
+    ("social", "frame rate", {"video_frame_rate_limit": 30}, mp4(fps=30), mp4(fps=31)),
+]
+VIDEO_IDS = [f"{account}-{rule.replace(' ', '-')}-{i}" for i, (account, rule, *_) in enumerate(VIDEO_AT_LIMIT)]
+
+
+def serve(account: str, fake: Fake, limits: dict[str, int]) -> None:
+    if account == "social":
+        mastodon_server(fake, **limits)
+    else:
+        SERVERS[account](fake)
+
+
+@pytest.mark.parametrize(("account", "rule", "limits", "at", "over"), VIDEO_AT_LIMIT, ids=VIDEO_IDS)
+@responses.activate
+def test_a_video_at_the_platforms_limit_is_published_and_one_past_it_never_uploaded(
+        tmp_path: Path, account: str, rule: str, limits: dict[str, int], at: bytes, over: bytes) -> None:
+    repo = accounts_repo(tmp_path, limits)
+    (repo.root / "media").mkdir()
+    (repo.root / "media" / "at.mp4").write_bytes(at)
+    (repo.root / "media" / "over.mp4").write_bytes(over)
+    for name in ("at", "over"):
+        repo.write(f"posts/{account}/{name}.yaml", post(account, f"The clip, {name}")
+                   + f"media:\n  - path: media/{name}.mp4\n    alt: A clip\n")
+    repo.commit("Two clips", T - 60 * M)
+    fake = Fake()
+    serve(account, fake, limits)
+    result, lines = run_publish(repo)
+    assert fake.media == [at], lines
+    assert fake.accepted == ["The clip, at"]
+    assert fake.refused == []                       # lint stopped the other before a byte of it was sent
+    blocked = [(a.post, a.reason.split("]")[0]) for a in result.last_plan.of("blocked")]
+    assert blocked == [("over", "lint: [media")]
+
+
+def send_directly(account: str, data: bytes) -> bool:
+    """Whether the platform took a post with this video, sent with the platform's own client (tweepy for X)
+    or plain HTTP (Mastodon), without postops."""
+    if account == "xc":
+        api = tweepy.API(tweepy.OAuth1UserHandler("ck", "cs", "at", "as"))
+        media = api.media_upload("clip.mp4", file=io.BytesIO(data), media_category="tweet_video")
+        client = tweepy.Client(consumer_key="ck", consumer_secret="cs", access_token="at", access_token_secret="as")
+        try:
+            client.create_tweet(text="The clip", media_ids=[media.media_id_string], user_auth=True)
+        except tweepy.BadRequest:
+            return False
+        return media.processing_info["state"] == "succeeded"
+    answer = requests.post(f"{MASTODON}/api/v2/media", files={"file": ("clip.mp4", data, "video/mp4")},
+                           headers={"Authorization": "Bearer mstdn-token"}, timeout=5)
+    return answer.status_code == 200
+
+
+@pytest.mark.parametrize(("account", "rule", "limits", "at", "over"), VIDEO_AT_LIMIT, ids=VIDEO_IDS)
+@responses.activate
+def test_the_fake_platform_itself_refuses_the_video_past_the_limit(
+        account: str, rule: str, limits: dict[str, int], at: bytes, over: bytes) -> None:
+    # so that the test above, where lint stops the video first, checks against a platform that would refuse it
+    fake = Fake()
+    serve(account, fake, limits)
+    assert send_directly(account, at)
+    assert fake.media == [at] and fake.refused == []
+    assert not send_directly(account, over)
+    assert fake.media == [at] and fake.refused[0] == rule
+
+
+@pytest.mark.parametrize("account", ["sky", "fb", "li"])
+@responses.activate
+def test_a_video_for_a_platform_postops_posts_no_video_to_never_reaches_it(tmp_path: Path, account: str) -> None:
+    # Bluesky's app.bsky.embed.video goes through a video service of its own, Facebook's and LinkedIn's
+    # video APIs are others again: postops uses none of them, and lint says so before anything is sent
+    repo = accounts_repo(tmp_path)
+    (repo.root / "media").mkdir()
+    (repo.root / "media" / "clip.mp4").write_bytes(mp4())
+    repo.write(f"posts/{account}/clip.yaml", post(account, "The clip") + "media:\n  - path: media/clip.mp4\n    alt: A clip\n")
+    repo.commit("A clip", T - 60 * M)
+    fake = Fake()
+    SERVERS[account](fake)
+    result, lines = run_publish(repo)
+    assert (fake.accepted, fake.media, fake.refused) == ([], [], []), lines
+    assert [c.request.url for c in responses.calls] == []
+    blocked = [(a.post, a.reason.split("]")[0]) for a in result.last_plan.of("blocked")]
+    assert blocked == [("clip", "lint: [media")]

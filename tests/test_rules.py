@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from mediafixtures import MP4, image
+from mediafixtures import MP4, image, mp4
 from PIL import Image
 
 from postops.lint.engine import run_lint
@@ -601,3 +601,21 @@ def test_a_mastodon_instances_own_image_matrix_limit_holds(repo, size, message):
     repo.write_bytes("media/wide.png", image("PNG", size, mode="1"))
     repo.write("posts/social/p.yaml", "account: social\ntext: hi\nmedia:\n  - {path: media/wide.png, alt: x}\n")
     assert findings(repo, "media") == ([(4, 12, f"media 'media/wide.png' {message}")] if message else [])
+
+
+@pytest.mark.parametrize(("name", "limit", "data"), [
+    ("chart.png", "image_size_limit", image("PNG", pad_to=5000)),
+    ("clip.mp4", "video_size_limit", mp4(mdat=bytes(5000 - len(mp4(mdat=b""))))),
+])
+def test_a_mastodon_file_must_be_less_than_its_instances_size_limit(repo, name, limit, data):
+    # Mastodon's MediaAttachment: `validates_attachment_size :file, less_than:` image_size_limit or
+    # video_size_limit: a file of exactly the limit is refused, one byte fewer is taken
+    kind = "images" if limit.startswith("image") else "videos"
+    repo.write_bytes(f"media/{name}", data)
+    repo.write("posts/social/p.yaml", f"account: social\ntext: hi\nmedia:\n  - {{path: media/{name}, alt: x}}\n")
+    for size, message in ((5001, None), (5000, f"media 'media/{name}' is 5,000 bytes; mastodon allows less than "
+                                               f"5,000 bytes for {kind} (account social's instance)")):
+        repo.write("postops.yaml", MASTODON.replace("    instance: https://social.example\n",
+                                                    "    instance: https://social.example\n    limits:\n"
+                                                    f"      media_attachments: {{{limit}: {size}}}\n"))
+        assert findings(repo, "media") == ([(4, 12, message)] if message else [])

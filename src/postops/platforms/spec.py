@@ -373,12 +373,14 @@ SPECS: dict[str, PlatformSpec] = {
     # (MAX_VIDEO_FRAME_RATE); MediaAttachment#check_video_dimensions refuses width x height above the first
     # ("videos are not supported") and a frame rate whose floor is above the second (ffprobe's avg_frame_rate),
     # and a file without a video stream. An instance reports its own, which win. Mastodon limits no length.
+    # Bytes: MediaAttachment validates `validates_attachment_size :file, less_than:` IMAGE_LIMIT or VIDEO_LIMIT
+    # (the image_size_limit and video_size_limit it reports), so a file of exactly the limit is refused.
     "mastodon": PlatformSpec(
         "mastodon", "Mastodon", 500, "characters", "mastodon",
         counted_as="grapheme clusters (what a reader sees as one character); every URL written with `https://` "
                    "23, one without it in full; `@user@server` counts as `@user`",
         limit_option="or the instance's own: `postops limits --refresh` reads it into postops.limits.yaml",
-        media_bytes={"image": 16 * 1024 * 1024, "video": 99 * 1024 * 1024},
+        media_bytes={"image": 16 * 1024 * 1024, "video": 99 * 1024 * 1024}, bytes_below=("image", "video"),
         max_pixels={"image": 33_177_600, "gif": 921_600, "video": 8_294_400},
         video=VideoLimits(frame_rate=120, whole_frames=True),
         features=Features(repost=True, quote=True, poll=PollLimits(2, 4, 50, 5, 43829, with_media=False),
