@@ -13,6 +13,7 @@ import platformfixtures
 import pytest
 import requests
 import urllib3
+from mediafixtures import MP4
 from platformfixtures import PNG, adapter_factory, assert_no_secrets, body, calls_to
 
 from postops.http import Retry
@@ -118,6 +119,28 @@ def test_media_is_uploaded_first_with_alt_text(http, make, tmp_path):
                                     "alt_text": {"text": "Bar chart of European gas imports, 2019-2026"}}
     assert body(http.calls[3]) == {"text": "Our new report on energy security is out today.",
                                     "media": {"media_ids": ["710511363345354753", "710511363345354754"]}}
+
+
+def test_a_video_x_fails_to_process_is_refused_with_xs_reason_and_never_posted(http, make, tmp_path):
+    # media upload FINALIZE and STATUS: processing_info.state "failed" with an error (the STATUS reference's
+    # example); "You can not use the media_id to create Tweet ... before the state field is set to succeeded"
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(MP4)
+    media_id = {"media_id": 710511363345354753, "media_id_string": "710511363345354753"}
+    http.post(UPLOAD, json={**media_id, "expires_after_secs": 86400})            # INIT
+    http.post(UPLOAD, status=204, body="")                                       # APPEND
+    http.post(UPLOAD, json={**media_id, "processing_info": {                     # FINALIZE
+        "state": "failed", "progress_percent": 12,
+        "error": {"code": 1, "name": "InvalidMedia", "message": "Unsupported video format"}}})
+
+    with pytest.raises(PlatformError) as caught:
+        make().publish(part(media=(MediaFile(clip, "A clip"),)))
+
+    assert caught.value.kind == "invalid" and not caught.value.retryable
+    assert caught.value.message == ("post report-launch to csis: X refused clip.mp4 when it processed it: "
+                                    "Unsupported video format")
+    assert [parse_qs(c.request.body).get("command") if isinstance(c.request.body, str) else "APPEND"
+            for c in http.calls] == [["INIT"], "APPEND", ["FINALIZE"]]            # no alt text, no post
 
 
 def test_media_x_cannot_take_is_refused_before_anything_is_sent(http, make, tmp_path):

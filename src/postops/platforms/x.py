@@ -224,6 +224,15 @@ class XPlatform:
             raise PlatformError(f"{what}: cannot read {shown}: {exc.strerror}",
                                 retryable=False, kind="invalid") from None
         media_id = str(uploaded.media_id_string)
+        # X judges a video or GIF while it processes it, and says what it refused in processing_info, which
+        # tweepy returns rather than raises; the media id of a failed one cannot go in a post (media upload
+        # STATUS), so the post is refused here, with X's reason, not at POST /2/tweets without one.
+        processing = getattr(uploaded, "processing_info", None) or {}
+        if processing.get("state") == "failed":
+            error = processing.get("error") or {}
+            reason = error.get("message") or error.get("name") or "it gave no reason"
+            raise PlatformError(f"{what}: X refused {shown} when it processed it: {reason}",
+                                retryable=False, kind="invalid")
         if media.alt:
             alt = media.alt
             self._call(f"adding alt text to {shown} for {what}",
