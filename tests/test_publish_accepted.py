@@ -5,7 +5,8 @@ the limits the platform DOCUMENTS, and a post one past the limit, which lint ref
 The fakes count as the platforms say they do, with code of their own (not postops'):
 - X (media best practices, "Video specifications and recommendations"; media upload INIT, APPEND, FINALIZE
   and STATUS): a video of 0.5 to 140 seconds, at least 32x32 and at most 1280x1024 pixels (either way round:
-  the same page recommends 720x1280 for portrait), an aspect ratio between 1:3 and 3:1, 60 frames a second
+  the same page recommends 720x1280 for portrait; 1920x1080 for an X Premium account, as "Subscribed users
+  can upload a 1080p video"), an aspect ratio between 1:3 and 3:1, 60 frames a second
   or fewer, square pixels, AAC LC sound in mono or stereo. X judges a video while it processes it, and says
   so in FINALIZE's or STATUS's processing_info (state "failed", error "InvalidMedia"); a media id whose
   processing did not succeed cannot be used in a post.
@@ -64,6 +65,11 @@ ACCOUNTS = f"""accounts:
   xc:
     platform: x
     handle: '@CSIS'
+    credentials: POSTOPS_X
+  xp:
+    platform: x
+    handle: '@CSISPremium'
+    premium: true
     credentials: POSTOPS_X
   social:
     platform: mastodon
@@ -158,14 +164,16 @@ def video(data: bytes) -> Video | None:
                  audio=audio, channels=int(sound.channel_s) if sound is not None and sound.channel_s else None)
 
 
-def x_video_refusal(clip: Video) -> str | None:
-    """Why X refuses this video (media best practices, "Video specifications and recommendations"), or None."""
+def x_video_refusal(clip: Video, subscribed: bool = False) -> str | None:
+    """Why X refuses this video (media best practices, "Video specifications and recommendations"), or None;
+    for a `subscribed` account (X Premium), "Subscribed users can upload a 1080p video": 1920x1080."""
     if clip.width is None or clip.height is None:
         return "no video stream"
     longer, shorter = max(clip.width, clip.height), min(clip.width, clip.height)
     if clip.seconds is None or not 0.5 <= clip.seconds <= 140:
         return "duration"
-    if shorter < 32 or longer > 1280 or shorter > 1024:
+    most_longer, most_shorter = (1920, 1080) if subscribed else (1280, 1024)
+    if shorter < 32 or longer > most_longer or shorter > most_shorter:
         return "dimensions"
     if longer > 3 * shorter:
         return "aspect ratio"
@@ -234,9 +242,10 @@ def mastodon_server(fake: Fake, **own: int) -> None:
                            content_type="application/json")
 
 
-def x_server(fake: Fake) -> None:
-    """X's media upload (INIT, APPEND, FINALIZE: the chunked upload tweepy makes for video) and POST /2/tweets.
-    The fake processes a video at FINALIZE, so its processing_info says "succeeded" or "failed" at once."""
+def x_server(fake: Fake, subscribed: bool = False) -> None:
+    """X's media upload (INIT, APPEND, FINALIZE: the chunked upload tweepy makes for video) and POST /2/tweets,
+    for an account that is `subscribed` to X Premium or not. The fake processes a video at FINALIZE, so its
+    processing_info says "succeeded" or "failed" at once."""
     uploads: dict[str, bytearray] = {}
     processed: set[str] = set()
 
@@ -260,7 +269,7 @@ def x_server(fake: Fake) -> None:
         assert command == "FINALIZE", command
         data = bytes(uploads[media_id])
         clip = video(data)
-        why = x_video_refusal(clip) if clip is not None else "not a video"
+        why = x_video_refusal(clip, subscribed) if clip is not None else "not a video"
         if why is None:
             fake.media.append(data)
             processed.add(media_id)
@@ -475,6 +484,8 @@ VIDEO_AT_LIMIT: list[tuple[str, str, dict[str, int], bytes, bytes]] = [
     ("xc", "dimensions", {}, mp4((1280, 1024)), mp4((1280, 1025))),
     ("xc", "dimensions", {}, mp4((1024, 1280)), mp4((1025, 1280))),     # portrait
     ("xc", "dimensions", {}, mp4((32, 32)), mp4((32, 31))),
+    ("xp", "dimensions", {}, mp4((1920, 1080)), mp4((1920, 1081))),     # X Premium: 1080p
+    ("xp", "dimensions", {}, mp4((1080, 1920)), mp4((1080, 1921))),
     ("xc", "aspect ratio", {}, mp4((960, 320)), mp4((961, 320))),       # 3:1
     ("xc", "aspect ratio", {}, mp4((320, 960)), mp4((320, 961))),       # 1:3
     # MediaInfo reads 60.06 frames a second as 60 (it rounds a rate this near a common one): 60.1 is past
@@ -494,6 +505,8 @@ VIDEO_IDS = [f"{account}-{rule.replace(' ', '-')}-{i}" for i, (account, rule, *_
 def serve(account: str, fake: Fake, limits: dict[str, int]) -> None:
     if account == "social":
         mastodon_server(fake, **limits)
+    elif account == "xp":
+        x_server(fake, subscribed=True)
     else:
         SERVERS[account](fake)
 
@@ -521,9 +534,9 @@ def test_a_video_at_the_platforms_limit_is_published_and_one_past_it_never_uploa
 
 
 def send_directly(account: str, data: bytes) -> bool:
-    """Whether the platform took a post with this video, sent with the platform's own client (tweepy for X)
-    or plain HTTP (Mastodon), without postops."""
-    if account == "xc":
+    """Whether the platform took a post with this video, sent with X's client (tweepy) or plain HTTP
+    (Mastodon), without postops."""
+    if account in ("xc", "xp"):
         api = tweepy.API(tweepy.OAuth1UserHandler("ck", "cs", "at", "as"))
         media = api.media_upload("clip.mp4", file=io.BytesIO(data), media_category="tweet_video")
         client = tweepy.Client(consumer_key="ck", consumer_secret="cs", access_token="at", access_token_secret="as")
