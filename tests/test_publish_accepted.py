@@ -493,7 +493,9 @@ VIDEO_AT_LIMIT: list[tuple[str, str, dict[str, int], bytes, bytes]] = [
     ("xc", "pixel aspect ratio", {}, with_sound(b"", pasp=(1, 1)), with_sound(b"", pasp=(4, 3))),
     ("xc", "audio format", {}, with_sound(sound_track()), with_sound(sound_track(audio_object=5))),   # HE-AAC
     ("xc", "audio channels", {}, with_sound(sound_track(channels=2)), with_sound(sound_track(channels=6))),
+    ("xc", "no video stream", {}, mp4(), mp4(tracks=sound_track())),
     ("social", "size", {"video_size_limit": 5000}, sized(4999), sized(5000)),
+    ("social", "no video stream", {}, mp4(), mp4(tracks=sound_track())),        # "Video has no video stream"
     ("social", "matrix", {}, mp4((3840, 2160)), mp4((3841, 2160))),
     ("social", "matrix", {"video_matrix_limit": 921600}, mp4((1280, 720)), mp4((1280, 721))),
     ("social", "frame rate", {}, mp4(fps=Fraction(241, 2)), mp4(fps=121)),      # 120.5 is 120 rounded down
