@@ -18,6 +18,7 @@ import postops
 from postops.lint import cache as cache_mod
 from postops.lint import engine
 from postops.lint.engine import PublishedState, run_lint
+from postops.repo import git
 from postops.repo.config import load_config
 
 POST = """\
@@ -453,3 +454,27 @@ def test_a_cache_committed_to_the_repository_is_never_believed(tmp_path: Path, f
     assert ("secret-in-text", rel) in found, found
     assert ("lint-cache", ".postops/cache/lint.json") in found, found
     assert done.exit_code == 1
+
+
+def test_a_run_asks_git_once_what_it_tracks_under_postops(two: tuple[ContentRepo, Counting],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The question (`git ls-files .postops`) reads git's whole index: tens of milliseconds with 10,000
+    posts. Lint asks it to decide on its cache, and the lint-cache rule takes that answer."""
+    repo, _ = two
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo.root, check=True)
+    asked: list[tuple[str, ...]] = []
+    real = git.run
+
+    def run(root: Path, *args: str, **kwargs: Any) -> Any:
+        asked.append(args)
+        return real(root, *args, **kwargs)
+
+    monkeypatch.setattr(git, "run", run)
+    assert lint(repo) == [("banned", "posts/csis/b.yaml", 3)]
+    assert [a for a in asked if "ls-files" in a] == [("ls-files", "-z", "--", ".postops")]
+    asked.clear()
+    (repo.root / ".postops" / "cache" / "lint.json").write_text("{}")
+    git_c = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git_c, "add", "-f", ".postops/cache/lint.json"], cwd=repo.root, check=True)
+    assert ("lint-cache", ".postops/cache/lint.json", 1) in lint(repo)   # still reported
+    assert [a for a in asked if "ls-files" in a] == [("ls-files", "-z", "--", ".postops")]

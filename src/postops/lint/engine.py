@@ -81,7 +81,8 @@ def run_lint(root: Path, config: Config, paths: Iterable[str] | None = None,
     _require_tone(policies)
     every_file, linked = walk_posts(root)
     files = every_file if paths is None else _select(root, paths)
-    cache = cache and not lint_cache.tracked(root)     # one committed is reported by the lint-cache rule
+    committed = lint_cache.tracked(root) if cache else None
+    cache = cache and not committed     # one committed is reported by the lint-cache rule
     store = LintCache.load(root) if cache else None
     tone_mod.use_model_cache(root / CACHE_DIR if cache else None)
     # Without the cache, its index is still built, in memory: one read per file gives the ids (duplicates)
@@ -109,7 +110,7 @@ def run_lint(root: Path, config: Config, paths: Iterable[str] | None = None,
     if merge_times is not None and policies.facts & TIME_FACTS:
         linted = _judged_at_merge(ctx, policies, linted, merge_times)
     findings = [f for lint in linted for f in lint.findings]
-    findings += _repository_findings(root, config, policies, index.attached(every_file))
+    findings += _repository_findings(root, config, policies, index.attached(every_file), committed)
     findings += _linked_folders(linked, policies)
     rules = [RuleInfo(r.id, r.description, severity=policies.builtin[r.id].severity) for r in ALL_BUILTINS.values()
              if policies.builtin[r.id].severity != "off"]
@@ -219,15 +220,20 @@ def _lint_files(ctx: Context, policies: Policies, files: list[str]) -> list[File
 
 
 def _repository_findings(root: Path, config: Config, policies: Policies,
-                         attached: list[str] | None = None) -> list[Finding]:
-    """Checks of the repository as a whole, made on every run: they must never drift, whatever was changed."""
+                         attached: list[str] | None = None, committed: list[str] | None = None) -> list[Finding]:
+    """Checks of the repository as a whole, made on every run: they must never drift, whatever was changed.
+    `attached` and `committed`: what the run knows already (media paths the posts name; what git tracks
+    under .postops/), so that those checks do not read every post or git's index again."""
     findings = []
     for rule in REPOSITORY_RULES.values():
         severity = policies.builtin[rule.id].severity
         if severity != "off" and rule.check_repository is not None:
-            # CODEOWNERS names the folders posts attach media from: the cache knows them without reading posts
-            hits = (codeowners_rule.check(root, config, attached) if rule.id == codeowners_rule.ID
-                    else rule.check_repository(root, config))
+            if rule.id == codeowners_rule.ID:
+                hits = codeowners_rule.check(root, config, attached)
+            elif rule.id == lint_cache.ID:
+                hits = lint_cache.check(root, config, committed)
+            else:
+                hits = rule.check_repository(root, config)
             findings += [Finding(path, hit.mark.line, hit.mark.column, rule.id, severity, hit.message)
                          for path, hit in hits]
     return findings
