@@ -12,18 +12,21 @@ from urllib.parse import parse_qs, urlsplit
 import platformfixtures
 import pytest
 import requests
+import tweepy
 import urllib3
 from mediafixtures import MP4
-from platformfixtures import PNG, adapter_factory, assert_no_secrets, body, calls_to
+from platformfixtures import PNG, FakeXMedia, adapter_factory, assert_no_secrets, body, calls_to
 
 from postops.http import Retry
+from postops.platforms import x as x_module
 from postops.platforms.base import MediaFile, PartRequest, PlatformError, Published
 from postops.platforms.x import XPlatform
 from postops.repo.config import Account
 
 TWEETS = "https://api.twitter.com/2/tweets"
-UPLOAD = "https://upload.twitter.com/1.1/media/upload.json"
-METADATA = "https://upload.twitter.com/1.1/media/metadata/create.json"
+MEDIA = "https://api.x.com/2/media"
+INITIALIZE = f"{MEDIA}/upload/initialize"
+METADATA = f"{MEDIA}/metadata"
 ME = "https://api.twitter.com/2/users/me"
 USER_ID = "14717197"
 TIMELINE = f"https://api.twitter.com/2/users/{USER_ID}/tweets"
@@ -37,7 +40,7 @@ ENV = {
     "POSTOPS_CSIS_ACCESS_SECRET": "as-2b4d6f8h0j",
 }
 SECRETS = tuple(ENV.values())
-# tweepy 4.17 sniffs image types with the standard library's deprecated imghdr.
+# tweepy 4.17's v1.1 media upload (which the fake refuses) sniffs image types with the deprecated imghdr.
 pytestmark = pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")
 http, sleeps = platformfixtures.http, platformfixtures.sleeps  # fixtures: pytest finds them by these names
 
@@ -104,43 +107,121 @@ def test_media_is_uploaded_first_with_alt_text(http, make, tmp_path):
     chart, photo = tmp_path / "media" / "chart.png", tmp_path / "media" / "photo.png"
     chart.write_bytes(PNG + b"chart")
     photo.write_bytes(PNG + b"photo")
-    http.post(UPLOAD, json={"media_id": 710511363345354753, "media_id_string": "710511363345354753"})
-    http.post(UPLOAD, json={"media_id": 710511363345354754, "media_id_string": "710511363345354754"})
-    http.post(METADATA, body="")
+    x = FakeXMedia(http)
     http.post(TWEETS, **created())
 
     make().publish(part(media=(MediaFile(chart, "Bar chart of European gas imports, 2019-2026"),
                                MediaFile(photo, None))))
 
-    assert [c.request.url for c in http.calls] == [UPLOAD, METADATA, UPLOAD, TWEETS]
-    assert b"chart" in http.calls[0].request.body
-    assert b"photo" in http.calls[2].request.body
-    assert body(http.calls[1]) == {"media_id": "710511363345354753",
-                                    "alt_text": {"text": "Bar chart of European gas imports, 2019-2026"}}
-    assert body(http.calls[3]) == {"text": "Our new report on energy security is out today.",
-                                    "media": {"media_ids": ["710511363345354753", "710511363345354754"]}}
+    first, second = "710511363345354753", "710511363345354754"
+    assert [(c.request.method, c.request.url) for c in http.calls] == [
+        ("POST", INITIALIZE), ("POST", f"{MEDIA}/upload/{first}/append"), ("POST", f"{MEDIA}/upload/{first}/finalize"),
+        ("POST", METADATA),
+        ("POST", INITIALIZE), ("POST", f"{MEDIA}/upload/{second}/append"), ("POST", f"{MEDIA}/upload/{second}/finalize"),
+        ("POST", TWEETS)]
+    assert body(http.calls[0]) == {"media_type": "image/png", "total_bytes": len(PNG) + 5,
+                                    "media_category": "tweet_image"}
+    assert x.ready == {first: PNG + b"chart", second: PNG + b"photo"}
+    assert x.alt == {first: "Bar chart of European gas imports, 2019-2026"}
+    assert body(http.calls[7]) == {"text": "Our new report on energy security is out today.",
+                                    "media": {"media_ids": [first, second]}}
+    assert x.refused == []
+    for call in http.calls:     # every media request signed with the account's own keys, as posts are
+        assert 'oauth_consumer_key="ck-4f1d9e2a7b"' in call.request.headers["Authorization"]
 
 
-def test_a_video_x_fails_to_process_is_refused_with_xs_reason_and_never_posted(http, make, tmp_path):
-    # media upload FINALIZE and STATUS: processing_info.state "failed" with an error (the STATUS reference's
-    # example); "You can not use the media_id to create Tweet ... before the state field is set to succeeded"
+def test_a_large_video_goes_in_segments_and_is_posted_once_x_has_processed_it(http, make, tmp_path, sleeps,
+                                                                              monkeypatch):
+    # FINALIZE answers processing_info "pending": STATUS until "succeeded", check_after_secs apart
+    monkeypatch.setattr(x_module, "SEGMENT_BYTES", 100)
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(MP4)
-    media_id = {"media_id": 710511363345354753, "media_id_string": "710511363345354753"}
-    http.post(UPLOAD, json={**media_id, "expires_after_secs": 86400})            # INIT
-    http.post(UPLOAD, status=204, body="")                                       # APPEND
-    http.post(UPLOAD, json={**media_id, "processing_info": {                     # FINALIZE
-        "state": "failed", "progress_percent": 12,
-        "error": {"code": 1, "name": "InvalidMedia", "message": "Unsupported video format"}}})
+    x = FakeXMedia(http, pending=2, check_after=5)
+    http.post(TWEETS, **created())
+
+    make().publish(part(media=(MediaFile(clip, None),)))
+
+    media_id = "710511363345354753"
+    assert body(http.calls[0]) == {"media_type": "video/mp4", "total_bytes": len(MP4), "media_category": "tweet_video"}
+    appended = calls_to(http, "POST", f"{MEDIA}/upload/{media_id}/append")
+    assert len(appended) == -(-len(MP4) // 100) > 1
+    assert x.ready == {media_id: MP4} and x.statuses == 2
+    assert sleeps == [5.0, 5.0]
+    assert body(calls_to(http, "POST", TWEETS)[0])["media"] == {"media_ids": [media_id]}
+
+
+def test_a_video_x_fails_to_process_is_refused_with_xs_reason_and_never_posted(http, make, tmp_path, sleeps):
+    # FINALIZE: "If processing_info is present, poll GET /2/media/upload until state is succeeded before
+    # attaching the media_id to a Post"; here it ends "failed", with X's reason in the answer's errors
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(MP4)
+    x = FakeXMedia(http, judge=lambda data, category: "Unsupported video format", pending=1, check_after=3)
 
     with pytest.raises(PlatformError) as caught:
         make().publish(part(media=(MediaFile(clip, "A clip"),)))
 
     assert caught.value.kind == "invalid" and not caught.value.retryable
     assert caught.value.message == ("post report-launch to csis: X refused clip.mp4 when it processed it: "
-                                    "Unsupported video format")
-    assert [parse_qs(c.request.body).get("command") if isinstance(c.request.body, str) else "APPEND"
-            for c in http.calls] == [["INIT"], "APPEND", ["FINALIZE"]]            # no alt text, no post
+                                    "InvalidMedia: Unsupported video format")
+    assert x.refused == ["Unsupported video format"] and sleeps == [3.0]
+    assert not calls_to(http, "POST", METADATA) and not calls_to(http, "POST", TWEETS)   # no alt text, no post
+
+
+def test_a_video_x_is_still_processing_is_left_to_a_later_run(http, make, tmp_path, sleeps):
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(MP4)
+    FakeXMedia(http, pending=100, check_after=30)
+
+    with pytest.raises(PlatformError) as caught:
+        make(processing_wait=100).publish(part(media=(MediaFile(clip, None),)))
+
+    assert caught.value.kind == "transient" and caught.value.retryable
+    assert "X was still processing clip.mp4 after 90 seconds" in caught.value.message
+    assert sleeps == [30.0, 30.0, 30.0]         # bounded: a fourth wait would pass 100 seconds
+    assert not calls_to(http, "POST", TWEETS)
+
+
+def test_an_upload_x_refuses_is_invalid_with_xs_reason_and_nothing_is_posted(http, make, tmp_path):
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(PNG)
+    x = FakeXMedia(http, caps={"tweet_image": len(PNG) - 1})
+
+    with pytest.raises(PlatformError) as caught:
+        make().publish(part(media=(MediaFile(photo, "A photo"),)))
+
+    assert caught.value.kind == "invalid" and not caught.value.retryable
+    assert caught.value.message.startswith("uploading photo.png for post report-launch to csis: X refused it: "
+                                           f"File size exceeds {len(PNG) - 1} bytes for tweet_image")
+    assert x.refused == ["size"] and [c.request.url for c in http.calls] == [INITIALIZE]
+
+
+def test_an_upload_refused_for_its_credentials_is_an_auth_error(http, make, tmp_path):
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(PNG)
+    http.post(INITIALIZE, **x_error(403, "You are not permitted to perform this action."))
+
+    with pytest.raises(PlatformError) as caught:
+        make().publish(part(media=(MediaFile(photo, None),)))
+
+    assert caught.value.kind == "auth" and not caught.value.retryable
+    assert "Read and Write permission" in caught.value.message
+    assert not calls_to(http, "POST", TWEETS)
+
+
+def test_the_fake_x_refuses_the_retired_v1_1_upload(http, tmp_path):
+    # so that the tests above fail if the adapter went back to tweepy's v1.1 media_upload
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(PNG)
+    x = FakeXMedia(http)
+    api = tweepy.API(tweepy.OAuth1UserHandler("ck", "cs", "at", "as"))
+    with pytest.raises(tweepy.HTTPException):
+        api.media_upload(str(photo))
+    with pytest.raises(tweepy.HTTPException):
+        api.chunked_upload(str(photo), media_category="tweet_image")
+    with pytest.raises(requests.HTTPError):      # the v1.1 command form, sent to the v2 path
+        requests.post(f"{MEDIA}/upload", data={"command": "INIT", "total_bytes": "5", "media_type": "image/png"},
+                      timeout=5).raise_for_status()
+    assert x.refused == ["v1.1", "v1.1", "v1.1"] and x.sessions == {}
 
 
 def test_media_x_cannot_take_is_refused_before_anything_is_sent(http, make, tmp_path):
@@ -223,6 +304,21 @@ def test_rate_limit_that_resets_soon_is_waited_out_once(http, make, sleeps):
     assert result.platform_id == "1861000000000000001"
     assert sleeps == [31.0]  # until the reset, plus a second's margin
     assert len(http.calls) == 2
+
+
+def test_media_upload_rate_limits_are_waited_out_or_reported_as_posts_are(http, make, sleeps, tmp_path):
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(PNG)
+    http.post(INITIALIZE, **rate_limited(NOW + timedelta(seconds=30)))
+    http.post(INITIALIZE, **rate_limited(NOW + timedelta(hours=1)))
+    FakeXMedia(http)
+
+    with pytest.raises(PlatformError) as caught:
+        make().publish(part(media=(MediaFile(chart, None),)))
+
+    assert caught.value.kind == "rate-limit" and caught.value.retryable
+    assert sleeps == [31.0]                     # the first waited out, the second left to a later run
+    assert [c.request.url for c in http.calls] == [INITIALIZE, INITIALIZE]
 
 
 def test_rate_limit_that_resets_too_late_is_reported_without_waiting(http, make, sleeps):
@@ -392,17 +488,30 @@ def test_timeouts_give_up_as_transient(http, make, sleeps):
 
 
 def test_upload_timeout_is_retried(http, make, sleeps, tmp_path):
-    # tweepy's v1.1 API wraps network errors in its own exception; they are still retried.
     chart = tmp_path / "chart.png"
     chart.write_bytes(PNG)
-    http.post(UPLOAD, body=requests.exceptions.ReadTimeout("read timed out"))
-    http.post(UPLOAD, json={"media_id": 1, "media_id_string": "1"})
+    http.post(INITIALIZE, body=requests.exceptions.ReadTimeout("read timed out"))
+    x = FakeXMedia(http)
     http.post(TWEETS, **created())
 
     make().publish(part(media=(MediaFile(chart, None),)))
 
-    assert [c.request.url for c in http.calls] == [UPLOAD, UPLOAD, TWEETS]
-    assert body(http.calls[2])["media"] == {"media_ids": ["1"]}
+    assert [c.request.url for c in http.calls][:2] == [INITIALIZE, INITIALIZE]
+    assert sleeps == [2.0]
+    assert body(calls_to(http, "POST", TWEETS)[0])["media"] == {"media_ids": list(x.ready)}
+
+
+def test_a_server_error_on_a_segment_sends_that_segment_again(http, make, sleeps, tmp_path):
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(PNG)
+    http.post(f"{MEDIA}/upload/710511363345354753/append", status=503, json={"title": "Service Unavailable"})
+    x = FakeXMedia(http)
+    http.post(TWEETS, **created())
+
+    make().publish(part(media=(MediaFile(chart, None),)))
+
+    assert len(calls_to(http, "POST", f"{MEDIA}/upload/710511363345354753/append")) == 2
+    assert x.ready == {"710511363345354753": PNG} and sleeps == [2.0]
 
 
 # -- refusals --------------------------------------------------------------------------------------

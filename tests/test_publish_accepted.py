@@ -3,12 +3,12 @@ the very limit of a platform (by that platform's own counting) is accepted by a 
 the limits the platform DOCUMENTS, and a post one past the limit, which lint refuses, never reaches it.
 
 The fakes count as the platforms say they do, with code of their own (not postops'):
-- X (media best practices, "Video specifications and recommendations"; media upload INIT, APPEND, FINALIZE
-  and STATUS): a video of 0.5 to 140 seconds, at least 32x32 and at most 1280x1024 pixels (either way round:
+- X (media best practices, "Video specifications and recommendations"; the v2 media upload: initialize,
+  append, finalize and STATUS): a video of 0.5 to 140 seconds, at least 32x32 and at most 1280x1024 pixels (either way round:
   the same page recommends 720x1280 for portrait; 1920x1080 for an X Premium account, as "Subscribed users
   can upload a 1080p video"), an aspect ratio between 1:3 and 3:1, 60 frames a second
   or fewer, square pixels, AAC LC sound in mono or stereo. X judges a video while it processes it, and says
-  so in FINALIZE's or STATUS's processing_info (state "failed", error "InvalidMedia"); a media id whose
+  so in STATUS's processing_info (state "failed", the reason in the answer's errors); a media id whose
   processing did not succeed cannot be used in a post.
 - Mastodon (https://docs.joinmastodon.org/user/posting/#text, StatusLengthValidator): 500 characters as
   grapheme clusters, every URL 23, `@user@server` as `@user`; an image of at most image_matrix_limit
@@ -32,8 +32,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.parser import BytesParser
-from email.policy import HTTP
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -47,7 +45,9 @@ import tweepy
 from gitfixtures import Repo, content_repo
 from mediafixtures import image, mp4, sound_track, video_track
 from PIL import Image
+from platformfixtures import X_MEDIA, FakeXMedia, multipart
 from pymediainfo import MediaInfo
+from requests_oauthlib import OAuth1
 
 from postops.publish.engine import publish
 from postops.repo.config import load_config
@@ -59,7 +59,6 @@ XRPC = "https://bsky.social/xrpc"
 PAGE = "104729381234567"
 GRAPH = f"https://graph.facebook.com/v26.0/{PAGE}"
 LINKEDIN = "https://api.linkedin.com/rest"
-UPLOAD = "https://upload.twitter.com/1.1/media/upload.json"
 TWEETS = "https://api.twitter.com/2/tweets"
 ACCOUNTS = f"""accounts:
   xc:
@@ -88,8 +87,6 @@ ACCOUNTS = f"""accounts:
     organization: '2414183'
     credentials: POSTOPS_LI
 """
-# tweepy's media upload imports imghdr
-pytestmark = pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")
 ENV = {"POSTOPS_SOCIAL_ACCESS_TOKEN": "mstdn-token", "POSTOPS_SKY_APP_PASSWORD": "abcd-efgh-ijkl-mnop",
        "POSTOPS_FB_PAGE_TOKEN": "EAAG-token", "POSTOPS_LI_ACCESS_TOKEN": "AQV-token", "POSTOPS_X_API_KEY": "ck",
        "POSTOPS_X_API_SECRET": "cs", "POSTOPS_X_ACCESS_TOKEN": "at", "POSTOPS_X_ACCESS_SECRET": "as"}
@@ -115,14 +112,6 @@ class Fake:
 def pixels(data: bytes) -> int:
     with Image.open(io.BytesIO(data)) as img:
         return img.width * img.height
-
-
-def multipart(request: Any) -> dict[str, bytes]:
-    """The fields of a multipart/form-data request by name, read with the standard library's MIME parser."""
-    head = f"Content-Type: {request.headers['Content-Type']}\r\n\r\n".encode()
-    message = BytesParser(policy=HTTP).parsebytes(head + request.body)
-    return {str(part.get_param("name", header="content-disposition")): bytes(part.get_payload(decode=True))
-            for part in message.iter_parts()}
 
 
 @dataclass(frozen=True)
@@ -243,49 +232,29 @@ def mastodon_server(fake: Fake, **own: int) -> None:
 
 
 def x_server(fake: Fake, subscribed: bool = False) -> None:
-    """X's media upload (INIT, APPEND, FINALIZE: the chunked upload tweepy makes for video) and POST /2/tweets,
-    for an account that is `subscribed` to X Premium or not. The fake processes a video at FINALIZE, so its
-    processing_info says "succeeded" or "failed" at once."""
-    uploads: dict[str, bytearray] = {}
-    processed: set[str] = set()
+    """X's v2 media upload (platformfixtures.FakeXMedia: initialize, append, finalize, STATUS, as X's media docs
+    give them) and POST /2/tweets, for an account that is `subscribed` to X Premium or not. X judges a video
+    while it processes it: this one at FINALIZE, with MediaInfo, and says so after one STATUS."""
 
-    def upload(request: Any) -> tuple[int, dict[str, str], str]:
-        if request.headers["Content-Type"].startswith("multipart/"):       # APPEND: the chunk is a file
-            fields = multipart(request)
-            chunk = fields.pop("media")
-            form = {name: value.decode() for name, value in fields.items()}
-        else:
-            form, chunk = {name: values[0] for name, values in parse_qs(request.body).items()}, b""
-        command = form.get("command")
-        if command == "INIT":
-            media_id = str(710511363345354753 + len(uploads))
-            uploads[media_id] = bytearray()
-            return 202, {}, json.dumps({"media_id": int(media_id), "media_id_string": media_id,
-                                        "expires_after_secs": 86400})
-        media_id = form["media_id"]
-        if command == "APPEND":
-            uploads[media_id] += chunk
-            return 204, {}, ""
-        assert command == "FINALIZE", command
-        data = bytes(uploads[media_id])
+    def judge(data: bytes, category: str) -> str | None:
+        if category != "tweet_video":
+            fake.media.append(data)
+            return None
         clip = video(data)
         why = x_video_refusal(clip, subscribed) if clip is not None else "not a video"
         if why is None:
             fake.media.append(data)
-            processed.add(media_id)
-            info: dict[str, Any] = {"state": "succeeded", "progress_percent": 100}
         else:
             fake.refused.append(why)
-            info = {"state": "failed", "progress_percent": 12,
-                    "error": {"code": 1, "name": "InvalidMedia", "message": f"Unsupported video ({why})"}}
-        return 200, {}, json.dumps({"media_id": int(media_id), "media_id_string": media_id, "size": len(data),
-                                    "expires_after_secs": 86400, "processing_info": info})
+        return why
+
+    media = FakeXMedia(responses, judge, subscribed=subscribed, pending=1)
 
     def create(request: Any) -> tuple[int, dict[str, str], str]:
         body = json.loads(request.body)
         media_ids = (body.get("media") or {}).get("media_ids") or []
-        if any(media_id not in processed for media_id in media_ids):
-            # "You can not use the media_id to create Tweet ... before the state field is set to succeeded"
+        if any(media_id not in media.ready for media_id in media_ids):
+            # "poll GET /2/media/upload until state is succeeded before attaching the media_id to a Post"
             return fake.refuse(400, "media id", {
                 "errors": [{"parameters": {"media.media_ids": media_ids}, "message": "Your media IDs are invalid."}],
                 "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
@@ -294,8 +263,6 @@ def x_server(fake: Fake, subscribed: bool = False) -> None:
         tweet_id = f"186100000000000000{len(fake.accepted)}"
         return 201, {}, json.dumps({"data": {"id": tweet_id, "text": body["text"]}})
 
-    responses.add_callback(responses.POST, UPLOAD, callback=upload, content_type="application/json")
-    responses.post("https://upload.twitter.com/1.1/media/metadata/create.json", body="")
     responses.add_callback(responses.POST, TWEETS, callback=create, content_type="application/json")
 
 
@@ -539,14 +506,23 @@ def send_directly(account: str, data: bytes) -> bool:
     """Whether the platform took a post with this video, sent with X's client (tweepy) or plain HTTP
     (Mastodon), without postops."""
     if account in ("xc", "xp"):
-        api = tweepy.API(tweepy.OAuth1UserHandler("ck", "cs", "at", "as"))
-        media = api.media_upload("clip.mp4", file=io.BytesIO(data), media_category="tweet_video")
+        # X's chunked upload as its quickstart gives it, with plain HTTP signed by OAuth 1.0a
+        auth = OAuth1("ck", "cs", "at", "as")
+        started = requests.post(f"{X_MEDIA}/upload/initialize", auth=auth, timeout=5, json={
+            "media_type": "video/mp4", "total_bytes": len(data), "media_category": "tweet_video"}).json()
+        media_id = started["data"]["id"]
+        requests.post(f"{X_MEDIA}/upload/{media_id}/append", auth=auth, timeout=5, data={"segment_index": "0"},
+                      files={"media": ("blob", data, "application/octet-stream")}).raise_for_status()
+        state = requests.post(f"{X_MEDIA}/upload/{media_id}/finalize", auth=auth, timeout=5).json()
+        while state["data"]["processing_info"]["state"] in ("pending", "in_progress"):
+            state = requests.get(f"{X_MEDIA}/upload", params={"command": "STATUS", "media_id": media_id},
+                                 auth=auth, timeout=5).json()
         client = tweepy.Client(consumer_key="ck", consumer_secret="cs", access_token="at", access_token_secret="as")
         try:
-            client.create_tweet(text="The clip", media_ids=[media.media_id_string], user_auth=True)
+            client.create_tweet(text="The clip", media_ids=[media_id], user_auth=True)
         except tweepy.BadRequest:
             return False
-        return media.processing_info["state"] == "succeeded"
+        return state["data"]["processing_info"]["state"] == "succeeded"
     answer = requests.post(f"{MASTODON}/api/v2/media", files={"file": ("clip.mp4", data, "video/mp4")},
                            headers={"Authorization": "Bearer mstdn-token"}, timeout=5)
     return answer.status_code == 200

@@ -1,6 +1,10 @@
-"""X (Twitter) through tweepy: OAuth 1.0a user context, v1.1 media upload, v2 posts.
+"""X (Twitter): OAuth 1.0a user context, v2 media upload, v2 posts through tweepy.
 
-tweepy is imported here and nowhere else, and only when an X account is actually used.
+tweepy is imported here and nowhere else, and only when an X account is actually used. It has no client for
+X's v2 media upload (it uploads through v1.1, which X retired in 2025), so media goes through the endpoints
+X's media docs give (https://docs.x.com/x-api/media/quickstart/media-upload-chunked), signed with the same
+OAuth 1.0a keys, on the same session, with X's failures turned into tweepy's exceptions so that they are
+classified, retried and worded as every other X call.
 """
 
 from __future__ import annotations
@@ -8,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import html
 import mimetypes
+import os
 import re
 import time
 import unicodedata
@@ -24,6 +29,7 @@ from postops.http import DEFAULT_RETRY, Retry
 from postops.platforms._common import (
     Attempts,
     describe,
+    json_answer,
     read_credentials,
     scrub,
     shown_path,
@@ -41,15 +47,19 @@ T = TypeVar("T")
 SPEC = SPECS["x"]
 CREDENTIAL_SUFFIXES = SPEC.secrets
 
-# X's media endpoints take these; anything else is refused before a single byte is sent.
+# X's media endpoints take these (POST /2/media/upload/initialize: media_type and media_category for a
+# Post); anything else is refused before a single byte is sent.
 _MEDIA_CATEGORIES = {
-    "image/jpeg": None,
-    "image/png": None,
-    "image/webp": None,
+    "image/jpeg": "tweet_image",
+    "image/png": "tweet_image",
+    "image/webp": "tweet_image",
     "image/gif": "tweet_gif",
     "video/mp4": "tweet_video",
     "video/quicktime": "tweet_video",
 }
+_MEDIA = "https://api.x.com/2/media"
+# POST /2/media/upload/{id}/append: "Keep each segment at or below 5 MB (server maximum is 8 MB)".
+SEGMENT_BYTES = 4 * 1024 * 1024
 _DUPLICATE_CODE = 187  # v1.1's "Status is a duplicate."
 _URL = "\x00url\x00"
 _LEADING_MENTIONS = re.compile(r"^(?:@\w{1,15}\s+)+")
@@ -83,6 +93,7 @@ class XPlatform:
         timeout: float = 30.0,
         lookup_slack: timedelta = timedelta(minutes=5),
         lookup_pages: int = 5,
+        processing_wait: float = 600.0,
     ) -> None:
         self.account = account
         self.root = root
@@ -91,6 +102,8 @@ class XPlatform:
         self._retry = retry
         self._lookup_slack = lookup_slack
         self._lookup_pages = max(1, lookup_pages)
+        # the most seconds to wait, in all, for X to process one video or GIF before leaving it to a later run
+        self._processing_wait = processing_wait
         self._user_id: str | None = None
 
         credentials = read_credentials(account, env, CREDENTIAL_SUFFIXES, platform="X", holding="its X keys")
@@ -106,8 +119,8 @@ class XPlatform:
             access_token=access_token, access_token_secret=access_secret,
             return_type=dict, wait_on_rate_limit=False)
         self._client.session = _TimeoutSession(timeout)
-        auth = tweepy.OAuth1UserHandler(api_key, api_secret, access_token, access_secret)
-        self._api = tweepy.API(auth, timeout=timeout, retry_count=0, wait_on_rate_limit=False)
+        # requests' OAuth1 signing (requests-oauthlib), as tweepy.Client signs its own requests
+        self._auth = tweepy.OAuth1UserHandler(api_key, api_secret, access_token, access_secret).apply_auth()
 
     # -- the Platform protocol -------------------------------------------------------------------
 
@@ -210,34 +223,72 @@ class XPlatform:
     # -- publishing --------------------------------------------------------------------------------
 
     def _upload(self, media: MediaFile, what: str) -> str:
+        """`media` uploaded by X's chunked v2 upload (initialize, append, finalize, then STATUS while X
+        processes it), with its alt text; its media id, or a PlatformError, and then nothing is posted."""
         shown = shown_path(media.path, self.root)
         mime = mimetypes.guess_type(media.path.name)[0]
         if mime not in _MEDIA_CATEGORIES:
             raise PlatformError(
                 f"{what}: X cannot attach {shown} ({mime or 'unknown type'}); it takes JPEG, PNG, WEBP and "
                 f"GIF images and MP4 or MOV video", retryable=False, kind="invalid")
-        api = self._api
+        doing = f"uploading {shown} for {what}"
         try:
-            uploaded = self._call(f"uploading {shown} for {what}", lambda: api.media_upload(
-                filename=str(media.path), media_category=_MEDIA_CATEGORIES[mime]))
+            with media.path.open("rb") as file:
+                size = os.fstat(file.fileno()).st_size
+                started = self._call(doing, partial(self._media, "POST", "/upload/initialize", json={
+                    "media_type": mime, "total_bytes": size, "media_category": _MEDIA_CATEGORIES[mime]}))
+                media_id = _media_id(started, doing)
+                for index, chunk in enumerate(iter(partial(file.read, SEGMENT_BYTES), b"")):
+                    # a segment sent again replaces itself: "Failed chunks can be retried individually"
+                    self._call(doing, partial(self._media, "POST", f"/upload/{media_id}/append",
+                                              data={"segment_index": str(index)},
+                                              files={"media": ("blob", chunk, "application/octet-stream")}))
         except OSError as exc:
             raise PlatformError(f"{what}: cannot read {shown}: {exc.strerror}",
                                 retryable=False, kind="invalid") from None
-        media_id = str(uploaded.media_id_string)
-        # X judges a video or GIF while it processes it, and says what it refused in processing_info, which
-        # tweepy returns rather than raises; the media id of a failed one cannot go in a post (media upload
-        # STATUS), so the post is refused here, with X's reason, not at POST /2/tweets without one.
-        processing = getattr(uploaded, "processing_info", None) or {}
-        if processing.get("state") == "failed":
-            error = processing.get("error") or {}
-            reason = error.get("message") or error.get("name") or "it gave no reason"
-            raise PlatformError(f"{what}: X refused {shown} when it processed it: {reason}",
-                                retryable=False, kind="invalid")
+        finished = self._call(doing, partial(self._media, "POST", f"/upload/{media_id}/finalize"))
+        self._processed(finished, media_id, shown, what)
         if media.alt:
-            alt = media.alt
-            self._call(f"adding alt text to {shown} for {what}",
-                       lambda: api.create_media_metadata(media_id, alt))
+            # POST /2/media/metadata: CreateMediaMetadataRequest, alt_text.text of at most 1,000 characters
+            self._call(f"adding alt text to {shown} for {what}", partial(
+                self._media, "POST", "/metadata",
+                json={"id": media_id, "metadata": {"alt_text": {"text": media.alt}}}))
         return media_id
+
+    def _processed(self, answer: Any, media_id: str, shown: str, what: str) -> None:
+        """Return once X has processed the upload, as FINALIZE's answer or STATUS's says; a PlatformError
+        when it refused it (X judges a video or GIF while it processes it, and a media id whose processing
+        did not succeed cannot go in a post) or takes longer than this adapter waits."""
+        waited = 0.0
+        while True:
+            info = _data(answer).get("processing_info") or {}
+            state = info.get("state")
+            if state in (None, "succeeded"):    # no processing_info: "the media is ready to use"
+                return
+            if state == "failed":
+                raise PlatformError(f"{what}: X refused {shown} when it processed it: {_processing_error(answer)}",
+                                    retryable=False, kind="invalid")
+            check_after = info.get("check_after_secs")
+            pause = float(check_after) if isinstance(check_after, int | float) and check_after > 0 else 1.0
+            if waited + pause > self._processing_wait:
+                raise PlatformError(
+                    f"{what}: X was still processing {shown} after {waited:g} seconds ({state}); nothing was "
+                    f"posted, and a later run will upload it again", retryable=True, kind="transient")
+            self._sleep(pause)
+            waited += pause
+            answer = self._call(f"checking whether X has processed {shown} for {what}", partial(
+                self._media, "GET", "/upload", params={"command": "STATUS", "media_id": media_id}))
+
+    def _media(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One request to X's v2 media endpoints: its JSON, or the tweepy exception tweepy.Client raises for
+        the same answer, so `_call` treats it as any other."""
+        tweepy = self._tweepy
+        response = self._client.session.request(method, _MEDIA + path, auth=self._auth, **kwargs)
+        if response.status_code == 429:
+            raise tweepy.TooManyRequests(response)
+        if not 200 <= response.status_code < 300:
+            raise tweepy.HTTPException(response)
+        return json_answer(response, "X")
 
     def _url(self, tweet_id: str) -> str:
         handle = (self.account.handle or "").strip().lstrip("@")
@@ -357,6 +408,32 @@ class XPlatform:
         return scrub(message, self._secrets)
 
 
+def _data(answer: Any) -> dict[str, Any]:
+    data = answer.get("data") if isinstance(answer, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def _media_id(answer: Any, what: str) -> str:
+    """The media id in POST /2/media/upload/initialize's answer (`data.id`)."""
+    media_id = _data(answer).get("id")
+    if not media_id:
+        raise PlatformError(f"{what}: X answered without the id of the upload it started",
+                            retryable=True, kind="error")
+    return str(media_id)
+
+
+def _processing_error(answer: Any) -> str:
+    """Why X's processing failed: the answer's `errors` (Problem objects: detail, title), or a v1.1-style
+    processing_info.error (message, name)."""
+    said = [str(error.get("detail") or error.get("message") or error.get("title"))
+            for error in (answer.get("errors") or [] if isinstance(answer, dict) else []) if isinstance(error, dict)
+            and (error.get("detail") or error.get("message") or error.get("title"))]
+    error = (_data(answer).get("processing_info") or {}).get("error") or {}
+    if isinstance(error, dict) and (error.get("message") or error.get("name")):
+        said.append(str(error.get("message") or error.get("name")))
+    return "; ".join(said) or "it gave no reason"
+
+
 def _reset_time(exc: Any) -> datetime | None:
     """When X's rate limit resets: tweepy reads it from the x-rate-limit-reset header into `reset_time`."""
     reset = getattr(exc, "reset_time", None)
@@ -367,7 +444,7 @@ def _reset_time(exc: Any) -> datetime | None:
 
 
 def _network_cause(exc: BaseException) -> requests.RequestException | None:
-    """The requests failure behind `exc`: tweepy.API wraps them in a plain TweepyException."""
+    """The requests failure behind `exc`, which tweepy may have wrapped in a plain TweepyException."""
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, requests.RequestException):
