@@ -4,6 +4,7 @@ is carried over to it. Each attack runs first without the memory (what it does),
 
 from __future__ import annotations
 
+import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -202,3 +203,28 @@ def test_a_clone_that_saw_more_than_its_memory_refuses_a_rewind_to_what_the_memo
     code, lines = publish(runner, T + 10 * M, memory)
     assert code == 2 and sent(tmp_path) == [], lines
     assert f"does not contain {published}, which this clone saw" in lines[0], lines
+
+
+
+def test_a_state_branch_made_by_hand_with_an_empty_ledger_is_extended_not_refused(tmp_path: Path) -> None:
+    # Someone creates the branch before the first run (to put a ruleset on it): one empty ledger.jsonl. An
+    # empty ledger is the start of every ledger, so the lines runs append to it keep it, as the memory asks.
+    memory = tmp_path / "cache" / "ledger-seen"
+    repo = new_repository(tmp_path)
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    blob = repo.git("hash-object", "-w", str(empty))
+    tree = subprocess.run(["git", "mktree"], input=f"100644 blob {blob}\tledger.jsonl\n", cwd=repo.root,
+                          capture_output=True, text=True, check=True).stdout.strip()
+    made = repo.git("commit-tree", tree, "-m", "The state branch, made by hand")
+    repo.git("push", "--quiet", "origin", f"{made}:{STATE}")
+    memory.parent.mkdir(parents=True)
+    memory.write_text(made + "\n")                  # an earlier job saw it
+    code, lines = publish(ci_job(tmp_path, "job1"), T - 30 * M, None)   # a run elsewhere appends to it
+    assert code == 0, lines
+    code, lines = publish(ci_job(tmp_path, "job2"), T, memory)
+    assert code == 0 and sent(tmp_path) == ["launch.0.json"], lines
+    repo.git("fetch", "--quiet", "origin", f"{STATE}:refs/remotes/origin/postops/state")
+    tip = repo.git("rev-parse", "refs/remotes/origin/postops/state")
+    assert tip != made
+    repo.git("merge-base", "--is-ancestor", made, tip)   # the runs built on it (fails the test if not)
