@@ -3,8 +3,10 @@ the very limit of a platform (by that platform's own counting) is accepted by a 
 the limits the platform DOCUMENTS, and a post one past the limit, which lint refuses, never reaches it.
 
 The fakes count as the platforms say they do, with code of their own (not postops'):
-- X (media best practices, "Video specifications and recommendations"; the v2 media upload: initialize,
-  append, finalize and STATUS): a video of 0.5 to 140 seconds, at least 32x32 and at most 1280x1024 pixels (either way round:
+- X (media best practices, "Size and duration limits" and "Video specifications and recommendations"; the v2
+  media upload: initialize, append, finalize and STATUS): a video on a Post of 0.5 seconds to 20 minutes and
+  8 GB (125 minutes and 16 GB for X Premium / verified; 140 seconds is DM video), refused by size at
+  initialize, at least 32x32 and at most 1280x1024 pixels (either way round:
   the same page recommends 720x1280 for portrait; 1920x1080 for an X Premium account, as "Subscribed users
   can upload a 1080p video"), an aspect ratio between 1:3 and 3:1, 60 frames a second
   or fewer, square pixels, AAC LC sound in mono or stereo. X judges a video while it processes it, and says
@@ -30,7 +32,7 @@ import io
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
@@ -49,6 +51,8 @@ from platformfixtures import X_MEDIA, FakeXMedia, multipart
 from pymediainfo import MediaInfo
 from requests_oauthlib import OAuth1
 
+from postops.platforms import spec as spec_module
+from postops.platforms.spec import SPECS
 from postops.publish.engine import publish
 from postops.repo.config import load_config
 
@@ -97,12 +101,14 @@ def graphemes(text: str) -> int:
 
 
 class Fake:
-    """What a fake server accepted (texts, media) and refused (why)."""
+    """What a fake server accepted (texts, media) and refused (why; and, on X, the uploads it refused before
+    processing them: too large)."""
 
     def __init__(self) -> None:
         self.accepted: list[str] = []
         self.media: list[bytes] = []
         self.refused: list[str] = []
+        self.refused_uploads: list[str] = []
 
     def refuse(self, status: int, why: str, payload: dict[str, Any]) -> tuple[int, dict[str, str], str]:
         self.refused.append(why)
@@ -154,12 +160,13 @@ def video(data: bytes) -> Video | None:
 
 
 def x_video_refusal(clip: Video, subscribed: bool = False) -> str | None:
-    """Why X refuses this video (media best practices, "Video specifications and recommendations"), or None;
-    for a `subscribed` account (X Premium), "Subscribed users can upload a 1080p video": 1920x1080."""
+    """Why X refuses this video (media best practices, "Size and duration limits" and "Video specifications and
+    recommendations"), or None; for a `subscribed` account (X Premium), "Video on a Post" of "0.5 seconds–125
+    minutes" (20 minutes by default) and "Subscribed users can upload a 1080p video": 1920x1080."""
     if clip.width is None or clip.height is None:
         return "no video stream"
     longer, shorter = max(clip.width, clip.height), min(clip.width, clip.height)
-    if clip.seconds is None or not 0.5 <= clip.seconds <= 140:
+    if clip.seconds is None or not 0.5 <= clip.seconds <= (125 if subscribed else 20) * 60:
         return "duration"
     most_longer, most_shorter = (1920, 1080) if subscribed else (1280, 1024)
     if shorter < 32 or longer > most_longer or shorter > most_shorter:
@@ -231,7 +238,7 @@ def mastodon_server(fake: Fake, **own: int) -> None:
                            content_type="application/json")
 
 
-def x_server(fake: Fake, subscribed: bool = False) -> None:
+def x_server(fake: Fake, subscribed: bool = False, caps: dict[str, int] | None = None) -> None:
     """X's v2 media upload (platformfixtures.FakeXMedia: initialize, append, finalize, STATUS, as X's media docs
     give them) and POST /2/tweets, for an account that is `subscribed` to X Premium or not. X judges a video
     while it processes it: this one at FINALIZE, with MediaInfo, and says so after one STATUS."""
@@ -248,7 +255,8 @@ def x_server(fake: Fake, subscribed: bool = False) -> None:
             fake.refused.append(why)
         return why
 
-    media = FakeXMedia(responses, judge, subscribed=subscribed, pending=1)
+    media = FakeXMedia(responses, judge, subscribed=subscribed, pending=1, caps=caps)
+    fake.refused_uploads = media.refused
 
     def create(request: Any) -> tuple[int, dict[str, str], str]:
         body = json.loads(request.body)
@@ -446,7 +454,8 @@ def sized(size: int) -> bytes:
 # (account, the rule, the Mastodon instance's own limits, a video at the limit, one just past it): each pair
 # from the platform's documented rule, above.
 VIDEO_AT_LIMIT: list[tuple[str, str, dict[str, int], bytes, bytes]] = [
-    ("xc", "duration", {}, mp4(seconds=140), mp4(seconds=140.5)),
+    ("xc", "duration", {}, mp4(seconds=20 * 60), mp4(seconds=20 * 60 + 1)),       # 140 s is DM video's
+    ("xp", "duration", {}, mp4(seconds=125 * 60), mp4(seconds=125 * 60 + 1)),     # X Premium: 125 minutes
     ("xc", "duration", {}, mp4(seconds=0.5), mp4(seconds=0.4)),
     ("xc", "dimensions", {}, mp4((1280, 1024)), mp4((1280, 1025))),
     ("xc", "dimensions", {}, mp4((1024, 1280)), mp4((1025, 1280))),     # portrait
@@ -480,10 +489,8 @@ def serve(account: str, fake: Fake, limits: dict[str, int]) -> None:
         SERVERS[account](fake)
 
 
-@pytest.mark.parametrize(("account", "rule", "limits", "at", "over"), VIDEO_AT_LIMIT, ids=VIDEO_IDS)
-@responses.activate
-def test_a_video_at_the_platforms_limit_is_published_and_one_past_it_never_uploaded(
-        tmp_path: Path, account: str, rule: str, limits: dict[str, int], at: bytes, over: bytes) -> None:
+def clips_repo(tmp_path: Path, account: str, at: bytes, over: bytes, limits: dict[str, int] | None = None) -> Repo:
+    """A content repository with two posts on `account`, one with the video `at`, one with `over`."""
     repo = accounts_repo(tmp_path, limits)
     (repo.root / "media").mkdir()
     (repo.root / "media" / "at.mp4").write_bytes(at)
@@ -492,6 +499,14 @@ def test_a_video_at_the_platforms_limit_is_published_and_one_past_it_never_uploa
         repo.write(f"posts/{account}/{name}.yaml", post(account, f"The clip, {name}")
                    + f"media:\n  - path: media/{name}.mp4\n    alt: A clip\n")
     repo.commit("Two clips", T - 60 * M)
+    return repo
+
+
+@pytest.mark.parametrize(("account", "rule", "limits", "at", "over"), VIDEO_AT_LIMIT, ids=VIDEO_IDS)
+@responses.activate
+def test_a_video_at_the_platforms_limit_is_published_and_one_past_it_never_uploaded(
+        tmp_path: Path, account: str, rule: str, limits: dict[str, int], at: bytes, over: bytes) -> None:
+    repo = clips_repo(tmp_path, account, at, over, limits)
     fake = Fake()
     serve(account, fake, limits)
     result, lines = run_publish(repo)
@@ -502,6 +517,29 @@ def test_a_video_at_the_platforms_limit_is_published_and_one_past_it_never_uploa
     assert blocked == [("over", "lint: [media")]
 
 
+@pytest.mark.parametrize("account", ["xc", "xp"])
+@responses.activate
+def test_an_x_video_at_the_size_limit_is_published_and_one_byte_past_it_never_uploaded(
+        tmp_path: Path, account: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 8 GB (16 GB for X Premium) cannot be made in a test: the fake X's cap for tweet_video and the spec's
+    # stand at the size of a small video, the same for both, a byte either side
+    at, over = sized(5000), sized(5001)
+    assert (SPECS["x"].media_bytes["video"], spec_module.X_PREMIUM_VIDEO_BYTES) == (8 * 1024 ** 3, 16 * 1024 ** 3)
+    monkeypatch.setitem(SPECS, "x", replace(SPECS["x"], media_bytes={**SPECS["x"].media_bytes, "video": 5000}))
+    monkeypatch.setattr(spec_module, "X_PREMIUM_VIDEO_BYTES", 5000)
+    repo = clips_repo(tmp_path, account, at, over)
+    fake = Fake()
+    x_server(fake, subscribed=account == "xp", caps={"tweet_video": 5000})
+    result, lines = run_publish(repo)
+    assert fake.media == [at], lines
+    assert fake.accepted == ["The clip, at"]
+    assert fake.refused == [] and fake.refused_uploads == []
+    blocked = [(a.post, a.reason.split("]")[0]) for a in result.last_plan.of("blocked")]
+    assert blocked == [("over", "lint: [media")]
+    assert not send_directly(account, over)         # the fake itself refuses it, at initialize
+    assert fake.refused_uploads == ["size"]
+
+
 def send_directly(account: str, data: bytes) -> bool:
     """Whether the platform took a post with this video, sent with X's client (tweepy) or plain HTTP
     (Mastodon), without postops."""
@@ -509,8 +547,10 @@ def send_directly(account: str, data: bytes) -> bool:
         # X's chunked upload as its quickstart gives it, with plain HTTP signed by OAuth 1.0a
         auth = OAuth1("ck", "cs", "at", "as")
         started = requests.post(f"{X_MEDIA}/upload/initialize", auth=auth, timeout=5, json={
-            "media_type": "video/mp4", "total_bytes": len(data), "media_category": "tweet_video"}).json()
-        media_id = started["data"]["id"]
+            "media_type": "video/mp4", "total_bytes": len(data), "media_category": "tweet_video"})
+        if started.status_code != 200:
+            return False
+        media_id = started.json()["data"]["id"]
         requests.post(f"{X_MEDIA}/upload/{media_id}/append", auth=auth, timeout=5, data={"segment_index": "0"},
                       files={"media": ("blob", data, "application/octet-stream")}).raise_for_status()
         state = requests.post(f"{X_MEDIA}/upload/{media_id}/finalize", auth=auth, timeout=5).json()

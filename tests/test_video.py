@@ -3,8 +3,9 @@ frame rate from its boxes (ISO/IEC 14496-12), and each platform's documented lim
 
 The files are built box by box (mediafixtures.mp4), so what each test expects comes from how the file was
 made, and the limits from the platforms' own words:
-- X, media best practices, video: duration "between 0.5 seconds and 140 seconds", dimensions "between 32x32
-  and 1280x1024" (recommended "720x1280 (portrait)": either way round), aspect ratio "between 1:3 and 3:1",
+- X, media best practices (https://docs.x.com/x-api/media/quickstart/best-practices): "Video on a Post"
+  "0.5 seconds–20 minutes" ("0.5 seconds–125 minutes" for X Premium; 140 seconds is DM video), dimensions
+  "between 32x32 and 1280x1024" (recommended "720x1280 (portrait)": either way round), aspect ratio "between 1:3 and 3:1",
   frame rate "60 FPS or less"; "Subscribed users can upload a 1080p video".
 - Mastodon, MediaAttachment#check_video_dimensions: width x height above video_matrix_limit (8,294,400,
   "3840x2160px") or a frame rate whose floor is above video_frame_rate_limit (120) is refused, and so is a
@@ -16,6 +17,7 @@ from __future__ import annotations
 import random
 import shutil
 import struct
+from dataclasses import replace
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
@@ -27,6 +29,8 @@ from mediafixtures import box, fragmented_mp4, full_box, mp4, sound_track, video
 from test_approval_bypass import Uploader, publish_with_media_rule_off
 from test_instance_limits import INSTANCE, instance
 
+from postops.platforms import spec as spec_module
+from postops.platforms.spec import SPECS
 from postops.repo import mp4 as mp4_module
 from postops.repo.limits import LIMITS_FILE, limits_command, read_limits
 from postops.repo.media import MediaInfo, MediaProblem, inspect_media
@@ -226,10 +230,11 @@ CLIP = "media 'media/clip.mp4'"
 
 
 @pytest.mark.parametrize(("data", "messages"), [
-    (mp4((1280, 720), 140, 30), []),
-    (mp4((1280, 720), 140.5, 30), [f"{CLIP} is a video of 140.5 seconds; X takes videos of 0.5 to 140 seconds"]),
+    (mp4((1280, 720), 140.5, 30), []),                   # past DM video's 140 seconds: a post takes it
+    (mp4((1280, 720), 20 * 60, 30), []),
+    (mp4((1280, 720), 20 * 60 + 1, 30), [f"{CLIP} is a video of 1,201 seconds; X takes videos of 0.5 to 1,200 seconds"]),
     (mp4((1280, 720), 0.5, 30), []),
-    (mp4((1280, 720), 0.4, 30), [f"{CLIP} is a video of 0.4 seconds; X takes videos of 0.5 to 140 seconds"]),
+    (mp4((1280, 720), 0.4, 30), [f"{CLIP} is a video of 0.4 seconds; X takes videos of 0.5 to 1,200 seconds"]),
     (mp4((1280, 1024)), []),
     (mp4((1024, 1280)), []),
     (mp4((720, 1280)), []),                               # X's recommended portrait size
@@ -256,6 +261,30 @@ def test_x_video_limits(repo, data, messages):
 ])
 def test_an_x_premium_account_takes_1080p_video(repo, size, messages):
     assert lint_video(repo, "premium", mp4(size)) == messages
+
+
+@pytest.mark.parametrize(("account", "seconds", "messages"), [
+    ("premium", 125 * 60, []),
+    ("premium", 125 * 60 + 1, [f"{CLIP} is a video of 7,501 seconds; X takes videos of 0.5 to 7,500 seconds"]),
+    ("premium", 0.4, [f"{CLIP} is a video of 0.4 seconds; X takes videos of 0.5 to 7,500 seconds"]),
+])
+def test_an_x_premium_account_takes_videos_of_125_minutes(repo, account, seconds, messages):
+    assert lint_video(repo, account, mp4(seconds=seconds)) == messages
+
+
+def test_x_video_bytes_are_8_gb_and_16_gb_for_premium(repo, monkeypatch):
+    # "Video on a Post": 8 GB by default, 16 GB for X Premium. Files that large cannot be made in a test: the
+    # rule is held at small limits standing in for them, a byte either side.
+    assert (SPECS["x"].media_bytes["video"], spec_module.X_PREMIUM_VIDEO_BYTES) == (8 * 1024 ** 3, 16 * 1024 ** 3)
+    at, past, further = (mp4(mdat=bytes(n)) for n in (64, 65, 66))
+    monkeypatch.setitem(SPECS, "x", replace(SPECS["x"], media_bytes={**SPECS["x"].media_bytes, "video": len(at)}))
+    monkeypatch.setattr(spec_module, "X_PREMIUM_VIDEO_BYTES", len(past))
+    assert lint_video(repo, "x", at) == []
+    assert lint_video(repo, "x", past) == [f"{CLIP} is {len(past):,} bytes; x allows at most {len(at):,} bytes for videos"]
+    shutil.rmtree(repo.root / "posts")
+    assert lint_video(repo, "premium", past) == []
+    assert lint_video(repo, "premium", further) == [f"{CLIP} is {len(further):,} bytes; x allows at most {len(past):,} "
+                                                    "bytes for videos"]
 
 
 @pytest.mark.parametrize(("data", "messages"), [
@@ -303,7 +332,10 @@ def test_the_instance_video_limits_are_read_into_the_limits_file(repo):
 
 
 @pytest.mark.parametrize(("account", "data", "why"), [
-    ("x", mp4(seconds=150), f"{CLIP} is a video of 150 seconds; X takes videos of 0.5 to 140 seconds"),
+    ("x", mp4(seconds=20 * 60 + 1), f"{CLIP} is a video of 1,201 seconds; X takes videos of 0.5 to 1,200 seconds"),
+    ("premium", mp4(seconds=20 * 60 + 1), None),          # X Premium: 125 minutes
+    ("premium", mp4(seconds=125 * 60 + 1), f"{CLIP} is a video of 7,501 seconds; X takes videos of 0.5 to 7,500 "
+                                          "seconds"),
     ("x", mp4((1920, 1080)), f"{CLIP} is a video of 1920x1080 pixels; X takes videos of at most 1280x1024 (or 1024x1280)"),
     ("premium", mp4((1920, 1080)), None),
     ("x", mp4(mdat=bytes(100))[:-20], f"{CLIP} is a damaged MP4 video (its mdat box says it is 108 bytes, but the "
@@ -343,16 +375,16 @@ def test_the_movie_header_or_mehd_gives_a_fragmented_files_length_where_it_says(
 
 @pytest.mark.parametrize(("data", "x", "social"), [
     (fragmented_mp4([(30, 1000)] * 10), [], []),
-    # 150 seconds in 1-second fragments: X's limit is 140 (this passed lint silently when fragments were not read)
-    (fragmented_mp4([(30, 1000)] * 150), [f"{CLIP} is a video of 150 seconds; X takes videos of 0.5 to 140 seconds"],
-     []),
+    # 1,201 seconds in 1-second fragments: X's limit is 1,200 (this passed lint silently when fragments were not read)
+    (fragmented_mp4([(30, 1000)] * 1201), [f"{CLIP} is a video of 1,201 seconds; X takes videos of 0.5 to 1,200 "
+                                           "seconds"], []),
     (fragmented_mp4([(125, 240)] * 4), [f"{CLIP} is a video of 125 frames per second; X takes at most 60"],
      [f"{CLIP} is a video of 125 frames per second; Mastodon takes at most 120"]),
     # frames without durations: the length cannot be known; X limits it, Mastodon does not
     (fragmented_mp4([(30, 1000)] * 10, durations="zero"),
      [f"{CLIP} is a video whose length postops cannot read (its movie fragments give no durations for its "
-      "frames); X takes videos of 0.5 to 140 seconds: export it again as a video that is not fragmented"], []),
-], ids=["10 s", "150 s", "125 fps", "no durations"])
+      "frames); X takes videos of 0.5 to 1,200 seconds: export it again as a video that is not fragmented"], []),
+], ids=["10 s", "1201 s", "125 fps", "no durations"])
 def test_fragmented_videos_are_held_to_the_platforms_limits(repo, data, x, social):
     assert lint_video(repo, "x", data) == x
     shutil.rmtree(repo.root / "posts")

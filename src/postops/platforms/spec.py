@@ -166,6 +166,8 @@ class PlatformSpec:
 
     def media_bytes_for(self, account: Account | None) -> dict[str, int | None]:
         sizes = dict(self.media_bytes)
+        if account is not None and self.name == "x" and account.premium and "video" in sizes:
+            sizes["video"] = X_PREMIUM_VIDEO_BYTES
         own = _own(self, account)
         if own is not None:
             for kind, limit in (("image", own.image_size_limit), ("video", own.video_size_limit)):
@@ -185,11 +187,12 @@ class PlatformSpec:
         return most
 
     def video_for(self, account: Account | None) -> VideoLimits:
-        """What the platform checks in a video, for `account`: an X Premium account's larger pictures, the frame
-        rate a Mastodon account's own server sets."""
+        """What the platform checks in a video, for `account`: an X Premium account's larger pictures and longer
+        videos, the frame rate a Mastodon account's own server sets."""
         video = self.video
         if account is not None and self.name == "x" and account.premium and video.max_sides is not None:
-            video = replace(video, max_sides=X_PREMIUM_VIDEO_SIDES)
+            video = replace(video, max_sides=X_PREMIUM_VIDEO_SIDES,
+                            seconds=(video.seconds[0], X_PREMIUM_VIDEO_SECONDS) if video.seconds else None)
         own = _own(self, account)
         if own is not None and own.video_frame_rate_limit is not None:
             video = replace(video, frame_rate=own.video_frame_rate_limit)
@@ -326,21 +329,30 @@ X_PREMIUM_LIMIT = 25_000
 # "Subscribed users can upload a 1080p video and get 1080p playback" (X's media best practices, video
 # recommendations): 1920x1080, either way round.
 X_PREMIUM_VIDEO_SIDES = (1920, 1080)
+# "X Premium / verified accounts": Video on a Post (tweet_video) "0.5 seconds–125 minutes", "16 GB" (X's media
+# best practices, "Size and duration limits"; POST /2/media/upload/initialize takes total_bytes up to 16 GB,
+# 17,179,869,184 bytes in its schema: GB there are GiB).
+X_PREMIUM_VIDEO_SECONDS = 125 * 60
+X_PREMIUM_VIDEO_BYTES = 16 * 1024 ** 3
 
 SPECS: dict[str, PlatformSpec] = {
     # https://docs.x.com/resources/fundamentals/counting-characters: 280, most characters 1, CJK and emoji 2,
-    # every URL 23 (twitter-text v3). Media (https://docs.x.com/x-api/media/quickstart/best-practices): images
-    # 5 MB, video 512 MB, 4 images; GIFs 15 MB ("Media types & size restrictions", https://docs.x.com/x-api/media);
-    # alt text: POST /1.1/media/metadata/create takes alt_text.text of at most
-    # 1,000 characters. Animated GIFs ("Animated GIF recommendations": "A GIF may fail during Post creation even if
-    # it is within the file size limit"): resolution "<= 1280x1080 (width x height)", "Number of frames: <= 350",
+    # every URL 23 (twitter-text v3). Media (https://docs.x.com/x-api/media/quickstart/best-practices, "Size and
+    # duration limits", which "are enforced first by the upload endpoints, then again when you attach a
+    # media_id to a Post"): images 5 MB, GIFs 15 MB, 4 images; "Video on a Post" (tweet_video, which postops
+    # uploads) "0.5 seconds–20 minutes" and "8 GB" for a default account, 125 minutes and 16 GB for "X Premium
+    # / verified" (X_PREMIUM_VIDEO_SECONDS, X_PREMIUM_VIDEO_BYTES). 140 seconds and 512 MB are "Video in a DM"
+    # (dm_video), which postops does not send. GB are GiB: the initialize schema's 16 GB is 17,179,869,184.
+    # Alt text: POST /2/media/metadata takes alt_text.text of at most 1,000 characters. Animated GIFs
+    # ("Animated GIF recommendations": "A GIF may fail during Post creation even if it is within the file size
+    # limit"): resolution "<= 1280x1080 (width x height)", "Number of frames: <= 350",
     # "Number of pixels: <= 300 million (width * height * num_frames)"; postops uploads every GIF as tweet_gif.
     # POST /2/tweets: poll options 2-4 of up to 25 characters, duration_minutes 5-10080, and
     # `poll` "is mutually exclusive from Media, Quote Tweet Id, and Card URI": a poll, never with media or a quote.
     # X documents no limit in pixels for images. Video (media best practices, "Video specifications and
     # recommendations", which postops' tweet_video uploads meet): frame rate "60 FPS or less", dimensions
-    # "between 32x32 and 1280x1024", duration "between 0.5 seconds and 140 seconds", aspect ratio "between 1:3
-    # and 3:1". The same page recommends 720x1280 for a portrait video, so the dimensions hold whichever way
+    # "between 32x32 and 1280x1024", duration "at least 0.5 seconds" (and at most the limits above), aspect
+    # ratio "between 1:3 and 3:1". The same page recommends 720x1280 for a portrait video, so the dimensions hold whichever way
     # round a video is: the longer side at most 1280, the shorter at most 1024; "Subscribed users can upload a
     # 1080p video" (X_PREMIUM_VIDEO_SIDES). The same list's requirements that a file's boxes give: "Pixel aspect
     # ratio: must have 1:1" (a `pasp` box), "Audio must be AAC with Low Complexity profile. (High-Efficiency AAC
@@ -351,8 +363,8 @@ SPECS: dict[str, PlatformSpec] = {
         "x", "X", 280, "weighted characters", "x-weighted",
         counted_as="twitter-text's weighted length: most characters 1, CJK and emoji 2, every URL 23",
         limit_option="25,000 for an account with `premium: true`",
-        media_bytes={"image": 5 * 1024 * 1024, "video": 512 * 1024 * 1024}, format_bytes={"gif": 15 * 1024 * 1024},
-        video=VideoLimits(seconds=(0.5, 140), min_side=32, max_sides=(1280, 1024), max_ratio=3, frame_rate=60,
+        media_bytes={"image": 5 * 1024 * 1024, "video": 8 * 1024 ** 3}, format_bytes={"gif": 15 * 1024 * 1024},
+        video=VideoLimits(seconds=(0.5, 20 * 60), min_side=32, max_sides=(1280, 1024), max_ratio=3, frame_rate=60,
                           square_pixels=True, audio=("AAC LC",), max_channels=2),
         gif=GifLimits(max_size=(1280, 1080), frames=350, frame_pixels=300_000_000),
         features=Features(repost=True, quote=True,

@@ -55,7 +55,7 @@ class Account:
     organization: str | None = None     # linkedin: the organisation posted as
     api_version: str | None = None      # facebook, linkedin: the API version, when not the adapter's default
     unmanaged: str = "report"           # report | delete | delete-if-violating: posts made outside postops
-    premium: bool = False               # x: an X Premium account, whose posts may be 25,000 characters long
+    premium: bool = False               # x: an X Premium account: 25,000 characters, longer and larger video
     # mastodon: the instance's own limits (postops.yaml's over postops.limits.yaml's); None: Mastodon's defaults
     limits: Limits | None = None
 

@@ -131,7 +131,8 @@ _ACCOUNT: dict[str, Any] = {
                         "description": "facebook: the Graph API version (v26.0); linkedin: LinkedIn-Version (YYYYMM)."},
         "timezone": {"type": "string"},
         "premium": {"type": "boolean",
-                    "description": "x: an X Premium account, whose posts may be up to 25,000 characters long."},
+                    "description": "x: an X Premium account, whose posts may be up to 25,000 characters long "
+                                   "and whose videos up to 125 minutes, 16 GiB and 1920x1080."},
         "max_characters": {"type": "integer", "minimum": 1, "examples": [500, 5000],
                            "description": "mastodon: the instance's own limit on the length of a post "
                                           "(configuration.statuses.max_characters of GET /api/v2/instance)."},
