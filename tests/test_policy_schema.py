@@ -174,7 +174,9 @@ CORRECT = [
     "properties: {facts: {properties: {media_missing_alt: {maxItems: 0}, media_count: {maximum: 4}}}}",
     "properties: {facts: {properties: {length: {properties: {x: {maximum: 200}, bluesky: {maximum: 250}}}}}}",
     "properties: {facts: {properties: {offensive: {exclusiveMaximum: 0.5}, sentiment: {minimum: -0.5}}}}",
-    "properties: {facts: {properties: {language: {enum: [en, es, null]}}}}",
+    # loads lingua's model (7 s, 0.9 GB): in the worker that has it loaded for the other language tests
+    pytest.param("properties: {facts: {properties: {language: {enum: [en, es, null]}}}}",
+                 marks=pytest.mark.xdist_group("language")),
     "properties: {facts: {allOf: [{properties: {words: {not: {contains: {const: foo}}}}}]}}",
     "properties: {facts: {if: {properties: {platform: {const: x}}}, then: {properties: {hashtags: {maxItems: 1}}}}}",
     "properties: {facts: {dependentRequired: {hour: [minute]}, dependentSchemas: {hour: {required: [date]}}}}",
