@@ -272,11 +272,11 @@ class PlatformSpec:
                 # the platform limits the length and the file does not say it: lint must not pass it silently
                 found.append(f"media {rel!r} is a video whose length postops cannot read "
                              f"({info.unknown_length or 'the file does not give it'}); {self.title} takes videos of "
-                             f"{_number(shortest)} to {_number(longest)} seconds: export it again as a video that "
+                             f"{duration_text(shortest)} to {duration_text(longest)}: export it again as a video that "
                              "is not fragmented")
             elif not shortest <= info.duration <= longest:
                 found.append(f"media {rel!r} is a video of {_number(info.duration, 3)} seconds; {self.title} takes "
-                             f"videos of {_number(shortest)} to {_number(longest)} seconds")
+                             f"videos of {duration_text(shortest)} to {duration_text(longest)}")
         if info.width is not None and info.height is not None:
             size, longer, shorter = f"{info.width}x{info.height}", max(info.width, info.height), min(info.width, info.height)
             if video.min_side is not None and shorter < video.min_side:
@@ -305,6 +305,13 @@ class PlatformSpec:
                 found.append(f"media {rel!r} is a video of {_number(info.frame_rate)} frames per second; "
                              f"{self.title} takes at most {video.frame_rate}{own}")
         return found
+
+
+def duration_text(seconds: float) -> str:
+    """A video length as platforms give theirs: 0.5 seconds, 140 seconds, 20 minutes, 125 minutes."""
+    if seconds >= 180 and seconds % 60 == 0:
+        return f"{_number(seconds / 60)} minutes"
+    return f"{_number(seconds)} seconds"
 
 
 def _number(value: float, places: int = 2) -> str:

@@ -21,7 +21,7 @@ post is created. A camera's multi-picture JPEG (MPO) is a JPEG. A video's length
 its pictures and its frame rate are read from its MP4 or QuickTime boxes (the movie
 header, the first video track's sample description and time-to-sample table) and held to what each
 platform documents (the table's video column; X's sizes hold whichever way round the video is, and a
-`premium: true` account may post 1920x1080). A fragmented MP4 (a streaming encoder's or screen recorder's,
+`premium: true` account may post 1920x1080, up to 125 minutes and 16 GiB). A fragmented MP4 (a streaming encoder's or screen recorder's,
 whose frames come in `moof` fragments) gets its length from its movie header or `mehd` where they give one,
 else from its fragments' frame durations, and its frame rate from its fragments; where the length cannot be
 known (fragments over 16 MiB together, or frames without durations), a platform that limits the length (X)
@@ -49,7 +49,7 @@ from pathlib import Path
 
 from postops.lint import facts as facts_mod
 from postops.lint.rules.base import STAND_IN, BuiltinRule, Context, Example, Hit, RuleType
-from postops.platforms.spec import OWN_LIMITS, SPECS, GifLimits, PlatformSpec, VideoLimits
+from postops.platforms.spec import OWN_LIMITS, SPECS, GifLimits, PlatformSpec, VideoLimits, duration_text
 from postops.repo.config import Account
 from postops.repo.media import FORMATS, MediaProblem, inspect_media, media_file
 from postops.repo.posts import Post
@@ -172,7 +172,7 @@ def _cell(spec: PlatformSpec, kind: str) -> str:
 def _video_cell(video: VideoLimits) -> list[str]:
     said = []
     if video.seconds is not None:
-        said.append(f"{video.seconds[0]:g} to {video.seconds[1]:g} seconds")
+        said.append(f"{duration_text(video.seconds[0])} to {duration_text(video.seconds[1])}")
     if video.min_side is not None and video.max_sides is not None:
         said.append(f"{video.min_side}x{video.min_side} to {video.max_sides[0]}x{video.max_sides[1]} pixels, "
                     "either way round")
