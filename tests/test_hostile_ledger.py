@@ -28,6 +28,7 @@ from test_ledger_memory import (
 )
 
 from postops.errors import PostopsError
+from postops.publish import ledger as ledger_mod
 from postops.publish.commands import dispatch_command, status_command
 from postops.publish.ledger import chained, encode, ledger_lines
 from postops.repo import git
@@ -195,3 +196,40 @@ def test_a_memory_under_a_file_on_a_new_repositorys_first_run_is_an_error_naming
     assert lines[0].startswith("cannot write the ledger memory (POSTOPS_LEDGER_MEMORY): ")
     assert lines[0].endswith(f": {memory}: remove what stands in its way, or point the variable elsewhere")
 
+
+
+def test_a_memory_of_garbage_is_shown_by_its_first_sixty_characters(tmp_path: Path) -> None:
+    memory = tmp_path / "cache" / "ledger-seen"
+    sighted_then_published(tmp_path, memory)
+    memory.write_text("x" * 200 + "\n")                  # what a script that writes the wrong file leaves
+    code, lines = publish(ci_job(tmp_path, "job3"), T + 10 * M, memory)
+    assert code == 2 and sent(tmp_path) == ["launch.0.json"], lines
+    assert f"holds no commit id ({'x' * 60!r}). Nothing was published" in lines[0], lines
+
+
+def test_a_memory_that_cannot_be_written_after_the_push_does_not_undo_the_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The push is what counts: a memory the run could read but cannot rewrite once it has pushed (a full
+    disk, a cache folder gone read-only) leaves it older than the branch, which the next fetch accepts, as
+    an older state is always contained. The run records its publication and goes on."""
+    memory = tmp_path / "cache" / "ledger-seen"
+    repo = new_repository(tmp_path)
+    assert publish(ci_job(tmp_path, "job1"), T - 30 * M, memory)[0] == 0
+    before = memory.read_text()
+    real = ledger_mod.write_atomic
+    writes: list[str] = []
+
+    def write_atomic(path: Path, text: str) -> None:
+        writes.append(text)
+        if len(writes) > 1:                              # the fetch's write went through; the rest fail
+            raise OSError(28, "No space left on device")
+        real(path, text)
+
+    monkeypatch.setattr(ledger_mod, "write_atomic", write_atomic)
+    code, lines = publish(ci_job(tmp_path, "job2"), T, memory)
+    assert code == 0 and sent(tmp_path) == ["launch.0.json"], lines
+    assert len(writes) > 1 and memory.read_text() != repo.git("ls-remote", "origin", STATE).split()[0] + "\n"
+    monkeypatch.setattr(ledger_mod, "write_atomic", real)
+    code, lines = publish(ci_job(tmp_path, "job3"), T + 10 * M, memory)   # the older memory is contained
+    assert code == 0 and sent(tmp_path) == ["launch.0.json"], lines
+    assert before and memory.read_text() == repo.git("ls-remote", "origin", STATE).split()[0] + "\n"
