@@ -270,6 +270,24 @@ def test_a_damaged_entry_under_the_right_context_is_relinted(two: tuple[ContentR
     assert counting.take() == ["posts/csis/b.yaml"]
 
 
+@pytest.mark.parametrize("media", [5, "posts/csis", [5], [None, "a.png"], {"a.png": 1}])
+def test_a_wrong_typed_media_list_under_a_trusted_stat_is_a_damaged_entry(
+        two: tuple[ContentRepo, Counting], monkeypatch: pytest.MonkeyPatch, media: object) -> None:
+    """The media paths of an entry whose stat still holds are what the CODEOWNERS check reads: a number there
+    stopped lint with a traceback."""
+    repo, counting = two
+    monkeypatch.setattr(cache_mod, "SETTLED_NS", 0)
+    monkeypatch.setattr(cache_mod, "JOURNAL_LIMIT", 0)     # the whole cache is written, not its journal
+    lint(repo)                      # records the stats, now trusted
+    cache_file = repo.root / ".postops/cache/lint.json"
+    data = json.loads(cache_file.read_text())
+    data["files"]["posts/csis/a.yaml"]["media"] = media
+    cache_file.write_text(json.dumps(data))
+    counting.take()
+    assert lint(repo) == [("banned", "posts/csis/b.yaml", 3)]
+    assert counting.take() == ["posts/csis/a.yaml"]
+
+
 def test_concurrent_writers_keep_each_others_entries(two: tuple[ContentRepo, Counting]) -> None:
     """Two lint runs load the cache, then save one after the other: the second merges, it does not overwrite."""
     repo, counting = two

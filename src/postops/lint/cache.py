@@ -337,6 +337,9 @@ def _entries(data: dict[str, Any], code: str, keep_results: bool) -> dict[str, d
     for rel, entry in files.items():
         if not (isinstance(entry, dict) and isinstance(entry.get("sha"), str) and isinstance(entry.get("id"), str)):
             continue
+        media = entry.get("media", ())
+        if not (isinstance(media, list | tuple) and all(isinstance(path, str) for path in media)):
+            continue    # trusted with its stat, it is what CODEOWNERS' media folders are made of
         if not keep_results:
             entry.pop("result", None)
         entries[rel] = entry
