@@ -181,6 +181,38 @@ def test_a_video_x_is_still_processing_is_left_to_a_later_run(http, make, tmp_pa
     assert not calls_to(http, "POST", TWEETS)
 
 
+def test_a_check_after_of_less_than_a_second_still_waits_a_second(http, make, tmp_path, sleeps):
+    # X gives check_after_secs in whole seconds; a server saying 0.001 made 600,000 STATUS calls in ten minutes
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(MP4)
+    x = FakeXMedia(http, pending=1000, check_after=0.001)  # type: ignore[arg-type]
+
+    with pytest.raises(PlatformError) as caught:
+        make(processing_wait=5).publish(part(media=(MediaFile(clip, None),)))
+
+    assert caught.value.kind == "transient" and "after 5 seconds" in caught.value.message
+    assert sleeps == [1.0] * 5 and x.statuses == 5
+    assert not calls_to(http, "POST", TWEETS)
+
+
+@pytest.mark.parametrize("info", ["pending", ["pending"], {"state": ["in_progress"]}, {"state": 3}, {"progress": 5}])
+def test_a_processing_info_that_is_no_state_is_an_error_and_nothing_is_posted(http, make, tmp_path, sleeps, info):
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(MP4)
+    media_id = "1880028106020515840"
+    http.post(INITIALIZE, json={"data": {"id": media_id, "media_key": f"7_{media_id}"}})
+    http.post(f"{MEDIA}/upload/{media_id}/append", body=b"")
+    http.post(f"{MEDIA}/upload/{media_id}/finalize", json={"data": {"id": media_id, "processing_info": info}})
+
+    with pytest.raises(PlatformError) as caught:
+        make().publish(part(media=(MediaFile(clip, None),)))
+
+    assert caught.value.kind == "error" and caught.value.retryable
+    assert caught.value.message.startswith("post report-launch to csis: X answered about processing clip.mp4 with "
+                                           "a processing_info that is no state")
+    assert sleeps == [] and not calls_to(http, "POST", TWEETS)
+
+
 def test_an_upload_x_refuses_is_invalid_with_xs_reason_and_nothing_is_posted(http, make, tmp_path):
     photo = tmp_path / "photo.png"
     photo.write_bytes(PNG)

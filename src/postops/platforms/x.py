@@ -261,15 +261,23 @@ class XPlatform:
         did not succeed cannot go in a post) or takes longer than this adapter waits."""
         waited = 0.0
         while True:
-            info = _data(answer).get("processing_info") or {}
-            state = info.get("state")
-            if state in (None, "succeeded"):    # no processing_info: "the media is ready to use"
+            info = _data(answer).get("processing_info")
+            if not info:      # "If not [returned], the media is ready to use"
+                return
+            state = info.get("state") if isinstance(info, dict) else info
+            if state == "succeeded":
                 return
             if state == "failed":
                 raise PlatformError(f"{what}: X refused {shown} when it processed it: {_processing_error(answer)}",
                                     retryable=False, kind="invalid")
+            if not isinstance(info, dict) or not isinstance(state, str):
+                raise PlatformError(f"{what}: X answered about processing {shown} with a processing_info that "
+                                    f"is no state (pending, in_progress, succeeded or failed): {str(state)[:80]}; "
+                                    "nothing was posted", retryable=True, kind="error")
             check_after = info.get("check_after_secs")
-            pause = float(check_after) if isinstance(check_after, int | float) and check_after > 0 else 1.0
+            # X gives whole seconds ("check_after_secs": 1); less would be a STATUS call after another without
+            # end: 600,000 of them in ten minutes for 0.001 seconds
+            pause = float(check_after) if isinstance(check_after, int | float) and check_after >= 1 else 1.0
             if waited + pause > self._processing_wait:
                 raise PlatformError(
                     f"{what}: X was still processing {shown} after {waited:g} seconds ({state}); nothing was "
@@ -428,7 +436,8 @@ def _processing_error(answer: Any) -> str:
     said = [str(error.get("detail") or error.get("message") or error.get("title"))
             for error in (answer.get("errors") or [] if isinstance(answer, dict) else []) if isinstance(error, dict)
             and (error.get("detail") or error.get("message") or error.get("title"))]
-    error = (_data(answer).get("processing_info") or {}).get("error") or {}
+    info = _data(answer).get("processing_info")
+    error = (info.get("error") if isinstance(info, dict) else None) or {}
     if isinstance(error, dict) and (error.get("message") or error.get("name")):
         said.append(str(error.get("message") or error.get("name")))
     return "; ".join(said) or "it gave no reason"
