@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -122,3 +123,16 @@ def test_workflows_command_writes_the_secrets_of_every_account(repo):
     assert postops(repo, "workflows", "--force").returncode == 0
     assert "POSTOPS_NEWS_API_KEY: ${{ secrets.POSTOPS_NEWS_API_KEY }}" in \
         (repo.root / ".github/workflows/postops-publish.yml").read_text()
+
+
+@pytest.mark.parametrize("cache", [[], ["--no-cache"]])
+def test_a_post_file_whose_name_is_not_utf8_is_a_finding_naming_it(repo, cache):
+    # a file copied from an old Windows share or a Latin-1 archive: `café.yaml` in ISO 8859-1. Lint crashed
+    # writing its cache, and without the cache said "no problems" about it; publish could not record its id.
+    repo.write("posts/csis/a.yaml", "account: csis\ntext: hello\n")
+    (repo.root / "posts" / "csis").joinpath(os.fsdecode(b"caf\xe9.yaml")).write_text("account: csis\ntext: hi\n")
+    done = postops(repo, "lint", *cache)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.splitlines()[0] == ("posts/csis/caf\\xe9.yaml:1:1: error [parse] the file's name is not "
+                                           "UTF-8: rename it (postops names posts, ids and ledger lines by it)")
+    assert done.stderr == ""

@@ -223,8 +223,11 @@ class LintCache:
                             and "result" in theirs):
                         ours = {**ours, "result": theirs["result"]}   # linted meanwhile by another process
                     changed[rel] = ours
-                record = orjson.dumps({"format": FORMAT, "code": self.code, "context": self.context,
-                                       "files": changed})
+                try:
+                    record = orjson.dumps({"format": FORMAT, "code": self.code, "context": self.context,
+                                           "files": changed})
+                except orjson.JSONEncodeError:
+                    return   # a file name that is not UTF-8 (lint reports it): nothing cached this run
                 if base_context == self.context and journal_size + len(record) < JOURNAL_LIMIT:
                     with open(folder / JOURNAL_FILE, "ab") as journal:
                         journal.write(b"\n" + record + b"\n")  # a line torn by a crash is skipped
@@ -402,10 +405,14 @@ def _read(path: Path) -> dict[str, Any]:
 
 def _write(path: Path, data: dict[str, Any]) -> None:
     # No fsync: after a crash a torn cache is unreadable JSON, which is an empty cache.
+    try:
+        encoded = orjson.dumps(data)
+    except orjson.JSONEncodeError:
+        return   # a file name that is not UTF-8 (lint reports it): the cache stays as it was
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(orjson.dumps(data))
+            handle.write(encoded)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -272,6 +272,11 @@ def load_post(root: Path, rel: str, config: Config, real_dirs: set[str] | None =
 
 
 def _load_post(root: Path, rel: str, config: Config, real_dirs: set[str] | None) -> Post | LoadProblem:
+    shown = undecodable_name(rel)
+    if shown is not None:
+        # its id, its findings and its ledger lines would carry bytes that no UTF-8 file or output can hold
+        return LoadProblem(shown, 1, 1, "the file's name is not UTF-8: rename it (postops names posts, ids and "
+                                        "ledger lines by it)")
     link = symlink_on_path(root, rel, real_dirs)
     if link is not None:
         # approved once, its content would then come from a file nobody reviews: refused by lint and publish
@@ -287,6 +292,16 @@ def _load_post(root: Path, rel: str, config: Config, real_dirs: set[str] | None)
     except YamlProblem as exc:
         return LoadProblem(rel, exc.line or 1, exc.column or 1, exc.message)
     return build_post(doc, config)
+
+
+def undecodable_name(rel: str) -> str | None:
+    """`rel` as it can be shown (`caf\\xe9.yaml`) when the file system gave a name that is not UTF-8 (Python
+    keeps such bytes as lone surrogates); None for a name that is."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return None
 
 
 def content_hash(post: Post, account: str, root: Path, read: Callable[[str], bytes | None] | None = None) -> str:

@@ -8,7 +8,10 @@ silenced with a comment (a file that does not parse has no comments postops can 
 
 A post file that is a symbolic link is this rule's finding, and so is a folder under `posts/` that is one
 (`posts/notes:1:1: error [parse] folder is a symbolic link: ...`): the walk never enters it, since its posts
-would come from a folder nobody reviews, and says so on every run, whatever files lint was given.
+would come from a folder nobody reviews, and says so on every run, whatever files lint was given. So is a
+post file whose name is not UTF-8 (`posts/csis/caf\\xe9.yaml`, a Latin-1 name copied from an old archive):
+its id and its ledger lines would carry bytes no UTF-8 file can hold, so it is neither linted nor
+published until it is renamed.
 """
 
 from __future__ import annotations
