@@ -3,7 +3,9 @@ the very limit of a platform (by that platform's own counting) is accepted by a 
 the limits the platform DOCUMENTS, and a post one past the limit, which lint refuses, never reaches it.
 
 The fakes count as the platforms say they do, with code of their own (not postops'):
-- X (media best practices, "Size and duration limits" and "Video specifications and recommendations"; the v2
+- X ("Counting characters": a post's text weighs at most 280, most characters 1, CJK and emoji 2, every link
+  23, as twitter-text, the library X publishes for counting, weighs it; 25,000 for a Premium subscriber;
+  past it POST /2/tweets answers 403 "Your Tweet text is too long."). X (media best practices, "Size and duration limits" and "Video specifications and recommendations"; the v2
   media upload: initialize, append, finalize and STATUS): a video on a Post of 0.5 seconds to 20 minutes and
   8 GB (125 minutes and 16 GB for X Premium / verified; 140 seconds is DM video), refused by size at
   initialize, at least 32x32 and at most 1280x1024 pixels (either way round:
@@ -50,6 +52,7 @@ from PIL import Image
 from platformfixtures import X_MEDIA, FakeXMedia, multipart
 from pymediainfo import MediaInfo
 from requests_oauthlib import OAuth1
+from twitter_text import parse_tweet
 
 from postops.platforms import spec as spec_module
 from postops.platforms.spec import SPECS
@@ -260,6 +263,12 @@ def x_server(fake: Fake, subscribed: bool = False, caps: dict[str, int] | None =
 
     def create(request: Any) -> tuple[int, dict[str, str], str]:
         body = json.loads(request.body)
+        # X counts a post's text by weight (most characters 1, CJK and emoji 2, every link 23: "Counting
+        # characters" in X's docs), as twitter-text, the library X publishes for it, does; 280, or 25,000 for
+        # a Premium subscriber
+        if parse_tweet(body["text"]).weightedLength > (25_000 if subscribed else 280):
+            return fake.refuse(403, "length", {"detail": "Your Tweet text is too long.", "type": "about:blank",
+                                               "title": "Forbidden", "status": 403})
         media_ids = (body.get("media") or {}).get("media_ids") or []
         if any(media_id not in media.ready for media_id in media_ids):
             # "poll GET /2/media/upload until state is succeeded before attaching the media_id to a Post"
@@ -339,7 +348,8 @@ def linkedin_server(fake: Fake) -> None:
     responses.add_callback(responses.PUT, "https://www.linkedin.com/dms-uploads/C4D", callback=upload)
 
 
-SERVERS: dict[str, Callable[[Fake], None]] = {"xc": x_server, "social": mastodon_server, "sky": bluesky_server,
+SERVERS: dict[str, Callable[[Fake], None]] = {"xc": x_server, "xp": lambda fake: x_server(fake, subscribed=True),
+                                              "social": mastodon_server, "sky": bluesky_server,
                                               "fb": facebook_server, "li": linkedin_server}
 
 
@@ -353,6 +363,10 @@ THUMB = "\U0001F44D\U0001F3FD"                                          # one gr
 LINK = "https://www.csis.org/analysis/energy-security-in-europe-2026-the-full-report-with-every-annex"
 # Texts at each platform's limit, as that platform counts: (account, text).
 AT_LIMIT = [
+    # X: weighted, the link 23; CJK characters 2 each; 25,000 for a premium account
+    ("xc", fill(f"Read it: {LINK} ", 9 + 23 + 1, 280)),
+    ("xc", "\u65e5\u672c" * 70),                                     # 140 CJK characters weigh 280
+    ("xp", fill("Our long read: ", 15, 25_000)),
     # Mastodon: the link counts 23, @press@news.example as @press (6), each emoji one character
     ("social", fill(f"Read it: {LINK} via @press@news.example {THUMB * 10} {FAMILY} ", 9 + 23 + 5 + 6 + 1 + 10 + 1
                     + 1 + 1, 500)),
@@ -598,3 +612,15 @@ def test_a_video_for_a_platform_postops_posts_no_video_to_never_reaches_it(tmp_p
     assert [c.request.url for c in responses.calls] == []
     blocked = [(a.post, a.reason.split("]")[0]) for a in result.last_plan.of("blocked")]
     assert blocked == [("clip", "lint: [media")]
+
+
+@pytest.mark.parametrize(("subscribed", "text"), [(False, "e" * 281), (False, "\u65e5" * 141),
+                                                  (True, "e" * 25_001)])
+@responses.activate
+def test_the_fake_x_itself_refuses_text_past_its_weight(subscribed: bool, text: str) -> None:
+    fake = Fake()
+    x_server(fake, subscribed=subscribed)
+    answer = requests.post(TWEETS, json={"text": text}, timeout=5)
+    assert answer.status_code == 403 and answer.json()["detail"] == "Your Tweet text is too long."
+    assert fake.accepted == [] and fake.refused == ["length"]
+    assert requests.post(TWEETS, json={"text": text[:-1]}, timeout=5).status_code == 201
