@@ -233,6 +233,12 @@ def test_a_forged_claim_naming_content_that_is_nowhere_stays_in_doubt_and_says_w
     assert code == 1 and outbox(repo) == [], lines
     assert any("cannot find what later looked like when it was claimed (posts/drill/later.yaml at "
                f"{gone[:12]})" in line for line in lines), lines
+    # once that run's own claim has run out, settle cannot ask about it either, and records why, naming the post
+    from postops.publish.settle import settle
+    settle(repo.root, load_config(repo.root), post="later", account="drill", part=0, platform_id=None, url=None,
+           not_published=True, now=T + 12 * M, env={"POSTOPS_OUTBOX_DIR": str(repo.root.parent / "outbox")})
+    assert repo.ledger_events()[-1]["platform_said"] == (
+        f"cannot find what later looked like when it was claimed (posts/drill/later.yaml at {gone[:12]})")
 
 
 def test_a_forged_claim_naming_no_file_and_no_commit_stays_in_doubt_and_says_so(repo: Repo) -> None:

@@ -209,3 +209,29 @@ def test_settle_asks_about_the_claimed_content_of_a_post_edited_since_its_claim(
                not_published=True, now=T + 11 * M, env=env, platforms=Records)
     assert asked == [("maybe out", T)]
     assert [e["event"] for e in repo.ledger_events()] == ["claimed"]
+
+
+def test_settle_asks_about_the_content_first_claimed_when_the_run_resolving_it_died_too(setup):
+    # The claim in doubt is then the resolving run's own: made at the edited commit, it names the commit of
+    # the content it resolves as its `source`; settle asks about that content, from the first claim's time.
+    repo, _, env, _ = setup(went_out=True)
+    repo.write("posts/drill/p.yaml", post_yaml("drill", "edited while in doubt", "2026-03-01T10:00:00Z"))
+    repo.commit("Edit", T + M)
+
+    class DiesAsking(OutboxPlatform):
+        def lookup(self, request, claimed_at):  # type: ignore[no-untyped-def]
+            raise Died
+
+    with pytest.raises(Died):
+        publish(repo.root, load_config(repo.root), now=T + 11 * M, env=env, lint=no_lint, platforms=DiesAsking)
+    asked = []
+
+    class Records(OutboxPlatform):
+        def lookup(self, request, claimed_at):  # type: ignore[no-untyped-def]
+            asked.append((request.text, claimed_at))
+            return super().lookup(request, claimed_at)
+
+    with pytest.raises(PostopsError, match=r"outbox shows p @drill part 1 published as p.0 .*--published p.0"):
+        settle(repo.root, load_config(repo.root), post="p", account="drill", part=0, platform_id=None, url=None,
+               not_published=True, now=T + 22 * M, env=env, platforms=Records)
+    assert asked == [("maybe out", T)]
