@@ -161,3 +161,19 @@ def test_a_claim_in_doubt_whose_claimed_file_no_longer_parses_stays_in_doubt_and
     assert [e["event"] for e in repo.ledger_events()] == ["claimed", "claimed"]
     assert any(f"(posts/drill/long.yaml at {claimed_at[:12]} no longer parses: file is {size:,} bytes, over the "
                "200-byte limit); a later run asks again" in line for line in lines), lines
+
+
+def test_a_run_without_now_reads_the_clock_in_utc(tmp_path: Path) -> None:
+    # Without --now a run takes the time from the system clock, with its UTC offset: the sighting it records
+    # is dated between the moments just before and just after the run.
+    from datetime import UTC
+
+    repo = content_repo(tmp_path, when=T - timedelta(days=1), watched=False)
+    repo.write("posts/drill/later.yaml", post_yaml("drill", "far off", "2099-01-01T10:00:00Z"))
+    repo.commit("Add", T)
+    before = datetime.now(UTC)
+    code, lines = run(repo, None)
+    after = datetime.now(UTC)
+    assert code == 0, lines
+    [seen] = [e for e in repo.ledger_events(seen=True) if e["event"] == "seen" and e["commits"]]
+    assert seen["at"].endswith("+00:00") and before <= datetime.fromisoformat(seen["at"]) <= after
