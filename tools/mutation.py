@@ -8,13 +8,14 @@ Usage: python tools/mutation.py [--only GLOB] [--keep DIR] [MODULE ...]   (defau
                may be given more than once
   --keep DIR   prepare the copy in DIR and leave it there, for `mutmut show NAME` and `mutmut results`; run
                again with the same DIR on the same sources and tests, the run goes on from mutmut's recorded
-               results: only mutants without a result are run (and those --only names), so a module can
-               be measured in several sittings (stop one with Ctrl-C) whose results add up
+               results: only mutants without a result are run (with --only, those it names), so a module can
+               be measured in several sittings whose results add up
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -82,6 +83,13 @@ def run_module(module: str, tests: list[str], children: int, only: list[str] | N
         for old in ("src", "tests") if resume else ("src", "tests", "mutants"):
             shutil.rmtree(work / old, ignore_errors=True)
         mark.write_text(stamp)
+        if resume:  # a mutant whose tests were stopped by Ctrl-C (pytest's exit 2) is run again, not counted
+            for meta in (work / "mutants").rglob("*.meta"):
+                data = json.loads(meta.read_text())
+                codes = data.get("exit_code_by_key", {})
+                if 2 in codes.values():
+                    data["exit_code_by_key"] = {k: None if v == 2 else v for k, v in codes.items()}
+                    meta.write_text(json.dumps(data))
         shutil.copytree(ROOT / "src", work / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
         shutil.copytree(ROOT / "tests", work / "tests",
                         ignore=shutil.ignore_patterns("__pycache__", "node_modules"))
