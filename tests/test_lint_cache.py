@@ -496,3 +496,15 @@ def test_a_run_asks_git_once_what_it_tracks_under_postops(two: tuple[ContentRepo
     subprocess.run([*git_c, "add", "-f", ".postops/cache/lint.json"], cwd=repo.root, check=True)
     assert ("lint-cache", ".postops/cache/lint.json", 1) in lint(repo)   # still reported
     assert [a for a in asked if "ls-files" in a] == [("ls-files", "-z", "--", ".postops")]
+
+
+def test_without_the_cache_a_committed_cache_is_still_reported(repo: ContentRepo) -> None:
+    """--no-cache asks git nothing to decide on a cache it will not use; the lint-cache rule asks it then,
+    in the repository linted (not wherever lint was started)."""
+    repo.write("posts/csis/a.yaml", POST)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo.root, check=True)
+    (repo.root / ".postops" / "cache").mkdir(parents=True)
+    (repo.root / ".postops" / "cache" / "lint.json").write_text("{}")
+    git_c = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git_c, "add", "-f", ".postops/cache/lint.json"], cwd=repo.root, check=True)
+    assert ("lint-cache", ".postops/cache/lint.json", 1) in lint(repo, cache=False)
