@@ -14,14 +14,17 @@ Usage: python tools/mutation.py [--only GLOB] [--keep DIR] [MODULE ...]   (defau
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from fnmatch import fnmatch
 from pathlib import Path
@@ -59,6 +62,10 @@ MODULES: dict[str, list[str]] = {
 }
 
 KILLED = {"killed", "timeout", "caught by type check"}
+# mutmut limits the CPU time of a mutant's test process, not the wall clock: a mutant that makes a publisher
+# loop in git subprocesses (the ledger's "watched" flag dropped: a sighting appended for ever) spends its time
+# in children and would run for hours. Past this many seconds a mutant gets what mutmut's own limit sends.
+WALL_SECONDS = float(os.environ.get("MUTATION_WALL_SECONDS") or 600)
 
 
 def fingerprint(module: str, tests: list[str]) -> str:
@@ -100,8 +107,12 @@ def run_module(module: str, tests: list[str], children: int, only: list[str] | N
                       f'pytest_add_cli_args_test_selection = [{selection}]\npytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]\n')
         (work / "pyproject.toml").write_text(pyproject)
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(children), *(only or [])],
-                       cwd=work, env=env, stdout=subprocess.DEVNULL, check=False)
+        run = subprocess.Popen([sys.executable, "-m", "mutmut", "run", "--max-children", str(children),
+                                *(only or [])], cwd=work, env=env, stdout=subprocess.DEVNULL)
+        started: dict[int, float] = {}
+        while run.poll() is None:
+            _stop_overlong(started, WALL_SECONDS, work)
+            time.sleep(2)
         listed = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=work, env=env,
                                 capture_output=True, text=True, check=False).stdout
         listed = "\n".join(line for line in listed.splitlines()
@@ -112,6 +123,29 @@ def run_module(module: str, tests: list[str], children: int, only: list[str] | N
         keep.parent.mkdir(exist_ok=True)
         keep.write_text("".join(s + "\n" for s in survivors))
         return statuses
+
+
+def _stop_overlong(started: dict[int, float], limit: float, work: Path) -> None:
+    """Send SIGXCPU (mutmut records it as a timeout, i.e. killed) to every mutant process of this run (mutmut
+    names them `mutmut: <mutant>`; they run in `work`, never another run's) that has run for more than
+    `limit` seconds. Linux only: elsewhere, nothing."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return
+    now = time.monotonic()
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if not (entry / "cmdline").read_bytes().startswith(b"mutmut: ") or \
+                    not Path(os.readlink(entry / "cwd")).is_relative_to(work):
+                continue
+        except OSError:
+            continue
+        pid = int(entry.name)
+        if now - started.setdefault(pid, now) > limit:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGXCPU)
 
 
 def main(argv: list[str]) -> int:
