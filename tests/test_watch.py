@@ -282,3 +282,50 @@ def test_a_ledger_older_than_the_branch_never_takes_down_what_postops_published_
     assert (outcome.exit_code, outcome.lines, outcome.alerts) == (0, (), ())
     assert ours.exists() and not (account.outbox / "drill" / "retracted").exists()
     assert account.events("unmanaged") == []
+
+
+@pytest.mark.parametrize("where", ["postops.yaml", "state branch"])
+def test_while_paused_nothing_is_taken_down_not_even_where_the_account_asks(tmp_path, where):
+    """In a crisis the team pauses postops and posts a holding statement by hand: watch must report it, not
+    delete it, whichever way publishing was paused."""
+    from postops.publish.commands import pause_on_branch
+
+    account = Account(tmp_path, unmanaged="delete")
+    if where == "postops.yaml":
+        account.repo.write("postops.yaml", (account.repo.root / "postops.yaml").read_text().replace(
+            "paused: null", "paused: {reason: Crisis response}"))
+        account.repo.commit("Pause", NOW - timedelta(hours=3))
+    else:
+        pause_on_branch(account.repo.root, reason="Crisis response", now=NOW - timedelta(hours=3),
+                        echo=lambda line: None, env={**account.env, "GITHUB_ACTOR": "comms-lead"})
+    statement = account.post_in_the_app("holding-statement", "We are aware and will update within the hour")
+
+    outcome = account.watch()
+
+    assert outcome.exit_code == 1 and statement.exists()
+    assert not (account.outbox / "drill" / "retracted").exists()
+    assert outcome.lines[0].startswith("unmanaged @drill")
+    assert outcome.lines[1].startswith("    not deleted (unmanaged: delete): paused ") and \
+        outcome.lines[1].endswith("Crisis response")
+    assert outcome.alerts[0].next_step.startswith("postops deletes nothing while paused")
+    (event,) = account.events("unmanaged")
+    assert event["action"] == "report"
+
+
+def test_postops_watch_where_no_account_can_be_watched_says_nothing_was_looked_at(tmp_path):
+    from postops.publish.commands import watch_command
+
+    account = Account(tmp_path)
+    text = (account.repo.root / "postops.yaml").read_text()
+    head, rest = text.split("accounts:\n", 1)
+    account.repo.write("postops.yaml", head + "accounts:\n  official:\n    platform: x\n    handle: \"@Official\"\n"
+                       "    credentials: POSTOPS_OFFICIAL\n" + rest[rest.index("publish:"):])
+    account.repo.commit("Only an X account, whose secrets only the publish job has", NOW - timedelta(days=1))
+    lines: list[str] = []
+
+    code = watch_command(account.repo.root, now=NOW, echo=lines.append, env=account.env)
+
+    assert code == 1, lines
+    assert "nothing posted outside postops" not in lines
+    assert lines[-1] == "watch: nothing was looked at: no account's credentials are here"
+    assert all(line.startswith("watch @") for line in lines[:-1]) and lines[:-1]

@@ -393,10 +393,12 @@ def dispatch_command(root: Path, *, now: datetime | None, echo: Echo, env: Mappi
 
 def watch_and_notify(root: Path, config: Config, *, now: datetime | None, env: Mapping[str, str], echo: Echo,
                      outcomes: Sequence[Any] = (), blocked: Sequence[Any] = (),
-                     platforms: Callable[..., Platform] = get_platform, ledger: Ledger | None = None) -> int:
+                     platforms: Callable[..., Platform] = get_platform, ledger: Ledger | None = None,
+                     alone: bool = False) -> int:
     """Look for posts made outside postops on every account whose credentials are here, then send the
     alerts of this run (what publish did, and what watch found). Returns 1 when watch found something or a
-    notification failed: someone must be told, and a red run is how CI tells."""
+    notification failed: someone must be told, and a red run is how CI tells. `alone` (`postops watch`):
+    also 1 when no account could be watched, since then nothing was looked at."""
     when = now or datetime.now(UTC)
     watched: dict[str, Platform] = {}
     for key, account in sorted(config.accounts.items()):
@@ -411,13 +413,16 @@ def watch_and_notify(root: Path, config: Config, *, now: datetime | None, env: M
     for line in outcome.lines:
         echo(line)
     failures = _notify(config, env, [*run_alerts(outcomes, blocked), *outcome.alerts], echo)
+    if alone and not watched:
+        echo("watch: nothing was looked at: no account's credentials are here")
+        return 1
     return 1 if outcome.exit_code or failures else 0
 
 
 def watch_command(root: Path, *, now: datetime | None, echo: Echo, env: Mapping[str, str],
                   platforms: Callable[..., Platform] = get_platform) -> int:
     base, config = _open(root)
-    code = watch_and_notify(base, config, now=now, env=env, echo=echo, platforms=platforms)
+    code = watch_and_notify(base, config, now=now, env=env, echo=echo, platforms=platforms, alone=True)
     if code == 0:
         echo("nothing posted outside postops")
     return code

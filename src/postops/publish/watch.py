@@ -16,6 +16,7 @@ from typing import Any
 
 from postops.lint.findings import Finding
 from postops.platforms.base import Platform, PlatformError, RemotePost
+from postops.publish import controls
 from postops.publish.ledger import CLAIMED, EventKind, Ledger, LedgerError, Store
 from postops.publish.notify import Alert
 from postops.repo.config import AlertKind, Config
@@ -168,6 +169,8 @@ def watch(store: Store, config: Config, *, now: datetime, platforms: Mapping[str
     before anything is said, recorded or deleted."""
     if not platforms:
         return WatchOutcome((), (), 0)   # nothing to look at: no fetch
+    paused: str | None = None
+    held: set[tuple[str, str]] = set()    # to be deleted, but publishing is paused
     for _ in range(MAX_RACES):
         ledger = ledger if ledger is not None else store.read(fetch=True)
         result = find_unmanaged(ledger, platforms, judge, now, window)
@@ -175,9 +178,15 @@ def watch(store: Store, config: Config, *, now: datetime, platforms: Mapping[str
             break
         events: list[dict[str, Any]] = []
         actions: dict[tuple[str, str], str] = {}
+        # Paused, nothing is taken down: in a crisis the team posts by hand (a holding statement), and the
+        # compare-and-swap below fails if a pause lands on the branch after this ledger was read.
+        paused, held = _paused(config, ledger), set()
         for item in result.found:
             policy = config.accounts[item.account].unmanaged
             action = "delete" if should_delete(item, UnmanagedPolicy(policy)) else "report"
+            if action == "delete" and paused is not None:
+                action = "report"
+                held.add((item.account, item.post.platform_id))
             actions[(item.account, item.post.platform_id)] = action
             events.append(unmanaged_event(item, run=run, by=by, at=now, action=action))
         events += [unavailable_event(a, why, run=run, by=by, at=now) for a, why in result.unavailable]
@@ -199,6 +208,9 @@ def watch(store: Store, config: Config, *, now: datetime, platforms: Mapping[str
         lines.append(_describe(item))
         lines += [f"    {f.severity} [{f.rule}] {f.message}" for f in item.findings]
         step = "check it, and delete it on the platform if it should not be there"
+        if (item.account, item.post.platform_id) in held:
+            lines.append(f"    not deleted (unmanaged: {config.accounts[item.account].unmanaged}): {paused}")
+            step = f"postops deletes nothing while paused ({paused}): delete it by hand if it should not be there"
         if actions.get((item.account, item.post.platform_id)) == "delete":
             try:
                 platforms[item.account].delete(item.post.platform_id)
@@ -212,6 +224,14 @@ def watch(store: Store, config: Config, *, now: datetime, platforms: Mapping[str
                                                             if item.findings else ""), step, item.post.url))
     code = 1 if result.found or result.unavailable or result.errors else 0
     return WatchOutcome(tuple(lines), tuple(alerts), code)
+
+
+def _paused(config: Config, ledger: Ledger) -> str | None:
+    """Why publishing is paused (postops.yaml, or the state branch as `ledger` has it), or None."""
+    if config.paused:
+        return f"paused in postops.yaml: {config.paused.get('reason') or 'no reason given'}"
+    pause = controls.state_pause(ledger)
+    return None if pause is None else f"paused on the state branch by {pause.get('by')}: {pause.get('reason')}"
 
 
 def _quote(text: str, limit: int = 120) -> str:
