@@ -136,3 +136,27 @@ def test_a_post_file_whose_name_is_not_utf8_is_a_finding_naming_it(repo, cache):
     assert done.stdout.splitlines()[0] == ("posts/csis/caf\\xe9.yaml:1:1: error [parse] the file's name is not "
                                            "UTF-8: rename it (postops names posts, ids and ledger lines by it)")
     assert done.stderr == ""
+
+
+@pytest.mark.parametrize("cache", [[], ["--no-cache"]])
+def test_a_multi_gigabyte_post_file_is_refused_without_being_read_into_memory(repo, cache):
+    """A 3 GiB file under posts/ (sparse: it costs no disk) with postops' memory capped at 1 GB: a finding
+    giving its real size, not a MemoryError. Every read of a post file stops one byte past the limit."""
+    import resource
+
+    repo.write("posts/csis/a.yaml", "account: csis\ntext: hello\n")
+    with open(repo.root / "posts/csis/huge.yaml", "wb") as handle:
+        handle.truncate(3 * 1024**3)
+
+    def one_gigabyte() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1024**3, 1024**3))
+
+    done = subprocess.run([sys.executable, "-m", "postops", "lint", *cache], cwd=repo.root, capture_output=True,
+                          text=True, preexec_fn=one_gigabyte)
+    assert (done.returncode, done.stderr) == (1, ""), done.stderr[-2000:]
+    assert done.stdout.splitlines()[0] == \
+        "posts/csis/huge.yaml:1:1: error [parse] file is 3,221,225,472 bytes, over the 1,048,576-byte limit"
+    if not cache:   # CODEOWNERS' media folders come from every post file's media paths
+        written = subprocess.run([sys.executable, "-m", "postops", "codeowners"], cwd=repo.root,
+                                 capture_output=True, text=True, preexec_fn=one_gigabyte)
+        assert (written.returncode, written.stderr) == (0, ""), written.stderr[-2000:]

@@ -619,3 +619,14 @@ def test_a_mastodon_file_must_be_less_than_its_instances_size_limit(repo, name, 
                                                     "    instance: https://social.example\n    limits:\n"
                                                     f"      media_attachments: {{{limit}: {size}}}\n"))
         assert findings(repo, "media") == ([(4, 12, message)] if message else [])
+
+
+def test_the_size_cap_may_not_be_raised_past_64_mib(repo):
+    """No post file is ever read whole past 64 MiB (the lint cache hashes one byte past it, and its size)."""
+    from postops.errors import ConfigError
+
+    repo.write("postops.yaml", (repo.root / "postops.yaml").read_text() + "lint:\n  max_file_bytes: 67108865\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(repo.root)
+    assert (raised.value.path, raised.value.line) == ("postops.yaml", (repo.root / "postops.yaml").read_text().count("\n"))
+    assert "67108864" in raised.value.message

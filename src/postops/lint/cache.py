@@ -50,6 +50,7 @@ from postops.repo.codeowners import attached_paths
 from postops.repo.config import CONFIG_FILE
 from postops.repo.limits import LIMITS_FILE
 from postops.repo.posts import declared_id
+from postops.repo.yamlfile import MAX_BYTES_CEILING, read_head
 
 FORMAT = 2
 CACHE_DIR = ".postops/cache"
@@ -141,12 +142,12 @@ class LintCache:
         return ids
 
     def _reindex(self, rel: str, entry: dict[str, Any] | None, stat: list[int] | None, now: int) -> dict[str, Any]:
-        try:
-            content = (self.root / rel).read_bytes()
+        try:   # no post file may be larger: one past it, with its size, says all lint will say of it
+            content, size = read_head(self.root / rel, MAX_BYTES_CEILING)
         except OSError:
-            content = b""
+            content, size = b"", None
             stat = None
-        sha = hashlib.sha256(content).hexdigest()
+        sha = hashlib.sha256(content + (b"" if size is None else f"\0{size}".encode())).hexdigest()
         settled = stat is not None and max(stat[2], stat[3]) < now - SETTLED_NS
         fresh: dict[str, Any] = {"stat": stat if settled else None, "sha": sha, "id": declared_id(rel, content)}
         media = attached_paths(content)

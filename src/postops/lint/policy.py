@@ -35,7 +35,7 @@ from postops.repo.media import symlink_on_path
 from postops.repo.posts import Post
 from postops.repo.schemas import explain, field_name
 from postops.repo.validation import Validator
-from postops.repo.yamlfile import Document, Mark, YamlProblem, parse
+from postops.repo.yamlfile import Document, Mark, YamlProblem, parse, read_capped
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -217,7 +217,7 @@ def load_policies(root: Path, builtin_severity: Mapping[str, str]) -> Policies:
             raise ConfigError(f"{link} is a symbolic link: a policy must be a file in the repository, reviewed "
                               "as it is", rel, 1, 1)
         try:
-            doc = parse(path.read_bytes(), rel)
+            doc = parse(read_capped(path, rel), rel)
         except YamlProblem as exc:
             raise ConfigError(exc.message, rel, exc.line, exc.column) from None
         for error in _POLICY_VALIDATOR.iter_errors(doc.data):

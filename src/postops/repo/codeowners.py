@@ -15,6 +15,7 @@ from postops.repo.config import Config, load_config
 from postops.repo.fsutil import write_atomic
 from postops.repo.limits import LIMITS_FILE
 from postops.repo.posts import POSTS_DIR, discover
+from postops.repo.yamlfile import MAX_BYTES_CEILING, read_head
 
 # Where each forge looks for CODEOWNERS, in its order: it reads the first that exists and ignores the rest.
 # GitHub: "in the .github/, root, or docs/ directory ... it will search for them in that order and use the
@@ -65,7 +66,7 @@ def attached_paths(raw: bytes) -> list[str]:
 def _every_attached_path(root: Path) -> Iterator[str]:
     for rel in discover(root):
         try:
-            yield from attached_paths((root / rel).read_bytes())
+            yield from attached_paths(read_head(root / rel, MAX_BYTES_CEILING)[0])
         except OSError:
             continue
 

@@ -16,7 +16,7 @@ from postops.repo.limits import LIMITS_FILE, read_limits, same_instance
 from postops.repo.limits import limits_from as _limits_from
 from postops.repo.schemas import CONFIG_SCHEMA, explain
 from postops.repo.validation import Validator
-from postops.repo.yamlfile import Document, YamlProblem, parse
+from postops.repo.yamlfile import Document, YamlProblem, parse, read_capped
 
 CONFIG_FILE = "postops.yaml"
 _VALIDATOR = Validator(CONFIG_SCHEMA)
@@ -133,11 +133,9 @@ def load_config(root: Path, *, cached_limits: bool = True) -> Config:
         raise ConfigError(f"{CONFIG_FILE} is a symbolic link: it must be a file in the repository, reviewed as it "
                           "is", CONFIG_FILE, 1, 1)
     try:
-        raw = path.read_bytes()
+        doc = parse(read_capped(path, CONFIG_FILE), CONFIG_FILE)
     except OSError as exc:
         raise ConfigError(f"cannot read {CONFIG_FILE}: {exc.strerror}", CONFIG_FILE) from None
-    try:
-        doc = parse(raw, CONFIG_FILE)
     except YamlProblem as exc:
         raise ConfigError(exc.message, exc.path, exc.line, exc.column) from None
     if not isinstance(doc.data, dict):

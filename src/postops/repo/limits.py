@@ -19,7 +19,7 @@ from postops.platforms.spec import LIMIT_GROUPS, OWN_LIMITS, Limits
 from postops.repo.fsutil import write_atomic
 from postops.repo.schemas import LIMITS_FILE_SCHEMA, LIMITS_SCHEMA, explain
 from postops.repo.validation import Validator
-from postops.repo.yamlfile import Document, YamlProblem, parse
+from postops.repo.yamlfile import Document, YamlProblem, parse, read_capped
 
 if TYPE_CHECKING:  # config reads this module
     from postops.repo.config import Account
@@ -86,7 +86,7 @@ def read_limits(root: Path) -> dict[str, Cached]:
         raise ConfigError(f"{LIMITS_FILE} is a symbolic link: it must be a file in the repository, reviewed as it "
                           "is", LIMITS_FILE, 1, 1)
     try:
-        doc = parse(path.read_bytes(), LIMITS_FILE)
+        doc = parse(read_capped(path, LIMITS_FILE), LIMITS_FILE)
     except OSError as exc:
         raise ConfigError(f"cannot read {LIMITS_FILE}: {exc.strerror}", LIMITS_FILE) from None
     except YamlProblem as exc:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from postops.repo.config import Config
 from postops.repo.media import symlink_on_path
-from postops.repo.yamlfile import Document, Mark, YamlProblem, parse
+from postops.repo.yamlfile import Document, Mark, YamlProblem, parse, read_capped
 from postops.times import parse_time
 
 POSTS_DIR = "posts"
@@ -282,13 +282,10 @@ def _load_post(root: Path, rel: str, config: Config, real_dirs: set[str] | None)
         # approved once, its content would then come from a file nobody reviews: refused by lint and publish
         shown = "post file is a symbolic link" if link == rel else f"post file is in a symbolic link ({link})"
         return LoadProblem(rel, 1, 1, f"{shown}: a post must be a file in the repository, reviewed as it is")
-    try:
-        with open(os.path.join(root, rel), "rb") as handle:   # no Path built per post: see symlink_on_path
-            raw = handle.read()
+    try:   # no Path built per post: see symlink_on_path
+        doc = parse(read_capped(os.path.join(root, rel), rel, config.max_file_bytes), rel, config.max_file_bytes)
     except OSError as exc:
         return LoadProblem(rel, 1, 1, f"cannot read file: {exc.strerror}")
-    try:
-        doc = parse(raw, rel, config.max_file_bytes)
     except YamlProblem as exc:
         return LoadProblem(rel, exc.line or 1, exc.column or 1, exc.message)
     return build_post(doc, config)

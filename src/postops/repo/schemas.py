@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from postops.platforms.spec import LIMIT_GROUPS, SPECS, reply_forms_text
-from postops.repo.yamlfile import Document, Mark
+from postops.repo.yamlfile import MAX_BYTES_CEILING, Document, Mark
 
 DURATION = r"^[0-9]+(\.[0-9]+)?\s*(s|m|h|d)$"
 DURATION_EXAMPLES = ["10m", "90s", "1.5h", "2d"]
@@ -197,7 +197,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "lint": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {"max_file_bytes": {"type": "integer", "minimum": 1}},
+            "properties": {"max_file_bytes": {"type": "integer", "minimum": 1, "maximum": MAX_BYTES_CEILING}},
         },
         "state": {
             "type": "object",

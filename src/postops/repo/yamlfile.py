@@ -8,6 +8,7 @@ alias bombs, custom tags) with a location instead of a traceback.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -22,6 +23,8 @@ except ImportError:  # pragma: no cover - pure Python fallback, same nodes, slow
     from ruamel.yaml.loader import SafeLoader as _Loader  # type: ignore[assignment]
 
 DEFAULT_MAX_BYTES = 1024 * 1024
+# The most `lint.max_file_bytes` may be: past it no file postops reads from the repository is read whole.
+MAX_BYTES_CEILING = 64 * 1024 * 1024
 # Aliases may be used, but one file can never expand into more than this many values.
 MAX_NODES = 20_000
 # and never nests deeper than this (Python's own recursion would give out long before the parser does)
@@ -124,10 +127,31 @@ def _get(data: Any, path: Path) -> Any:
     return data
 
 
+def read_head(file: str | os.PathLike[str], limit: int) -> tuple[bytes, int | None]:
+    """At most `limit` + 1 bytes of `file`, and its whole size when it is longer than `limit` (else None): a
+    multi-gigabyte file under posts/ costs one bounded read, not its size in memory. Raises OSError."""
+    with open(file, "rb") as handle:
+        raw = handle.read(limit + 1)
+        return raw, (max(os.fstat(handle.fileno()).st_size, len(raw)) if len(raw) > limit else None)
+
+
+def read_capped(file: str | os.PathLike[str], shown: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of `file` (shown as `shown`), or the YamlProblem `parse` gives a file over `max_bytes`,
+    without reading past it. Raises OSError."""
+    raw, size = read_head(file, max_bytes)
+    if size is not None:
+        raise YamlProblem(_too_large(size, max_bytes), shown, 1, 1)
+    return raw
+
+
+def _too_large(size: int, max_bytes: int) -> str:
+    return f"file is {size:,} bytes, over the {max_bytes:,}-byte limit"
+
+
 def parse(raw: bytes, path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     """Parse one YAML document. Raises YamlProblem, located, for anything that is not plain YAML."""
     if len(raw) > max_bytes:
-        raise YamlProblem(f"file is {len(raw):,} bytes, over the {max_bytes:,}-byte limit", path, 1, 1)
+        raise YamlProblem(_too_large(len(raw), max_bytes), path, 1, 1)
     if b"\x00" in raw:
         raise YamlProblem("file is binary, not YAML text", path, 1, 1)
     try:
