@@ -535,8 +535,9 @@ def test_a_video_at_the_platforms_limit_is_published_and_one_past_it_never_uploa
 @responses.activate
 def test_an_x_video_at_the_size_limit_is_published_and_one_byte_past_it_never_uploaded(
         tmp_path: Path, account: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    # 8 GB (16 GB for X Premium) cannot be made in a test: the fake X's cap for tweet_video and the spec's
-    # stand at the size of a small video, the same for both, a byte either side
+    # 8 GB (16 GB for X Premium) cannot be uploaded in a test: the fake X's cap for tweet_video and the spec's
+    # stand at the size of a small video, the same for both, a byte either side (lint at X's own figures,
+    # with sparse files: test_video.py)
     at, over = sized(5000), sized(5001)
     assert (SPECS["x"].media_bytes["video"], spec_module.X_PREMIUM_VIDEO_BYTES) == (8 * 1024 ** 3, 16 * 1024 ** 3)
     monkeypatch.setitem(SPECS, "x", replace(SPECS["x"], media_bytes={**SPECS["x"].media_bytes, "video": 5000}))

@@ -17,7 +17,6 @@ from __future__ import annotations
 import random
 import shutil
 import struct
-from dataclasses import replace
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
@@ -29,8 +28,6 @@ from mediafixtures import box, fragmented_mp4, full_box, mp4, sound_track, video
 from test_approval_bypass import Uploader, publish_with_media_rule_off
 from test_instance_limits import INSTANCE, instance
 
-from postops.platforms import spec as spec_module
-from postops.platforms.spec import SPECS
 from postops.repo import mp4 as mp4_module
 from postops.repo.limits import LIMITS_FILE, limits_command, read_limits
 from postops.repo.media import MediaInfo, MediaProblem, inspect_media
@@ -272,19 +269,32 @@ def test_an_x_premium_account_takes_videos_of_125_minutes(repo, account, seconds
     assert lint_video(repo, account, mp4(seconds=seconds)) == messages
 
 
-def test_x_video_bytes_are_8_gb_and_16_gb_for_premium(repo, monkeypatch):
-    # "Video on a Post": 8 GB by default, 16 GB for X Premium. Files that large cannot be made in a test: the
-    # rule is held at small limits standing in for them, a byte either side.
-    assert (SPECS["x"].media_bytes["video"], spec_module.X_PREMIUM_VIDEO_BYTES) == (8 * 1024 ** 3, 16 * 1024 ** 3)
-    at, past, further = (mp4(mdat=bytes(n)) for n in (64, 65, 66))
-    monkeypatch.setitem(SPECS, "x", replace(SPECS["x"], media_bytes={**SPECS["x"].media_bytes, "video": len(at)}))
-    monkeypatch.setattr(spec_module, "X_PREMIUM_VIDEO_BYTES", len(past))
-    assert lint_video(repo, "x", at) == []
-    assert lint_video(repo, "x", past) == [f"{CLIP} is {len(past):,} bytes; x allows at most {len(at):,} bytes for videos"]
-    shutil.rmtree(repo.root / "posts")
-    assert lint_video(repo, "premium", past) == []
-    assert lint_video(repo, "premium", further) == [f"{CLIP} is {len(further):,} bytes; x allows at most {len(past):,} "
-                                                    "bytes for videos"]
+def sparse_mp4(size: int) -> bytes:
+    """A video whose last box, its frames (`mdat`), runs to the end of the file (a size of 0): the file is then
+    made `size` bytes long by `truncate`, which costs no disk (a sparse file), so the platforms' own limits
+    of 8 GiB and more can be tried as they are."""
+    return mp4((1280, 720), 10, 30, moov_first=True, mdat=b"")[:-8] + struct.pack(">I4s", 0, b"mdat") + bytes(size)
+
+
+GIB, MIB = 1024 ** 3, 1024 ** 2
+
+
+@pytest.mark.parametrize(("account", "size", "messages"), [
+    # X, "Video on a Post": 8 GB, 16 GB for X Premium; Mastodon's default video limit, 99 MiB, is "less than"
+    ("x", 8 * GIB, []),
+    ("x", 8 * GIB + 1, [f"{CLIP} is 8,589,934,593 bytes; x allows at most 8,589,934,592 bytes for videos"]),
+    ("premium", 16 * GIB, []),
+    ("premium", 16 * GIB + 1, [f"{CLIP} is 17,179,869,185 bytes; x allows at most 17,179,869,184 bytes for videos"]),
+    ("social", 99 * MIB - 1, []),
+    ("social", 99 * MIB, [f"{CLIP} is 103,809,024 bytes; mastodon allows less than 103,809,024 bytes for videos"]),
+])
+def test_video_size_limits_hold_at_the_platforms_own_figures(repo, account, size, messages):
+    repo.write("postops.yaml", ACCOUNTS)
+    repo.write_bytes("media/clip.mp4", sparse_mp4(0))
+    with open(repo.root / "media/clip.mp4", "r+b") as handle:
+        handle.truncate(size)
+    repo.write(f"posts/{account}/p.yaml", f"account: {account}\ntext: hi\nmedia:\n  - {{path: media/clip.mp4, alt: x}}\n")
+    assert [f.message for f in repo.lint().findings if f.rule == "media"] == messages
 
 
 @pytest.mark.parametrize(("data", "messages"), [
