@@ -64,19 +64,48 @@ MODULES: dict[str, list[str]] = {
 KILLED = {"killed", "timeout", "caught by type check"}
 
 # Added to the copy's tests/conftest.py. mutmut hands a mutant's tests to pytest in no particular order and
-# stops at the first failure (-x): run them quickest first, by the durations of its stats phase, so that a
-# killed mutant is found by its cheapest killing test instead of a random one. Survivors still run them all.
-QUICKEST_FIRST = """
+# stops at the first failure (-x). Each test that kills a mutant is written down (its function, the test);
+# later mutants run first the tests that killed most mutants of the same function, then of any function,
+# then the quickest (by the stats phase's durations), so that a killed mutant costs one test, not dozens.
+# Survivors still run them all.
+QUICKEST_FIRST = r"""
+
+def _mutation_kills():  # added by tools/mutation.py
+    from pathlib import Path as _Path
+
+    return _Path(__file__).resolve().parent.parent / "mutation-kills.txt"
+
 
 def pytest_collection_modifyitems(items):  # added by tools/mutation.py
+    import collections as _collections
     import json as _json
+    import os as _os
     from pathlib import Path as _Path
 
     _stats = _Path(__file__).resolve().parent.parent / "mutmut-stats.json"
-    if _stats.is_file():
-        _took = _json.loads(_stats.read_text()).get("duration_by_test", {})
-        items.sort(key=lambda item: _took.get(item.nodeid, float("inf")))
+    if not _stats.is_file():
+        return
+    _took = _json.loads(_stats.read_text()).get("duration_by_test", {})
+    _function = _os.environ.get("MUTANT_UNDER_TEST", "").split("__mutmut_")[0]
+    _here, _anywhere = _collections.Counter(), _collections.Counter()
+    if _mutation_kills().is_file():
+        for _line in _mutation_kills().read_text().splitlines():
+            _killed, _, _test = _line.partition("\t")
+            _anywhere[_test] += 1
+            if _killed == _function:
+                _here[_test] += 1
+    items.sort(key=lambda item: (-_here[item.nodeid], -_anywhere[item.nodeid], _took.get(item.nodeid, float("inf"))))
+
+
+def pytest_runtest_logreport(report):  # added by tools/mutation.py
+    import os as _os
+
+    _mutant = _os.environ.get("MUTANT_UNDER_TEST", "")
+    if report.failed and "__mutmut_" in _mutant:
+        with open(_mutation_kills(), "a") as _kills:   # one short line, appended whole
+            _kills.write(_mutant.split("__mutmut_")[0] + "\t" + report.nodeid + "\n")
 """
+
 # mutmut limits the CPU time of a mutant's test process, not the wall clock: a mutant that makes a publisher
 # loop in git subprocesses (the ledger's "watched" flag dropped: a sighting appended for ever) spends its time
 # in children and would run for hours. Past this many seconds a mutant gets what mutmut's own limit sends.
