@@ -41,12 +41,123 @@ def full_box(kind: bytes, *payload: bytes, version: int = 0, flags: int = 0) -> 
 _MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)   # the identity
 
 
+# -- H.264 (ITU-T H.264): a sequence parameter set, as an encoder writes it ----------------------------------
+
+
+class _Bits:
+    """Bits written as H.264's syntax writes them: u(n), ue(v), se(v) (7.2, 9.1)."""
+
+    def __init__(self) -> None:
+        self.bits: list[int] = []
+
+    def u(self, n: int, value: int) -> None:
+        self.bits += [(value >> (n - 1 - i)) & 1 for i in range(n)]
+
+    def ue(self, value: int) -> None:
+        width = (value + 1).bit_length()
+        self.u(width - 1, 0)
+        self.u(width, value + 1)
+
+    def se(self, value: int) -> None:
+        self.ue(2 * value - 1 if value > 0 else -2 * value)
+
+    def rbsp(self) -> bytes:
+        """With rbsp_trailing_bits, and an emulation prevention byte after every two zero bytes followed by a
+        byte of at most 3 (7.4.1)."""
+        bits = self.bits + [1] + [0] * (-(len(self.bits) + 1) % 8)
+        raw = bytes(int("".join(map(str, bits[i:i + 8])), 2) for i in range(0, len(bits), 8))
+        out, zeros = bytearray(), 0
+        for byte in raw:
+            if zeros >= 2 and byte <= 3:
+                out.append(3)
+                zeros = 0
+            out.append(byte)
+            zeros = zeros + 1 if byte == 0 else 0
+        return bytes(out)
+
+
+HIGH = 100          # profile_idc of the High profile, whose SPS gives its chroma format; 66: Baseline
+
+
+def sps(width: int = 1280, height: int = 720, *, profile: int = HIGH, chroma: int = 1, fields: bool = False,
+        scaling: bool | str = False, order: int = 0, level: int = 31, set_id: int = 0) -> bytes:
+    """A sequence parameter set NAL unit (7.3.2.1.1) for pictures of `width` x `height`: `chroma` is
+    chroma_format_idc (0: 4:0:0, 1: 4:2:0, 2: 4:2:2, 3: 4:4:4; only written for High profiles), `fields` makes
+    frame_mbs_only_flag 0 (interlaced, with macroblock-adaptive fields), `scaling` writes scaling matrices
+    (every list; "short": each list ended by a nextScale of 0 at its first entry), `order` is pic_order_cnt_type (1 writes a cycle of two reference frames). A `level` of 0 and
+    a `set_id` of 63 make its second and third bytes zero and the fourth 2: an emulation prevention byte."""
+    w = _Bits()
+    w.u(8, profile)
+    w.u(8, 0)           # constraint flags, reserved
+    w.u(8, level)       # level_idc: 31 is level 3.1
+    w.ue(set_id)        # seq_parameter_set_id
+    if profile in (100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135):
+        w.ue(chroma)
+        if chroma == 3:
+            w.u(1, 0)
+        w.ue(0)
+        w.ue(0)         # 8-bit luma and chroma
+        w.u(1, 0)
+        w.u(1, int(bool(scaling)))
+        if scaling:
+            for i in range(8 if chroma != 3 else 12):
+                w.u(1, 1)
+                for j in range(16 if i < 6 else 64):
+                    if scaling == "short":       # nextScale 0 at once: the list ends there (7.3.2.1.1.1)
+                        w.se(-8)
+                        break
+                    w.se(-3 if j == 0 else 1)
+    w.ue(0)             # log2_max_frame_num_minus4
+    w.ue(order)
+    if order == 0:
+        w.ue(2)
+    elif order == 1:
+        w.u(1, 0)
+        w.se(-2)
+        w.se(1)
+        w.ue(2)
+        w.se(4)
+        w.se(-4)
+    w.ue(4)             # max_num_ref_frames
+    w.u(1, 0)
+    frame_units = 2 if fields else 1
+    mbs_wide, mbs_high = -(-width // 16), -(-height // (16 * frame_units))
+    w.ue(mbs_wide - 1)
+    w.ue(mbs_high - 1)
+    w.u(1, 0 if fields else 1)  # frame_mbs_only_flag
+    if fields:
+        w.u(1, 1)       # mb_adaptive_frame_field_flag
+    w.u(1, 1)           # direct_8x8_inference_flag
+    crop_x, crop_y = (2 if chroma in (1, 2) else 1), (2 if chroma == 1 else 1) * frame_units
+    right, bottom = mbs_wide * 16 - width, mbs_high * 16 * frame_units - height
+    w.u(1, int(bool(right or bottom)))
+    if right or bottom:
+        w.ue(0)
+        w.ue(right // crop_x)
+        w.ue(0)
+        w.ue(bottom // crop_y)
+    w.u(1, 0)           # no VUI
+    return bytes([0x67]) + w.rbsp()
+
+
+def avcc(parameters: bytes | None = None) -> bytes:
+    """An `avcC` box (ISO/IEC 14496-15, 5.3.3.1) holding one sequence parameter set (a 4:2:0 progressive High
+    profile one at 1280x720 unless given) and one picture parameter set."""
+    parameters = parameters if parameters is not None else sps()
+    pps = bytes([0x68, 0xEB, 0xE3, 0xCB, 0x22, 0xC0])
+    return box(b"avcC", bytes([1, parameters[1], parameters[2], parameters[3], 0xFF, 0xE1]),
+               struct.pack(">H", len(parameters)), parameters, b"\x01", struct.pack(">H", len(pps)), pps)
+
+
 def video_track(width: int, height: int, seconds: float, fps: Fraction | int, handler: bytes = b"vide",
-                entry: bytes | None = None, pasp: tuple[int, int] | None = None, track_id: int = 1) -> bytes:
+                entry: bytes | None = None, pasp: tuple[int, int] | None = None, track_id: int = 1,
+                parameters: bytes | None = None) -> bytes:
     """A `trak` box for a video of `width` x `height` pictures shown at `fps` for `seconds`: its header (track
     `track_id`), its media header (timescale: 30000 for 30 frames a second, 60000 for 60000/1001), handler, the
     media information header of its kind (`vmhd` for video, `smhd` for sound), one AVC sample description (or
-    `entry`), with a pixel aspect ratio box when `pasp` is given, and a time-to-sample table of frames of equal
+    `entry`: its decoder configuration holds the sequence parameter set `parameters`, by default a 4:2:0
+    progressive one of the track's size), with a pixel aspect ratio box when `pasp` is given, and a
+    time-to-sample table of frames of equal
     length. Other readers (MediaInfo) take a track's kind from its media information header, and merge tracks
     of the same id."""
     fps = Fraction(fps)
@@ -58,7 +169,8 @@ def video_track(width: int, height: int, seconds: float, fps: Fraction | int, ha
               0x480000, 0, 1) + bytes(32) + struct.pack(">Hh", 0x18, -1))
     stbl = box(b"stbl",
                full_box(b"stsd", struct.pack(">I", 1), entry if entry is not None else
-                        box(b"avc1", visual, box(b"pasp", struct.pack(">II", *pasp)) if pasp else b"")),
+                        box(b"avc1", visual, avcc(parameters or sps(width, height)),
+                            box(b"pasp", struct.pack(">II", *pasp)) if pasp else b"")),
                full_box(b"stts", struct.pack(">III", 1, frames, delta)),
                full_box(b"stsc", struct.pack(">I", 0)), full_box(b"stsz", struct.pack(">II", 0, 0)),
                full_box(b"stco", struct.pack(">I", 0)))

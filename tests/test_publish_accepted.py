@@ -11,7 +11,9 @@ The fakes count as the platforms say they do, with code of their own (not postop
   initialize, at least 32x32 and at most 1280x1024 pixels (either way round:
   the same page recommends 720x1280 for portrait; 1920x1080 for an X Premium account, as "Subscribed users
   can upload a 1080p video"), an aspect ratio between 1:3 and 3:1, 60 frames a second
-  or fewer, square pixels, AAC LC sound in mono or stereo. X judges a video while it processes it, and says
+  or fewer, square pixels, AAC LC sound in mono or stereo, YUV 4:2:0 (MediaInfo reads it from the H.264
+  sequence parameter set; it cannot tell interlacing without the frames, so the fake does not judge that).
+  X judges a video while it processes it, and says
   so in STATUS's processing_info (state "failed", the reason in the answer's errors); a media id whose
   processing did not succeed cannot be used in a post.
 - Mastodon (https://docs.joinmastodon.org/user/posting/#text, StatusLengthValidator): 500 characters as
@@ -47,7 +49,7 @@ import requests
 import responses
 import tweepy
 from gitfixtures import Repo, content_repo
-from mediafixtures import image, mp4, sound_track, video_track
+from mediafixtures import image, mp4, sound_track, sps, video_track
 from PIL import Image
 from platformfixtures import X_MEDIA, FakeXMedia, multipart
 from pymediainfo import MediaInfo
@@ -134,6 +136,7 @@ class Video:
     pixel_aspect: float | None
     audio: str | None           # "AAC LC", "HE-AAC", "AC-3", ...; None: no sound track
     channels: int | None
+    chroma: str | None          # "4:2:0", "4:2:2", ...: MediaInfo's ChromaSubsampling
 
 
 def video(data: bytes) -> Video | None:
@@ -159,7 +162,8 @@ def video(data: bytes) -> Video | None:
                  width=picture.width if picture is not None else None,
                  height=picture.height if picture is not None else None,
                  fps=number(picture, "frame_rate"), pixel_aspect=number(picture, "pixel_aspect_ratio"),
-                 audio=audio, channels=int(sound.channel_s) if sound is not None and sound.channel_s else None)
+                 audio=audio, channels=int(sound.channel_s) if sound is not None and sound.channel_s else None,
+                 chroma=picture.chroma_subsampling if picture is not None else None)
 
 
 def x_video_refusal(clip: Video, subscribed: bool = False) -> str | None:
@@ -184,6 +188,8 @@ def x_video_refusal(clip: Video, subscribed: bool = False) -> str | None:
         return "audio format"
     if clip.channels is not None and clip.channels > 2:
         return "audio channels"
+    if clip.chroma != "4:2:0":          # "Only YUV 4:2:0 pix_fmt supported"
+        return "chroma"
     return None
 
 
@@ -484,6 +490,9 @@ VIDEO_AT_LIMIT: list[tuple[str, str, dict[str, int], bytes, bytes]] = [
     ("xc", "audio format", {}, with_sound(sound_track()), with_sound(sound_track(audio_object=5))),   # HE-AAC
     ("xc", "audio channels", {}, with_sound(sound_track(channels=2)), with_sound(sound_track(channels=6))),
     ("xc", "no video stream", {}, mp4(), mp4(tracks=sound_track())),
+    ("xc", "chroma", {}, mp4(), mp4(tracks=video_track(1280, 720, 10, 30, parameters=sps(chroma=2)))),   # 4:2:2
+    ("xc", "chroma", {}, mp4(tracks=video_track(1280, 720, 10, 30, parameters=sps(profile=66))),        # Baseline
+     mp4(tracks=video_track(1280, 720, 10, 30, parameters=sps(chroma=3)))),                              # 4:4:4
     ("social", "size", {"video_size_limit": 5000}, sized(4999), sized(5000)),
     ("social", "no video stream", {}, mp4(), mp4(tracks=sound_track())),        # "Video has no video stream"
     ("social", "matrix", {}, mp4((3840, 2160)), mp4((3841, 2160))),

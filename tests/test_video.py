@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import responses
 from conftest import CONFIG
-from mediafixtures import box, fragmented_mp4, full_box, mp4, sound_track, video_track
+from mediafixtures import avcc, box, fragmented_mp4, full_box, mp4, sound_track, sps, video_track
 from test_approval_bypass import Uploader, publish_with_media_rule_off
 from test_instance_limits import INSTANCE, instance
 
@@ -475,3 +475,86 @@ def test_a_broken_sound_description_is_damage(tmp_path):
 
 def test_every_cut_and_flipped_byte_of_a_video_with_sound_is_a_finding_or_a_video(tmp_path):
     cut_and_flipped(tmp_path, with_sound(sound_track(), pasp=(1, 1)), 1449614)
+
+
+# -- X's requirements in the H.264 stream: YUV 4:2:0, progressive scan ----------------------------------------
+# X, media best practices, video, "Advanced": "Only YUV 4:2:0 pix_fmt supported", "Must use progressive scan".
+# Both are in the sequence parameter set (ITU-T H.264, 7.3.2.1.1) that the avcC box carries: chroma_format_idc
+# (High profiles only; every other profile is 4:2:0) and frame_mbs_only_flag (0: pictures may be fields).
+
+
+def coded(**parameters: object) -> bytes:
+    return mp4(tracks=video_track(1280, 720, 10, 30, parameters=sps(**parameters)))   # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("parameters", "facts", "messages"), [
+    ({}, ("4:2:0", False), []),
+    ({"profile": 66}, ("4:2:0", False), []),                             # Baseline: no chroma_format_idc
+    ({"profile": 77, "order": 1}, ("4:2:0", False), []),                 # Main, a picture order cycle
+    ({"chroma": 2}, ("4:2:2", False), [f"{CLIP} is a video in YUV 4:2:2; X takes only YUV 4:2:0: export it again "
+                                       "in 4:2:0 (yuv420p)"]),
+    ({"chroma": 3, "scaling": True}, ("4:4:4", False),                   # 12 scaling lists, then the rest
+     [f"{CLIP} is a video in YUV 4:4:4; X takes only YUV 4:2:0: export it again in 4:2:0 (yuv420p)"]),
+    ({"chroma": 0}, ("4:0:0", False), [f"{CLIP} is a video in YUV 4:0:0; X takes only YUV 4:2:0: export it again "
+                                       "in 4:2:0 (yuv420p)"]),
+    ({"scaling": True, "order": 1}, ("4:2:0", False), []),
+    ({"scaling": "short", "fields": True}, ("4:2:0", True), [f"{CLIP} is an interlaced video (its H.264 pictures "
+                                                            "may be coded as fields); X takes only progressive scan: "
+                                                            "export it again as progressive"]),
+    ({"chroma": 2, "level": 0, "set_id": 63}, ("4:2:2", False),         # 00 00 03 02: an emulation prevention byte
+     [f"{CLIP} is a video in YUV 4:2:2; X takes only YUV 4:2:0: export it again in 4:2:0 (yuv420p)"]),
+    ({"fields": True}, ("4:2:0", True), [f"{CLIP} is an interlaced video (its H.264 pictures may be coded as "
+                                         "fields); X takes only progressive scan: export it again as progressive"]),
+], ids=["high 4:2:0", "baseline", "main", "4:2:2", "4:4:4 scaled", "monochrome", "scaled", "short scaling lists",
+        "emulation prevention",
+        "interlaced"])
+def test_x_video_chroma_and_scan(repo, tmp_path, parameters, facts, messages):
+    data = coded(**parameters)
+    info = inspect(tmp_path, data)
+    assert (info.chroma, info.interlaced) == facts
+    assert lint_video(repo, "x", data) == messages
+    shutil.rmtree(repo.root / "posts")
+    assert lint_video(repo, "social", data) == []                        # Mastodon states neither
+
+
+def test_a_video_that_is_not_h264_has_no_chroma_read(tmp_path):
+    hevc = box(b"hvc1", bytes(6) + struct.pack(">H", 1) + bytes(16) + struct.pack(">HH", 1280, 720) + bytes(50))
+    info = inspect(tmp_path, mp4(tracks=video_track(1280, 720, 10, 30, entry=hevc)))
+    assert (info.width, info.chroma, info.interlaced) == (1280, None, None)
+
+
+def test_a_broken_h264_configuration_is_damage(tmp_path):
+    bare = box(b"avc1", bytes(6) + struct.pack(">H", 1) + bytes(16) + struct.pack(">HH", 1280, 720) + bytes(50))
+    assert damaged(tmp_path, mp4(tracks=video_track(1280, 720, 10, 30, entry=bare))) == (
+        "its H.264 format (avc1) has no decoder configuration (avcC)")
+    parameters = sps()
+    no_sets = parameters[:5] + bytes([0xE0])                             # numOfSequenceParameterSets 0
+    assert damaged(tmp_path, coded_with(avcc_of(no_sets))) == (
+        "its H.264 decoder configuration (avcC) has no sequence parameter set")
+    assert damaged(tmp_path, coded_with(avcc_of(bytes([1, 100, 0, 31, 0xFF, 0xE1, 0, 40]) + parameters))) == (
+        "its H.264 decoder configuration (avcC) is cut short")
+    picture_set = bytes([0x68]) + parameters[1:]                        # a NAL unit of type 8, not 7
+    assert damaged(tmp_path, coded_with(avcc(picture_set))) == (
+        "its H.264 decoder configuration (avcC) holds no sequence parameter set where one must be")
+    assert damaged(tmp_path, coded_with(avcc(parameters[:6]))) == (
+        "its H.264 sequence parameter set (in avcC) is cut short")
+    assert damaged(tmp_path, coded_with(avcc(parameters[:4] + bytes(8)))) == (
+        "its H.264 sequence parameter set (in avcC) has a number longer than 32 bits")
+    assert damaged(tmp_path, coded(chroma=4)) == (
+        "its H.264 sequence parameter set (in avcC) gives chroma_format_idc 4, which H.264 does not define")
+    assert damaged(tmp_path, coded(order=3)) == (
+        "its H.264 sequence parameter set (in avcC) gives pic_order_cnt_type 3, which H.264 does not define")
+
+
+def avcc_of(record: bytes) -> bytes:
+    return box(b"avcC", record)
+
+
+def coded_with(configuration: bytes) -> bytes:
+    visual = (bytes(6) + struct.pack(">H", 1) + bytes(16) + struct.pack(">HHIIIH", 1280, 720, 0x480000, 0x480000, 0, 1)
+              + bytes(32) + struct.pack(">Hh", 0x18, -1))
+    return mp4(tracks=video_track(1280, 720, 10, 30, entry=box(b"avc1", visual, configuration)))
+
+
+def test_every_cut_and_flipped_byte_of_an_h264_configuration_is_a_finding_or_a_video(tmp_path):
+    cut_and_flipped(tmp_path, coded(chroma=3, scaling=True, order=1), 264)

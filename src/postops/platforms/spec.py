@@ -60,6 +60,8 @@ class VideoLimits:
     square_pixels: bool = False                     # a pixel aspect ratio of 1:1 only
     audio: tuple[str, ...] | None = None            # the sound formats it takes (postops.repo.mp4's names)
     max_channels: int | None = None                 # sound channels at most
+    chroma: tuple[str, ...] | None = None           # the chroma formats it takes ("4:2:0"), of H.264 video
+    progressive: bool = False                       # progressive scan only: no H.264 coded with fields
 
 
 @dataclass(frozen=True)
@@ -296,6 +298,12 @@ class PlatformSpec:
         if video.audio is not None and info.audio is not None and info.audio not in video.audio:
             found.append(f"media {rel!r} is a video whose sound is {info.audio}; {self.title} takes only "
                          f"{' or '.join(video.audio)} sound")
+        if video.chroma is not None and info.chroma is not None and info.chroma not in video.chroma:
+            found.append(f"media {rel!r} is a video in YUV {info.chroma}; {self.title} takes only "
+                         f"{' or '.join('YUV ' + c for c in video.chroma)}: export it again in 4:2:0 (yuv420p)")
+        if video.progressive and info.interlaced:
+            found.append(f"media {rel!r} is an interlaced video (its H.264 pictures may be coded as fields); "
+                         f"{self.title} takes only progressive scan: export it again as progressive")
         if video.max_channels is not None and info.channels is not None and info.channels > video.max_channels:
             found.append(f"media {rel!r} is a video with {info.channels} sound channels; {self.title} takes at most "
                          f"{video.max_channels} (mono or stereo)")
@@ -364,15 +372,16 @@ SPECS: dict[str, PlatformSpec] = {
     # 1080p video" (X_PREMIUM_VIDEO_SIDES). The same list's requirements that a file's boxes give: "Pixel aspect
     # ratio: must have 1:1" (a `pasp` box), "Audio must be AAC with Low Complexity profile. (High-Efficiency AAC
     # is not supported)" and "Audio must be mono or stereo, not 5.1 or greater" (the sound track's esds). Its
-    # "Recommended" H264 High Profile is a recommendation, not checked; YUV 4:2:0, open GOP and progressive
-    # scan are in the codec's own headers, not read.
+    # "Recommended" H264 High Profile is a recommendation, not checked. Its "Only YUV 4:2:0 pix_fmt supported" and
+    # "Must use progressive scan" are read from an H.264 video's sequence parameter set; "Must not have open GOP"
+    # is in the frames themselves, not read.
     "x": PlatformSpec(
         "x", "X", 280, "weighted characters", "x-weighted",
         counted_as="twitter-text's weighted length: most characters 1, CJK and emoji 2, every URL 23",
         limit_option="25,000 for an account with `premium: true`",
         media_bytes={"image": 5 * 1024 * 1024, "video": 8 * 1024 ** 3}, format_bytes={"gif": 15 * 1024 * 1024},
         video=VideoLimits(seconds=(0.5, 20 * 60), min_side=32, max_sides=(1280, 1024), max_ratio=3, frame_rate=60,
-                          square_pixels=True, audio=("AAC LC",), max_channels=2),
+                          square_pixels=True, audio=("AAC LC",), max_channels=2, chroma=("4:2:0",), progressive=True),
         gif=GifLimits(max_size=(1280, 1080), frames=350, frame_pixels=300_000_000),
         features=Features(repost=True, quote=True,
                           poll=PollLimits(2, 4, 25, 5, 10080, with_media=False, with_quote=False), alt_chars=1000),

@@ -57,6 +57,8 @@ class MediaInfo:
     pixel_aspect: tuple[int, int] | None = None   # a video's pixel aspect ratio where its file gives one
     audio: str | None = None           # a video's sound format in words ("AAC LC", "HE-AAC", "ac-3"); None: none
     channels: int | None = None        # its sound channels, where its file says
+    chroma: str | None = None          # an H.264 video's chroma format ("4:2:0", "4:2:2", ...); None: not read
+    interlaced: bool | None = None     # an H.264 video coded with fields; None: not read
 
     @property
     def pixels(self) -> int | None:
@@ -156,7 +158,7 @@ def _video(target: Path, rel: str, fmt: str, size: int) -> MediaInfo:
                            "data): platforms refuse it as a video") from None
     return MediaInfo("video", fmt, size, facts.width, facts.height, facts.duration, facts.frame_rate,
                      unknown_length=facts.unknown_length, pixel_aspect=facts.pixel_aspect, audio=facts.audio,
-                     channels=facts.channels)
+                     channels=facts.channels, chroma=facts.chroma, interlaced=facts.interlaced)
 
 
 def _image(target: Path, rel: str, head: bytes, size: int, named: str) -> MediaInfo:

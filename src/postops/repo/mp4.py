@@ -15,6 +15,9 @@ is in a few of its boxes:
 - `moov/trak/mdia/mdhd`: the track's own timescale;
 - `moov/trak/mdia/minf/stbl/stsd`: its first sample description, whose VisualSampleEntry gives the width
   and height of the pictures, which is what a platform calls the video's dimensions;
+- for H.264 (`avc1`, `avc3`), the format's decoder configuration `avcC` (ISO/IEC 14496-15, 5.3.3.1) and the
+  first sequence parameter set in it (ITU-T H.264, 7.3.2.1.1): its chroma format (4:2:0, 4:2:2, ...) and
+  whether its pictures may be fields (`frame_mbs_only_flag` 0: interlaced), which X refuses;
 - `moov/trak/mdia/minf/stbl/stts`: how many frames the track has and for how long each is shown; frames
   divided by that time is the frame rate ffprobe calls `avg_frame_rate`, which Mastodon compares with its
   limit.
@@ -63,6 +66,8 @@ class VideoFacts:
     pixel_aspect: tuple[int, int] | None = None   # its pictures' pasp box (width:height of a pixel), if it has one
     audio: str | None = None    # the first sound track's format in words ("AAC LC", "HE-AAC", "ac-3"), None: no sound
     channels: int | None = None  # that track's channels, where its format says
+    chroma: str | None = None   # an H.264 video's chroma format ("4:2:0", "4:2:2", "4:4:4", "4:0:0"); None: not H.264
+    interlaced: bool | None = None  # an H.264 video coded with fields (frame_mbs_only_flag 0); None: not H.264
 
 
 class VideoDamage(ValueError):
@@ -283,11 +288,12 @@ def _facts(moov: memoryview) -> tuple[VideoFacts, _Track]:
         elif handler == b"soun" and audio is None:
             audio = _audio_track(moov, mdia)
     if video is not None:
-        width, height, rate, track_id, track_scale, aspect = video
+        width, height, rate, track_id, track_scale, aspect, coding = video
         defaults = {fields[0]: fields[2] for fields in (_fields(moov, trex, "trex", ">III") for trex in trexes)}
         if fragmented and track_scale == 0:
             raise VideoDamage("its video track's media header (mdhd) gives a timescale of 0")
-        return (VideoFacts(seconds, width, height, rate, None, aspect, *(audio or (None, None))),
+        sound, channels = audio or (None, None)
+        return (VideoFacts(seconds, width, height, rate, None, aspect, sound, channels, *coding),
                 _Track(fragmented, duration, track_id, track_scale, defaults.get(track_id, 0)))
     raise NoVideoTrack("it has no video track")
 
@@ -305,9 +311,9 @@ def _handler(moov: memoryview, start: int, end: int) -> tuple[bytes, tuple[int, 
 
 
 def _video_track(moov: memoryview, start: int, end: int, mdia: tuple[int, int]
-                 ) -> tuple[int, int, float | None, int, int, tuple[int, int] | None]:
-    """(width, height, frame rate, track id, timescale, pixel aspect ratio) of the video track whose payload is
-    moov[start:end]."""
+                 ) -> tuple[int, int, float | None, int, int, tuple[int, int] | None, tuple[str | None, bool | None]]:
+    """(width, height, frame rate, track id, timescale, pixel aspect ratio, (chroma format, interlaced)) of the
+    video track whose payload is moov[start:end]."""
     tkhd = _first(moov, start, end, "trak", b"tkhd")
     if tkhd is None:
         raise VideoDamage("its video track has no track header (tkhd)")
@@ -324,7 +330,7 @@ def _video_track(moov: memoryview, start: int, end: int, mdia: tuple[int, int]
     width, height, aspect = _dimensions(moov, stsd)
     stts = _first(moov, *stbl, "stbl", b"stts")
     rate = _frame_rate(moov, stts, timescale) if stts is not None else None
-    return width, height, rate, track_id, timescale, aspect
+    return width, height, rate, track_id, timescale, aspect, _coding(moov, stsd)
 
 
 def _first_entry(moov: memoryview, stsd: tuple[int, int], what: str) -> tuple[bytes, int, int]:
@@ -361,6 +367,106 @@ def _dimensions(moov: memoryview, stsd: tuple[int, int]) -> tuple[int, int, tupl
             h_spacing, v_spacing = struct.unpack_from(">II", moov, pasp[0])
             aspect = (h_spacing, v_spacing)
     return width, height, aspect
+
+
+# H.264 profiles whose sequence parameter set gives its chroma format (ITU-T H.264, 7.3.2.1.1); the others' is 4:2:0
+_CHROMA_PROFILES = frozenset({100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135})
+_CHROMA = {0: "4:0:0", 1: "4:2:0", 2: "4:2:2", 3: "4:4:4"}   # chroma_format_idc (Table 6-1)
+_SPS = "its H.264 sequence parameter set (in avcC)"
+
+
+def _coding(moov: memoryview, stsd: tuple[int, int]) -> tuple[str | None, bool | None]:
+    """(chroma format, interlaced) of the first video format when it is H.264, from the first sequence
+    parameter set of its `avcC` (AVCDecoderConfigurationRecord: version, profile, compatibility, level,
+    lengthSizeMinusOne, then numOfSequenceParameterSets in 5 bits, each a 16-bit length and a NAL unit);
+    (None, None) for any other format."""
+    kind, first, last = _first_entry(moov, stsd, "video")
+    if kind not in (b"avc1", b"avc3"):
+        return None, None
+    avcc = _first(moov, first + 78, last, _name(kind), b"avcC") if last - first > 78 else None
+    if avcc is None:
+        raise VideoDamage(f"its H.264 format ({_name(kind)}) has no decoder configuration (avcC)")
+    record = bytes(moov[avcc[0]:avcc[1]])
+    if len(record) < 6 or record[5] & 0x1F == 0:
+        raise VideoDamage("its H.264 decoder configuration (avcC) has no sequence parameter set")
+    length = int.from_bytes(record[6:8], "big") if len(record) >= 8 else 0
+    nal = record[8:8 + length]
+    if len(record) < 8 or len(nal) < length:
+        raise VideoDamage("its H.264 decoder configuration (avcC) is cut short")
+    if not nal or nal[0] & 0x1F != 7:
+        raise VideoDamage("its H.264 decoder configuration (avcC) holds no sequence parameter set where one must be")
+    return _sequence_parameters(nal[1:].replace(b"\0\0\3", b"\0\0"))   # emulation prevention bytes (7.4.1)
+
+
+class _Bits:
+    """The bits of an H.264 RBSP, read as its syntax reads them: u(n), ue(v) and se(v) (ITU-T H.264, 7.2, 9.1)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.value, self.left = int.from_bytes(data, "big"), 8 * len(data)
+
+    def u(self, n: int) -> int:
+        if n > self.left:
+            raise VideoDamage(f"{_SPS} is cut short")
+        self.left -= n
+        return (self.value >> self.left) & ((1 << n) - 1)
+
+    def ue(self) -> int:
+        zeros = 0
+        while self.u(1) == 0:
+            zeros += 1
+            if zeros > 31:   # no field of a sequence parameter set needs more than 32 bits
+                raise VideoDamage(f"{_SPS} has a number longer than 32 bits")
+        return (1 << zeros) - 1 + self.u(zeros)
+
+    def se(self) -> int:
+        k = self.ue()
+        return (k + 1) // 2 if k % 2 else -(k // 2)
+
+
+def _sequence_parameters(rbsp: bytes) -> tuple[str, bool]:
+    """(chroma format, interlaced) of a sequence parameter set (7.3.2.1.1), read up to frame_mbs_only_flag."""
+    bits = _Bits(rbsp)
+    profile = bits.u(8)
+    bits.u(16)            # constraint flags, reserved bits, level_idc
+    bits.ue()             # seq_parameter_set_id
+    chroma = 1
+    if profile in _CHROMA_PROFILES:
+        chroma = bits.ue()
+        if chroma > 3:
+            raise VideoDamage(f"{_SPS} gives chroma_format_idc {chroma}, which H.264 does not define")
+        if chroma == 3:
+            bits.u(1)     # separate_colour_plane_flag
+        bits.ue()         # bit_depth_luma_minus8
+        bits.ue()         # bit_depth_chroma_minus8
+        bits.u(1)         # qpprime_y_zero_transform_bypass_flag
+        if bits.u(1):     # seq_scaling_matrix_present_flag
+            for i in range(8 if chroma != 3 else 12):
+                if bits.u(1):   # seq_scaling_list_present_flag: a scaling_list (7.3.2.1.1.1) of 16 or 64
+                    scale = 8
+                    for _ in range(16 if i < 6 else 64):
+                        scale = (scale + bits.se() + 256) % 256   # nextScale: at 0, the rest repeat the last
+                        if scale == 0:
+                            break
+    bits.ue()             # log2_max_frame_num_minus4
+    order = bits.ue()     # pic_order_cnt_type
+    if order == 0:
+        bits.ue()         # log2_max_pic_order_cnt_lsb_minus4
+    elif order == 1:
+        bits.u(1)         # delta_pic_order_always_zero_flag
+        bits.se()         # offset_for_non_ref_pic
+        bits.se()         # offset_for_top_to_bottom_field
+        cycle = bits.ue()   # num_ref_frames_in_pic_order_cnt_cycle: 0 to 255
+        if cycle > 255:
+            raise VideoDamage(f"{_SPS} gives {cycle} reference frames in its picture order cycle, more than 255")
+        for _ in range(cycle):
+            bits.se()     # offset_for_ref_frame
+    elif order > 2:
+        raise VideoDamage(f"{_SPS} gives pic_order_cnt_type {order}, which H.264 does not define")
+    bits.ue()             # max_num_ref_frames
+    bits.u(1)             # gaps_in_frame_num_value_allowed_flag
+    bits.ue()             # pic_width_in_mbs_minus1
+    bits.ue()             # pic_height_in_map_units_minus1
+    return _CHROMA[chroma], bits.u(1) == 0   # frame_mbs_only_flag: 0 when pictures may be coded as fields
 
 
 # MPEG-4 audio object types (ISO/IEC 14496-3, 1.5.1.1) as people name them

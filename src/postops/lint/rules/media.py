@@ -27,7 +27,9 @@ else from its fragments' frame durations, and its frame rate from its fragments;
 known (fragments over 16 MiB together, or frames without durations), a platform that limits the length (X)
 refuses it, naming why. X's requirements that a file's boxes give are checked too: square pixels (a `pasp`
 box in the video's format, where it has one), sound in AAC LC (the sound track's decoder configuration,
-`esds`: HE-AAC, MP3, AC-3 and the like are refused) and mono or stereo. A video whose boxes are cut short or say more than they hold is refused as
+`esds`: HE-AAC, MP3, AC-3 and the like are refused) and mono or stereo; for H.264, YUV 4:2:0 and progressive
+scan, from the sequence parameter set in its `avcC` (chroma_format_idc, frame_mbs_only_flag). X's "no open
+GOP" is in the frames themselves and not read. A video whose boxes are cut short or say more than they hold is refused as
 damaged, and so is one with no video track; one whose index (`moov`) is over 16 MiB or that has more boxes
 than postops reads is refused too. A thread part or reply to a Facebook account is a comment,
 which takes at most one image. Alt text fits the platform (the table's last column). The numbers
@@ -186,6 +188,10 @@ def _video_cell(video: VideoLimits) -> list[str]:
         said.append(f"sound {' or '.join(video.audio)}")
     if video.max_channels is not None:
         said.append(f"at most {video.max_channels} sound channels")
+    if video.chroma is not None:
+        said.append(f"H.264 in YUV {' or '.join(video.chroma)}")
+    if video.progressive:
+        said.append("progressive scan")
     return said
 
 
