@@ -235,3 +235,22 @@ def test_settle_asks_about_the_content_first_claimed_when_the_run_resolving_it_d
         settle(repo.root, load_config(repo.root), post="p", account="drill", part=0, platform_id=None, url=None,
                not_published=True, now=T + 22 * M, env=env, platforms=Records)
     assert asked == [("maybe out", T)]
+
+
+def test_a_settled_claim_names_the_first_claims_time_when_the_run_resolving_it_died_too(setup):
+    # As a resolving run does (the engine's `resolving`): the time the post may have gone out from is the first
+    # claim's, not that of the claim of the run that died resolving it.
+    repo, _, env, _ = setup(went_out=True)
+
+    class DiesAsking(OutboxPlatform):
+        def lookup(self, request, claimed_at):  # type: ignore[no-untyped-def]
+            raise Died
+
+    with pytest.raises(Died):
+        publish(repo.root, load_config(repo.root), now=T + 11 * M, env=env, lint=no_lint, platforms=DiesAsking)
+    settle(repo.root, load_config(repo.root), post="p", account="drill", part=0, platform_id="p.0", url=None,
+           not_published=False, now=T + 22 * M, env=env)
+
+    claims = [e for e in repo.ledger_events() if e["event"] == "claimed"]
+    assert [c.get("resolving") for c in claims] == [None, T.isoformat(), T.isoformat()]
+    assert claims[1]["at"] == (T + 11 * M).isoformat()

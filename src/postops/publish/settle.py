@@ -111,7 +111,7 @@ def _answer(ledger: Ledger, config: Config, *, post: str, account: str, part: in
     run = "settle-" + new_run_id(moment)
     common = {"post": post, "account": account, "part": part, "hash": claim.get("hash"), "path": claim.get("path"),
               "commit": claim.get("commit"), "run": run, "by": this_publisher(), "at": moment.isoformat()}
-    events: list[dict[str, Any]] = [{"event": CLAIMED, **common, "resolving": claim.get("at"),
+    events: list[dict[str, Any]] = [{"event": CLAIMED, **common, "resolving": claim.get("resolving") or claim.get("at"),
                                      "lease_until": moment.isoformat()}]
     settled_by = {"settled_by": who} if who else {}
     if platform_id:
