@@ -93,3 +93,33 @@ def test_bad_notify_entries_are_config_errors_at_their_place(repo, entry, line, 
     with pytest.raises(ConfigError) as info:
         load_config(repo.root)
     assert (info.value.line, info.value.column) == (line, column)
+
+
+@responses.activate
+def test_an_alert_goes_out_from_a_process_forked_after_one_went_out():
+    """A process forked after an alert (a mutation run forks one per mutant; a parent that sent alerts may
+    fork anything) sends its own: Apprise's shared thread pool, whose threads a fork does not copy, would
+    leave it waiting for ever on a thread that is not there."""
+    import os
+    import signal
+    import time
+
+    responses.post(HOOK, json={})
+    notifier = Notifier([NotifyTarget("POSTOPS_NOTIFY_COMMS")], {"POSTOPS_NOTIFY_COMMS": "jsons://hooks.example/alert"})
+    assert notifier.send([FAILED]) == []
+    child = os.fork()
+    if child == 0:
+        try:
+            os._exit(0 if notifier.send([FAILED]) == [] and len(responses.calls) == 2 else 1)
+        finally:
+            os._exit(2)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(child, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(child, signal.SIGKILL)
+    os.waitpid(child, 0)
+    pytest.fail("the forked process was still sending its alert after 20 seconds")

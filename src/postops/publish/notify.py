@@ -50,7 +50,11 @@ Sender = Callable[[str, str, str], bool]
 def _apprise_send(url: str, title: str, body: str) -> bool:
     import apprise  # noqa: PLC0415 - costs ~0.3 s to import: only when an alert is due
 
-    client = apprise.Apprise()
+    # Not through Apprise's shared thread pool (used for parallel sending, and for its per-service wall-clock
+    # limit): a fork does not copy the pool's threads, so a process forked after an alert waited for ever on
+    # its next one. One URL per client needs no parallel sending; each request is still bounded by the
+    # service's connect and read timeouts.
+    client = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False, service_timeout=0))
     if not client.add(url):
         raise ValueError("Apprise does not know this URL's scheme or cannot read it")
     return bool(client.notify(title=title, body=body))
