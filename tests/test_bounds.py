@@ -81,3 +81,117 @@ def test_a_dotted_run_over_the_bound_is_a_located_finding(repo):
 def test_real_domains_are_within_the_bound(repo):
     repo.write("posts/csis/ok.yaml", "account: csis\ntext: see https://a.b.c.d.example.co.uk/x.y.z?v=1.2.3\n")
     assert not [f for f in repo.lint().findings if f.rule == "text-bounds"]
+
+
+# -- what lies in the work tree: named pipes, folders named like files, gigabytes --------------------------------
+
+
+def run_postops(root: Path, *command: str, memory: int | None = None) -> subprocess.CompletedProcess[str]:
+    """postops in its own process, stopped after 60 s (a read waiting on a named pipe never ends), with its
+    address space capped at `memory` bytes when given."""
+    def cap() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    return subprocess.run([sys.executable, "-m", "postops", *command], cwd=root, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": SRC}, timeout=60, check=False,
+                          preexec_fn=cap if memory else None)
+
+
+def work_tree(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A content repository with its CODEOWNERS written: lint has nothing to say of it."""
+    from postops.repo.codeowners import write_codeowners
+    from postops.repo.config import load_config
+
+    repo = content_repo(tmp_path, remote=False)
+    write_codeowners(repo.root, load_config(repo.root))
+    return repo
+
+
+@pytest.mark.parametrize("cache", [[], ["--no-cache"]])
+def test_a_named_pipe_under_posts_is_a_finding_and_never_waited_on(tmp_path, cache):
+    """`mkfifo posts/drill/x.yaml`: opening it waited for a writer for ever (lint, its cache, `postops log`)."""
+    repo = work_tree(tmp_path)
+    repo.write("posts/drill/a.yaml", "account: drill\ntext: hello\n")
+    os.mkfifo(repo.root / "posts/drill/pipe.yaml")
+
+    done = run_postops(repo.root, "lint", *cache)
+
+    assert (done.returncode, done.stderr) == (1, ""), done.stderr[-2000:]
+    assert done.stdout.splitlines()[0] == \
+        "posts/drill/pipe.yaml:1:1: error [parse] cannot read file: not a regular file (a named pipe)"
+    assert run_postops(repo.root, "log").returncode == 0
+
+
+@pytest.mark.parametrize(("name", "make", "kind"), [
+    ("policies/pipe.yaml", os.mkfifo, "a named pipe"),
+    ("policies/folder.yaml", os.mkdir, "a folder"),     # was an IsADirectoryError: "a bug in postops"
+])
+def test_a_policy_that_is_not_a_file_is_a_located_error(tmp_path, name, make, kind):
+    repo = work_tree(tmp_path)
+    (repo.root / "policies").mkdir()
+    make(repo.root / name)
+
+    done = run_postops(repo.root, "lint")
+
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"postops: {name}:1:1: cannot read {name}: not a regular file ({kind})\n"
+
+
+def test_a_named_pipe_as_media_is_a_finding_and_plan_does_not_wait_on_it(tmp_path):
+    """The content hash covers media bytes: plan read every attached file whole, a named pipe for ever."""
+    repo = work_tree(tmp_path)
+    repo.write("posts/drill/a.yaml", "account: drill\npublish_at: 2026-03-02T12:00:00+00:00\ntext: hello\n"
+               "media:\n  - path: media/clip.mp4\n    alt: a clip\n")
+    (repo.root / "media").mkdir()
+    os.mkfifo(repo.root / "media/clip.mp4")
+
+    linted = run_postops(repo.root, "lint", "--now", NOW)
+    planned = run_postops(repo.root, "plan", "--now", NOW)
+
+    assert linted.stdout.splitlines()[0] == \
+        "posts/drill/a.yaml:5:11: error [media] media 'media/clip.mp4' is not a regular file"
+    assert (planned.returncode, planned.stderr) == (0, ""), planned.stderr[-2000:]
+
+
+def test_a_large_video_is_hashed_in_pieces_not_read_into_memory(tmp_path):
+    """X takes videos of up to 8 GiB; plan and publish hash every attached file for the post's content hash.
+    A sparse file larger than the address space postops is given: it was a MemoryError."""
+    repo = work_tree(tmp_path)
+    repo.write("posts/drill/a.yaml", "account: drill\npublish_at: 2026-03-02T12:00:00+00:00\ntext: hello\n"
+               "media:\n  - path: media/clip.mp4\n    alt: a clip\n")
+    (repo.root / "media").mkdir()
+    with open(repo.root / "media/clip.mp4", "wb") as handle:
+        handle.truncate(640 * 1024**2)
+
+    done = run_postops(repo.root, "plan", "--now", NOW, memory=512 * 1024**2)
+
+    assert (done.returncode, done.stderr) == (0, ""), done.stderr[-2000:]
+    assert "a " in done.stdout
+
+
+def test_a_large_file_beside_the_policies_is_not_read_whole_by_the_lint_cache(tmp_path):
+    """The cache's context digests every file under policies/: one of gigabytes (notes, a data file) was read
+    whole, a MemoryError, and a named pipe there was waited on for ever."""
+    repo = work_tree(tmp_path)
+    repo.write("posts/drill/a.yaml", "account: drill\ntext: hello\n")
+    (repo.root / "policies/notes").mkdir(parents=True)
+    with open(repo.root / "policies/notes/archive.bin", "wb") as handle:
+        handle.truncate(3 * 1024**3)
+    os.mkfifo(repo.root / "policies/notes/pipe")
+
+    done = run_postops(repo.root, "lint", memory=1024**3)
+
+    assert (done.returncode, done.stderr, done.stdout) == (0, "", "no problems in 1 file (1 post)\n")
+
+
+def test_postops_log_reads_a_multi_gigabyte_post_file_no_further_than_lint(tmp_path):
+    repo = work_tree(tmp_path)
+    repo.write("posts/drill/a.yaml", "account: drill\ntext: hello\n")
+    with open(repo.root / "posts/drill/huge.yaml", "wb") as handle:
+        handle.truncate(3 * 1024**3)
+
+    done = run_postops(repo.root, "log", memory=1024**3)
+
+    assert (done.returncode, done.stderr) == (0, ""), done.stderr[-2000:]

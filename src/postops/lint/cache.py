@@ -142,12 +142,11 @@ class LintCache:
         return ids
 
     def _reindex(self, rel: str, entry: dict[str, Any] | None, stat: list[int] | None, now: int) -> dict[str, Any]:
-        try:   # no post file may be larger: one past it, with its size, says all lint will say of it
-            content, size = read_head(self.root / rel, MAX_BYTES_CEILING)
-        except OSError:
-            content, size = b"", None
+        try:
+            content, sha = _bounded_read(self.root / rel)
+        except OSError as exc:   # a named pipe, a folder: never the same as an empty file that can be read
+            content, sha = b"", hashlib.sha256(f"\0{exc.strerror}".encode()).hexdigest()
             stat = None
-        sha = hashlib.sha256(content + (b"" if size is None else f"\0{size}".encode())).hexdigest()
         settled = stat is not None and max(stat[2], stat[3]) < now - SETTLED_NS
         fresh: dict[str, Any] = {"stat": stat if settled else None, "sha": sha, "id": declared_id(rel, content)}
         media = attached_paths(content)
@@ -269,7 +268,7 @@ def context_key(root: Path, code: str) -> str:
             add(name, None)
     for rel in [CONFIG_FILE, LIMITS_FILE, *_files_under(root, "policies")]:
         try:
-            add(rel, hashlib.sha256((root / rel).read_bytes()).hexdigest())
+            add(rel, _bounded_read(root / rel)[1])
         except OSError:
             add(rel, None)
     return digest.hexdigest()
@@ -287,6 +286,15 @@ def _source_signature() -> list[object]:
                 signature.append([os.path.relpath(os.path.join(folder, name), base), stat.st_size,
                                   stat.st_mtime_ns])
     return signature
+
+
+def _bounded_read(path: Path) -> tuple[bytes, str]:
+    """The first MAX_BYTES_CEILING bytes and one of a file, and a digest of them and of the file's size when it is
+    longer. No file postops reads from the repository may be larger (lint.max_file_bytes is at most that), so
+    the digest changes whenever what lint says of the file can; and a file of gigabytes costs one bounded read.
+    Raises OSError, for a named pipe too."""
+    content, size = read_head(path, MAX_BYTES_CEILING)
+    return content, hashlib.sha256(content + (b"" if size is None else f"\0{size}".encode())).hexdigest()
 
 
 def _files_under(root: Path, folder: str) -> list[str]:

@@ -218,6 +218,8 @@ def load_policies(root: Path, builtin_severity: Mapping[str, str]) -> Policies:
                               "as it is", rel, 1, 1)
         try:
             doc = parse(read_capped(path, rel), rel)
+        except OSError as exc:   # a folder or a named pipe named like a policy
+            raise ConfigError(f"cannot read {rel}: {exc.strerror}", rel, 1, 1) from None
         except YamlProblem as exc:
             raise ConfigError(exc.message, rel, exc.line, exc.column) from None
         for error in _POLICY_VALIDATOR.iter_errors(doc.data):

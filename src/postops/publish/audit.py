@@ -39,6 +39,7 @@ from postops.publish.ledger import (
 from postops.repo import git
 from postops.repo.config import Config, load_config
 from postops.repo.posts import POSTS_DIR, declared_ids, discover, is_post_file, post_id_from_path
+from postops.repo.yamlfile import MAX_BYTES_CEILING, read_head
 from postops.times import parse_time
 
 Echo = Callable[[str], None]
@@ -428,7 +429,8 @@ def _posts_at_head(root: Path) -> tuple[dict[str, str], dict[str, set[str]]]:
     media_users: dict[str, set[str]] = {}
     for path in files:
         try:
-            text = (root / path).read_text("utf-8", "replace")
+            # bounded: lint reads no post file larger, and a named pipe is refused rather than waited on
+            text = read_head(root / path, MAX_BYTES_CEILING)[0].decode("utf-8", "replace")
         except OSError:
             continue
         if "path:" in text:

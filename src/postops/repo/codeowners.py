@@ -212,7 +212,10 @@ def codeowners_problems(root: Path, config: Config, path: str | None = None,
     """
     rel = path or locate_codeowners(root)
     try:
-        text = (root / rel).read_text(encoding="utf-8").replace("\r\n", "\n")
+        raw, size = read_head(root / rel, MAX_BYTES_CEILING)   # a named pipe or gigabytes: said, not waited on
+        if size is not None:
+            return [(1, 1, f"{rel} is {size:,} bytes, more than postops reads ({MAX_BYTES_CEILING:,}); {_RUN}")]
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")   # as a text-mode read has it
     except FileNotFoundError:
         return [(1, 1, f"{rel} is missing, so nobody's review is required for any account's posts; {_RUN}")]
     except (OSError, UnicodeDecodeError) as exc:
@@ -281,7 +284,8 @@ def codeowners_command(root: Path, *, check: bool, echo: Callable[[str], Any],
     target = root / rel
     text = render_codeowners(config, media_folders(root))
     try:
-        current = target.read_text(encoding="utf-8")
+        raw, size = read_head(target, MAX_BYTES_CEILING)
+        current = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n") if size is None else None
     except (OSError, UnicodeDecodeError):
         current = None
     if current == text:

@@ -111,7 +111,8 @@ def media_file(root: Path, rel: str) -> tuple[Path, str]:
                            "reviewed as it is")
     target = base / rel
     if not target.is_file():
-        raise MediaProblem(f"media file {rel!r} does not exist")
+        raise MediaProblem(f"media {rel!r} is not a regular file" if target.exists() else
+                           f"media file {rel!r} does not exist")
     kind = MEDIA_TYPES.get(target.suffix.lower())
     if kind is None:
         raise MediaProblem(f"media {rel!r} has an unsupported type; use one of {', '.join(sorted(MEDIA_TYPES))}")

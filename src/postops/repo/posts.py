@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from postops.repo.config import Config
+from postops.repo.fsutil import file_sha256, open_regular
 from postops.repo.media import symlink_on_path
 from postops.repo.yamlfile import Document, Mark, YamlProblem, parse, read_capped
 from postops.times import parse_time
@@ -217,7 +218,7 @@ def declared_ids(root: Path, rel_paths: list[str]) -> dict[str, list[str]]:
     ids: dict[str, list[str]] = {}
     for rel in rel_paths:
         try:
-            with open(root / rel, "rb") as handle:
+            with open_regular(root / rel) as handle:
                 head = handle.read(ID_HEAD_BYTES)
         except OSError:
             head = b""
@@ -336,6 +337,6 @@ def content_hash(post: Post, account: str, root: Path, read: Callable[[str], byt
 
 def _file_sha256(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return file_sha256(path)   # in pieces: a video may be gigabytes
     except (OSError, ValueError):  # ValueError: a NUL in the path (lint reports it)
         return None

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from postops.errors import PostopsError
+from postops.repo.fsutil import open_regular
 
 try:  # the C parser: ruamel.yaml.clib
     from ruamel.yaml.cyaml import CSafeLoader as _Loader
@@ -130,7 +131,7 @@ def _get(data: Any, path: Path) -> Any:
 def read_head(file: str | os.PathLike[str], limit: int) -> tuple[bytes, int | None]:
     """At most `limit` + 1 bytes of `file`, and its whole size when it is longer than `limit` (else None): a
     multi-gigabyte file under posts/ costs one bounded read, not its size in memory. Raises OSError."""
-    with open(file, "rb") as handle:
+    with open_regular(file) as handle:   # a named pipe under posts/ must not keep lint waiting
         raw = handle.read(limit + 1)
         return raw, (max(os.fstat(handle.fileno()).st_size, len(raw)) if len(raw) > limit else None)
 

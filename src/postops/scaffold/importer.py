@@ -11,7 +11,6 @@ refused, or silently ignored, is reported with its file and line and not importe
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 import unicodedata
@@ -27,8 +26,9 @@ from postops.publish.ledger import PUBLISHED, Ledger, open_store
 from postops.publish.process import new_run_id, this_publisher
 from postops.repo import git
 from postops.repo.config import Config
+from postops.repo.fsutil import file_sha256
 from postops.repo.posts import POSTS_DIR, build_post, content_hash, declared_ids, discover, parse_publish_at
-from postops.repo.yamlfile import DEFAULT_MAX_BYTES, YamlProblem, parse
+from postops.repo.yamlfile import DEFAULT_MAX_BYTES, YamlProblem, parse, read_head
 from postops.scaffold.newpost import format_at, modeline, yaml_scalar, yaml_text
 
 # What JavaScript's String.prototype.trim() and `\s` treat as white space (the byte order mark included).
@@ -495,9 +495,12 @@ def _import_file(root: Path, tool: Tool, path: Path, *, account: str, source_dir
         # published from here, and nobody reviewed it as a post.
         skip("outside the repository", f"a symbolic link to {path.resolve()}, outside the old repository {old_repo}")
         return
-    with open(path, "rb") as handle:   # no more than a post file can hold: a huge file must not fill memory
-        raw = handle.read(DEFAULT_MAX_BYTES + 1)
-    if len(raw) > DEFAULT_MAX_BYTES:
+    try:   # no more than a post file can hold: a huge file must not fill memory, nor a named pipe hang
+        raw, size = read_head(path, DEFAULT_MAX_BYTES)
+    except OSError as exc:
+        skip("unreadable", f"cannot read it: {exc.strerror}")
+        return
+    if size is not None:
         skip("too large", f"the file is over {DEFAULT_MAX_BYTES:,} bytes, more than a post file postops reads may be")
         return
     try:
@@ -586,16 +589,12 @@ def _media_copies(root: Path, account: str, post: SourcePost, source_root: Path,
                 Path(media.file.name)
             dest = f"media/{account}/{inside.as_posix()}"
             target = root / dest
-            if target.exists() and _sha(target) != _sha(media.file):
+            if target.exists() and file_sha256(target) != file_sha256(media.file):
                 return (), {}, dest
             paths[media.file] = dest
             if not target.exists():
                 copies.append((media.file, dest))
     return tuple(copies), paths, None
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _write(root: Path, planned: list[Planned]) -> list[Path]:

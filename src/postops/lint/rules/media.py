@@ -1,5 +1,5 @@
-"""Every media file exists, is inside the repository and is no symbolic link (nor in a linked folder), is
-what its content says it is (a text file named `chart.png` is no image; a JPEG image named `.png` is
+"""Every media file exists as a regular file (not a folder or a named pipe), is inside the repository and
+is no symbolic link (nor in a linked folder), is what its content says it is (a text file named `chart.png` is no image; a JPEG image named `.png` is
 refused too, as platforms read a file's type from its name as well): a PNG, JPEG, GIF or WEBP image or an
 MP4 or MOV video, named `.png`, `.jpg`/`.jpeg`, `.gif`, `.webp`, `.mp4` or `.mov`. Its size in bytes, its
 format and an image's width times height fit every platform it goes to; a part has at most 4 images, and

@@ -11,7 +11,8 @@ A post file that is a symbolic link is this rule's finding, and so is a folder u
 would come from a folder nobody reviews, and says so on every run, whatever files lint was given. So is a
 post file whose name is not UTF-8 (`posts/csis/caf\\xe9.yaml`, a Latin-1 name copied from an old archive):
 its id and its ledger lines would carry bytes no UTF-8 file can hold, so it is neither linted nor
-published until it is renamed.
+published until it is renamed. So is a post file that is not a regular file (`cannot read file: not a
+regular file (a named pipe)`, for one made with `mkfifo`): it is never opened in a way that could wait.
 """
 
 from __future__ import annotations
