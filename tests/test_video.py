@@ -550,11 +550,42 @@ def avcc_of(record: bytes) -> bytes:
     return box(b"avcC", record)
 
 
-def coded_with(configuration: bytes) -> bytes:
+def coded_with(configuration: bytes, kind: bytes = b"avc1") -> bytes:
     visual = (bytes(6) + struct.pack(">H", 1) + bytes(16) + struct.pack(">HHIIIH", 1280, 720, 0x480000, 0x480000, 0, 1)
               + bytes(32) + struct.pack(">Hh", 0x18, -1))
-    return mp4(tracks=video_track(1280, 720, 10, 30, entry=box(b"avc1", visual, configuration)))
+    return mp4(tracks=video_track(1280, 720, 10, 30, entry=box(kind, visual, configuration)))
 
 
 def test_every_cut_and_flipped_byte_of_an_h264_configuration_is_a_finding_or_a_video(tmp_path):
     cut_and_flipped(tmp_path, coded(chroma=3, scaling=True, order=1), 264)
+
+
+def test_an_avc3_with_its_parameter_sets_in_its_frames_is_a_video_whose_chroma_is_not_read(repo, tmp_path):
+    """ISO/IEC 14496-15: for `avc3` "all parameter sets needed for decoding the sample shall be included either
+    in the sample entry or in the sample itself" (MP4Box's `xps_inband`, DASH packagers): an avcC with no
+    sequence parameter set is well formed there. It was refused as damaged; an avc1 without one still is."""
+    empty = avcc_of(bytes([1, 100, 0, 31, 0xFF, 0xE0, 0]))              # no sequence, no picture parameter set
+
+    info = inspect(tmp_path, coded_with(empty, b"avc3"))
+
+    assert (info.width, info.chroma, info.interlaced) == (1280, None, None)
+    assert lint_video(repo, "x", coded_with(empty, b"avc3")) == []
+    assert damaged(tmp_path, coded_with(empty)) == "its H.264 decoder configuration (avcC) has no sequence parameter set"
+    assert (inspect(tmp_path, coded_with(avcc(sps(chroma=2)), b"avc3")).chroma) == "4:2:2"   # given there: read
+
+
+def test_every_sequence_parameter_set_in_the_avcc_is_read(repo, tmp_path):
+    """An avcC may hold up to 31 sequence parameter sets; each picture names the one it is coded with. A 4:2:2
+    or interlaced one after a 4:2:0 progressive one was not looked at."""
+    def several(*sets: bytes, cut: int = 0) -> bytes:
+        record = bytes([1, 100, 0, 31, 0xFF, 0xE0 | len(sets)]) + b"".join(struct.pack(">H", len(one)) + one
+                                                                            for one in sets)
+        return avcc_of(record[:len(record) - cut] + (b"" if cut else b"\0"))
+
+    assert (inspect(tmp_path, coded_with(several(sps(), sps(chroma=2, set_id=1)))).chroma,
+            inspect(tmp_path, coded_with(several(sps(), sps(fields=True, set_id=1)))).interlaced) == ("4:2:2", True)
+    assert lint_video(repo, "x", coded_with(several(sps(), sps(chroma=3, set_id=1)))) == [
+        f"{CLIP} is a video in YUV 4:4:4; X takes only YUV 4:2:0: export it again in 4:2:0 (yuv420p)"]
+    assert inspect(tmp_path, coded_with(several(sps(), sps(set_id=1)))).chroma == "4:2:0"
+    assert damaged(tmp_path, coded_with(several(sps(), sps(set_id=1), cut=3))) == (
+        "its H.264 decoder configuration (avcC) is cut short")

@@ -15,8 +15,9 @@ is in a few of its boxes:
 - `moov/trak/mdia/mdhd`: the track's own timescale;
 - `moov/trak/mdia/minf/stbl/stsd`: its first sample description, whose VisualSampleEntry gives the width
   and height of the pictures, which is what a platform calls the video's dimensions;
-- for H.264 (`avc1`, `avc3`), the format's decoder configuration `avcC` (ISO/IEC 14496-15, 5.3.3.1) and the
-  first sequence parameter set in it (ITU-T H.264, 7.3.2.1.1): its chroma format (4:2:0, 4:2:2, ...) and
+- for H.264 (`avc1`, `avc3`), the format's decoder configuration `avcC` (ISO/IEC 14496-15, 5.3.3.1) and
+  every sequence parameter set in it (ITU-T H.264, 7.3.2.1.1; an `avc3` may carry none, its sets being in
+  its frames): its chroma format (4:2:0, 4:2:2, ...) and
   whether its pictures may be fields (`frame_mbs_only_flag` 0: interlaced), which X refuses;
 - `moov/trak/mdia/minf/stbl/stts`: how many frames the track has and for how long each is shown; frames
   divided by that time is the frame rate ffprobe calls `avg_frame_rate`, which Mastodon compares with its
@@ -66,8 +67,8 @@ class VideoFacts:
     pixel_aspect: tuple[int, int] | None = None   # its pictures' pasp box (width:height of a pixel), if it has one
     audio: str | None = None    # the first sound track's format in words ("AAC LC", "HE-AAC", "ac-3"), None: no sound
     channels: int | None = None  # that track's channels, where its format says
-    chroma: str | None = None   # an H.264 video's chroma format ("4:2:0", "4:2:2", "4:4:4", "4:0:0"); None: not H.264
-    interlaced: bool | None = None  # an H.264 video coded with fields (frame_mbs_only_flag 0); None: not H.264
+    chroma: str | None = None   # an H.264 video's chroma format ("4:2:0", "4:2:2", "4:4:4", "4:0:0"); None: not read
+    interlaced: bool | None = None  # an H.264 video coded with fields (frame_mbs_only_flag 0); None: not read
 
 
 class VideoDamage(ValueError):
@@ -376,10 +377,10 @@ _SPS = "its H.264 sequence parameter set (in avcC)"
 
 
 def _coding(moov: memoryview, stsd: tuple[int, int]) -> tuple[str | None, bool | None]:
-    """(chroma format, interlaced) of the first video format when it is H.264, from the first sequence
-    parameter set of its `avcC` (AVCDecoderConfigurationRecord: version, profile, compatibility, level,
+    """(chroma format, interlaced) of the first video format when it is H.264, from the sequence parameter
+    sets of its `avcC` (AVCDecoderConfigurationRecord: version, profile, compatibility, level,
     lengthSizeMinusOne, then numOfSequenceParameterSets in 5 bits, each a 16-bit length and a NAL unit);
-    (None, None) for any other format."""
+    (None, None) for any other format, and for an `avc3` whose parameter sets are all in its frames."""
     kind, first, last = _first_entry(moov, stsd, "video")
     if kind not in (b"avc1", b"avc3"):
         return None, None
@@ -387,15 +388,28 @@ def _coding(moov: memoryview, stsd: tuple[int, int]) -> tuple[str | None, bool |
     if avcc is None:
         raise VideoDamage(f"its H.264 format ({_name(kind)}) has no decoder configuration (avcC)")
     record = bytes(moov[avcc[0]:avcc[1]])
-    if len(record) < 6 or record[5] & 0x1F == 0:
+    count = record[5] & 0x1F if len(record) >= 6 else 0
+    if count == 0 and len(record) >= 6 and kind == b"avc3":
+        # ISO/IEC 14496-15: an avc3's parameter sets may be in the sample entry or in the samples themselves
+        # (what MP4Box writes with xps_inband): they are in the frames, which postops does not read
+        return None, None
+    if count == 0:
         raise VideoDamage("its H.264 decoder configuration (avcC) has no sequence parameter set")
-    length = int.from_bytes(record[6:8], "big") if len(record) >= 8 else 0
-    nal = record[8:8 + length]
-    if len(record) < 8 or len(nal) < length:
-        raise VideoDamage("its H.264 decoder configuration (avcC) is cut short")
-    if not nal or nal[0] & 0x1F != 7:
-        raise VideoDamage("its H.264 decoder configuration (avcC) holds no sequence parameter set where one must be")
-    return _sequence_parameters(nal[1:].replace(b"\0\0\3", b"\0\0"))   # emulation prevention bytes (7.4.1)
+    found: list[tuple[str, bool]] = []
+    pos = 6
+    for _ in range(count):
+        length = int.from_bytes(record[pos:pos + 2], "big")
+        nal = record[pos + 2:pos + 2 + length]
+        if len(record) < pos + 2 or len(nal) < length:
+            raise VideoDamage("its H.264 decoder configuration (avcC) is cut short")
+        if not nal or nal[0] & 0x1F != 7:
+            raise VideoDamage("its H.264 decoder configuration (avcC) holds no sequence parameter set where one "
+                              "must be")
+        found.append(_sequence_parameters(nal[1:].replace(b"\0\0\3", b"\0\0")))   # emulation prevention (7.4.1)
+        pos += 2 + length
+    # each picture names the set it is coded with: any of them may be the one X judges
+    chroma = next((c for c, _ in found if c != "4:2:0"), "4:2:0")
+    return chroma, any(fields for _, fields in found)
 
 
 class _Bits:
