@@ -329,3 +329,60 @@ def test_postops_watch_where_no_account_can_be_watched_says_nothing_was_looked_a
     assert "nothing posted outside postops" not in lines
     assert lines[-1] == "watch: nothing was looked at: no account's credentials are here"
     assert all(line.startswith("watch @") for line in lines[:-1]) and lines[:-1]
+
+
+def test_postops_watch_where_no_account_can_be_read_says_nothing_was_looked_at_every_time(tmp_path):
+    """Credentials that cannot read the account's posts are said once, then skipped quietly: `postops watch`
+    on its own then said 'nothing posted outside postops' and exited 0, having read nothing."""
+    from postops.publish.commands import watch_command
+
+    account = Account(tmp_path)
+    lines: list[str] = []
+
+    def run() -> int:
+        lines.clear()
+        return watch_command(account.repo.root, now=NOW, echo=lines.append, env=account.env,
+                             platforms=lambda *args: Unreadable())
+
+    assert run() == 1 and lines[0].startswith("watch @drill: reading drill's recent posts: these credentials")
+    assert run() == 1
+    assert lines == ["watch: nothing was looked at: the posts of @drill, @drill2 cannot be read here"]
+
+
+def test_postops_watch_names_the_accounts_it_did_not_look_at_when_it_finds_nothing(tmp_path):
+    from postops.publish.commands import watch_command
+
+    account = Account(tmp_path)
+    config = load_config(account.repo.root)
+    said = watch(Store(account.repo.root, config.state_branch, "origin"), config, now=NOW, run="r", by="t",
+                 platforms={"drill2": Unreadable()}, judge=judge)
+    assert said.exit_code == 1                              # said once, in an earlier run
+
+    def platforms(acct, root, env):  # type: ignore[no-untyped-def]
+        return Unreadable() if acct.key == "drill2" else OutboxPlatform(acct, root, env)
+
+    lines: list[str] = []
+    assert watch_command(account.repo.root, now=NOW, echo=lines.append, env=account.env, platforms=platforms) == 0
+    assert lines == ["nothing posted outside postops (not looked at: @drill2)"]
+
+
+def test_a_pause_that_lands_after_watch_read_the_ledger_still_stops_the_deletion(tmp_path):
+    """publish hands watch the ledger it read; a pause pulled on the state branch since then moves the branch,
+    so watch's record fails and it reads again, paused, before deleting anything."""
+    from postops.publish.commands import pause_on_branch
+
+    account = Account(tmp_path, unmanaged="delete")
+    config = load_config(account.repo.root)
+    store = Store(account.repo.root, config.state_branch, "origin")
+    before = store.read(fetch=True)
+    pause_on_branch(account.repo.root, reason="Crisis response", now=NOW - timedelta(minutes=1),
+                    echo=lambda line: None, env={**account.env, "GITHUB_ACTOR": "comms-lead"})
+    statement = account.post_in_the_app("holding-statement", "We are aware and will update within the hour")
+
+    platforms = {"drill": OutboxPlatform(config.accounts["drill"], account.repo.root, account.env)}
+    outcome = watch(store, config, now=NOW, platforms=platforms, judge=judge, run="run-1", by="test", ledger=before)
+
+    assert statement.exists() and not (account.outbox / "drill" / "retracted").exists()
+    assert outcome.lines[1] == "    not deleted (unmanaged: delete): paused on the state branch by @comms-lead " \
+                               "(GitHub): Crisis response"
+    assert [e["action"] for e in account.events("unmanaged")] == ["report"]

@@ -413,19 +413,23 @@ def watch_and_notify(root: Path, config: Config, *, now: datetime | None, env: M
     for line in outcome.lines:
         echo(line)
     failures = _notify(config, env, [*run_alerts(outcomes, blocked), *outcome.alerts], echo)
-    if alone and not watched:
-        echo("watch: nothing was looked at: no account's credentials are here")
+    if alone and not outcome.read:
+        # an account whose posts it was said before that these credentials cannot read is skipped quietly:
+        # on its own, watch must not pass that off as having found nothing
+        echo("watch: nothing was looked at: " + ("no account's credentials are here" if not watched else
+             f"the posts of {', '.join('@' + key for key in watched)} cannot be read here"))
         return 1
+    if alone and not outcome.exit_code and not failures:
+        unread = [key for key in sorted(config.accounts) if key not in outcome.read]
+        echo("nothing posted outside postops" + (f" (not looked at: {', '.join('@' + k for k in unread)})"
+                                                  if unread else ""))
     return 1 if outcome.exit_code or failures else 0
 
 
 def watch_command(root: Path, *, now: datetime | None, echo: Echo, env: Mapping[str, str],
                   platforms: Callable[..., Platform] = get_platform) -> int:
     base, config = _open(root)
-    code = watch_and_notify(base, config, now=now, env=env, echo=echo, platforms=platforms, alone=True)
-    if code == 0:
-        echo("nothing posted outside postops")
-    return code
+    return watch_and_notify(base, config, now=now, env=env, echo=echo, platforms=platforms, alone=True)
 
 
 # ---------------------------------------------------------------------------------------------- status

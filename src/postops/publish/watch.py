@@ -56,6 +56,7 @@ class WatchResult:
     found: tuple[Unmanaged, ...] = ()
     unavailable: tuple[tuple[str, str], ...] = ()    # (account, why), only those not recorded before
     errors: tuple[tuple[str, str], ...] = ()         # (account, error): the platform could not answer this time
+    read: tuple[str, ...] = ()                       # the accounts whose recent posts were read
 
 
 Judge = Callable[[str, str], Sequence[Finding]]      # (account, text) -> the policies' findings
@@ -112,6 +113,7 @@ def find_unmanaged(ledger: Ledger, platforms: Mapping[str, Platform], judge: Jud
     found: list[Unmanaged] = []
     unavailable: list[tuple[str, str]] = []
     errors: list[tuple[str, str]] = []
+    read: list[str] = []
     for account in sorted(platforms):
         try:
             posts = platforms[account].recent(now - window)
@@ -122,6 +124,7 @@ def find_unmanaged(ledger: Ledger, platforms: Mapping[str, Platform], judge: Jud
             else:
                 errors.append((account, exc.message))
             continue
+        read.append(account)
         open_since = _open_claims_since(ledger, account)
         for post in posts:
             if _record(post.platform_id) in known.get(account, set()):
@@ -129,7 +132,7 @@ def find_unmanaged(ledger: Ledger, platforms: Mapping[str, Platform], judge: Jud
             if open_since is not None and (post.created_at is None or post.created_at >= open_since - CLAIM_SLACK):
                 continue  # may be the open claim's own post: decided once the claim is resolved
             found.append(Unmanaged(account, post, tuple(judge(account, post.text))))
-    return WatchResult(tuple(found), tuple(unavailable), tuple(errors))
+    return WatchResult(tuple(found), tuple(unavailable), tuple(errors), tuple(read))
 
 
 def unmanaged_event(item: Unmanaged, *, run: str, by: str, at: datetime, action: str) -> dict[str, Any]:
@@ -155,6 +158,7 @@ class WatchOutcome:
     lines: tuple[str, ...]            # what the run says, one line each
     alerts: tuple[Alert, ...]
     exit_code: int                    # 1 when something was found, newly unreadable, or could not be asked
+    read: tuple[str, ...] = ()        # the accounts whose posts were looked at: none, and nothing was
 
 
 def watch(store: Store, config: Config, *, now: datetime, platforms: Mapping[str, Platform], judge: Judge,
@@ -223,7 +227,7 @@ def watch(store: Store, config: Config, *, now: datetime, platforms: Mapping[str
                             f"{_quote(item.post.text)}" + (f" ({len(item.findings)} policy findings)"
                                                             if item.findings else ""), step, item.post.url))
     code = 1 if result.found or result.unavailable or result.errors else 0
-    return WatchOutcome(tuple(lines), tuple(alerts), code)
+    return WatchOutcome(tuple(lines), tuple(alerts), code, result.read)
 
 
 def _paused(config: Config, ledger: Ledger) -> str | None:
