@@ -91,7 +91,7 @@ def sps(width: int = 1280, height: int = 720, *, profile: int = HIGH, chroma: in
     w.u(8, 0)           # constraint flags, reserved
     w.u(8, level)       # level_idc: 31 is level 3.1
     w.ue(set_id)        # seq_parameter_set_id
-    if profile in (100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135):
+    if profile in (100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135, 144):   # 144: the first High 4:4:4
         w.ue(chroma)
         if chroma == 3:
             w.u(1, 0)

@@ -495,6 +495,8 @@ def coded(**parameters: object) -> bytes:
                                        "in 4:2:0 (yuv420p)"]),
     ({"chroma": 3, "scaling": True}, ("4:4:4", False),                   # 12 scaling lists, then the rest
      [f"{CLIP} is a video in YUV 4:4:4; X takes only YUV 4:2:0: export it again in 4:2:0 (yuv420p)"]),
+    ({"profile": 144, "chroma": 3}, ("4:4:4", False),                  # the first editions' High 4:4:4
+     [f"{CLIP} is a video in YUV 4:4:4; X takes only YUV 4:2:0: export it again in 4:2:0 (yuv420p)"]),
     ({"chroma": 0}, ("4:0:0", False), [f"{CLIP} is a video in YUV 4:0:0; X takes only YUV 4:2:0: export it again "
                                        "in 4:2:0 (yuv420p)"]),
     ({"scaling": True, "order": 1}, ("4:2:0", False), []),
@@ -505,7 +507,7 @@ def coded(**parameters: object) -> bytes:
      [f"{CLIP} is a video in YUV 4:2:2; X takes only YUV 4:2:0: export it again in 4:2:0 (yuv420p)"]),
     ({"fields": True}, ("4:2:0", True), [f"{CLIP} is an interlaced video (its H.264 pictures may be coded as "
                                          "fields); X takes only progressive scan: export it again as progressive"]),
-], ids=["high 4:2:0", "baseline", "main", "4:2:2", "4:4:4 scaled", "monochrome", "scaled", "short scaling lists",
+], ids=["high 4:2:0", "baseline", "main", "4:2:2", "4:4:4 scaled", "old high 4:4:4", "monochrome", "scaled", "short scaling lists",
         "emulation prevention",
         "interlaced"])
 def test_x_video_chroma_and_scan(repo, tmp_path, parameters, facts, messages):

@@ -370,8 +370,9 @@ def _dimensions(moov: memoryview, stsd: tuple[int, int]) -> tuple[int, int, tupl
     return width, height, aspect
 
 
-# H.264 profiles whose sequence parameter set gives its chroma format (ITU-T H.264, 7.3.2.1.1); the others' is 4:2:0
-_CHROMA_PROFILES = frozenset({100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135})
+# H.264 profiles whose sequence parameter set gives its chroma format (ITU-T H.264, 7.3.2.1.1), and 144, the
+# High 4:4:4 profile of the standard's first editions, which decoders (FFmpeg) still read so; the others' is 4:2:0
+_CHROMA_PROFILES = frozenset({100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135, 144})
 _CHROMA = {0: "4:0:0", 1: "4:2:0", 2: "4:2:2", 3: "4:4:4"}   # chroma_format_idc (Table 6-1)
 _SPS = "its H.264 sequence parameter set (in avcC)"
 
