@@ -177,3 +177,31 @@ def test_a_run_without_now_reads_the_clock_in_utc(tmp_path: Path) -> None:
     assert code == 0, lines
     [seen] = [e for e in repo.ledger_events(seen=True) if e["event"] == "seen" and e["commits"]]
     assert seen["at"].endswith("+00:00") and before <= datetime.fromisoformat(seen["at"]) <= after
+
+
+def test_a_repost_or_quote_names_a_post_here_by_its_platform_id_on_the_same_account() -> None:
+    """`repost: study` (a post in this repository) is sent as study's platform id on the account reposting it;
+    a URL as it is. Until study is published there, the part waits: retryable, never sent without it."""
+    import json
+
+    from postops.platforms.base import PlatformError
+    from postops.publish.engine import _referenced
+    from postops.publish.ledger import Ledger
+
+    def line(event: str, account: str, **more: str) -> str:
+        return json.dumps({"event": event, "post": "study", "account": account, "part": 0, "run": "r",
+                           "at": "2026-03-01T10:00:00+00:00", **more})
+
+    ledger = Ledger.parse("\n".join([
+        line("claimed", "drill", lease_until="2026-03-01T10:10:00+00:00"),
+        line("published", "drill", platform_id="1861000000000000042", url="https://x.com/a/status/1"),
+        line("claimed", "drill2", lease_until="2026-03-01T10:10:00+00:00"),
+    ]).encode() + b"\n")
+    assert _referenced(None, "drill", ledger) is None
+    assert _referenced("https://x.com/partner/status/7", "drill2", ledger) == "https://x.com/partner/status/7"
+    assert _referenced("study", "drill", ledger) == "1861000000000000042"
+    for account in ("drill2", "elsewhere"):          # claimed but not published there; never seen there
+        with pytest.raises(PlatformError) as waiting:
+            _referenced("study", account, ledger)
+        assert (waiting.value.message, waiting.value.retryable, waiting.value.kind) == (
+            f"study is not published on {account} yet", True, "transient")
