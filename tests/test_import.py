@@ -329,3 +329,25 @@ def test_hidden_files_and_folders_are_reported_not_dropped(tmp_path, target):
     assert ".draft.tweet:1: skipped (hidden): " in result.output
     assert ".old/a.tweet:1: skipped (hidden): " in result.output
     assert result.output.splitlines()[-1] == "imported 1, skipped 2 (hidden: 2)"
+
+
+def test_a_reply_repost_or_quote_of_a_post_imported_as_published_is_blocked_and_says_to_use_its_url(tmp_path, target):
+    # An imported publication has no platform id (the old tool kept none): a reply would have been sent to
+    # "None", a repost or quote failed as "not published yet" every run, for ever.
+    source = source_repo(tmp_path, {"tweets/live.tweet": b"Already out\n"})
+    assert run_import(target, source / "tweets", "twitter-together", "--published").exit_code == 0
+    target.write("posts/drill/answer.yaml", "account: drill\npublish_at: 2026-01-02T11:00:00Z\ntext: More\nreply_to: live\n")
+    target.write("posts/drill/boost.yaml", "account: drill\npublish_at: 2026-01-02T11:00:00Z\nrepost: live\n")
+    target.write("posts/drill/ask.yaml", "account: drill\npublish_at: 2026-01-02T11:00:00Z\ntext: And?\nquote: live\n")
+    target.commit("Import, and three posts that refer to it", NOW.replace(hour=10))
+    lines: list[str] = []
+    plan_command(target.root, now=NOW, until=None, fmt="json", echo=lines.append)
+    actions = {a["post"]: (a["action"], a["reason"]) for a in json.loads("\n".join(lines))["actions"]}
+    assert actions == {
+        "answer": ("blocked", "replies to live, which was published before postops and has no platform id on "
+                              "drill: write its URL instead of its id"),
+        "ask": ("blocked", "reposts or quotes live, which was published before postops and has no platform id on "
+                           "drill: write its URL instead of its id"),
+        "boost": ("blocked", "reposts or quotes live, which was published before postops and has no platform id "
+                             "on drill: write its URL instead of its id"),
+    }

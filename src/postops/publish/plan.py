@@ -452,6 +452,10 @@ class _BringUp:
         for doing, other in needed:
             first = self.pairs.get((other, account), {}).get(0)
             if first is not None and first.status == PUBLISHED:
+                if (first.published or {}).get("platform_id") is None:
+                    # imported as published before postops: nothing says which post on the platform it is
+                    return self.act(ActionName.BLOCKED, f"{doing} {other}, which was published before postops "
+                                    f"and has no platform id on {account}: write its URL instead of its id")
                 continue
             if (other, account) in self.by_key:
                 return self.act(ActionName.WAIT, f"{doing} {other}, not published on {account} yet")
