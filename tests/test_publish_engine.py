@@ -123,6 +123,76 @@ def test_a_claim_with_exactly_half_its_lease_left_is_released(repo: Repo) -> Non
     run(repo, None, platforms=HalfALease, ticking=lambda: clock[0])
     assert [(e["event"], e["post"]) for e in repo.ledger_events()] == [
         ("claimed", "a"), ("claimed", "b"), ("published", "a"), ("released", "b")]
+    released = repo.ledger_events()[-1]
+    assert (released["error"], released["retryable"], released["reason"]) == (
+        "the claim's lease ran out before the platform was called", True, "lease ran out")
+
+
+def test_a_retraction_with_half_its_lease_left_fails_to_be_tried_again_and_one_made_is_recorded_whole(
+        repo: Repo) -> None:
+    from postops.platforms.outbox import OutboxPlatform
+    from postops.publish.engine import Outcome
+
+    clock = [T]
+
+    class HalfALeaseOnce(OutboxPlatform):
+        def delete(self, platform_id):  # type: ignore[no-untyped-def]
+            if clock[0] == T + 20 * M:
+                clock[0] += 5 * M                 # the first deletion takes half the lease
+            return super().delete(platform_id)
+
+    repo.write("posts/drill/a.yaml", post_yaml("drill", "a", "2026-03-01T09:00:00Z", ["a, part two"]))
+    repo.write("posts/drill/b.yaml", post_yaml("drill", "b", "2026-03-01T09:00:00Z"))
+    repo.commit("A thread and a post", T - 60 * M)
+    run(repo, T)
+    published = {(e["post"], e["part"]): e for e in repo.ledger_events() if e["event"] == "published"}
+    repo.remove("posts/drill/a.yaml")
+    repo.remove("posts/drill/b.yaml")
+    repo.commit("Take both down", T + 10 * M)
+    clock[0] = T + 20 * M
+    lines: list[str] = []
+    result = publish(repo.root, load_config(repo.root), now=None, lint=no_lint, echo=lines.append,
+                     env={"POSTOPS_OUTBOX_DIR": str(repo.root.parent / "outbox")}, platforms=HalfALeaseOnce,
+                     ticking=lambda: clock[0])
+
+    done = [e for e in repo.ledger_events() if e["event"] in ("retracted", "retract-failed")]
+    # a thread comes down from its last part, a part a round; b's claim, in the first round, had half its lease
+    assert [(e["event"], e["post"], e["part"]) for e in done] == [
+        ("retracted", "a", 1), ("retract-failed", "b", 0), ("retracted", "a", 0)]
+    assert (done[0]["platform_id"], done[0]["hash"]) == (published[("a", 1)]["platform_id"], published[("a", 1)]["hash"])
+    assert (done[1]["error"], done[1]["retryable"], done[1]["reason"]) == (
+        "the claim's lease ran out before the platform was called", True, "lease ran out")
+    assert "retracted a @drill part 2" in lines
+    assert [o for o in result.outcomes if o.what == "retracted"] == [
+        Outcome("retracted", "a", "drill", part, published[("a", part)]["platform_id"]) for part in (1, 0)]
+
+
+def test_a_claim_in_doubt_with_half_its_lease_left_is_not_looked_up_and_stays_in_doubt(repo: Repo) -> None:
+    # Never "released" (which makes it due again) without asking the platform: it may have gone out.
+    from publishfixtures import Died
+
+    from postops.platforms.outbox import OutboxPlatform
+
+    class DiesAfterTheFirstCall(OutboxPlatform):
+        def publish(self, request):  # type: ignore[no-untyped-def]
+            super().publish(request)
+            raise Died
+
+    for name in ("a", "b"):
+        repo.write(f"posts/drill/{name}.yaml", post_yaml("drill", name, "2026-03-01T09:00:00Z"))
+    repo.commit("Two posts", T - 60 * M)
+    with pytest.raises(Died):
+        run(repo, T, platforms=DiesAfterTheFirstCall)
+    clock = [T + 20 * M]
+
+    class HalfALeaseToAsk(OutboxPlatform):
+        def lookup(self, request, claimed_at):  # type: ignore[no-untyped-def]
+            clock[0] += 5 * M
+            return super().lookup(request, claimed_at)
+
+    run(repo, None, platforms=HalfALeaseToAsk, ticking=lambda: clock[0])
+    after = [(e["event"], e["post"]) for e in repo.ledger_events()][2:]
+    assert after == [("claimed", "a"), ("claimed", "b"), ("published", "a")]   # a found; b left in doubt
 
 
 def test_a_missed_post_without_publish_at_fails_every_run_until_someone_acts(repo: Repo) -> None:
