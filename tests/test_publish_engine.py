@@ -275,3 +275,56 @@ def test_a_repost_or_quote_names_a_post_here_by_its_platform_id_on_the_same_acco
             _referenced("study", account, ledger)
         assert (waiting.value.message, waiting.value.retryable, waiting.value.kind) == (
             f"study is not published on {account} yet", True, "transient")
+
+
+class Stopped(BaseException):
+    """A failpoint's os._exit, caught in this process (test_publish_crash.py kills real processes)."""
+
+
+@pytest.mark.parametrize(("point", "stage"), [
+    ("after-claim", "publish"), ("after-act", "publish"), ("after-record", "publish"),
+    ("retract-after-claim", "retract"), ("retract-after-act", "retract"), ("retract-after-record", "retract"),
+    ("resolve-after-claim", "resolve"), ("resolve-after-act", "resolve"), ("resolve-after-record", "resolve"),
+])
+def test_each_failpoint_is_reached_where_its_name_says(repo: Repo, monkeypatch: pytest.MonkeyPatch, point: str,
+                                                       stage: str) -> None:
+    """The crash tests stop a publisher at each failpoint; here, in this process, what the ledger and the
+    platform hold at the moment each is reached: claimed only, on the platform but not recorded, recorded."""
+    from postops.publish import failpoints
+
+    def stop(code: int) -> None:
+        raise Stopped(code)
+
+    monkeypatch.setattr(failpoints.os, "_exit", stop)
+    outbox = repo.root.parent / "outbox" / "drill"
+
+    def at(when: datetime, failpoint: str | None) -> None:
+        monkeypatch.setattr(failpoints, "_seen", {})
+        env = {"POSTOPS_OUTBOX_DIR": str(repo.root.parent / "outbox")}
+        publish(repo.root, load_config(repo.root), now=when, lint=no_lint,
+                env={**env, "POSTOPS_FAILPOINT": failpoint} if failpoint else env)
+
+    repo.write("posts/drill/p.yaml", post_yaml("drill", "p", "2026-03-01T09:00:00Z"))
+    repo.commit("A post", T - 60 * M)
+    if stage == "retract":
+        at(T, None)
+        repo.remove("posts/drill/p.yaml")
+        repo.commit("Take it down", T + M)
+    if stage == "resolve":
+        with pytest.raises(Stopped):
+            at(T, "after-act")                    # on the platform, not recorded: in doubt
+    before = [e["event"] for e in repo.ledger_events()]
+    with pytest.raises(Stopped):
+        at(T + 20 * M, point)
+    made = [e["event"] for e in repo.ledger_events()][len(before):]
+    live, gone = [f.name for f in outbox.glob("*.json")], [f.name for f in outbox.glob("retracted/*.json")]
+    expected = {
+        "after-claim": (["claimed"], [], []), "after-act": (["claimed"], ["p.0.json"], []),
+        "after-record": (["claimed", "published"], ["p.0.json"], []),
+        "retract-after-claim": (["retract-claimed"], ["p.0.json"], []),
+        "retract-after-act": (["retract-claimed"], [], ["p.0.json"]),
+        "retract-after-record": (["retract-claimed", "retracted"], [], ["p.0.json"]),
+        "resolve-after-claim": (["claimed"], ["p.0.json"], []), "resolve-after-act": (["claimed"], ["p.0.json"], []),
+        "resolve-after-record": (["claimed", "published"], ["p.0.json"], []),
+    }[point]
+    assert (made, live, gone) == expected
