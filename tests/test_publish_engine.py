@@ -108,29 +108,40 @@ def test_a_claim_in_doubt_is_looked_up_at_the_time_of_the_first_claim_however_of
 @pytest.mark.parametrize("went_out", [False, True])
 def test_a_claim_resolved_is_recorded_with_what_was_claimed_and_reported(repo: Repo, went_out: bool) -> None:
     # The record closing a claim in doubt carries the claimed content (hash, file: here the file moved while the
-    # claim was in doubt) and the first claim's time,
-    # as verify and later lookups read them; the run reports it as released (due again) or resolved.
+    # claim was in doubt) and the first claim's time, as verify and later lookups read them; the run says and
+    # reports it as released (due again) or resolved. The part in doubt is a thread's second.
+    from postops.platforms.outbox import OutboxPlatform
     from postops.publish.engine import Outcome
 
-    asked: list[object] = []
-    repo.write("posts/drill/p.yaml", post_yaml("drill", "maybe out", "2026-03-01T10:00:00Z"))
-    repo.commit("Add", T - 60 * M)
+    class DiesOnTheSecondPart(OutboxPlatform):
+        def publish(self, request):  # type: ignore[no-untyped-def]
+            if request.part == 1:
+                raise Died
+            return super().publish(request)
+
+    repo.write("posts/drill/p.yaml", post_yaml("drill", "maybe out", "2026-03-01T10:00:00Z", ["and more"]))
+    repo.commit("Add a thread", T - 60 * M)
     with pytest.raises(Died):
-        run(repo, T, platforms=recording(asked, dies="publish"))
-    first = repo.ledger_events()[0]
+        run(repo, T, platforms=DiesOnTheSecondPart)
+    first = repo.ledger_events()[-1]
+    assert (first["event"], first["part"]) == ("claimed", 1)
     repo.write("posts/drill/2026/p.yaml", (repo.root / "posts/drill/p.yaml").read_text())   # moved meanwhile
     repo.remove("posts/drill/p.yaml")
     repo.commit("Into this year's folder", T + 5 * M)
     if went_out:   # on the platform as the outbox has it, the ledger not knowing: a publisher died after the call
-        (repo.root.parent / "outbox" / "drill").mkdir(parents=True, exist_ok=True)
-        (repo.root.parent / "outbox" / "drill" / "p.0.json").write_text('{"text": "maybe out"}')
-    result = publish(repo.root, load_config(repo.root), now=T + 11 * M, lint=no_lint,
-                     env={"POSTOPS_OUTBOX_DIR": str(repo.root.parent / "outbox")}, platforms=recording(asked))
-    closing = repo.ledger_events()[2]
+        (repo.root.parent / "outbox" / "drill" / "p.1.json").write_text('{"text": "and more"}')
+    lines: list[str] = []
+    result = publish(repo.root, load_config(repo.root), now=T + 11 * M, lint=no_lint, echo=lines.append,
+                     env={"POSTOPS_OUTBOX_DIR": str(repo.root.parent / "outbox")})
+    closing = next(e for e in repo.ledger_events() if e["event"] in ("published", "released") and e["part"] == 1)
     assert closing["event"] == ("published" if went_out else "released")
     assert (closing["hash"], closing["path"], closing["resolving"]) == (first["hash"], "posts/drill/p.yaml", T.isoformat())
-    assert result.outcomes[0] == (Outcome("resolved", "p", "drill", 0, closing["url"]) if went_out else
-                                  Outcome("released", "p", "drill", 0, "not on the platform"))
+    if went_out:
+        assert result.outcomes[0] == Outcome("resolved", "p", "drill", 1, closing["url"])
+    else:
+        assert closing["reason"] == "not found on the platform"
+        assert "in doubt: p @drill part 2 was not published; it is due again" in lines
+        assert result.outcomes[0] == Outcome("released", "p", "drill", 1, "not on the platform")
 
 
 def test_a_claim_with_exactly_half_its_lease_left_is_released(repo: Repo) -> None:
