@@ -81,3 +81,51 @@ def test_a_repost_of_a_post_here_waits_for_it_on_the_same_account(run: Runner) -
     assert run.files() == ["boost.0.json", "study.0.json"]
     published = [e["post"] for e in run.events() if e["event"] == "published"]
     assert published == ["study", "boost"]                   # the repost only once the post is out
+
+@pytest.fixture
+def li(repo):
+    """`repo` with a LinkedIn organisation page (li), which takes no reposts, quotes or polls from postops."""
+    text = (repo.root / "postops.yaml").read_text()
+    repo.write("postops.yaml", text.replace("accounts:\n", "accounts:\n  li:\n    platform: linkedin\n"
+                                            "    organization: 2414183\n", 1))
+    return repo
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("text: Which?\npoll: {options: [a, b], duration: 1h}\n", "linkedin takes no polls (account li)"),
+    ("text: Look\nquote: https://x.com/a/status/1\n", "linkedin cannot quote (account li)"),
+    ("repost: https://x.com/a/status/1\n", "linkedin cannot repost (account li)"),
+])
+def test_publish_refuses_for_good_what_the_platform_cannot_take_if_lint_let_it_through(li, body, message):
+    """Lint says so first (above); publish checks again, so that a post whose lint verdict was wrong (its rule
+    off) fails for good, as an invalid post, instead of going out without its poll, quote or repost."""
+    from postops.platforms.base import PartRequest, PlatformError
+    from postops.publish.engine import shared_kinds
+    from postops.publish.ledger import Ledger
+    from postops.repo.config import load_config
+    from postops.repo.posts import build_post
+    from postops.repo.yamlfile import parse
+
+    config = load_config(li.root)
+    post = build_post(parse(f"account: li\n{body}".encode(), "posts/li/p.yaml"), config)
+    request = PartRequest("p", config.accounts["li"], 0, post.parts[0].text)
+    with pytest.raises(PlatformError) as refused:
+        shared_kinds(request, post, 0, Ledger.parse(b""))
+    assert (refused.value.message, refused.value.retryable, refused.value.kind) == (message, False, "invalid")
+
+
+def test_only_the_first_part_of_a_post_is_the_repost(repo):
+    """Lint refuses a repost with anything of its own; publish, with lint off, still never reposts twice."""
+    from postops.platforms.base import PartRequest
+    from postops.publish.engine import shared_kinds
+    from postops.publish.ledger import Ledger
+    from postops.repo.config import load_config
+    from postops.repo.posts import build_post
+    from postops.repo.yamlfile import parse
+
+    config = load_config(repo.root)
+    post = build_post(parse(b"account: csis\nrepost: https://x.com/a/status/1\nthread:\n  - And more\n",
+                            "posts/csis/p.yaml"), config)
+    asked = [shared_kinds(PartRequest("p", config.accounts["csis"], part, post.parts[part].text), post, part,
+                          Ledger.parse(b"")).repost for part in (0, 1)]
+    assert asked == ["https://x.com/a/status/1", None]

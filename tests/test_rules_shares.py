@@ -91,25 +91,3 @@ def test_a_poll_needs_two_options_and_a_duration(repo):
     assert findings(repo, "post-schema") == [(3, 7, "missing required key 'duration' in poll"),
                                              (3, 17, "poll.options needs at least 2 item(s)")]
 
-
-@pytest.mark.parametrize(("body", "message"), [
-    ("text: Which?\npoll: {options: [a, b], duration: 1h}\n", "linkedin takes no polls (account li)"),
-    ("text: Look\nquote: https://x.com/a/status/1\n", "linkedin cannot quote (account li)"),
-    ("repost: https://x.com/a/status/1\n", "linkedin cannot repost (account li)"),
-])
-def test_publish_refuses_for_good_what_the_platform_cannot_take_if_lint_let_it_through(li, body, message):
-    """Lint says so first (above); publish checks again, so that a post whose lint verdict was wrong (its rule
-    off) fails for good, as an invalid post, instead of going out without its poll, quote or repost."""
-    from postops.platforms.base import PartRequest, PlatformError
-    from postops.publish.engine import shared_kinds
-    from postops.publish.ledger import Ledger
-    from postops.repo.config import load_config
-    from postops.repo.posts import build_post
-    from postops.repo.yamlfile import parse
-
-    config = load_config(li.root)
-    post = build_post(parse(f"account: li\n{body}".encode(), "posts/li/p.yaml"), config)
-    request = PartRequest("p", config.accounts["li"], 0, post.parts[0].text)
-    with pytest.raises(PlatformError) as refused:
-        shared_kinds(request, post, 0, Ledger.parse(b""))
-    assert (refused.value.message, refused.value.retryable, refused.value.kind) == (message, False, "invalid")
