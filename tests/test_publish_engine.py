@@ -138,10 +138,13 @@ def test_a_claim_resolved_is_recorded_with_what_was_claimed_and_reported(repo: R
     assert (closing["hash"], closing["path"], closing["resolving"]) == (first["hash"], "posts/drill/p.yaml", T.isoformat())
     if went_out:
         assert result.outcomes[0] == Outcome("resolved", "p", "drill", 1, closing["url"])
+        assert f"in doubt: p @drill part 2 had been published: {closing['url']}" in lines
     else:
         assert closing["reason"] == "not found on the platform"
         assert "in doubt: p @drill part 2 was not published; it is due again" in lines
         assert result.outcomes[0] == Outcome("released", "p", "drill", 1, "not on the platform")
+        again = next(e for e in repo.ledger_events() if e["event"] == "published" and e["part"] == 1)
+        assert f"published p @drill part 2: {again['url']}" in lines        # its link, not its bare id
 
 
 def test_a_claim_with_exactly_half_its_lease_left_is_released(repo: Repo) -> None:
@@ -367,3 +370,29 @@ def test_each_failpoint_is_reached_where_its_name_says(repo: Repo, monkeypatch: 
         "resolve-after-record": (["claimed", "published"], ["p.0.json"], []),
     }[point]
     assert (made, live, gone) == expected
+
+
+@pytest.mark.parametrize(("raised", "recorded"), [
+    ("refused", ("failed", "refused for good", "invalid", False)),
+    ("busy", ("failed", "try later", "transient", True)),
+    ("postops", ("failed", "cannot read it", "error", False)),
+])
+def test_a_failure_is_recorded_with_whether_trying_again_may_help(repo: Repo, raised: str,
+                                                                   recorded: tuple[object, ...]) -> None:
+    from postops.errors import PostopsError
+    from postops.platforms.base import PlatformError
+    from postops.platforms.outbox import OutboxPlatform
+
+    class Failing(OutboxPlatform):
+        def publish(self, request):  # type: ignore[no-untyped-def]
+            if raised == "refused":
+                raise PlatformError("refused for good", retryable=False, kind="invalid")
+            if raised == "busy":
+                raise PlatformError("try later", retryable=True, kind="transient")
+            raise PostopsError("cannot read it")
+
+    repo.write("posts/drill/p.yaml", post_yaml("drill", "p", "2026-03-01T09:00:00Z"))
+    repo.commit("A post", T - 60 * M)
+    run(repo, T, platforms=Failing)
+    failed = repo.ledger_events()[-1]
+    assert (failed["event"], failed["error"], failed["kind"], failed["retryable"]) == recorded
