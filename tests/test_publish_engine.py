@@ -396,3 +396,20 @@ def test_a_failure_is_recorded_with_whether_trying_again_may_help(repo: Repo, ra
     run(repo, T, platforms=Failing)
     failed = repo.ledger_events()[-1]
     assert (failed["event"], failed["error"], failed["kind"], failed["retryable"]) == recorded
+
+
+def test_a_part_the_platform_cannot_say_it_published_is_reported_unknown_and_left_in_doubt(repo: Repo) -> None:
+    from postops.platforms.base import PlatformError
+    from postops.platforms.outbox import OutboxPlatform
+    from postops.publish.engine import Outcome
+
+    class CannotSay(OutboxPlatform):
+        def publish(self, request):  # type: ignore[no-untyped-def]
+            raise PlatformError("X answered 503 and reading the account failed too", retryable=True, kind="in-doubt")
+
+    repo.write("posts/drill/p.yaml", post_yaml("drill", "p", "2026-03-01T09:00:00Z", ["p, part two"]))
+    repo.commit("A thread", T - 60 * M)
+    result = publish(repo.root, load_config(repo.root), now=T, lint=no_lint, platforms=CannotSay,
+                     env={"POSTOPS_OUTBOX_DIR": str(repo.root.parent / "outbox")})
+    assert result.outcomes == [Outcome("unknown", "p", "drill", 0, "X answered 503 and reading the account failed too")]
+    assert [e["event"] for e in repo.ledger_events()] == ["claimed"]          # nothing recorded: in doubt
