@@ -409,7 +409,10 @@ def test_a_part_the_platform_cannot_say_it_published_is_reported_unknown_and_lef
 
     repo.write("posts/drill/p.yaml", post_yaml("drill", "p", "2026-03-01T09:00:00Z", ["p, part two"]))
     repo.commit("A thread", T - 60 * M)
-    result = publish(repo.root, load_config(repo.root), now=T, lint=no_lint, platforms=CannotSay,
+    lines: list[str] = []
+    result = publish(repo.root, load_config(repo.root), now=T, lint=no_lint, platforms=CannotSay, echo=lines.append,
                      env={"POSTOPS_OUTBOX_DIR": str(repo.root.parent / "outbox")})
     assert result.outcomes == [Outcome("unknown", "p", "drill", 0, "X answered 503 and reading the account failed too")]
+    assert ("in doubt: p @drill part 1: X answered 503 and reading the account failed too; a later run asks the "
+            "platform before anything else") in lines
     assert [e["event"] for e in repo.ledger_events()] == ["claimed"]          # nothing recorded: in doubt
