@@ -416,3 +416,26 @@ def test_a_part_the_platform_cannot_say_it_published_is_reported_unknown_and_lef
     assert ("in doubt: p @drill part 1: X answered 503 and reading the account failed too; a later run asks the "
             "platform before anything else") in lines
     assert [e["event"] for e in repo.ledger_events()] == ["claimed"]          # nothing recorded: in doubt
+
+
+def test_a_claim_in_doubt_the_platform_cannot_answer_about_stays_in_doubt_and_is_reported(repo: Repo) -> None:
+    # Not knowing is not "not published": releasing it would post it again if it had gone out.
+    from postops.platforms.base import PlatformError
+    from postops.platforms.outbox import OutboxPlatform
+    from postops.publish.engine import Outcome
+
+    class CannotAnswer(OutboxPlatform):
+        def lookup(self, request, claimed_at):  # type: ignore[no-untyped-def]
+            raise PlatformError("rate limited until 10:30", retryable=True, kind="rate-limit")
+
+    repo.write("posts/drill/p.yaml", post_yaml("drill", "p", "2026-03-01T09:00:00Z"))
+    repo.commit("A post", T - 60 * M)
+    with pytest.raises(Died):
+        run(repo, T, platforms=recording([], dies="publish"))
+    lines: list[str] = []
+    result = publish(repo.root, load_config(repo.root), now=T + 11 * M, lint=no_lint, platforms=CannotAnswer,
+                     echo=lines.append, env={"POSTOPS_OUTBOX_DIR": str(repo.root.parent / "outbox")})
+    assert result.outcomes == [Outcome("unknown", "p", "drill", 0, "rate limited until 10:30")]
+    assert [e["event"] for e in repo.ledger_events()] == ["claimed", "claimed"]   # its own claim, left open
+    assert ("in doubt: p @drill: cannot tell whether it was published (rate limited until 10:30); a later run "
+            "asks again") in lines
