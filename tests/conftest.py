@@ -67,6 +67,15 @@ def repo(tmp_path: Path) -> ContentRepo:
     return ContentRepo(tmp_path)
 
 
+@pytest.fixture
+def li(repo: ContentRepo) -> ContentRepo:
+    """`repo` with a LinkedIn organisation page (li), which takes no reposts, quotes or polls from postops."""
+    text = (repo.root / "postops.yaml").read_text()
+    repo.write("postops.yaml", text.replace("accounts:\n", "accounts:\n  li:\n    platform: linkedin\n"
+                                            "    organization: 2414183\n", 1))
+    return repo
+
+
 @pytest.fixture(scope="session")
 def language_model() -> Iterator[None]:
     """lingua's all-languages detector takes about 7 s and 0.9 GB to load: once per test session. Tests

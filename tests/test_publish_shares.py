@@ -82,14 +82,6 @@ def test_a_repost_of_a_post_here_waits_for_it_on_the_same_account(run: Runner) -
     published = [e["post"] for e in run.events() if e["event"] == "published"]
     assert published == ["study", "boost"]                   # the repost only once the post is out
 
-@pytest.fixture
-def li(repo):
-    """`repo` with a LinkedIn organisation page (li), which takes no reposts, quotes or polls from postops."""
-    text = (repo.root / "postops.yaml").read_text()
-    repo.write("postops.yaml", text.replace("accounts:\n", "accounts:\n  li:\n    platform: linkedin\n"
-                                            "    organization: 2414183\n", 1))
-    return repo
-
 
 @pytest.mark.parametrize(("body", "message"), [
     ("text: Which?\npoll: {options: [a, b], duration: 1h}\n", "linkedin takes no polls (account li)"),

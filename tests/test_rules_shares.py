@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 
 def findings(repo, rule):
     return [(f.line, f.column, f.message) for f in repo.lint().findings if f.rule == rule]
 
-
-@pytest.fixture
-def li(repo):
-    """`repo` with a LinkedIn organisation page (li), which takes no reposts, quotes or polls from postops."""
-    text = (repo.root / "postops.yaml").read_text()
-    repo.write("postops.yaml", text.replace("accounts:\n", "accounts:\n  li:\n    platform: linkedin\n"
-                                            "    organization: 2414183\n", 1))
-    return repo
 
 
 def test_a_repost_needs_no_text_and_passes_on_x_mastodon_and_bluesky(repo):

@@ -50,6 +50,27 @@ def setup(tmp_path: Path):
     return make
 
 
+class DiesAsking(OutboxPlatform):
+    def lookup(self, request, claimed_at):  # type: ignore[no-untyped-def]
+        raise Died
+
+
+def refused_not_published(repo, env, now):  # type: ignore[no-untyped-def]
+    """`settle --not-published` where the outbox shows the part published: refused, naming the id to settle
+    it with. Returns what the platform was asked about: (text, from when)."""
+    asked = []
+
+    class Records(OutboxPlatform):
+        def lookup(self, request, claimed_at):  # type: ignore[no-untyped-def]
+            asked.append((request.text, claimed_at))
+            return super().lookup(request, claimed_at)
+
+    with pytest.raises(PostopsError, match=r"outbox shows p @drill part 1 published as p.0 .*--published p.0"):
+        settle(repo.root, load_config(repo.root), post="p", account="drill", part=0, platform_id=None, url=None,
+               not_published=True, now=now, env=env, platforms=Records)
+    return asked
+
+
 def run(repo, env, now):  # type: ignore[no-untyped-def]
     return publish(repo.root, load_config(repo.root), now=now, env=env, lint=no_lint)
 
@@ -197,17 +218,7 @@ def test_settle_asks_about_the_claimed_content_of_a_post_edited_since_its_claim(
     repo, _, env, _ = setup(went_out=True)
     repo.write("posts/drill/p.yaml", post_yaml("drill", "edited while in doubt", "2026-03-01T10:00:00Z"))
     repo.commit("Edit", T + M)
-    asked = []
-
-    class Records(OutboxPlatform):
-        def lookup(self, request, claimed_at):  # type: ignore[no-untyped-def]
-            asked.append((request.text, claimed_at))
-            return super().lookup(request, claimed_at)
-
-    with pytest.raises(PostopsError, match=r"outbox shows p @drill part 1 published as p.0 .*--published p.0"):
-        settle(repo.root, load_config(repo.root), post="p", account="drill", part=0, platform_id=None, url=None,
-               not_published=True, now=T + 11 * M, env=env, platforms=Records)
-    assert asked == [("maybe out", T)]
+    assert refused_not_published(repo, env, T + 11 * M) == [("maybe out", T)]
     assert [e["event"] for e in repo.ledger_events()] == ["claimed"]
 
 
@@ -218,23 +229,9 @@ def test_settle_asks_about_the_content_first_claimed_when_the_run_resolving_it_d
     repo.write("posts/drill/p.yaml", post_yaml("drill", "edited while in doubt", "2026-03-01T10:00:00Z"))
     repo.commit("Edit", T + M)
 
-    class DiesAsking(OutboxPlatform):
-        def lookup(self, request, claimed_at):  # type: ignore[no-untyped-def]
-            raise Died
-
-    with pytest.raises(Died):
+    with pytest.raises(Died):   # the run resolving it dies too, while it asks the platform
         publish(repo.root, load_config(repo.root), now=T + 11 * M, env=env, lint=no_lint, platforms=DiesAsking)
-    asked = []
-
-    class Records(OutboxPlatform):
-        def lookup(self, request, claimed_at):  # type: ignore[no-untyped-def]
-            asked.append((request.text, claimed_at))
-            return super().lookup(request, claimed_at)
-
-    with pytest.raises(PostopsError, match=r"outbox shows p @drill part 1 published as p.0 .*--published p.0"):
-        settle(repo.root, load_config(repo.root), post="p", account="drill", part=0, platform_id=None, url=None,
-               not_published=True, now=T + 22 * M, env=env, platforms=Records)
-    assert asked == [("maybe out", T)]
+    assert refused_not_published(repo, env, T + 22 * M) == [("maybe out", T)]
 
 
 def test_a_settled_claim_names_the_first_claims_time_when_the_run_resolving_it_died_too(setup):
@@ -242,11 +239,7 @@ def test_a_settled_claim_names_the_first_claims_time_when_the_run_resolving_it_d
     # claim's, not that of the claim of the run that died resolving it.
     repo, _, env, _ = setup(went_out=True)
 
-    class DiesAsking(OutboxPlatform):
-        def lookup(self, request, claimed_at):  # type: ignore[no-untyped-def]
-            raise Died
-
-    with pytest.raises(Died):
+    with pytest.raises(Died):   # the run resolving it dies too, while it asks the platform
         publish(repo.root, load_config(repo.root), now=T + 11 * M, env=env, lint=no_lint, platforms=DiesAsking)
     settle(repo.root, load_config(repo.root), post="p", account="drill", part=0, platform_id="p.0", url=None,
            not_published=False, now=T + 22 * M, env=env)
