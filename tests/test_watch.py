@@ -305,8 +305,9 @@ def test_while_paused_nothing_is_taken_down_not_even_where_the_account_asks(tmp_
     assert outcome.exit_code == 1 and statement.exists()
     assert not (account.outbox / "drill" / "retracted").exists()
     assert outcome.lines[0].startswith("unmanaged @drill")
-    assert outcome.lines[1].startswith("    not deleted (unmanaged: delete): paused ") and \
-        outcome.lines[1].endswith("Crisis response")
+    assert outcome.lines[1] == "    not deleted (unmanaged: delete) while publishing is paused: " + (
+        "Crisis response" if where == "postops.yaml" else
+        "Crisis response (paused on the state branch by @comms-lead (GitHub))")
     assert outcome.alerts[0].next_step.startswith("postops deletes nothing while paused")
     (event,) = account.events("unmanaged")
     assert event["action"] == "report"
@@ -383,6 +384,6 @@ def test_a_pause_that_lands_after_watch_read_the_ledger_still_stops_the_deletion
     outcome = watch(store, config, now=NOW, platforms=platforms, judge=judge, run="run-1", by="test", ledger=before)
 
     assert statement.exists() and not (account.outbox / "drill" / "retracted").exists()
-    assert outcome.lines[1] == "    not deleted (unmanaged: delete): paused on the state branch by @comms-lead " \
-                               "(GitHub): Crisis response"
+    assert outcome.lines[1] == "    not deleted (unmanaged: delete) while publishing is paused: Crisis response " \
+                               "(paused on the state branch by @comms-lead (GitHub))"
     assert [e["action"] for e in account.events("unmanaged")] == ["report"]

@@ -68,6 +68,16 @@ def paused_reason(config: Config) -> str | None:
     return str(config.paused.get("reason") or "no reason given")
 
 
+def pause_reason(config: Config, ledger: Ledger | None) -> str | None:
+    """Why publishing is paused: postops.yaml's pause, else the state branch's as `ledger` has it; None when
+    it is not."""
+    paused = paused_reason(config)
+    state = controls.state_pause(ledger) if ledger is not None and paused is None else None
+    if state is not None:
+        paused = f"{state.get('reason') or 'no reason given'} (paused on the state branch by {state.get('by')})"
+    return paused
+
+
 def supported_accounts(config: Config) -> dict[str, str]:
     """account -> why it cannot be published to, for accounts whose platform postops lacks (no credentials
     needed: this is for plan)."""
@@ -104,12 +114,9 @@ def plan_context(config: Config, desired: Desired, verdicts: Verdicts, *, now: d
                  ignore_state_pause: bool = False) -> Context:
     """The one Context plan, status and publish decide with. `ledger` brings the levers pulled on the state
     branch: a pause, and posts taken down on request."""
-    paused = paused_reason(config)
+    paused = pause_reason(config, None if ignore_state_pause else ledger)
     withdrawn: frozenset[tuple[str, str]] = frozenset()
     if ledger is not None:
-        state = None if ignore_state_pause else controls.state_pause(ledger)
-        if paused is None and state is not None:
-            paused = f"{state.get('reason') or 'no reason given'} (paused on the state branch by {state.get('by')})"
         withdrawn = frozenset(controls.retract_requests(ledger))
     return Context(now=now, settings=config.publish, paused=paused, blocked=errors_of(verdicts),
                    unavailable=unavailable, unreadable=desired.unreadable,

@@ -16,7 +16,7 @@ from typing import Any
 
 from postops.lint.findings import Finding
 from postops.platforms.base import Platform, PlatformError, RemotePost
-from postops.publish import controls
+from postops.publish.gate import pause_reason
 from postops.publish.ledger import CLAIMED, EventKind, Ledger, LedgerError, Store
 from postops.publish.notify import Alert
 from postops.repo.config import AlertKind, Config
@@ -184,7 +184,7 @@ def watch(store: Store, config: Config, *, now: datetime, platforms: Mapping[str
         actions: dict[tuple[str, str], str] = {}
         # Paused, nothing is taken down: in a crisis the team posts by hand (a holding statement), and the
         # compare-and-swap below fails if a pause lands on the branch after this ledger was read.
-        paused, held = _paused(config, ledger), set()
+        paused, held = pause_reason(config, ledger), set()
         for item in result.found:
             policy = config.accounts[item.account].unmanaged
             action = "delete" if should_delete(item, UnmanagedPolicy(policy)) else "report"
@@ -213,7 +213,8 @@ def watch(store: Store, config: Config, *, now: datetime, platforms: Mapping[str
         lines += [f"    {f.severity} [{f.rule}] {f.message}" for f in item.findings]
         step = "check it, and delete it on the platform if it should not be there"
         if (item.account, item.post.platform_id) in held:
-            lines.append(f"    not deleted (unmanaged: {config.accounts[item.account].unmanaged}): {paused}")
+            lines.append(f"    not deleted (unmanaged: {config.accounts[item.account].unmanaged}) while publishing is paused: "
+                         f"{paused}")
             step = f"postops deletes nothing while paused ({paused}): delete it by hand if it should not be there"
         if actions.get((item.account, item.post.platform_id)) == "delete":
             try:
@@ -228,14 +229,6 @@ def watch(store: Store, config: Config, *, now: datetime, platforms: Mapping[str
                                                             if item.findings else ""), step, item.post.url))
     code = 1 if result.found or result.unavailable or result.errors else 0
     return WatchOutcome(tuple(lines), tuple(alerts), code, result.read)
-
-
-def _paused(config: Config, ledger: Ledger) -> str | None:
-    """Why publishing is paused (postops.yaml, or the state branch as `ledger` has it), or None."""
-    if config.paused:
-        return f"paused in postops.yaml: {config.paused.get('reason') or 'no reason given'}"
-    pause = controls.state_pause(ledger)
-    return None if pause is None else f"paused on the state branch by {pause.get('by')}: {pause.get('reason')}"
 
 
 def _quote(text: str, limit: int = 120) -> str:
