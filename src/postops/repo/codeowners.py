@@ -203,6 +203,15 @@ def _said(owners: Sequence[str]) -> str:
     return " ".join(owners) if owners else "nobody"
 
 
+def _read_text(path: Path) -> tuple[str | None, int]:
+    """A CODEOWNERS file's text, its line ends as a text-mode read has them, and its size; the text is None
+    when the file is larger than postops reads. Raises OSError (a named pipe too) and UnicodeDecodeError."""
+    raw, size = read_head(path, MAX_BYTES_CEILING)
+    if size is not None:
+        return None, size
+    return raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n"), len(raw)
+
+
 def codeowners_problems(root: Path, config: Config, path: str | None = None,
                         attached: Iterable[str] | None = None) -> list[tuple[int, int, str]]:
     """(line, column, message) for every way the CODEOWNERS file disagrees with postops.yaml.
@@ -212,10 +221,9 @@ def codeowners_problems(root: Path, config: Config, path: str | None = None,
     """
     rel = path or locate_codeowners(root)
     try:
-        raw, size = read_head(root / rel, MAX_BYTES_CEILING)   # a named pipe or gigabytes: said, not waited on
-        if size is not None:
+        text, size = _read_text(root / rel)   # a named pipe or gigabytes: said, not waited on
+        if text is None:
             return [(1, 1, f"{rel} is {size:,} bytes, more than postops reads ({MAX_BYTES_CEILING:,}); {_RUN}")]
-        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")   # as a text-mode read has it
     except FileNotFoundError:
         return [(1, 1, f"{rel} is missing, so nobody's review is required for any account's posts; {_RUN}")]
     except (OSError, UnicodeDecodeError) as exc:
@@ -284,8 +292,7 @@ def codeowners_command(root: Path, *, check: bool, echo: Callable[[str], Any],
     target = root / rel
     text = render_codeowners(config, media_folders(root))
     try:
-        raw, size = read_head(target, MAX_BYTES_CEILING)
-        current = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n") if size is None else None
+        current, _ = _read_text(target)
     except (OSError, UnicodeDecodeError):
         current = None
     if current == text:
