@@ -654,3 +654,17 @@ def test_rate_limit_during_the_check_waits_then_answers(gh):
     assert check(client).approved
     assert slept == [11.0]
 
+
+
+def test_a_codeowners_larger_than_postops_reads_is_a_problem_and_rewritten(repo, config):
+    # 64 MiB and one byte, sparse: said at its first line, never read whole; `postops codeowners` replaces it
+    path = repo.root / ".github/CODEOWNERS"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.truncate(64 * 1024 * 1024 + 1)
+    assert codeowners_problems(repo.root, config) == [
+        (1, 1, ".github/CODEOWNERS is 67,108,865 bytes, more than postops reads (67,108,864); run `postops "
+               "codeowners`")]
+    lines: list[str] = []
+    codeowners_command(repo.root, check=False, echo=lines.append)
+    assert lines[0] == "wrote .github/CODEOWNERS" and codeowners_problems(repo.root, config) == []
