@@ -68,7 +68,7 @@ KILLED = {"killed", "timeout", "caught by type check"}
 # later mutants run first the tests that killed most mutants of the same function, then of any function,
 # then the quickest (by the stats phase's durations), so that a killed mutant costs one test, not dozens.
 # Survivors still run them all.
-QUICKEST_FIRST = r"""
+TEST_ORDER = r"""
 
 def _mutation_kills():  # added by tools/mutation.py
     from pathlib import Path as _Path
@@ -145,7 +145,7 @@ def run_module(module: str, tests: list[str], children: int, only: list[str] | N
         shutil.copytree(ROOT / "tests", work / "tests",
                         ignore=shutil.ignore_patterns("__pycache__", "node_modules"))
         with (work / "tests" / "conftest.py").open("a") as conftest:
-            conftest.write(QUICKEST_FIRST)
+            conftest.write(TEST_ORDER)
         pyproject = (ROOT / "pyproject.toml").read_text()
         pyproject = re.sub(r"(?ms)^\[tool\.mutmut\].*?(?=^\[|\Z)", "", pyproject)
         selection = ", ".join(f'"{t}"' for t in tests)
